@@ -1,0 +1,85 @@
+/**
+ * The boundary between the web-standards core and the runtime shims.
+ *
+ * The engine never touches a runtime's WebSocket type: a shim adapts it to {@linkcode WebSocketLike}
+ * and forwards its events to the {@linkcode WebSocketHandlers} the engine gives it.
+ *
+ * @module
+ */
+
+/** What the engine needs of a server-side WebSocket. */
+export interface WebSocketLike {
+  /** Sends one text or binary frame. */
+  send(data: string | Uint8Array): void;
+  /** Closes the connection. */
+  close(code?: number, reason?: string): void;
+  /** Bytes queued and not yet sent, where the runtime tells (for back-pressure). */
+  readonly bufferedAmount?: number;
+}
+
+/** The callbacks a shim calls for one accepted WebSocket. */
+export interface WebSocketHandlers {
+  /** The connection is open: frames may be sent from now on. */
+  onOpen(socket: WebSocketLike): void;
+  /** A frame arrived: text as a string, binary as bytes. */
+  onMessage(data: string | Uint8Array): void;
+  /** The connection closed (for any reason, errors included). */
+  onClose(code: number, reason: string): void;
+}
+
+/**
+ * Turns a validated upgrade request into a WebSocket: returns the response that completes the
+ * handshake (Deno, Workers), or `undefined` where the runtime answers by itself (Bun, Node).
+ */
+export type Upgrader = (
+  request: Request,
+  handlers: WebSocketHandlers,
+) => Response | undefined | Promise<Response | undefined>;
+
+/** What a shim knows of the connection beyond the `Request`. */
+export interface ConnInfo {
+  /** The peer's address, where the runtime tells. */
+  remoteAddress?: string;
+  /** The peer's port, where the runtime tells. */
+  remotePort?: number;
+}
+
+/**
+ * Adapts a standard `WebSocket` (Deno's `upgradeWebSocket` socket, a Workers `WebSocketPair` end,
+ * a browser-style socket) to the engine's handlers.
+ *
+ * @example
+ * ```ts ignore
+ * const { socket, response } = Deno.upgradeWebSocket(request);
+ * bindStandardWebSocket(socket, handlers);
+ * return response;
+ * ```
+ */
+export function bindStandardWebSocket(socket: WebSocket, handlers: WebSocketHandlers): void {
+  socket.binaryType = "arraybuffer";
+  const like: WebSocketLike = {
+    send: (data) => socket.send(data),
+    close: (code, reason) => socket.close(code, reason),
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+  };
+  let closed = false;
+  const onOpen = () => handlers.onOpen(like);
+  if (socket.readyState === 1) queueMicrotask(onOpen);
+  else socket.addEventListener("open", onOpen);
+  socket.addEventListener("message", (event: MessageEvent) => {
+    const data = event.data;
+    handlers.onMessage(typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer));
+  });
+  socket.addEventListener("close", (event: CloseEvent) => {
+    if (closed) return;
+    closed = true;
+    handlers.onClose(event.code, event.reason);
+  });
+  socket.addEventListener("error", () => {
+    if (closed) return;
+    closed = true;
+    handlers.onClose(1006, "error");
+  });
+}
