@@ -1,0 +1,151 @@
+/**
+ * Options of the Engine.IO server, with socket.io's names and defaults.
+ *
+ * @module
+ */
+
+import type { CorsOptions } from "./cors.ts";
+
+/** The transports a session may use. */
+export type TransportName = "polling" | "websocket";
+
+/** Options of the session cookie (`cookie: true` uses the defaults). */
+export interface CookieOptions {
+  /** Cookie name (default `io`). */
+  name?: string;
+  /** Path (default `/`). */
+  path?: string | false;
+  /** HttpOnly (default `true` unless `path` is false). */
+  httpOnly?: boolean;
+  /** SameSite (default `Lax`). */
+  sameSite?: "Strict" | "Lax" | "None" | "strict" | "lax" | "none" | boolean;
+  /** Secure. */
+  secure?: boolean;
+  /** Domain. */
+  domain?: string;
+  /** Max-Age in seconds. */
+  maxAge?: number;
+}
+
+/**
+ * Decides whether a handshake or upgrade request is allowed: return (or resolve) `true`, or call the
+ * callback with `(null, true)`; anything else refuses it with HTTP 403 `Forbidden` (or with the
+ * error message given).
+ */
+export type AllowRequest = (
+  request: Request,
+  callback: (err: string | null | undefined, success: boolean) => void,
+) => void | boolean | Promise<boolean | void>;
+
+/** Options of the Engine.IO server. */
+export interface EngineOptions {
+  /** Path the engine answers on (default `/engine.io`; `/socket.io` for the io server). */
+  path?: string;
+  /** Whether `path/` also matches (default `true`). */
+  addTrailingSlash?: boolean;
+  /** Milliseconds between server pings (default 25000). */
+  pingInterval?: number;
+  /** Milliseconds to wait for a pong (default 20000). */
+  pingTimeout?: number;
+  /** Milliseconds an upgrade may take (default 10000). */
+  upgradeTimeout?: number;
+  /** Largest message or POST body, in bytes (default 1e6). */
+  maxHttpBufferSize?: number;
+  /** Allowed transports (default both). */
+  transports?: TransportName[];
+  /** Whether polling sessions may upgrade to WebSocket (default `true`). */
+  allowUpgrades?: boolean;
+  /** Accept or refuse handshakes and upgrades. */
+  allowRequest?: AllowRequest;
+  /** CORS; off unless set. */
+  cors?: CorsOptions;
+  /** Sets a cookie holding the sid on the handshake response. */
+  cookie?: boolean | CookieOptions;
+  /** A message sent right after the open packet. */
+  initialPacket?: string | Uint8Array;
+  /** Edits the headers of the handshake response. */
+  onInitialHeaders?: (headers: Headers, request: Request) => void;
+  /** Edits the headers of every HTTP response. */
+  onHeaders?: (headers: Headers, request: Request) => void;
+  /** Generates session ids (default: 15 random bytes, base64url). */
+  generateId?: (request: Request) => string | Promise<string>;
+}
+
+/** Options with every default applied. */
+export type ResolvedEngineOptions =
+  & Required<
+    Pick<
+      EngineOptions,
+      | "path"
+      | "addTrailingSlash"
+      | "pingInterval"
+      | "pingTimeout"
+      | "upgradeTimeout"
+      | "maxHttpBufferSize"
+      | "transports"
+      | "allowUpgrades"
+    >
+  >
+  & Omit<
+    EngineOptions,
+    | "path"
+    | "addTrailingSlash"
+    | "pingInterval"
+    | "pingTimeout"
+    | "upgradeTimeout"
+    | "maxHttpBufferSize"
+    | "transports"
+    | "allowUpgrades"
+  >;
+
+/**
+ * Applies the defaults to `options`.
+ *
+ * @example
+ * ```ts
+ * import { resolveEngineOptions } from "./options.ts";
+ * resolveEngineOptions({ pingInterval: 300 }).pingTimeout; // 20000
+ * ```
+ */
+export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngineOptions {
+  let path = options.path ?? "/engine.io";
+  if (!path.startsWith("/")) path = "/" + path;
+  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+  return {
+    ...options,
+    path,
+    addTrailingSlash: options.addTrailingSlash ?? true,
+    pingInterval: options.pingInterval ?? 25000,
+    pingTimeout: options.pingTimeout ?? 20000,
+    upgradeTimeout: options.upgradeTimeout ?? 10000,
+    maxHttpBufferSize: options.maxHttpBufferSize ?? 1e6,
+    transports: options.transports ?? ["polling", "websocket"],
+    allowUpgrades: options.allowUpgrades ?? true,
+  };
+}
+
+/**
+ * Serialises the session cookie.
+ *
+ * @example
+ * ```ts
+ * import { serializeCookie } from "./options.ts";
+ * serializeCookie(true, "abc"); // "io=abc; Path=/; HttpOnly; SameSite=Lax"
+ * ```
+ */
+export function serializeCookie(option: true | CookieOptions, sid: string): string {
+  const o: CookieOptions = option === true ? {} : option;
+  const parts = [`${o.name ?? "io"}=${encodeURIComponent(sid)}`];
+  const path = o.path === undefined ? "/" : o.path;
+  if (path !== false) parts.push(`Path=${path}`);
+  if (o.domain) parts.push(`Domain=${o.domain}`);
+  if (o.maxAge !== undefined) parts.push(`Max-Age=${Math.floor(o.maxAge)}`);
+  if (o.httpOnly ?? path !== false) parts.push("HttpOnly");
+  if (o.secure) parts.push("Secure");
+  const sameSite = o.sameSite ?? "Lax";
+  if (sameSite !== false) {
+    const v = sameSite === true ? "Strict" : String(sameSite);
+    parts.push(`SameSite=${v[0].toUpperCase()}${v.slice(1).toLowerCase()}`);
+  }
+  return parts.join("; ");
+}

@@ -1,0 +1,276 @@
+/**
+ * The Engine.IO v4 server: validates every request, opens sessions over polling or WebSocket, routes
+ * polls and posts to their session and WebSocket upgrades to the runtime's upgrader.
+ *
+ * It speaks only `Request`/`Response`: a runtime shim passes each request in with an
+ * {@linkcode Upgrader} that turns a validated upgrade request into a WebSocket.
+ *
+ * @module
+ */
+
+import type { ConnInfo, Upgrader, WebSocketHandlers } from "../runtime/types.ts";
+import { Emitter } from "../util/emitter.ts";
+import { applyCors } from "./cors.ts";
+import {
+  ENGINE_ERROR_MESSAGES,
+  type EngineConnectionError,
+  EngineErrorCode,
+  errorResponse,
+} from "./errors.ts";
+import { randomId } from "./ids.ts";
+import {
+  type EngineOptions,
+  resolveEngineOptions,
+  type ResolvedEngineOptions,
+  serializeCookie,
+} from "./options.ts";
+import { EngineSocket } from "./socket.ts";
+import { PollingTransport } from "./transports/polling.ts";
+import { WebSocketTransport } from "./transports/websocket.ts";
+import type { HandshakeRequest } from "./types.ts";
+
+export type { EngineOptions } from "./options.ts";
+export { EngineSocket } from "./socket.ts";
+
+/** Events of the engine. */
+export interface EngineEvents {
+  /** A session opened. */
+  connection: (socket: EngineSocket) => void;
+  /** A request was refused. */
+  connection_error: (error: EngineConnectionError) => void;
+}
+
+class Refusal {
+  constructor(
+    readonly code: EngineErrorCode,
+    readonly context: Record<string, unknown>,
+    readonly message: string = ENGINE_ERROR_MESSAGES[code],
+  ) {}
+}
+
+/**
+ * The Engine.IO server.
+ *
+ * @example
+ * ```ts ignore
+ * import { Engine } from "./server.ts";
+ * import { denoUpgrader } from "../runtime/deno.ts";
+ * const engine = new Engine({ path: "/engine.io" });
+ * engine.on("connection", (socket) => socket.on("message", (data) => socket.write(data)));
+ * Deno.serve((request) => engine.handleRequest(request, undefined, denoUpgrader) as Promise<Response>);
+ * ```
+ */
+export class Engine extends Emitter<EngineEvents> {
+  /** The options, with defaults applied. */
+  readonly options: ResolvedEngineOptions;
+  /** Open sessions by id. */
+  readonly clients: Map<string, EngineSocket> = new Map();
+
+  /** Creates an engine; it serves nothing until requests are passed to `handleRequest`. */
+  constructor(options: EngineOptions = {}) {
+    super();
+    this.options = resolveEngineOptions(options);
+  }
+
+  /** How many sessions are open. */
+  get clientsCount(): number {
+    return this.clients.size;
+  }
+
+  /** Whether a URL path belongs to this engine. */
+  matches(pathname: string): boolean {
+    const path = this.options.path;
+    if (pathname === path) return true;
+    return this.options.addTrailingSlash && pathname === path + "/";
+  }
+
+  /**
+   * Answers one request. Returns `undefined` only when the runtime's upgrader answers by itself.
+   */
+  async handleRequest(
+    request: Request,
+    info?: ConnInfo,
+    upgrade?: Upgrader,
+  ): Promise<Response | undefined> {
+    const url = new URL(request.url);
+    const headers = new Headers();
+    try {
+      if (request.method === "OPTIONS" && this.options.cors) {
+        await applyCors(this.options.cors, request, headers, true);
+        this.options.onHeaders?.(headers, request);
+        return new Response(null, { status: this.options.cors.optionsSuccessStatus ?? 204, headers });
+      }
+      if (this.options.cors) await applyCors(this.options.cors, request, headers, false);
+      this.options.onHeaders?.(headers, request);
+    } catch (err) {
+      return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { cors: String(err) }));
+    }
+
+    const query = url.searchParams;
+    const transport = query.get("transport");
+    const sid = query.get("sid");
+    const isUpgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
+
+    if (transport !== "polling" && transport !== "websocket" || !this.options.transports.includes(transport)) {
+      return this.#refuse(request, headers, new Refusal(EngineErrorCode.UNKNOWN_TRANSPORT, { transport }));
+    }
+
+    if (sid !== null) {
+      const session = this.clients.get(sid);
+      if (session === undefined) {
+        return this.#refuse(request, headers, new Refusal(EngineErrorCode.UNKNOWN_SID, { sid }));
+      }
+      if (transport === "websocket") {
+        if (!isUpgrade || !upgrade || session.transportName !== "polling" || session.upgrading || !this.options.allowUpgrades) {
+          return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", sid }));
+        }
+        return this.#upgradeSession(request, session, upgrade);
+      }
+      if (session.transportName !== "polling") {
+        return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", sid }));
+      }
+      const polling = session.transport as PollingTransport;
+      if (request.method === "GET") return polling.handleGet(request, headers);
+      if (request.method === "POST") return polling.handlePost(request, headers);
+      return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { method: request.method }));
+    }
+
+    // A new session.
+    if (request.method !== "GET") {
+      return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_HANDSHAKE_METHOD, { method: request.method }));
+    }
+    if (transport === "websocket" && (!isUpgrade || !upgrade)) {
+      return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" }));
+    }
+    if (this.options.allowRequest) {
+      const refusal = await this.#checkAllowRequest(request);
+      if (refusal) return this.#refuse(request, headers, refusal);
+    }
+    if (query.get("EIO") !== "4") {
+      return this.#refuse(request, headers, new Refusal(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: query.get("EIO") }));
+    }
+
+    let id: string;
+    try {
+      id = this.options.generateId ? await this.options.generateId(request) : randomId();
+    } catch (err) {
+      return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { name: "ID_GENERATION_ERROR", error: String(err) }));
+    }
+    const handshake = toHandshakeRequest(request, url, info);
+
+    if (transport === "websocket") {
+      return this.#openWebSocketSession(request, id, handshake, upgrade!);
+    }
+
+    if (this.options.cookie) headers.append("Set-Cookie", serializeCookie(this.options.cookie, id));
+    this.options.onInitialHeaders?.(headers, request);
+    const polling = new PollingTransport(
+      this.options.maxHttpBufferSize,
+      this.options.pingInterval + this.options.pingTimeout,
+    );
+    const session = this.#register(new EngineSocket(id, handshake, polling, this.options));
+    const response = polling.handleGet(request, headers);
+    session.open();
+    this.emitReserved("connection", session);
+    return response;
+  }
+
+  async #checkAllowRequest(request: Request): Promise<Refusal | null> {
+    try {
+      const verdict = await new Promise<{ ok: boolean; message?: string }>((resolve, reject) => {
+        const result = this.options.allowRequest!(request, (err, success) => {
+          resolve({ ok: !err && success === true, message: err || undefined });
+        });
+        if (result !== undefined) {
+          Promise.resolve(result).then((ok) => resolve({ ok: ok === true }), reject);
+        }
+      });
+      if (verdict.ok) return null;
+      return new Refusal(EngineErrorCode.FORBIDDEN, { name: "ALLOW_REQUEST" }, verdict.message ?? ENGINE_ERROR_MESSAGES[EngineErrorCode.FORBIDDEN]);
+    } catch (err) {
+      return new Refusal(EngineErrorCode.FORBIDDEN, { name: "ALLOW_REQUEST", error: String(err) });
+    }
+  }
+
+  #register(session: EngineSocket): EngineSocket {
+    this.clients.set(session.id, session);
+    session.once("close", () => {
+      this.clients.delete(session.id);
+    });
+    return session;
+  }
+
+  #openWebSocketSession(
+    request: Request,
+    id: string,
+    handshake: HandshakeRequest,
+    upgrade: Upgrader,
+  ): Promise<Response | undefined> {
+    let transport: WebSocketTransport | null = null;
+    const handlers: WebSocketHandlers = {
+      onOpen: (socket) => {
+        if (this.#closing) {
+          socket.close(1001, "server shutting down");
+          return;
+        }
+        transport = new WebSocketTransport(socket, this.options.maxHttpBufferSize);
+        const session = this.#register(new EngineSocket(id, handshake, transport, this.options));
+        session.open();
+        this.emitReserved("connection", session);
+      },
+      onMessage: (data) => transport?.receive(data),
+      onClose: () => transport?.closed(),
+    };
+    return Promise.resolve(upgrade(request, handlers));
+  }
+
+  #upgradeSession(
+    request: Request,
+    session: EngineSocket,
+    upgrade: Upgrader,
+  ): Promise<Response | undefined> {
+    let transport: WebSocketTransport | null = null;
+    const handlers: WebSocketHandlers = {
+      onOpen: (socket) => {
+        transport = new WebSocketTransport(socket, this.options.maxHttpBufferSize);
+        if (session.readyState !== "open" || session.upgrading || session.transportName !== "polling") {
+          transport.close();
+          return;
+        }
+        session.startUpgrade(transport);
+      },
+      onMessage: (data) => transport?.receive(data),
+      onClose: () => transport?.closed(),
+    };
+    return Promise.resolve(upgrade(request, handlers));
+  }
+
+  #refuse(request: Request, headers: Headers, refusal: Refusal): Response {
+    this.emitReserved("connection_error", {
+      request,
+      code: refusal.code,
+      message: refusal.message,
+      context: refusal.context,
+    });
+    return errorResponse(refusal.code, headers, refusal.message);
+  }
+
+  #closing = false;
+
+  /** Closes every session (clients are told) and refuses new WebSockets. */
+  close(): void {
+    this.#closing = true;
+    for (const session of [...this.clients.values()]) session.close();
+  }
+}
+
+function toHandshakeRequest(request: Request, url: URL, info?: ConnInfo): HandshakeRequest {
+  const proto = request.headers.get("x-forwarded-proto");
+  return {
+    url,
+    headers: request.headers,
+    method: request.method,
+    remoteAddress: info?.remoteAddress ?? "",
+    secure: url.protocol === "https:" || url.protocol === "wss:" || proto === "https",
+  };
+}

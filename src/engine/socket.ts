@@ -1,0 +1,285 @@
+/**
+ * An Engine.IO session: its transport (and the one it upgrades to), the write buffer, the heartbeat
+ * and the close path. The io layer sees it as `socket.conn`.
+ *
+ * @module
+ */
+
+import type { EnginePacket } from "../parser/engine_io.ts";
+import { Emitter } from "../util/emitter.ts";
+import type { ResolvedEngineOptions } from "./options.ts";
+import type { Transport } from "./transports/transport.ts";
+import type {
+  EngineCloseReason,
+  EngineReadyState,
+  EngineSocketEvents,
+  HandshakeRequest,
+  WriteOptions,
+} from "./types.ts";
+
+/**
+ * One client session of the engine.
+ *
+ * @example
+ * ```ts ignore
+ * engine.on("connection", (socket) => {
+ *   socket.on("message", (data) => socket.write(data)); // echo
+ *   socket.on("close", (reason) => console.log("closed:", reason));
+ * });
+ * ```
+ */
+export class EngineSocket extends Emitter<EngineSocketEvents> {
+  /** The session id (`sid`). */
+  readonly id: string;
+  /** The request that opened the session. */
+  readonly request: HandshakeRequest;
+  /** The Engine.IO protocol version (4). */
+  readonly protocol: number = 4;
+  /** The session's state. */
+  readyState: EngineReadyState = "opening";
+  /** Whether the session moved from polling to WebSocket. */
+  upgraded = false;
+  #options: ResolvedEngineOptions;
+  #transport: Transport;
+  #buffer: EnginePacket[] = [];
+  #flushScheduled = false;
+  #pingTimer: ReturnType<typeof setTimeout> | undefined;
+  #pongTimer: ReturnType<typeof setTimeout> | undefined;
+  #upgrade: {
+    transport: Transport;
+    timer: ReturnType<typeof setTimeout>;
+    probed: boolean;
+  } | null = null;
+
+  /** Creates a session on `transport`; {@linkcode EngineSocket.open} starts it. */
+  constructor(
+    id: string,
+    request: HandshakeRequest,
+    transport: Transport,
+    options: ResolvedEngineOptions,
+  ) {
+    super();
+    this.id = id;
+    this.request = request;
+    this.#options = options;
+    this.#transport = transport;
+    this.#bind(transport);
+  }
+
+  /** The current transport's name. */
+  get transportName(): "polling" | "websocket" {
+    return this.#transport.name;
+  }
+
+  /** The current transport (internal). */
+  get transport(): Transport {
+    return this.#transport;
+  }
+
+  /** Whether a write would go out now (volatile packets are dropped otherwise). */
+  get writable(): boolean {
+    return this.readyState === "open" && this.#transport.writable && this.#upgrade === null;
+  }
+
+  /** Whether an upgrade is under way. */
+  get upgrading(): boolean {
+    return this.#upgrade !== null;
+  }
+
+  /** Whether the upgrade probe was answered (internal: polling GETs are then answered at once). */
+  get probed(): boolean {
+    return this.#upgrade?.probed === true;
+  }
+
+  /** Sends the open packet (and the initial packet) and starts the heartbeat. */
+  open(): void {
+    this.readyState = "open";
+    const o = this.#options;
+    const canUpgrade = this.#transport.name === "polling" && o.allowUpgrades &&
+      o.transports.includes("websocket");
+    this.#sendPacket({
+      type: "open",
+      data: JSON.stringify({
+        sid: this.id,
+        upgrades: canUpgrade ? ["websocket"] : [],
+        pingInterval: o.pingInterval,
+        pingTimeout: o.pingTimeout,
+        maxPayload: o.maxHttpBufferSize,
+      }),
+    });
+    if (o.initialPacket !== undefined) this.#sendPacket({ type: "message", data: o.initialPacket });
+    this.#schedulePing();
+  }
+
+  /** Sends one message (text or binary). Writes in the same tick go out together. */
+  write(data: string | Uint8Array, _options?: WriteOptions): void {
+    if (this.readyState !== "open" && this.readyState !== "opening") return;
+    this.#buffer.push({ type: "message", data });
+    this.#scheduleFlush();
+  }
+
+  /** Alias of {@linkcode EngineSocket.write}. */
+  send(data: string | Uint8Array, options?: WriteOptions): void {
+    this.write(data, options);
+  }
+
+  /**
+   * Closes the session from the server side, after what is buffered has been sent.
+   */
+  close(): void {
+    if (this.readyState !== "open" && this.readyState !== "opening") return;
+    this.readyState = "closing";
+    const closeTransport = () => {
+      this.#transport.close(() => this.#onClose("forced close"));
+    };
+    if (this.#buffer.length > 0 && !this.#transport.writable) {
+      this.once("drain", closeTransport);
+    } else {
+      this.#flush();
+      closeTransport();
+    }
+  }
+
+  /** Starts an upgrade to `transport` (a WebSocket opened with this sid). */
+  startUpgrade(transport: Transport): void {
+    const timer = setTimeout(() => {
+      this.#cancelUpgrade();
+      transport.close();
+    }, this.#options.upgradeTimeout);
+    this.#upgrade = { transport, timer, probed: false };
+    transport.events = {
+      onPacket: (packet) => this.#onUpgradePacket(transport, packet),
+      onError: () => this.#cancelUpgrade(),
+      onClose: () => this.#cancelUpgrade(),
+      onDrain: () => {},
+    };
+  }
+
+  #onUpgradePacket(transport: Transport, packet: EnginePacket): void {
+    const upgrade = this.#upgrade;
+    if (upgrade === null || upgrade.transport !== transport) return;
+    if (packet.type === "ping" && packet.data === "probe") {
+      transport.send([{ type: "pong", data: "probe" }]);
+      upgrade.probed = true;
+      this.emitReserved("upgrading", transport.name);
+      // End the pending poll so the client can complete the upgrade.
+      if (this.#transport.writable) this.#transport.send([{ type: "noop" }]);
+      return;
+    }
+    if (packet.type === "upgrade" && upgrade.probed && this.readyState !== "closed") {
+      clearTimeout(upgrade.timer);
+      this.#upgrade = null;
+      const previous = this.#transport;
+      previous.discard();
+      previous.events = { onPacket() {}, onError() {}, onClose() {}, onDrain() {} };
+      this.#transport = transport;
+      this.#bind(transport);
+      this.upgraded = true;
+      this.emitReserved("upgrade", transport.name);
+      this.#flush();
+      if (this.readyState === "closing") transport.close(() => this.#onClose("forced close"));
+      return;
+    }
+    this.#cancelUpgrade();
+    transport.close();
+  }
+
+  #cancelUpgrade(): void {
+    const upgrade = this.#upgrade;
+    if (upgrade === null) return;
+    clearTimeout(upgrade.timer);
+    this.#upgrade = null;
+    this.#flush();
+  }
+
+  #bind(transport: Transport): void {
+    transport.events = {
+      onPacket: (packet) => this.#onPacket(packet),
+      onError: (reason, description) => this.#onClose(reason, description),
+      onClose: () => this.#onClose("transport close"),
+      onDrain: () => {
+        // A poll during the upgrade ends at once, so the client can finish upgrading.
+        if (this.probed) this.#transport.send([{ type: "noop" }]);
+        else this.#flush();
+      },
+    };
+  }
+
+  #onPacket(packet: EnginePacket): void {
+    if (this.readyState !== "open" && this.readyState !== "closing") return;
+    switch (packet.type) {
+      case "message":
+        this.emitReserved("message", packet.data ?? "");
+        return;
+      case "pong":
+        clearTimeout(this.#pongTimer);
+        this.#pongTimer = undefined;
+        this.#schedulePing();
+        this.emitReserved("heartbeat");
+        return;
+      case "ping":
+        // v4: only the server pings (the upgrade probe goes through the other transport).
+        this.#onClose("transport error", "invalid heartbeat direction");
+        return;
+      case "close":
+        this.#onClose("transport close");
+        return;
+      default:
+        return;
+    }
+  }
+
+  #schedulePing(): void {
+    clearTimeout(this.#pingTimer);
+    this.#pingTimer = setTimeout(() => {
+      this.#sendPacket({ type: "ping" });
+      clearTimeout(this.#pongTimer);
+      this.#pongTimer = setTimeout(() => {
+        if (this.readyState !== "closed") this.#onClose("ping timeout");
+      }, this.#options.pingTimeout);
+    }, this.#options.pingInterval);
+  }
+
+  #sendPacket(packet: EnginePacket): void {
+    if (this.readyState === "closing" || this.readyState === "closed") return;
+    this.#buffer.push(packet);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    if (this.readyState === "closed" || this.#buffer.length === 0) return;
+    if (!this.#transport.writable) return;
+    if (this.#upgrade !== null && this.#upgrade.probed) return;
+    const packets = this.#buffer;
+    this.#buffer = [];
+    this.#transport.send(packets);
+    this.emitReserved("drain");
+  }
+
+  #onClose(reason: EngineCloseReason, description?: unknown): void {
+    if (this.readyState === "closed") return;
+    this.readyState = "closed";
+    clearTimeout(this.#pingTimer);
+    clearTimeout(this.#pongTimer);
+    if (this.#upgrade !== null) {
+      clearTimeout(this.#upgrade.timer);
+      this.#upgrade.transport.close();
+      this.#upgrade = null;
+    }
+    this.#buffer = [];
+    // Let a waiting poll know (it receives a close packet) and release the WebSocket.
+    if (this.#transport.writable) this.#transport.close();
+    else this.#transport.discard();
+    this.emitReserved("close", reason, description);
+    this.off();
+  }
+}

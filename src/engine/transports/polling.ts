@@ -1,0 +1,217 @@
+/**
+ * The HTTP long-polling transport: the client holds a GET open to receive a payload and POSTs
+ * payloads to send. At most one GET and one POST may be in flight at a time.
+ *
+ * @module
+ */
+
+import { decodePayload, type EnginePacket, encodePayload } from "../../parser/engine_io.ts";
+import { EngineErrorCode, errorResponse } from "../errors.ts";
+import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
+
+interface PendingPoll {
+  resolve: (response: Response) => void;
+  headers: Headers;
+  cleanup: () => void;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Reads a request body as UTF-8 text, stopping at `limit` bytes. Returns `null` when the body is
+ * larger than the limit.
+ *
+ * @example
+ * ```ts
+ * import { readBodyText } from "./polling.ts";
+ * await readBodyText(new Request("http://x/", { method: "POST", body: "4hi" }), 10); // "4hi"
+ * ```
+ */
+export async function readBodyText(request: Request, limit: number): Promise<string | null> {
+  const body = request.body;
+  if (body === null) return "";
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return decoder.decode(chunks[0]);
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return decoder.decode(all);
+}
+
+/**
+ * A session's long-polling transport.
+ *
+ * @example
+ * ```ts ignore
+ * const polling = new PollingTransport(1e6, 45000);
+ * const response = await polling.handleGet(request, new Headers());
+ * ```
+ */
+export class PollingTransport implements Transport {
+  readonly name = "polling" as const;
+  events: TransportEvents = NO_EVENTS;
+  #pending: PendingPoll | null = null;
+  #posting = false;
+  #discarded = false;
+  #closed = false;
+  #shouldClose: (() => void) | null = null;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #maxPayload: number;
+  #closeTimeout: number;
+
+  /** `maxPayload` caps POST bodies; `closeTimeout` caps how long a server close waits for a GET. */
+  constructor(maxPayload: number, closeTimeout: number) {
+    this.#maxPayload = maxPayload;
+    this.#closeTimeout = closeTimeout;
+  }
+
+  get writable(): boolean {
+    return this.#pending !== null && !this.#discarded;
+  }
+
+  /** Whether a GET is waiting. */
+  get polling(): boolean {
+    return this.#pending !== null;
+  }
+
+  /** Answers a GET: now if packets are waiting, otherwise when some are sent. */
+  handleGet(request: Request, headers: Headers): Promise<Response> {
+    if (this.#pending !== null) {
+      this.events.onError("transport error", "overlap from client");
+      return Promise.resolve(errorResponse(EngineErrorCode.BAD_REQUEST, headers));
+    }
+    headers.set("Content-Type", "text/plain; charset=UTF-8");
+    headers.set("Cache-Control", "no-store");
+    return new Promise<Response>((resolve) => {
+      const signal = request.signal;
+      const onAbort = () => {
+        if (this.#pending !== pending) return;
+        this.#pending = null;
+        this.events.onError("transport error", "poll connection closed prematurely");
+      };
+      const pending: PendingPoll = {
+        resolve,
+        headers,
+        cleanup: () => signal?.removeEventListener("abort", onAbort),
+      };
+      this.#pending = pending;
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (this.#shouldClose !== null) {
+        this.send([{ type: "noop" }]);
+        return;
+      }
+      this.events.onDrain();
+    });
+  }
+
+  /** Reads a POSTed payload and hands its packets to the session. */
+  async handlePost(request: Request, headers: Headers): Promise<Response> {
+    if (this.#posting) {
+      this.events.onError("transport error", "data request overlap from client");
+      return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
+    }
+    if (request.headers.get("content-type") === "application/octet-stream") {
+      this.events.onError("transport error", "invalid content");
+      return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
+    }
+    const declared = Number(request.headers.get("content-length") ?? 0);
+    if (declared > this.#maxPayload) return payloadTooLarge(headers);
+    this.#posting = true;
+    let text: string | null;
+    try {
+      text = await readBodyText(request, this.#maxPayload);
+    } catch {
+      this.#posting = false;
+      this.events.onError("transport error", "data request connection closed prematurely");
+      return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
+    }
+    this.#posting = false;
+    if (text === null) return payloadTooLarge(headers);
+    const packets = decodePayload(text);
+    if (packets === null) {
+      this.events.onError("parse error", "invalid payload");
+      return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
+    }
+    for (let i = 0; i < packets.length && !this.#closed; i++) {
+      const packet = packets[i];
+      if (packet.type === "close") {
+        this.#peerClosed();
+        break;
+      }
+      this.events.onPacket(packet);
+    }
+    headers.set("Content-Type", "text/html");
+    return new Response("ok", { status: 200, headers });
+  }
+
+  #peerClosed(): void {
+    if (this.#closed) return;
+    if (this.#pending !== null) this.send([{ type: "noop" }]);
+    this.#closed = true;
+    this.events.onClose();
+  }
+
+  send(packets: EnginePacket[]): void {
+    const pending = this.#pending;
+    if (pending === null) return;
+    this.#pending = null;
+    pending.cleanup();
+    const done = this.#shouldClose;
+    if (done !== null) {
+      packets = [...packets, { type: "close" }];
+      this.#shouldClose = null;
+      clearTimeout(this.#closeTimer);
+    }
+    pending.resolve(new Response(encodePayload(packets), { status: 200, headers: pending.headers }));
+    if (done !== null) done();
+  }
+
+  close(done?: () => void): void {
+    if (this.#closed) {
+      done?.();
+      return;
+    }
+    this.#closed = true;
+    const finish = done ?? (() => {});
+    if (this.#pending !== null && !this.#discarded) {
+      this.#shouldClose = finish;
+      this.send([]);
+      return;
+    }
+    if (this.#discarded) {
+      finish();
+      return;
+    }
+    this.#shouldClose = finish;
+    this.#closeTimer = setTimeout(() => {
+      this.#shouldClose = null;
+      finish();
+    }, this.#closeTimeout);
+  }
+
+  discard(): void {
+    if (this.#pending !== null) this.send([{ type: "noop" }]);
+    this.#discarded = true;
+  }
+}
+
+function payloadTooLarge(headers: Headers): Response {
+  headers.set("Content-Type", "text/plain; charset=UTF-8");
+  headers.set("Connection", "close");
+  return new Response("Payload Too Large", { status: 413, headers });
+}

@@ -1,0 +1,108 @@
+/**
+ * The WebSocket transport: one Engine.IO packet per frame; binary messages are binary frames.
+ *
+ * @module
+ */
+
+import { decodePacket, type EnginePacket, encodePacket } from "../../parser/engine_io.ts";
+import type { WebSocketLike } from "../../runtime/types.ts";
+import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * A session's WebSocket.
+ *
+ * @example
+ * ```ts ignore
+ * const transport = new WebSocketTransport(ws, 1e6);
+ * transport.send([{ type: "message", data: "hello" }]);
+ * ```
+ */
+export class WebSocketTransport implements Transport {
+  readonly name = "websocket" as const;
+  events: TransportEvents = NO_EVENTS;
+  #socket: WebSocketLike;
+  #maxPayload: number;
+  #closed = false;
+
+  /** Wraps an open WebSocket; frames over `maxPayload` bytes close it. */
+  constructor(socket: WebSocketLike, maxPayload: number) {
+    this.#socket = socket;
+    this.#maxPayload = maxPayload;
+  }
+
+  get writable(): boolean {
+    return !this.#closed;
+  }
+
+  /** The underlying socket. */
+  get socket(): WebSocketLike {
+    return this.#socket;
+  }
+
+  /** Feeds a received frame. */
+  receive(data: string | Uint8Array): void {
+    if (this.#closed) return;
+    if (this.#tooLarge(data)) {
+      this.#closed = true;
+      try {
+        this.#socket.close(1009, "Message too big");
+      } catch { /* already closing */ }
+      this.events.onError("transport error", "message too big");
+      return;
+    }
+    const packet = decodePacket(data);
+    if (packet === null) {
+      this.events.onError("parse error", "invalid packet");
+      return;
+    }
+    this.events.onPacket(packet);
+  }
+
+  #tooLarge(data: string | Uint8Array): boolean {
+    const max = this.#maxPayload;
+    if (typeof data !== "string") return data.byteLength > max;
+    if (data.length * 3 <= max) return false;
+    if (data.length > max) return true;
+    return encoder.encode(data).byteLength > max;
+  }
+
+  /** The peer closed the connection. */
+  closed(): void {
+    if (this.#closed) {
+      return;
+    }
+    this.#closed = true;
+    this.events.onClose();
+  }
+
+  send(packets: EnginePacket[]): void {
+    if (this.#closed) return;
+    try {
+      for (let i = 0; i < packets.length; i++) this.#socket.send(encodePacket(packets[i]));
+    } catch (err) {
+      this.#closed = true;
+      this.events.onError("transport error", String(err));
+    }
+  }
+
+  /** Sends one pre-encoded frame. */
+  sendFrame(frame: string | Uint8Array): void {
+    if (this.#closed) return;
+    this.#socket.send(frame);
+  }
+
+  close(done?: () => void): void {
+    this.discard();
+    done?.();
+  }
+
+  discard(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#socket.close(1000, "");
+    } catch { /* already closed */ }
+  }
+}

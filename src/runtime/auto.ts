@@ -1,0 +1,36 @@
+/**
+ * Detects the runtime and registers its upgrader as the default, so `io.handler()` works without
+ * arguments where the runtime can upgrade from a bare `Request` (Deno).
+ *
+ * @module
+ */
+
+import { setDefaultUpgrader } from "./default_upgrader.ts";
+import { denoUpgrader } from "./deno.ts";
+
+const g = globalThis as { Deno?: { upgradeWebSocket?: unknown } };
+
+/** The name of the runtime this code runs on. */
+export type RuntimeName = "deno" | "bun" | "node" | "workerd" | "browser" | "unknown";
+
+/**
+ * Which runtime this is.
+ *
+ * @example
+ * ```ts
+ * import { detectRuntime } from "./auto.ts";
+ * detectRuntime(); // "deno" under Deno
+ * ```
+ */
+export function detectRuntime(): RuntimeName {
+  const any = globalThis as Record<string, unknown>;
+  if (typeof g.Deno?.upgradeWebSocket === "function") return "deno";
+  if (any.Bun !== undefined) return "bun";
+  if (typeof any.WebSocketPair === "function") return "workerd";
+  const process = any.process as { versions?: { node?: string } } | undefined;
+  if (process?.versions?.node) return "node";
+  if (any.document !== undefined) return "browser";
+  return "unknown";
+}
+
+if (detectRuntime() === "deno") setDefaultUpgrader(denoUpgrader);
