@@ -41,11 +41,14 @@ export interface EngineEvents {
 }
 
 class Refusal {
-  constructor(
-    readonly code: EngineErrorCode,
-    readonly context: Record<string, unknown>,
-    readonly message: string = ENGINE_ERROR_MESSAGES[code],
-  ) {}
+  readonly code: EngineErrorCode;
+  readonly context: Record<string, unknown>;
+  readonly message: string;
+  constructor(code: EngineErrorCode, context: Record<string, unknown>, message?: string) {
+    this.code = code;
+    this.context = context;
+    this.message = message ?? ENGINE_ERROR_MESSAGES[code];
+  }
 }
 
 /**
