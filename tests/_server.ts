@@ -1,6 +1,6 @@
 /**
- * Starts a handler on a free port of 127.0.0.1 on the runtime running the tests.
- * Deno for now; Bun, Node and workerd come with the runtimes issue.
+ * Starts a handler on a free port of 127.0.0.1 on the runtime running the tests: Deno.serve on Deno,
+ * Bun.serve on Bun, node:http with `ws` on Node.
  */
 
 import type { ConnInfo, Upgrader } from "../src/runtime/types.ts";
@@ -58,7 +58,37 @@ export async function serve(handle: Handle, onClose?: () => unknown): Promise<Ru
       },
     };
   }
-  throw new Error("not supported yet on this runtime");
+  if (g.Bun?.serve) {
+    const { bunServeOptions } = await import("../src/runtime/bun.ts");
+    const server = g.Bun.serve({ port: 0, hostname: "127.0.0.1", ...bunServeOptions(handle) });
+    const port = server.port as number;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      wsUrl: `ws://127.0.0.1:${port}`,
+      port,
+      async close() {
+        await onClose?.();
+        server.stop(true);
+      },
+    };
+  }
+  const { createServer } = await import("node:http");
+  const { attachToNodeServer } = await import("../src/runtime/node.ts");
+  const server = createServer();
+  const detach = attachToNodeServer(server, handle, { matches: () => true });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    port,
+    async close() {
+      await onClose?.();
+      detach();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 /** Serves an io `Server` (anything with `handler({ upgrade })` and `close()`). */
@@ -68,6 +98,5 @@ export function startServer(
     close(): unknown;
   },
 ): Promise<Running> {
-  const handler = io.handler({ upgrade: denoUpgrader });
-  return serve((request, info) => handler(request, info), () => io.close());
+  return serve((request, info, upgrade) => io.handler({ upgrade })(request, info), () => io.close());
 }

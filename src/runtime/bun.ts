@@ -1,0 +1,109 @@
+/**
+ * Bun: `Bun.serve` upgrades through `server.upgrade(request, { data })`, and one shared `websocket`
+ * handler object routes every socket's events to the handlers stored in `ws.data`.
+ *
+ * @module
+ */
+
+import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./types.ts";
+
+/** The parts of Bun's `ServerWebSocket` we use. */
+export interface BunServerWebSocket {
+  /** Handlers given at upgrade time. */
+  data: WebSocketHandlers;
+  /** Sends a frame; returns bytes sent, -1 on back-pressure, 0 when dropped. */
+  send(data: string | Uint8Array, compress?: boolean): number;
+  /** Closes the socket. */
+  close(code?: number, reason?: string): void;
+  /** Bytes queued. */
+  getBufferedAmount?(): number;
+}
+
+/** The parts of Bun's `Server` we use. */
+export interface BunServer {
+  /** Upgrades the request; `data` becomes `ws.data`. */
+  upgrade(request: Request, options: { data: WebSocketHandlers; headers?: HeadersInit }): boolean;
+  /** The peer address of a request. */
+  requestIP?(request: Request): { address: string; port: number } | null;
+}
+
+/** The `websocket` handler object for `Bun.serve`. */
+export interface BunWebSocketHandler {
+  /** A socket opened. */
+  open(ws: BunServerWebSocket): void;
+  /** A frame arrived. */
+  message(ws: BunServerWebSocket, message: string | Uint8Array): void;
+  /** The socket closed. */
+  close(ws: BunServerWebSocket, code: number, reason: string): void;
+  /** Largest frame accepted. */
+  maxPayloadLength?: number;
+  /** Seconds of silence before Bun closes the socket (0: never; the engine's heartbeat decides). */
+  idleTimeout?: number;
+  /** permessage-deflate. */
+  perMessageDeflate?: boolean;
+}
+
+/** What `Bun.serve` takes from us. */
+export interface BunServeOptions {
+  /** The request handler. */
+  fetch(request: Request, server: BunServer): Promise<Response | undefined> | Response | undefined;
+  /** The shared WebSocket handlers. */
+  websocket: BunWebSocketHandler;
+  /** HTTP idle timeout in seconds: long polls are held open longer than Bun's default of 10 s. */
+  idleTimeout: number;
+}
+
+/** A handler in the engine's shape. */
+export type EngineHandle = (
+  request: Request,
+  info: ConnInfo,
+  upgrade: Upgrader,
+) => Promise<Response | undefined> | Response | undefined;
+
+function wrap(ws: BunServerWebSocket): WebSocketLike {
+  return {
+    send: (data) => {
+      ws.send(data);
+    },
+    close: (code, reason) => ws.close(code, reason),
+    get bufferedAmount() {
+      return ws.getBufferedAmount?.() ?? 0;
+    },
+  };
+}
+
+/** The shared `websocket` object: routes events to the handlers stored at upgrade time. */
+export const bunWebSocketHandler: BunWebSocketHandler = {
+  open(ws) {
+    ws.data.onOpen(wrap(ws));
+  },
+  message(ws, message) {
+    ws.data.onMessage(message);
+  },
+  close(ws, code, reason) {
+    ws.data.onClose(code, reason);
+  },
+  idleTimeout: 0,
+  perMessageDeflate: false,
+};
+
+/**
+ * Builds the options for `Bun.serve` around an engine-shaped handler.
+ *
+ * @example
+ * ```ts ignore
+ * Bun.serve({ port: 3000, ...bunServeOptions((req, info, up) => engine.handleRequest(req, info, up)) });
+ * ```
+ */
+export function bunServeOptions(handle: EngineHandle, maxPayloadLength = 1e6): BunServeOptions {
+  return {
+    fetch(request, server) {
+      const ip = server.requestIP?.(request);
+      const upgrade: Upgrader = (req, handlers) =>
+        server.upgrade(req, { data: handlers }) ? undefined : new Response("Upgrade failed", { status: 400 });
+      return handle(request, { remoteAddress: ip?.address, remotePort: ip?.port }, upgrade);
+    },
+    websocket: { ...bunWebSocketHandler, maxPayloadLength: Math.max(maxPayloadLength, 1024) + 64 },
+    idleTimeout: 0,
+  };
+}

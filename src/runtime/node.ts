@@ -1,0 +1,217 @@
+/**
+ * Node.js: requests from `node:http` (or `https`) are bridged to `Request`/`Response`, and WebSocket
+ * upgrades go through the `ws` package's `handleUpgrade`. We use `ws` because it is the WebSocket
+ * server the Node ecosystem (socket.io included) trusts: fast, RFC-complete, permessage-deflate.
+ *
+ * @module
+ */
+
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { Readable } from "node:stream";
+import { type RawData, type WebSocket as WsSocket, WebSocketServer } from "ws";
+import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./types.ts";
+
+/** A handler in the engine's shape. */
+export type EngineHandle = (
+  request: Request,
+  info: ConnInfo,
+  upgrade: Upgrader,
+) => Promise<Response | undefined> | Response | undefined;
+
+/** Options of {@linkcode attachToNodeServer}. */
+export interface NodeAttachOptions {
+  /** Which paths are ours (requests and upgrades for other paths are left to other listeners). */
+  matches: (pathname: string) => boolean;
+  /** Largest WebSocket frame `ws` accepts. */
+  maxPayload?: number;
+  /** Whether to offer permessage-deflate (default false). */
+  perMessageDeflate?: boolean;
+}
+
+function requestUrl(req: IncomingMessage): string {
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+  return `${secure ? "https" : "http"}://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
+}
+
+function requestHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+  return headers;
+}
+
+/**
+ * Converts a Node request to a `Request` whose signal aborts when the client goes away first.
+ *
+ * @example
+ * ```ts ignore
+ * const request = toWebRequest(req, res);
+ * ```
+ */
+export function toWebRequest(req: IncomingMessage, res?: ServerResponse): Request {
+  const controller = new AbortController();
+  res?.once("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  const method = req.method ?? "GET";
+  const init: RequestInit & { duplex?: "half" } = {
+    method,
+    headers: requestHeaders(req),
+    signal: controller.signal,
+  };
+  if (method !== "GET" && method !== "HEAD") {
+    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+    init.duplex = "half";
+  }
+  return new Request(requestUrl(req), init);
+}
+
+/**
+ * Writes a `Response` to a Node response.
+ *
+ * @example
+ * ```ts ignore
+ * await writeWebResponse(res, new Response("ok"));
+ * ```
+ */
+export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, key) => {
+    if (key !== "set-cookie") headers[key] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  if (response.body === null) {
+    res.writeHead(response.status, headers);
+    res.end();
+    return;
+  }
+  const body = new Uint8Array(await response.arrayBuffer());
+  headers["content-length"] = String(body.byteLength);
+  res.writeHead(response.status, headers);
+  res.end(body);
+}
+
+function connInfo(req: IncomingMessage): ConnInfo {
+  return { remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort };
+}
+
+function wrap(ws: WsSocket): WebSocketLike {
+  return {
+    send: (data) => ws.send(data),
+    close: (code, reason) => ws.close(code, reason),
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+  };
+}
+
+function bindWs(ws: WsSocket, handlers: WebSocketHandlers): void {
+  ws.on("message", (data: RawData, isBinary: boolean) => {
+    if (!isBinary) {
+      handlers.onMessage(data.toString());
+      return;
+    }
+    if (Array.isArray(data)) {
+      const all = Buffer.concat(data);
+      handlers.onMessage(new Uint8Array(all.buffer, all.byteOffset, all.byteLength));
+    } else if (data instanceof ArrayBuffer) handlers.onMessage(new Uint8Array(data));
+    else handlers.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  });
+  let closed = false;
+  ws.on("close", (code: number, reason: Buffer) => {
+    if (closed) return;
+    closed = true;
+    handlers.onClose(code, reason.toString());
+  });
+  ws.on("error", () => {
+    if (closed) return;
+    closed = true;
+    handlers.onClose(1006, "error");
+  });
+  handlers.onOpen(wrap(ws));
+}
+
+function writeRawResponse(socket: Duplex, response: Response, body: string): void {
+  const reason = response.status === 403 ? "Forbidden" : response.status === 404 ? "Not Found" : "Bad Request";
+  let head = `HTTP/1.1 ${response.status} ${reason}\r\nConnection: close\r\n`;
+  response.headers.forEach((value, key) => {
+    head += `${key}: ${value}\r\n`;
+  });
+  head += `Content-Length: ${new TextEncoder().encode(body).byteLength}\r\n\r\n`;
+  socket.end(head + body);
+}
+
+/**
+ * Serves an engine-shaped handler on a Node HTTP server: requests for our paths go to `handle`
+ * (others are left to the server's other listeners), and so do WebSocket upgrades.
+ *
+ * @example
+ * ```ts ignore
+ * const server = createServer();
+ * attachToNodeServer(server, (req, info, up) => engine.handleRequest(req, info, up), {
+ *   matches: (p) => engine.matches(p),
+ * });
+ * server.listen(3000);
+ * ```
+ */
+export function attachToNodeServer(
+  server: HttpServer,
+  handle: EngineHandle,
+  options: NodeAttachOptions,
+): () => void {
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: (options.maxPayload ?? 1e6) + 64,
+    perMessageDeflate: options.perMessageDeflate ?? false,
+  });
+
+  // Like socket.io's attach: the listeners already there only see requests for other paths.
+  const others = server.listeners("request") as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners("request");
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const pathname = (req.url ?? "/").split("?")[0];
+    if (!options.matches(pathname)) {
+      for (const listener of others) listener.call(server, req, res);
+      if (others.length === 0) {
+        res.writeHead(404);
+        res.end();
+      }
+      return;
+    }
+    const request = toWebRequest(req, res);
+    Promise.resolve(handle(request, connInfo(req), () => undefined))
+      .then((response) => writeWebResponse(res, response ?? new Response(null, { status: 500 })))
+      .catch(() => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const pathname = (req.url ?? "/").split("?")[0];
+    if (!options.matches(pathname)) return;
+    socket.on("error", () => socket.destroy());
+    const request = toWebRequest(req);
+    const upgrade: Upgrader = (_request, handlers) => {
+      wss.handleUpgrade(req, socket, head, (ws) => bindWs(ws, handlers));
+      return undefined;
+    };
+    Promise.resolve(handle(request, connInfo(req), upgrade))
+      .then(async (response) => {
+        if (response !== undefined) writeRawResponse(socket, response, await response.text());
+      })
+      .catch(() => socket.destroy());
+  };
+
+  server.on("request", onRequest);
+  server.on("upgrade", onUpgrade);
+  return () => {
+    server.off("request", onRequest);
+    for (const listener of others) server.on("request", listener);
+    server.off("upgrade", onUpgrade);
+    wss.close();
+  };
+}
