@@ -271,7 +271,8 @@ function toHandshakeRequest(request: Request, url: URL, info?: ConnInfo): Handsh
   const proto = request.headers.get("x-forwarded-proto");
   return {
     url,
-    headers: request.headers,
+    // A copy: some runtimes (Deno) release the request once the upgrade response is sent.
+    headers: new Headers(request.headers),
     method: request.method,
     remoteAddress: info?.remoteAddress ?? "",
     secure: url.protocol === "https:" || url.protocol === "wss:" || proto === "https",

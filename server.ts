@@ -1,0 +1,53 @@
+/**
+ * The Socket.IO v5 server (Engine.IO v4), on web standards: the same code serves on Deno, Bun,
+ * Node and Cloudflare Workers.
+ *
+ * ```ts ignore
+ * import { Server } from "./server.ts";
+ *
+ * const io = new Server({ cors: { origin: "*" } });
+ * io.on("connection", (socket) => {
+ *   socket.on("hello", (name, ack) => ack(`hi ${name}`));
+ * });
+ * Deno.serve({ port: 3000 }, io.handler());
+ * ```
+ *
+ * @module
+ */
+
+import "./src/runtime/auto.ts";
+
+export { Server } from "./src/io/server.ts";
+export type {
+  HandlerOptions,
+  ParentNspNameMatchFn,
+  RequestHandler,
+  RequestInfo,
+  ServerOptions,
+} from "./src/io/server.ts";
+export { Namespace } from "./src/io/namespace.ts";
+export type { ExtendedError, NamespaceMiddleware } from "./src/io/namespace.ts";
+export { ParentNamespace } from "./src/io/parent_namespace.ts";
+export { Socket } from "./src/io/socket.ts";
+export type { DisconnectReason, Event, Handshake } from "./src/io/socket.ts";
+export { BroadcastOperator, RemoteSocket } from "./src/io/broadcast.ts";
+export type { BroadcastAckError } from "./src/io/broadcast.ts";
+export { Adapter, InMemoryAdapter } from "./src/io/adapter.ts";
+export type {
+  AdapterConstructor,
+  BroadcastFlags,
+  BroadcastOptions,
+  Room,
+  SocketDetails,
+  SocketId,
+} from "./src/io/adapter.ts";
+export type { DefaultEventsMap, EventNames, EventParams, EventsMap } from "./src/io/typed_events.ts";
+export { Engine, EngineSocket } from "./src/engine/server.ts";
+export type { EngineOptions } from "./src/engine/options.ts";
+export type { CorsOptions } from "./src/engine/cors.ts";
+export type { HandshakeRequest } from "./src/engine/types.ts";
+export { defaultParser, PacketType } from "./src/parser/socket_io.ts";
+export type { Decoder, Encoder, Packet, Parser } from "./src/parser/socket_io.ts";
+export type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./src/runtime/types.ts";
+export { denoUpgrader } from "./src/runtime/deno.ts";
+export { bunServeOptions, bunWebSocketHandler } from "./src/runtime/bun.ts";
