@@ -1,0 +1,119 @@
+/**
+ * A strictly typed emitter base for `Socket`, `Namespace` and `Server`: listeners are typed from an
+ * events map of user events plus a map of reserved events, and every dispatch isolates listeners, so
+ * an error thrown (or a promise rejected) by one is logged and never escapes.
+ *
+ * @module
+ */
+
+import { type AnyListener, Emitter } from "../util/emitter.ts";
+import { safeCall } from "./_util.ts";
+import type {
+  EventNames,
+  EventParams,
+  EventsMap,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
+} from "./typed_events.ts";
+
+/**
+ * An emitter whose `on`/`once`/`off` are typed from `ListenEvents` and `ReservedEvents`.
+ *
+ * @example
+ * ```ts
+ * import { StrictEventEmitter } from "./_typed_emitter.ts";
+ * class Room extends StrictEventEmitter<{ msg: (text: string) => void }, { closed: () => void }> {}
+ * const room = new Room();
+ * room.on("msg", (text) => console.log(text.toUpperCase()));
+ * room.emitUntyped("msg", "hi");
+ * ```
+ */
+export class StrictEventEmitter<ListenEvents extends EventsMap, ReservedEvents extends EventsMap> {
+  #emitter: Emitter<EventsMap> = new Emitter<EventsMap>();
+
+  /** Adds a listener. */
+  on<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    event: E,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, E>,
+  ): this {
+    this.#emitter.on(event, listener as AnyListener);
+    return this;
+  }
+
+  /** Alias of `on`. */
+  addListener<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    event: E,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, E>,
+  ): this {
+    return this.on(event, listener);
+  }
+
+  /** Adds a listener called at most once. */
+  once<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    event: E,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, E>,
+  ): this {
+    this.#emitter.once(event, listener as AnyListener);
+    return this;
+  }
+
+  /** Removes one listener, every listener of `event`, or every listener. */
+  off<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    event?: E,
+    listener?: ReservedOrUserListener<ReservedEvents, ListenEvents, E>,
+  ): this {
+    this.#emitter.off(event, listener as AnyListener | undefined);
+    return this;
+  }
+
+  /** Alias of `off` with a listener. */
+  removeListener<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    event: E,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, E>,
+  ): this {
+    return this.off(event, listener);
+  }
+
+  /** Removes every listener of `event`, or of every event. */
+  removeAllListeners<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(event?: E): this {
+    this.#emitter.off(event);
+    return this;
+  }
+
+  /** The listeners of `event`, in call order. */
+  listeners<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    event: E,
+  ): ReservedOrUserListener<ReservedEvents, ListenEvents, E>[] {
+    return this.#emitter.listeners(event) as ReservedOrUserListener<ReservedEvents, ListenEvents, E>[];
+  }
+
+  /** How many listeners `event` has. */
+  listenerCount(event: string): number {
+    return this.#emitter.listenerCount(event);
+  }
+
+  /** Whether `event` has any listener. */
+  hasListeners(event: string): boolean {
+    return this.#emitter.hasListeners(event);
+  }
+
+  /**
+   * Calls the listeners of a reserved event (internal: the library emits these, users listen).
+   * Errors thrown by listeners are logged.
+   */
+  emitReserved<E extends EventNames<ReservedEvents>>(
+    event: E,
+    ...args: EventParams<ReservedEvents, E>
+  ): boolean {
+    return this.emitUntyped(event, ...args);
+  }
+
+  /** Calls the listeners of any event locally, without type checks; errors are logged. */
+  emitUntyped(event: string, ...args: unknown[]): boolean {
+    if (!this.#emitter.hasListeners(event)) return false;
+    for (const listener of this.#emitter.listeners(event)) {
+      safeCall(() => (listener as AnyListener).apply(this, args), `"${event}" listener`);
+    }
+    return true;
+  }
+}

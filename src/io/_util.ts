@@ -1,0 +1,81 @@
+/**
+ * Small helpers shared by the io layer: ids, safe listener calls, prototype-safe objects.
+ *
+ * @module
+ */
+
+const URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * A fresh random id: 15 random bytes in base64url, 20 characters (the shape of socket.io's ids).
+ *
+ * @example
+ * ```ts
+ * import { generateId } from "./_util.ts";
+ * generateId().length; // 20
+ * ```
+ */
+export function generateId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(15));
+  let out = "";
+  for (let i = 0; i < 15; i += 3) {
+    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    out += URL_ALPHABET[(n >> 18) & 63] + URL_ALPHABET[(n >> 12) & 63] +
+      URL_ALPHABET[(n >> 6) & 63] + URL_ALPHABET[n & 63];
+  }
+  return out;
+}
+
+/**
+ * Reports an error thrown (or a promise rejected) by user code, without letting it escape.
+ *
+ * @example
+ * ```ts
+ * import { reportListenerError } from "./_util.ts";
+ * reportListenerError(new Error("boom"), "connection listener");
+ * ```
+ */
+export function reportListenerError(err: unknown, where: string): void {
+  console.error(`[socket.io] error in ${where}:`, err);
+}
+
+/**
+ * Calls user code: a synchronous throw or an asynchronous rejection is logged, never rethrown.
+ *
+ * @example
+ * ```ts
+ * import { safeCall } from "./_util.ts";
+ * safeCall(() => { throw new Error("boom"); }, "listener");
+ * ```
+ */
+export function safeCall(fn: () => unknown, where: string): void {
+  try {
+    const result = fn();
+    if (
+      result !== null && typeof result === "object" &&
+      typeof (result as PromiseLike<unknown>).then === "function"
+    ) {
+      (result as PromiseLike<unknown>).then(undefined, (err) => reportListenerError(err, where));
+    }
+  } catch (err) {
+    reportListenerError(err, where);
+  }
+}
+
+/**
+ * Sets `key` on `target` as an own, enumerable property, even for `__proto__`.
+ *
+ * @example
+ * ```ts
+ * import { setOwn } from "./_util.ts";
+ * const o: Record<string, unknown> = {};
+ * setOwn(o, "__proto__", "x"); // o has an own "__proto__" key; its prototype is untouched
+ * ```
+ */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}

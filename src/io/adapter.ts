@@ -1,0 +1,456 @@
+/**
+ * Adapters decide who receives a broadcast. {@linkcode Adapter} is the in-memory implementation and
+ * the base class of cluster adapters (Redis...), with the shape and semantics of `socket.io-adapter`:
+ * it keeps `rooms` (room -> socket ids) and `sids` (socket id -> rooms) for one namespace, encodes
+ * each broadcast once and writes the same frames to every receiver.
+ *
+ * @module
+ */
+
+import { Emitter } from "../util/emitter.ts";
+import type { Packet } from "../parser/socket_io.ts";
+import { safeCall } from "./_util.ts";
+import type { Namespace } from "./namespace.ts";
+import type { Handshake, Socket } from "./socket.ts";
+
+/**
+ * A Socket.IO socket id.
+ *
+ * @example
+ * ```ts
+ * import type { SocketId } from "./adapter.ts";
+ * const id: SocketId = "Xh3kq9vU2pLr8AaBcDeF";
+ * ```
+ */
+export type SocketId = string;
+
+/**
+ * A room name. Every socket is in the room named after its own id.
+ *
+ * @example
+ * ```ts
+ * import type { Room } from "./adapter.ts";
+ * const room: Room = "news";
+ * ```
+ */
+export type Room = string;
+
+/**
+ * Modifiers of a broadcast.
+ *
+ * @example
+ * ```ts
+ * import type { BroadcastFlags } from "./adapter.ts";
+ * const flags: BroadcastFlags = { volatile: true, timeout: 1000 };
+ * ```
+ */
+export interface BroadcastFlags {
+  /** Drop the packet for receivers whose transport is not writable right now. */
+  volatile?: boolean;
+  /** Ask the transport to compress (default true). */
+  compress?: boolean;
+  /** Only this server (cluster adapters skip the other nodes). */
+  local?: boolean;
+  /** Set by cluster adapters on broadcasts. */
+  broadcast?: boolean;
+  /** Set by cluster adapters when the packet holds binary. */
+  binary?: boolean;
+  /** Milliseconds to wait for acknowledgements. */
+  timeout?: number;
+}
+
+/**
+ * Who receives a broadcast: sockets in any of `rooms` (every socket when empty), minus those in any
+ * of `except`.
+ *
+ * @example
+ * ```ts
+ * import type { BroadcastOptions } from "./adapter.ts";
+ * const opts: BroadcastOptions = { rooms: new Set(["news"]), except: new Set(["banned"]) };
+ * ```
+ */
+export interface BroadcastOptions {
+  /** Target rooms; empty means everyone in the namespace. */
+  rooms: Set<Room>;
+  /** Rooms whose members are left out. */
+  except?: Set<Room>;
+  /** Modifiers. */
+  flags?: BroadcastFlags;
+}
+
+/**
+ * What a cluster adapter reports about a socket held by another server (`fetchSockets`).
+ *
+ * @example
+ * ```ts
+ * import type { SocketDetails } from "./adapter.ts";
+ * function describe(s: SocketDetails): string { return `${s.id} in ${s.rooms.join(",")}`; }
+ * ```
+ */
+export interface SocketDetails<SocketData = unknown> {
+  /** The socket id. */
+  id: SocketId;
+  /** Its handshake. */
+  handshake: Handshake;
+  /** Its rooms. */
+  rooms: Room[];
+  /** Its `data`. */
+  data: SocketData;
+}
+
+/**
+ * The events of an adapter.
+ *
+ * @example
+ * ```ts
+ * import type { AdapterEvents } from "./adapter.ts";
+ * const onCreate: AdapterEvents["create-room"] = (room) => console.log("created", room);
+ * ```
+ */
+export interface AdapterEvents {
+  /** A room got its first member. */
+  "create-room": (room: Room) => void;
+  /** A room lost its last member. */
+  "delete-room": (room: Room) => void;
+  /** A socket joined a room. */
+  "join-room": (room: Room, id: SocketId) => void;
+  /** A socket left a room. */
+  "leave-room": (room: Room, id: SocketId) => void;
+}
+
+/**
+ * A namespace of any event types, as adapters see it.
+ *
+ * @example
+ * ```ts
+ * import type { AnyNamespace } from "./adapter.ts";
+ * function name(nsp: AnyNamespace): string { return nsp.name; }
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type AnyNamespace = Namespace<any, any, any, any>;
+
+/**
+ * A socket of any event types, as adapters see it.
+ *
+ * @example
+ * ```ts
+ * import type { AnySocket } from "./adapter.ts";
+ * function id(socket: AnySocket): string { return socket.id; }
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type AnySocket = Socket<any, any, any, any>;
+
+/**
+ * What `fetchSockets` yields: local sockets, or details of sockets held by other servers.
+ *
+ * @example
+ * ```ts
+ * import type { FetchedSocket } from "./adapter.ts";
+ * function id(s: FetchedSocket): string { return s.id; }
+ * ```
+ */
+export type FetchedSocket = AnySocket | SocketDetails;
+
+/**
+ * The state a recoverable socket leaves behind (connection state recovery; unused by the in-memory
+ * adapter for now).
+ *
+ * @example
+ * ```ts
+ * import type { SessionToPersist } from "./adapter.ts";
+ * const s: SessionToPersist = { sid: "a", pid: "b", rooms: [], data: {} };
+ * ```
+ */
+export interface SessionToPersist {
+  /** The socket id. */
+  sid: SocketId;
+  /** The private session id. */
+  pid: string;
+  /** Its rooms. */
+  rooms: Room[];
+  /** Its `data`. */
+  data: unknown;
+}
+
+/**
+ * A restored session and the packets it missed.
+ *
+ * @example
+ * ```ts
+ * import type { Session } from "./adapter.ts";
+ * const s: Session = { sid: "a", pid: "b", rooms: [], data: {}, missedPackets: [] };
+ * ```
+ */
+export interface Session extends SessionToPersist {
+  /** The event data (name and arguments) missed while disconnected. */
+  missedPackets: unknown[][];
+}
+
+/**
+ * The in-memory adapter, and the base class of cluster adapters.
+ *
+ * Subclasses override `broadcast`, `broadcastWithAck`, `serverCount`, `fetchSockets`, `addSockets`,
+ * `delSockets`, `disconnectSockets` and `serverSideEmit` to reach other servers, calling `super` for
+ * the local part.
+ *
+ * @example
+ * ```ts ignore
+ * import { Server } from "../io/server.ts";
+ * const io = new Server();
+ * const adapter = io.of("/").adapter;
+ * adapter.on("join-room", (room, id) => console.log(`${id} joined ${room}`));
+ * ```
+ */
+export class Adapter extends Emitter<AdapterEvents> {
+  /** Room name -> ids of its members. */
+  rooms: Map<Room, Set<SocketId>> = new Map();
+  /** Socket id -> its rooms. */
+  sids: Map<SocketId, Set<Room>> = new Map();
+  /** The namespace this adapter serves. */
+  readonly nsp: AnyNamespace;
+
+  /** Creates the adapter of `nsp`. */
+  constructor(nsp: AnyNamespace) {
+    super();
+    this.nsp = nsp;
+  }
+
+  /** Starts the adapter (cluster adapters subscribe here). */
+  init(): Promise<void> | void {}
+
+  /** Stops the adapter. */
+  close(): Promise<void> | void {}
+
+  /** How many servers share this namespace (1 in memory). */
+  serverCount(): Promise<number> {
+    return Promise.resolve(1);
+  }
+
+  /** Adds socket `id` to `rooms`. */
+  addAll(id: SocketId, rooms: Set<Room>): Promise<void> | void {
+    let own = this.sids.get(id);
+    if (!own) {
+      own = new Set();
+      this.sids.set(id, own);
+    }
+    for (const room of rooms) {
+      own.add(room);
+      let members = this.rooms.get(room);
+      if (!members) {
+        members = new Set();
+        this.rooms.set(room, members);
+        this.#notify("create-room", room);
+      }
+      if (!members.has(id)) {
+        members.add(id);
+        this.#notify("join-room", room, id);
+      }
+    }
+  }
+
+  /** Removes socket `id` from `room`. */
+  del(id: SocketId, room: Room): Promise<void> | void {
+    this.sids.get(id)?.delete(room);
+    this.#leave(room, id);
+  }
+
+  /** Removes socket `id` from all its rooms. */
+  delAll(id: SocketId): void {
+    const own = this.sids.get(id);
+    if (!own) return;
+    for (const room of own) this.#leave(room, id);
+    this.sids.delete(id);
+  }
+
+  #leave(room: Room, id: SocketId): void {
+    const members = this.rooms.get(room);
+    if (!members) return;
+    if (members.delete(id)) this.#notify("leave-room", room, id);
+    if (members.size === 0 && this.rooms.delete(room)) this.#notify("delete-room", room);
+  }
+
+  #notify<E extends keyof AdapterEvents>(event: E, ...args: Parameters<AdapterEvents[E]>): void {
+    if (!this.hasListeners(event)) return;
+    safeCall(() => this.emitReserved(event, ...args), `adapter "${event}" listener`);
+  }
+
+  /** Encodes a packet once for every receiver. */
+  protected encode(packet: Packet): Array<string | Uint8Array> {
+    return this.nsp.server.encoder.encode(packet);
+  }
+
+  /** Sends `packet` to the sockets `opts` selects: encoded once, the same frames to everyone. */
+  broadcast(packet: Packet, opts: BroadcastOptions): void {
+    const flags = opts.flags ?? {};
+    const writeOpts = { volatile: flags.volatile, compress: flags.compress };
+    packet.nsp = this.nsp.name;
+    const frames = this.encode(packet);
+    this.apply(opts, (socket) => {
+      socket._notifyOutgoing(packet.data);
+      socket.client._writeFrames(frames, writeOpts);
+    });
+  }
+
+  /**
+   * Like `broadcast`, expecting an acknowledgement from every receiver: `clientCountCallback` gets
+   * how many sockets were reached (once per server), `ack` each client's response.
+   */
+  broadcastWithAck(
+    packet: Packet,
+    opts: BroadcastOptions,
+    clientCountCallback: (clientCount: number) => void,
+    ack: (...args: unknown[]) => void,
+  ): void {
+    const flags = opts.flags ?? {};
+    const writeOpts = { volatile: flags.volatile, compress: flags.compress };
+    packet.nsp = this.nsp.name;
+    packet.id = this.nsp._nextAckId();
+    const id = packet.id;
+    const frames = this.encode(packet);
+    let count = 0;
+    this.apply(opts, (socket) => {
+      count++;
+      socket._setAck(id, ack);
+      socket._notifyOutgoing(packet.data);
+      socket.client._writeFrames(frames, writeOpts);
+    });
+    clientCountCallback(count);
+  }
+
+  /** The ids of the sockets in any of `rooms` (all sockets when empty). */
+  sockets(rooms: Set<Room>): Promise<Set<SocketId>> {
+    const ids = new Set<SocketId>();
+    this.apply({ rooms }, (socket) => ids.add(socket.id));
+    return Promise.resolve(ids);
+  }
+
+  /** The rooms of socket `id`. */
+  socketRooms(id: SocketId): Set<Room> | undefined {
+    return this.sids.get(id);
+  }
+
+  /** The sockets `opts` selects. */
+  fetchSockets(opts: BroadcastOptions): Promise<FetchedSocket[]> {
+    const found: FetchedSocket[] = [];
+    this.apply(opts, (socket) => found.push(socket));
+    return Promise.resolve(found);
+  }
+
+  /** Makes the sockets `opts` selects join `rooms`. */
+  addSockets(opts: BroadcastOptions, rooms: Room[]): void {
+    this.apply(opts, (socket) => socket.join(rooms));
+  }
+
+  /** Makes the sockets `opts` selects leave `rooms`. */
+  delSockets(opts: BroadcastOptions, rooms: Room[]): void {
+    this.apply(opts, (socket) => {
+      for (const room of rooms) socket.leave(room);
+    });
+  }
+
+  /** Disconnects the sockets `opts` selects (and their whole connection when `close`). */
+  disconnectSockets(opts: BroadcastOptions, close: boolean): void {
+    this.apply(opts, (socket) => socket.disconnect(close));
+  }
+
+  /**
+   * Sends an event to the other servers of the cluster. In memory there are none: an ack callback
+   * (last element) is called with `(null, [])` on a microtask.
+   */
+  serverSideEmit(packet: unknown[]): void {
+    const last = packet[packet.length - 1];
+    if (typeof last === "function") {
+      queueMicrotask(() => safeCall(() => last(null, []), "serverSideEmit ack"));
+    }
+  }
+
+  /** Stores a session for connection state recovery (no-op in memory for now). */
+  persistSession(_session: SessionToPersist): Promise<void> | void {}
+
+  /** Restores a session for connection state recovery (none in memory for now). */
+  restoreSession(_pid: string, _offset: string): Promise<Session | null> {
+    return Promise.resolve(null);
+  }
+
+  /** Calls `callback` once for each local socket `opts` selects. */
+  protected apply(opts: BroadcastOptions, callback: (socket: AnySocket) => void): void {
+    const except = this.exceptSids(opts.except);
+    const sockets = this.nsp.sockets;
+    if (opts.rooms.size) {
+      const seen = new Set<SocketId>();
+      for (const room of opts.rooms) {
+        const members = this.rooms.get(room);
+        if (!members) continue;
+        for (const id of members) {
+          if (seen.has(id) || except.has(id)) continue;
+          const socket = sockets.get(id);
+          if (socket) {
+            seen.add(id);
+            callback(socket);
+          }
+        }
+      }
+    } else {
+      for (const id of this.sids.keys()) {
+        if (except.has(id)) continue;
+        const socket = sockets.get(id);
+        if (socket) callback(socket);
+      }
+    }
+  }
+
+  /** The ids of the members of any of `rooms`. */
+  protected exceptSids(rooms?: Set<Room>): Set<SocketId> {
+    const ids = new Set<SocketId>();
+    if (!rooms) return ids;
+    for (const room of rooms) {
+      const members = this.rooms.get(room);
+      if (members) { for (const id of members) ids.add(id); }
+    }
+    return ids;
+  }
+}
+
+/**
+ * The in-memory adapter under its explicit name (the default).
+ *
+ * @example
+ * ```ts ignore
+ * import { Server } from "./server.ts";
+ * import { InMemoryAdapter } from "./adapter.ts";
+ * const io = new Server({ adapter: InMemoryAdapter });
+ * ```
+ */
+export class InMemoryAdapter extends Adapter {}
+
+/**
+ * How the server builds an adapter for each namespace: an `Adapter` subclass, or a factory.
+ *
+ * @example
+ * ```ts ignore
+ * import { Adapter, type AdapterConstructor } from "./adapter.ts";
+ * const ctor: AdapterConstructor = (nsp) => new Adapter(nsp);
+ * ```
+ */
+export type AdapterConstructor =
+  | (new (nsp: AnyNamespace) => Adapter)
+  | ((nsp: AnyNamespace) => Adapter);
+
+/**
+ * Builds the adapter of `nsp` from a constructor or a factory.
+ *
+ * @example
+ * ```ts ignore
+ * import { Adapter, createAdapter } from "./adapter.ts";
+ * const adapter = createAdapter(Adapter, nsp);
+ * ```
+ */
+export function createAdapter(ctor: AdapterConstructor, nsp: AnyNamespace): Adapter {
+  const proto = (ctor as { prototype?: unknown }).prototype;
+  const isClass = ctor === Adapter || proto instanceof Adapter ||
+    /^class[\s{]/.test(Function.prototype.toString.call(ctor));
+  if (isClass) return new (ctor as new (nsp: AnyNamespace) => Adapter)(nsp);
+  return (ctor as (nsp: AnyNamespace) => Adapter)(nsp);
+}

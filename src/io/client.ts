@@ -1,0 +1,194 @@
+/**
+ * One Engine.IO connection seen by the io layer: it decodes frames into packets, routes them to the
+ * socket of each namespace, and writes encoded packets back.
+ *
+ * @module
+ */
+
+import { type Decoder, type Packet, PacketType } from "../parser/socket_io.ts";
+import type { EngineCloseReason, HandshakeRequest } from "../engine/types.ts";
+import type { EngineSocket } from "../engine/socket.ts";
+import type { SocketId } from "./adapter.ts";
+import type { Server } from "./server.ts";
+import type { DisconnectReason, Socket } from "./socket.ts";
+import type { EventsMap } from "./typed_events.ts";
+import { reportListenerError } from "./_util.ts";
+
+/**
+ * Options of one write.
+ *
+ * @example
+ * ```ts
+ * import type { PacketWriteOptions } from "./client.ts";
+ * const opts: PacketWriteOptions = { volatile: true };
+ * ```
+ */
+export interface PacketWriteOptions {
+  /** Drop the packet if the transport cannot take it right now. */
+  volatile?: boolean;
+  /** Ask the transport to compress. */
+  compress?: boolean;
+}
+
+/**
+ * The io side of one Engine.IO session, shared by the sockets of its namespaces.
+ *
+ * @example
+ * ```ts ignore
+ * io.on("connection", (socket) => {
+ *   console.log(socket.client.conn.id, socket.client.conn.transportName);
+ * });
+ * ```
+ */
+export class Client<
+  ListenEvents extends EventsMap,
+  EmitEvents extends EventsMap,
+  ServerSideEvents extends EventsMap,
+  // deno-lint-ignore no-explicit-any
+  SocketData = any,
+> {
+  /** The Engine.IO session. */
+  readonly conn: EngineSocket;
+  /** The server. */
+  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** The Engine.IO session id. */
+  readonly id: string;
+
+  #decoder: Decoder;
+  #sockets: Map<SocketId, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = new Map();
+  #nsps: Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = new Map();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  #onMessage = (data: string | Uint8Array): void => this.#ondata(data);
+  #onClose = (reason: EngineCloseReason, description?: unknown): void => this.#onclose(reason, description);
+
+  /** Wraps a new Engine.IO session (the server does this on every engine `connection`). */
+  constructor(server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, conn: EngineSocket) {
+    this.server = server;
+    this.conn = conn;
+    this.id = conn.id;
+    this.#decoder = server._parser.createDecoder();
+    this.#decoder.ondecoded = (packet) => {
+      // Errors past this point are ours or the user's, not the peer's: log them, keep the connection.
+      try {
+        this.#ondecoded(packet);
+      } catch (err) {
+        reportListenerError(err, "packet handling");
+      }
+    };
+    conn.on("message", this.#onMessage);
+    conn.on("close", this.#onClose);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#nsps.size === 0) this.close();
+    }, server._connectTimeout);
+  }
+
+  /** The request that opened the session. */
+  get request(): HandshakeRequest {
+    return this.conn.request;
+  }
+
+  /** @internal Whether the session can still carry packets. */
+  get _isOpen(): boolean {
+    const state = this.conn.readyState;
+    return !this.#closed && state !== "closing" && state !== "closed";
+  }
+
+  #ondata(data: string | Uint8Array): void {
+    try {
+      this.#decoder.add(data);
+    } catch (err) {
+      this.#onerror(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  #ondecoded(packet: Packet): void {
+    const socket = this.#nsps.get(packet.nsp);
+    if (!socket && packet.type === PacketType.CONNECT) {
+      this.#connect(packet.nsp, (packet.data as Record<string, unknown> | undefined) ?? {});
+    } else if (socket && packet.type !== PacketType.CONNECT && packet.type !== PacketType.CONNECT_ERROR) {
+      socket._onpacket(packet);
+    } else {
+      this.close();
+    }
+  }
+
+  #connect(name: string, auth: Record<string, unknown>): void {
+    if (this.server._nsps.has(name)) return this.#doConnect(name, auth);
+    this.server._checkNamespace(name, auth, (nsp) => {
+      if (this.#closed) return;
+      if (nsp) this.#doConnect(name, auth);
+      else {
+        this._packet({ type: PacketType.CONNECT_ERROR, nsp: name, data: { message: "Invalid namespace" } });
+      }
+    });
+  }
+
+  #doConnect(name: string, auth: Record<string, unknown>): void {
+    const nsp = this.server.of(name);
+    nsp._add(this, auth, (socket) => {
+      this.#sockets.set(socket.id, socket);
+      this.#nsps.set(nsp.name, socket);
+      if (this.#timer !== undefined) {
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+      }
+    });
+  }
+
+  /** @internal Disconnects every socket of this connection, then closes it. */
+  _disconnect(): void {
+    for (const socket of [...this.#sockets.values()]) socket.disconnect();
+    this.#sockets.clear();
+    this.close();
+  }
+
+  /** @internal Forgets a socket that disconnected. */
+  _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    if (this.#sockets.delete(socket.id)) this.#nsps.delete(socket.nsp.name);
+  }
+
+  /** Closes the Engine.IO session; the sockets disconnect with `forced server close`. */
+  close(): void {
+    if (!this._isOpen) return;
+    this.#onclose("forced server close");
+    this.conn.close();
+  }
+
+  /** @internal Encodes and writes one packet. */
+  _packet(packet: Packet, opts: PacketWriteOptions = {}): void {
+    if (!this._isOpen) return;
+    this._writeFrames(this.server.encoder.encode(packet), opts);
+  }
+
+  /** @internal Writes already encoded frames (one packet: a text frame and its attachments). */
+  _writeFrames(frames: Array<string | Uint8Array>, opts: PacketWriteOptions = {}): void {
+    if (!this._isOpen) return;
+    if (opts.volatile && !this.conn.writable) return;
+    const writeOpts = { compress: opts.compress };
+    for (const frame of frames) this.conn.write(frame, writeOpts);
+  }
+
+  #onerror(err: Error): void {
+    for (const socket of [...this.#sockets.values()]) socket._onerror(err);
+    const open = this._isOpen;
+    this.#onclose("parse error");
+    if (open) this.conn.close();
+  }
+
+  #onclose(reason: DisconnectReason | EngineCloseReason, description?: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.conn.off("message", this.#onMessage);
+    this.conn.off("close", this.#onClose);
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    for (const socket of [...this.#sockets.values()]) socket._onclose(reason, description);
+    this.#sockets.clear();
+    this.#nsps.clear();
+    this.#decoder.destroy();
+  }
+}

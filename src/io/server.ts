@@ -1,0 +1,500 @@
+/**
+ * The Socket.IO server: an Engine.IO engine, namespaces, and a `Request -> Response` handler.
+ *
+ * @module
+ */
+
+import { Engine } from "../engine/server.ts";
+import type { EngineSocket } from "../engine/socket.ts";
+import type { EngineOptions } from "../engine/options.ts";
+import { defaultParser, type Encoder, type Parser } from "../parser/socket_io.ts";
+import type { ConnInfo, Upgrader } from "../runtime/types.ts";
+import { getDefaultUpgrader } from "../runtime/default_upgrader.ts";
+import { Adapter, type AdapterConstructor, type Room, type SocketId } from "./adapter.ts";
+import type { BroadcastOperator, RemoteSocket } from "./broadcast.ts";
+import { Client } from "./client.ts";
+import { Namespace, type NamespaceMiddleware, type NamespaceReservedEventsMap } from "./namespace.ts";
+import { ParentNamespace } from "./parent_namespace.ts";
+import type { Socket } from "./socket.ts";
+import { reportListenerError } from "./_util.ts";
+import type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DecorateAcknowledgementsWithTimeoutAndMultipleResponses,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithAck,
+  EventNamesWithoutAck,
+  EventParams,
+  EventsMap,
+  FirstNonErrorArg,
+  Last,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
+} from "./typed_events.ts";
+
+/**
+ * Options of the server: the engine's (path defaults to `/socket.io`) plus the io layer's.
+ *
+ * @example
+ * ```ts ignore
+ * const io = new Server({ pingInterval: 10000, connectTimeout: 5000, cors: { origin: "*" } });
+ * ```
+ */
+export interface ServerOptions extends EngineOptions {
+  /** Milliseconds a connection may stay without any namespace before it is closed (default 45000). */
+  connectTimeout?: number;
+  /** The packet format (default: socket.io's JSON parser). */
+  parser?: Parser;
+  /** The adapter class or factory (default: the in-memory {@linkcode Adapter}). */
+  adapter?: AdapterConstructor;
+  /** Removes child namespaces of dynamic namespaces once they have no socket left (default false). */
+  cleanupEmptyChildNamespaces?: boolean;
+  /** Serve the client bundle (not supported yet; accepted for compatibility). */
+  serveClient?: boolean;
+}
+
+/**
+ * The server's resolved options.
+ *
+ * @example
+ * ```ts ignore
+ * io._opts.connectTimeout; // 45000
+ * ```
+ */
+export type ResolvedServerOptions = ServerOptions & {
+  path: string;
+  connectTimeout: number;
+  cleanupEmptyChildNamespaces: boolean;
+};
+
+/**
+ * Decides whether a dynamic namespace accepts `name`: `next(null, true)` to create it.
+ *
+ * @example
+ * ```ts ignore
+ * const match: ParentNspNameMatchFn = (name, auth, next) => next(null, name.startsWith("/team-"));
+ * io.of(match);
+ * ```
+ */
+export type ParentNspNameMatchFn = (
+  name: string,
+  auth: Record<string, unknown>,
+  next: (err: Error | null, success: boolean) => void,
+) => void;
+
+/**
+ * Options of {@linkcode Server.handler}.
+ *
+ * @example
+ * ```ts ignore
+ * Deno.serve(io.handler({ fallback: () => new Response("hello") }));
+ * ```
+ */
+export interface HandlerOptions {
+  /** Turns upgrade requests into WebSockets (default: the runtime's, when one is registered). */
+  upgrade?: Upgrader;
+  /** Answers requests outside the engine path (default: 404). */
+  fallback?: (request: Request) => Response | Promise<Response>;
+}
+
+/**
+ * Connection details a runtime passes with a request: Deno's `ServeHandlerInfo` or a `ConnInfo`.
+ *
+ * @example
+ * ```ts
+ * import type { RequestInfo } from "./server.ts";
+ * const info: RequestInfo = { remoteAddr: { hostname: "127.0.0.1", port: 40000 } };
+ * ```
+ */
+export type RequestInfo = { remoteAddr?: { hostname: string; port: number } } | ConnInfo;
+
+/**
+ * A request handler as `Deno.serve` and `fetch`-style runtimes take it. It resolves to `undefined`
+ * only when the runtime's upgrader answered a WebSocket upgrade itself (Bun, Node).
+ *
+ * @example
+ * ```ts ignore
+ * const handle: RequestHandler = io.handler();
+ * Deno.serve(handle);
+ * ```
+ */
+export type RequestHandler = (request: Request, info?: RequestInfo) => Promise<Response>;
+
+function toConnInfo(info?: RequestInfo): ConnInfo | undefined {
+  if (!info) return undefined;
+  if ("remoteAddr" in info && info.remoteAddr) {
+    return { remoteAddress: info.remoteAddr.hostname, remotePort: info.remoteAddr.port };
+  }
+  return info as ConnInfo;
+}
+
+const IO_OPTIONS = new Set(["connectTimeout", "parser", "adapter", "cleanupEmptyChildNamespaces", "serveClient"]);
+
+/**
+ * The Socket.IO server.
+ *
+ * @example
+ * ```ts ignore
+ * import { Server } from "./server.ts";
+ * interface ClientToServer { hello: (name: string, ack: (reply: string) => void) => void }
+ * interface ServerToClient { news: (title: string) => void }
+ * const io = new Server<ClientToServer, ServerToClient>();
+ * io.on("connection", (socket) => {
+ *   socket.on("hello", (name, ack) => ack(`hi ${name}`));
+ *   io.emit("news", "someone arrived");
+ * });
+ * Deno.serve(io.handler());
+ * ```
+ */
+export class Server<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  // deno-lint-ignore no-explicit-any
+  SocketData = any,
+> {
+  /** The Engine.IO server. */
+  readonly engine: Engine;
+  /** The main namespace `/`. */
+  readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** The encoder shared by every connection. */
+  readonly encoder: Encoder;
+  /** @internal The packet format. */
+  readonly _parser: Parser;
+  /** @internal The resolved options. */
+  readonly _opts: ResolvedServerOptions;
+  /** @internal Namespaces by name. */
+  readonly _nsps: Map<string, Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = new Map();
+  /** @internal Milliseconds before an idle connection is closed. */
+  _connectTimeout: number;
+  #parentNsps: Map<ParentNspNameMatchFn, ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> =
+    new Map();
+  #parentFromRegExp: Map<RegExp, ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = new Map();
+  #adapter: AdapterConstructor;
+
+  /** Creates a server; serve it with {@linkcode Server.handler}. */
+  constructor(options: ServerOptions = {}) {
+    this._opts = {
+      ...options,
+      path: options.path ?? "/socket.io",
+      connectTimeout: options.connectTimeout ?? 45000,
+      cleanupEmptyChildNamespaces: options.cleanupEmptyChildNamespaces ?? false,
+    };
+    this._connectTimeout = this._opts.connectTimeout;
+    this._parser = options.parser ?? defaultParser;
+    this.encoder = this._parser.createEncoder();
+    this.#adapter = options.adapter ?? Adapter;
+    const engineOptions: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(this._opts)) {
+      if (!IO_OPTIONS.has(key)) engineOptions[key] = value;
+    }
+    this.engine = new Engine(engineOptions as EngineOptions);
+    this.engine.on("connection", (conn: EngineSocket) => {
+      try {
+        new Client(this, conn);
+      } catch (err) {
+        reportListenerError(err, "connection setup");
+        conn.close();
+      }
+    });
+    this.sockets = this.of("/");
+  }
+
+  /** The adapter constructor or factory. */
+  adapter(): AdapterConstructor;
+  /** Replaces the adapter of every namespace. */
+  adapter(ctor: AdapterConstructor): this;
+  adapter(ctor?: AdapterConstructor): AdapterConstructor | this {
+    if (ctor === undefined) return this.#adapter;
+    this.#adapter = ctor;
+    for (const nsp of this._nsps.values()) nsp._initAdapter();
+    return this;
+  }
+
+  /** The engine path (`/socket.io` by default). */
+  path(): string {
+    return this.engine.options.path;
+  }
+
+  /**
+   * A `Request -> Response` handler: requests under the engine path go to the engine, others to
+   * `fallback` (404 by default).
+   */
+  handler(options: HandlerOptions = {}): RequestHandler {
+    return async (request: Request, info?: RequestInfo): Promise<Response> => {
+      const { pathname } = new URL(request.url);
+      if (this.engine.matches(pathname)) {
+        const upgrade = options.upgrade ?? getDefaultUpgrader();
+        const response = await this.engine.handleRequest(request, toConnInfo(info), upgrade);
+        return response as Response;
+      }
+      if (options.fallback) return options.fallback(request);
+      return new Response("Not Found", { status: 404, headers: { "content-type": "text/plain" } });
+    };
+  }
+
+  /** The handler with the default options, for `export default { fetch: io.fetch }`. */
+  readonly fetch: RequestHandler = (request, info) => this.handler()(request, info);
+
+  /** @internal Asks the dynamic namespaces whether `name` exists, creating the child if so. */
+  _checkNamespace(
+    name: string,
+    auth: Record<string, unknown>,
+    fn: (nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | false) => void,
+  ): void {
+    const matchers = [...this.#parentNsps.keys()];
+    const tryNext = (i: number) => {
+      if (i >= matchers.length) return fn(false);
+      const matcher = matchers[i];
+      let answered = false;
+      const next = (err: Error | null, allow: boolean) => {
+        if (answered) return;
+        answered = true;
+        if (err || !allow) return tryNext(i + 1);
+        const existing = this._nsps.get(name);
+        if (existing) return fn(existing);
+        fn(this.#parentNsps.get(matcher)!.createChild(name));
+      };
+      try {
+        matcher(name, auth, next);
+      } catch (err) {
+        reportListenerError(err, "dynamic namespace matcher");
+        next(err instanceof Error ? err : new Error(String(err)), false);
+      }
+    };
+    tryNext(0);
+  }
+
+  /**
+   * Returns the namespace `name` (created if needed), or a dynamic parent namespace for a RegExp or
+   * a matching function. `fn` is added as a `connection` listener.
+   */
+  of(
+    name: string | RegExp | ParentNspNameMatchFn,
+    fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+    if (typeof name === "function" || name instanceof RegExp) {
+      const parent = new ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(this);
+      if (typeof name === "function") {
+        this.#parentNsps.set(name, parent);
+      } else {
+        const re = name;
+        this.#parentNsps.set((nsp, _auth, next) => next(null, re.test(nsp)), parent);
+        this.#parentFromRegExp.set(re, parent);
+      }
+      if (fn) parent.on("connect", fn);
+      return parent;
+    }
+    if (!name.startsWith("/")) name = "/" + name;
+    let nsp = this._nsps.get(name);
+    if (!nsp) {
+      for (const [re, parent] of this.#parentFromRegExp) {
+        if (re.test(name)) {
+          const child = parent.createChild(name);
+          if (fn) child.on("connect", fn);
+          return child;
+        }
+      }
+      nsp = new Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(this, name);
+      this._nsps.set(name, nsp);
+      if (name !== "/") this.sockets.emitReserved("new_namespace", nsp);
+    }
+    if (fn) nsp.on("connect", fn);
+    return nsp;
+  }
+
+  /**
+   * Disconnects every socket (`server shutting down`), closes the adapters and every Engine.IO
+   * session.
+   */
+  async close(): Promise<void> {
+    await Promise.allSettled(
+      [...this._nsps.values()].map(async (nsp) => {
+        for (const socket of [...nsp.sockets.values()]) socket._onclose("server shutting down");
+        await nsp.adapter.close();
+      }),
+    );
+    this.engine.close();
+  }
+
+  // ----- delegated to the main namespace -----
+
+  /** Adds a listener on the main namespace (`connection`, `new_namespace`, server-side events). */
+  on<
+    E extends ReservedOrUserEventNames<
+      NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents
+    >,
+  >(
+    event: E,
+    listener: ReservedOrUserListener<
+      NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents,
+      E
+    >,
+  ): this {
+    this.sockets.on(event, listener as never);
+    return this;
+  }
+
+  /** Adds a one-time listener on the main namespace. */
+  once<
+    E extends ReservedOrUserEventNames<
+      NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents
+    >,
+  >(
+    event: E,
+    listener: ReservedOrUserListener<
+      NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents,
+      E
+    >,
+  ): this {
+    this.sockets.once(event, listener as never);
+    return this;
+  }
+
+  /** Removes listeners from the main namespace. */
+  off<
+    E extends ReservedOrUserEventNames<
+      NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents
+    >,
+  >(
+    event?: E,
+    listener?: ReservedOrUserListener<
+      NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents,
+      E
+    >,
+  ): this {
+    this.sockets.off(event, listener as never);
+    return this;
+  }
+
+  /** The listeners of the main namespace for `event`. */
+  listeners<
+    E extends ReservedOrUserEventNames<
+      NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents
+    >,
+  >(
+    event: E,
+  ): ReservedOrUserListener<
+    NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    ServerSideEvents,
+    E
+  >[] {
+    return this.sockets.listeners(event);
+  }
+
+  /** Adds a connection middleware to the main namespace. */
+  use(fn: NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this {
+    this.sockets.use(fn);
+    return this;
+  }
+
+  /** Targets the members of `room` in the main namespace. */
+  to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.sockets.to(room);
+  }
+
+  /** Alias of `to`. */
+  in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.sockets.in(room);
+  }
+
+  /** Targets everyone in the main namespace except the members of `room`. */
+  except(
+    room: Room | Room[],
+  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.sockets.except(room);
+  }
+
+  /** Emits to every socket of the main namespace. */
+  emit<E extends EventNamesWithoutAck<EmitEvents>>(event: E, ...args: EventParams<EmitEvents, E>): boolean {
+    return this.sockets.emit(event, ...args);
+  }
+
+  /** Sends a `message` event to every socket of the main namespace. */
+  send(...args: EventParams<EmitEvents, "message">): this {
+    this.sockets.send(...args);
+    return this;
+  }
+
+  /** Alias of `send`. */
+  write(...args: EventParams<EmitEvents, "message">): this {
+    return this.send(...args);
+  }
+
+  /** Sets whether to compress. */
+  compress(
+    compress: boolean,
+  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.sockets.compress(compress);
+  }
+
+  /** Drops the packet for receivers that cannot take it right now. */
+  get volatile(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.sockets.volatile;
+  }
+
+  /** Only this server's sockets. */
+  get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.sockets.local;
+  }
+
+  /** Waits at most `timeout` ms for acknowledgements. */
+  timeout(
+    timeout: number,
+  ): BroadcastOperator<
+    DecorateAcknowledgements<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>>,
+    SocketData
+  > {
+    return this.sockets.timeout(timeout);
+  }
+
+  /** Emits to the other servers of the cluster. */
+  serverSideEmit<E extends EventNames<ServerSideEvents>>(
+    event: E,
+    ...args: EventParams<DecorateAcknowledgementsWithTimeoutAndMultipleResponses<ServerSideEvents>, E>
+  ): boolean {
+    return this.sockets.serverSideEmit(event, ...args);
+  }
+
+  /** Emits to the other servers and resolves with their responses. */
+  serverSideEmitWithAck<E extends EventNamesWithAck<ServerSideEvents>>(
+    event: E,
+    ...args: AllButLast<EventParams<ServerSideEvents, E>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, E>>>[]> {
+    return this.sockets.serverSideEmitWithAck(event, ...args);
+  }
+
+  /** The ids of every socket of the main namespace. */
+  allSockets(): Promise<Set<SocketId>> {
+    return this.sockets.allSockets();
+  }
+
+  /** Every socket of the main namespace. */
+  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+    return this.sockets.fetchSockets();
+  }
+
+  /** Makes every socket of the main namespace join `room`. */
+  socketsJoin(room: Room | Room[]): void {
+    this.sockets.socketsJoin(room);
+  }
+
+  /** Makes every socket of the main namespace leave `room`. */
+  socketsLeave(room: Room | Room[]): void {
+    this.sockets.socketsLeave(room);
+  }
+
+  /** Disconnects every socket of the main namespace. */
+  disconnectSockets(close = false): void {
+    this.sockets.disconnectSockets(close);
+  }
+}

@@ -1,0 +1,643 @@
+/**
+ * The server side of one client's connection to one namespace.
+ *
+ * @module
+ */
+
+import { type Packet, PacketType, RESERVED_EVENTS } from "../parser/socket_io.ts";
+import type { EngineCloseReason, HandshakeRequest } from "../engine/types.ts";
+import type { EngineSocket } from "../engine/socket.ts";
+import type { BroadcastFlags, Room, SocketId } from "./adapter.ts";
+import { BroadcastOperator } from "./broadcast.ts";
+import type { Client } from "./client.ts";
+import type { Namespace } from "./namespace.ts";
+import { StrictEventEmitter } from "./_typed_emitter.ts";
+import { generateId, reportListenerError, safeCall, setOwn } from "./_util.ts";
+import type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithAck,
+  EventParams,
+  EventsMap,
+  FirstNonErrorArg,
+  Last,
+} from "./typed_events.ts";
+
+/**
+ * Why a socket disconnected (the values socket.io 4.x uses).
+ *
+ * @example
+ * ```ts ignore
+ * socket.on("disconnect", (reason: DisconnectReason) => console.log(reason));
+ * ```
+ */
+export type DisconnectReason =
+  | "transport error"
+  | "transport close"
+  | "forced close"
+  | "ping timeout"
+  | "parse error"
+  | "transport full"
+  | "server shutting down"
+  | "forced server close"
+  | "client namespace disconnect"
+  | "server namespace disconnect";
+
+/**
+ * The request that opened the connection, as `socket.handshake` exposes it.
+ *
+ * @example
+ * ```ts ignore
+ * io.on("connection", (socket) => {
+ *   console.log(socket.handshake.auth.token, socket.handshake.query.room, socket.handshake.address);
+ * });
+ * ```
+ */
+export interface Handshake {
+  /** Request headers, lower-case names (like Node's `IncomingHttpHeaders`). */
+  headers: Record<string, string | undefined>;
+  /** When the socket was created, as `Date#toString()`. */
+  time: string;
+  /** The peer's address (`""` when the runtime does not tell). */
+  address: string;
+  /** Whether the request was cross-origin (it had an `Origin` header). */
+  xdomain: boolean;
+  /** Whether it came over TLS. */
+  secure: boolean;
+  /** When the socket was created, in ms since the epoch. */
+  issued: number;
+  /** The request path and query string. */
+  url: string;
+  /** The query parameters (repeated names give arrays). */
+  query: Record<string, string | string[] | undefined>;
+  /** The auth payload of the CONNECT packet. */
+  // deno-lint-ignore no-explicit-any
+  auth: Record<string, any>;
+}
+
+/**
+ * Events a socket emits locally; `*` is the catch-all for events without a specific listener.
+ *
+ * @example
+ * ```ts ignore
+ * socket.on("*", (event, ...args) => console.log("unhandled", event, args));
+ * ```
+ */
+export interface SocketReservedEventsMap {
+  /** The socket disconnected. */
+  disconnect: (reason: DisconnectReason, description?: unknown) => void;
+  /** The socket is disconnecting: its rooms are still there. */
+  disconnecting: (reason: DisconnectReason, description?: unknown) => void;
+  /** A socket middleware rejected a packet, or the connection had a protocol error. */
+  error: (err: Error) => void;
+  /** Catch-all: an event with no listener of its own (python-socketio style). */
+  // deno-lint-ignore no-explicit-any
+  "*": (event: string, ...args: any[]) => void;
+}
+
+/**
+ * An incoming event as socket middlewares see it: the name, then the arguments.
+ *
+ * @example
+ * ```ts ignore
+ * socket.use(([event, ...args]: Event, next) => next());
+ * ```
+ */
+export type Event = [string, ...unknown[]];
+
+/**
+ * A listener of any event (catch-all listeners take the event name first).
+ *
+ * @example
+ * ```ts
+ * import type { AnyFn } from "./socket.ts";
+ * const log: AnyFn = (event, ...args) => console.log(event, args);
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type AnyFn = (...args: any[]) => void;
+
+function headersToObject(headers: Headers): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  try {
+    for (const [name, value] of headers) setOwn(out, name, value);
+  } catch {
+    // Some runtimes refuse to read a finished request's headers; the engine should hand us a copy.
+  }
+  return out;
+}
+
+function queryToObject(params: URLSearchParams): Record<string, string | string[] | undefined> {
+  const out: Record<string, string | string[] | undefined> = {};
+  for (const [key, value] of params) {
+    const prev = Object.hasOwn(out, key) ? out[key] : undefined;
+    if (prev === undefined) setOwn(out, key, value);
+    else if (Array.isArray(prev)) prev.push(value);
+    else setOwn(out, key, [prev, value]);
+  }
+  return out;
+}
+
+function pythonResult(args: unknown[]): unknown {
+  return args.length === 0 ? undefined : args.length === 1 ? args[0] : args;
+}
+
+/**
+ * One client connected to one namespace.
+ *
+ * `emit` sends an event (a function as last argument receives the client's acknowledgement);
+ * `on` listens for the client's events (when the client asks for an acknowledgement, the listener's
+ * last argument is the function that sends it).
+ *
+ * @example
+ * ```ts ignore
+ * io.on("connection", (socket) => {
+ *   socket.join("lobby");
+ *   socket.on("hello", (name: string, ack?: (reply: string) => void) => ack?.(`hi ${name}`));
+ *   socket.timeout(1000).emit("ping", (err: Error | null, pong: string) => {});
+ *   socket.on("disconnect", (reason) => console.log(socket.id, reason));
+ * });
+ * ```
+ */
+export class Socket<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  // deno-lint-ignore no-explicit-any
+  SocketData = any,
+> extends StrictEventEmitter<ListenEvents, SocketReservedEventsMap> {
+  /** The Socket.IO id (random, distinct from the Engine.IO session id). */
+  readonly id: SocketId;
+  /** The opening request and the CONNECT auth. */
+  readonly handshake: Handshake;
+  /** Whether this connection restored an earlier session (connection state recovery: not yet). */
+  readonly recovered: boolean = false;
+  /** The namespace. */
+  readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** The underlying connection shared by the client's namespaces. */
+  readonly client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** Free-form data, visible to `fetchSockets` (and session helpers). */
+  data: SocketData = {} as SocketData;
+  /** Whether the socket is connected. */
+  connected = false;
+
+  #acks: Map<number, AnyFn> = new Map();
+  #fns: Array<(event: Event, next: (err?: Error) => void) => void> = [];
+  #flags: BroadcastFlags = {};
+  #anyListeners: AnyFn[] = [];
+  #anyOutgoingListeners: AnyFn[] = [];
+  #closed = false;
+
+  /** Created by the namespace when a client sends CONNECT. */
+  constructor(
+    nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    auth: Record<string, unknown>,
+  ) {
+    super();
+    this.nsp = nsp;
+    this.client = client;
+    this.id = generateId();
+    this.handshake = this.#buildHandshake(auth);
+  }
+
+  #buildHandshake(auth: Record<string, unknown>): Handshake {
+    const req = this.client.request;
+    const now = new Date();
+    const headers = headersToObject(req.headers);
+    return {
+      headers,
+      time: now.toString(),
+      address: req.remoteAddress,
+      xdomain: headers.origin !== undefined,
+      secure: req.secure,
+      issued: now.getTime(),
+      url: req.url.pathname + req.url.search,
+      query: queryToObject(req.url.searchParams),
+      auth,
+    };
+  }
+
+  /** The Engine.IO session. */
+  get conn(): EngineSocket {
+    return this.client.conn;
+  }
+
+  /** The request that opened the session. */
+  get request(): HandshakeRequest {
+    return this.client.request;
+  }
+
+  /** The rooms this socket is in (its own id included). */
+  get rooms(): Set<Room> {
+    return this.nsp.adapter.socketRooms(this.id) ?? new Set();
+  }
+
+  /** Whether the socket is disconnected. */
+  get disconnected(): boolean {
+    return !this.connected;
+  }
+
+  /**
+   * Emits an event to the client. A function as last argument receives the acknowledgement (with
+   * `timeout()`, an error first). Reserved names (`connect`, `disconnect`...) throw.
+   */
+  emit<E extends EventNames<EmitEvents>>(event: E, ...args: EventParams<EmitEvents, E>): boolean {
+    if (RESERVED_EVENTS.has(event)) throw new Error(`"${event}" is a reserved event name`);
+    const data: unknown[] = [event, ...args];
+    const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp.name, data };
+    if (typeof data[data.length - 1] === "function") {
+      const id = this.nsp._nextAckId();
+      this.#registerAck(id, data.pop() as AnyFn);
+      packet.id = id;
+    }
+    const flags = this.#flags;
+    this.#flags = {};
+    this._notifyOutgoing(data);
+    this.#packet(packet, flags);
+    return true;
+  }
+
+  /**
+   * Emits and resolves with the acknowledgement's first argument; with `timeout()`, rejects when
+   * the client does not answer in time.
+   */
+  emitWithAck<E extends EventNamesWithAck<EmitEvents>>(
+    event: E,
+    ...args: AllButLast<EventParams<EmitEvents, E>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, E>>>> {
+    const withError = this.#flags.timeout !== undefined;
+    return new Promise((resolve, reject) => {
+      const callback = (first: unknown, second: unknown) => {
+        if (!withError) resolve(first as FirstNonErrorArg<Last<EventParams<EmitEvents, E>>>);
+        else if (first) reject(first);
+        else resolve(second as FirstNonErrorArg<Last<EventParams<EmitEvents, E>>>);
+      };
+      (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args, callback);
+    });
+  }
+
+  /**
+   * python-socketio's `call`: emits and resolves with the client's acknowledgement — `undefined`
+   * for none, the value for one, an array for several. Combine with `timeout(ms)` to reject when
+   * the client does not answer in time.
+   *
+   * @example
+   * ```ts ignore
+   * const answer = await socket.timeout(2000).call("question", 42);
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any
+  call<E extends EventNames<EmitEvents>>(event: E, ...args: AllButLast<EventParams<EmitEvents, E>>): Promise<any> {
+    const withError = this.#flags.timeout !== undefined;
+    return new Promise((resolve, reject) => {
+      const callback = (...response: unknown[]) => {
+        if (!withError) return resolve(pythonResult(response));
+        const [err, ...rest] = response;
+        if (err) reject(err);
+        else resolve(pythonResult(rest));
+      };
+      (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args, callback);
+    });
+  }
+
+  #registerAck(id: number, ack: AnyFn): void {
+    const timeout = this.#flags.timeout;
+    if (timeout === undefined) {
+      this.#acks.set(id, ack);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#acks.delete(id);
+      safeCall(() => ack.call(this, new Error("operation has timed out")), "ack callback");
+    }, timeout);
+    this.#acks.set(id, (...args: unknown[]) => {
+      clearTimeout(timer);
+      ack.apply(this, [null, ...args]);
+    });
+  }
+
+  /** Targets the members of `room`, except this socket. */
+  to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.#operator().to(room);
+  }
+
+  /** Alias of `to`. */
+  in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.#operator().in(room);
+  }
+
+  /** Targets everyone in the namespace except the members of `room` and this socket. */
+  except(
+    room: Room | Room[],
+  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.#operator().except(room);
+  }
+
+  /** Targets everyone in the namespace except this socket. */
+  get broadcast(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.#operator();
+  }
+
+  /** Like `broadcast`, limited to this server. */
+  get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.#operator().local;
+  }
+
+  #operator(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    const flags = this.#flags;
+    this.#flags = {};
+    return new BroadcastOperator(this.nsp.adapter, new Set(), new Set([this.id]), flags);
+  }
+
+  /** Sends a `message` event. */
+  send(...args: EventParams<EmitEvents, "message">): this {
+    (this.emit as (event: string, ...args: unknown[]) => boolean)("message", ...args);
+    return this;
+  }
+
+  /** Alias of `send`. */
+  write(...args: EventParams<EmitEvents, "message">): this {
+    return this.send(...args);
+  }
+
+  /** Sets whether the next emit is compressed. */
+  compress(compress: boolean): this {
+    this.#flags.compress = compress;
+    return this;
+  }
+
+  /** The next emit is dropped if the transport cannot take it right now. */
+  get volatile(): this {
+    this.#flags.volatile = true;
+    return this;
+  }
+
+  /** The next emit's ack waits at most `timeout` ms; its callback then gets an error first. */
+  timeout(timeout: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
+    this.#flags.timeout = timeout;
+    return this as unknown as Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData>;
+  }
+
+  /** Joins one or several rooms. */
+  join(rooms: Room | Room[]): Promise<void> | void {
+    if (this.#closed) return;
+    return this.nsp.adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
+  }
+
+  /** Leaves a room. */
+  leave(room: Room): Promise<void> | void {
+    return this.nsp.adapter.del(this.id, room);
+  }
+
+  /**
+   * Adds a middleware for incoming events: `fn([event, ...args], next)`; `next(err)` drops the
+   * event and emits `error` on the socket.
+   */
+  use(fn: (event: Event, next: (err?: Error) => void) => void): this {
+    this.#fns.push(fn);
+    return this;
+  }
+
+  /** Disconnects this socket (`close`: the whole connection, every namespace). */
+  disconnect(close = false): this {
+    if (!this.connected) return this;
+    if (close) {
+      this.client._disconnect();
+    } else {
+      this.#packet({ type: PacketType.DISCONNECT, nsp: this.nsp.name });
+      this._onclose("server namespace disconnect");
+    }
+    return this;
+  }
+
+  /** Adds a listener for every incoming event: `(event, ...args)`. */
+  onAny(listener: AnyFn): this {
+    this.#anyListeners.push(listener);
+    return this;
+  }
+
+  /** Like `onAny`, first in line. */
+  prependAny(listener: AnyFn): this {
+    this.#anyListeners.unshift(listener);
+    return this;
+  }
+
+  /** Removes one catch-all listener, or all of them. */
+  offAny(listener?: AnyFn): this {
+    this.#anyListeners = removeFrom(this.#anyListeners, listener);
+    return this;
+  }
+
+  /** The catch-all listeners. */
+  listenersAny(): AnyFn[] {
+    return this.#anyListeners.slice();
+  }
+
+  /** Adds a listener for every outgoing event: `(event, ...args)`. */
+  onAnyOutgoing(listener: AnyFn): this {
+    this.#anyOutgoingListeners.push(listener);
+    return this;
+  }
+
+  /** Like `onAnyOutgoing`, first in line. */
+  prependAnyOutgoing(listener: AnyFn): this {
+    this.#anyOutgoingListeners.unshift(listener);
+    return this;
+  }
+
+  /** Removes one outgoing catch-all listener, or all of them. */
+  offAnyOutgoing(listener?: AnyFn): this {
+    this.#anyOutgoingListeners = removeFrom(this.#anyOutgoingListeners, listener);
+    return this;
+  }
+
+  /** The outgoing catch-all listeners. */
+  listenersAnyOutgoing(): AnyFn[] {
+    return this.#anyOutgoingListeners.slice();
+  }
+
+  /**
+   * python-socketio style session: resolves with `socket.data`.
+   *
+   * @example
+   * ```ts ignore
+   * const session = await socket.getSession();
+   * ```
+   */
+  getSession(): Promise<SocketData> {
+    return Promise.resolve(this.data);
+  }
+
+  /**
+   * python-socketio style session: replaces `socket.data`.
+   *
+   * @example
+   * ```ts ignore
+   * await socket.saveSession({ user: "ann" });
+   * ```
+   */
+  saveSession(session: SocketData): Promise<void> {
+    this.data = session;
+    return Promise.resolve();
+  }
+
+  /**
+   * python-socketio's `async with sio.session(sid)`: runs `fn` with the session and saves it
+   * afterwards (what `fn` returns, if anything but `undefined`, replaces it).
+   *
+   * @example
+   * ```ts ignore
+   * await socket.session((s) => { s.visits = (s.visits ?? 0) + 1; });
+   * ```
+   */
+  async session(fn: (session: SocketData) => SocketData | void | Promise<SocketData | void>): Promise<SocketData> {
+    const current = this.data;
+    const result = await fn(current);
+    this.data = result === undefined ? current : result as SocketData;
+    return this.data;
+  }
+
+  // ----- internal API (used by Client, Namespace and adapters) -----
+
+  /** @internal Calls the outgoing catch-all listeners with an event's data. */
+  _notifyOutgoing(data: unknown): void {
+    if (this.#anyOutgoingListeners.length === 0 || !Array.isArray(data)) return;
+    for (const listener of this.#anyOutgoingListeners.slice()) {
+      safeCall(() => listener.apply(this, data), "outgoing catch-all listener");
+    }
+  }
+
+  /** @internal Registers the callback of a broadcast ack. */
+  _setAck(id: number, ack: AnyFn): void {
+    this.#acks.set(id, ack);
+  }
+
+  /** @internal Forgets an ack (a broadcast timed out). */
+  _deleteAck(id: number): void {
+    this.#acks.delete(id);
+  }
+
+  /** @internal The namespace accepted the socket: joins its own room and answers CONNECT. */
+  _onconnect(): void {
+    this.connected = true;
+    this.join(this.id);
+    this.#packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data: { sid: this.id } });
+  }
+
+  /** @internal Handles a packet for this namespace. */
+  _onpacket(packet: Packet): void {
+    switch (packet.type) {
+      case PacketType.EVENT:
+      case PacketType.BINARY_EVENT:
+        this.#onevent(packet);
+        break;
+      case PacketType.ACK:
+      case PacketType.BINARY_ACK:
+        this.#onack(packet);
+        break;
+      case PacketType.DISCONNECT:
+        this._onclose("client namespace disconnect");
+        break;
+    }
+  }
+
+  #onevent(packet: Packet): void {
+    const args = (packet.data as unknown[]).slice();
+    if (packet.id !== undefined && packet.id !== null) args.push(this.#ackSender(packet.id));
+    for (const listener of this.#anyListeners.slice()) {
+      safeCall(() => listener.apply(this, args), "catch-all listener");
+    }
+    this.#run(args as Event, (err) => {
+      if (err) return this._onerror(err);
+      if (this.connected) this.#dispatch(args);
+    });
+  }
+
+  #dispatch(args: unknown[]): void {
+    const name = String(args[0]);
+    const rest = args.slice(1);
+    if (name !== "*" && this.hasListeners(name)) this.emitUntyped(name, ...rest);
+    else if (this.hasListeners("*")) this.emitUntyped("*", name, ...rest);
+  }
+
+  #run(event: Event, done: (err?: Error) => void): void {
+    const fns = this.#fns.slice();
+    if (fns.length === 0) return done();
+    const step = (i: number) => {
+      let called = false;
+      const next = (err?: Error) => {
+        if (called) return;
+        called = true;
+        if (err) return done(err);
+        if (i + 1 < fns.length) step(i + 1);
+        else done();
+      };
+      try {
+        fns[i](event, next);
+      } catch (err) {
+        reportListenerError(err, "socket middleware");
+        next(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    step(0);
+  }
+
+  #ackSender(id: number): AnyFn {
+    let sent = false;
+    return (...args: unknown[]) => {
+      if (sent) return;
+      sent = true;
+      this.#packet({ type: PacketType.ACK, nsp: this.nsp.name, id, data: args });
+    };
+  }
+
+  #onack(packet: Packet): void {
+    const ack = this.#acks.get(packet.id as number);
+    if (!ack) return;
+    this.#acks.delete(packet.id as number);
+    safeCall(() => ack.apply(this, packet.data as unknown[]), "ack callback");
+  }
+
+  /** @internal Emits `error` (middleware refusal, protocol error). */
+  _onerror(err: Error): void {
+    this.emitReserved("error", err);
+  }
+
+  /** @internal Closes the socket: `disconnecting`, leave every room, `disconnect`. */
+  _onclose(reason: DisconnectReason | EngineCloseReason, description?: unknown): void {
+    if (!this.connected) return;
+    this.emitReserved("disconnecting", reason, description);
+    this._cleanup();
+    this.client._remove(this);
+    this.connected = false;
+    this.emitReserved("disconnect", reason, description);
+  }
+
+  /** @internal Leaves every room and the namespace; later `join`s do nothing. */
+  _cleanup(): void {
+    this.nsp.adapter.delAll(this.id);
+    this.nsp._remove(this);
+    this.#closed = true;
+  }
+
+  /** @internal Sends CONNECT_ERROR. */
+  _error(data: unknown): void {
+    this.#packet({ type: PacketType.CONNECT_ERROR, nsp: this.nsp.name, data });
+  }
+
+  #packet(packet: Packet, flags: BroadcastFlags = {}): void {
+    packet.nsp = this.nsp.name;
+    this.client._packet(packet, { volatile: flags.volatile, compress: flags.compress !== false });
+  }
+}
+
+function removeFrom(list: AnyFn[], listener?: AnyFn): AnyFn[] {
+  if (!listener) return [];
+  const i = list.indexOf(listener);
+  if (i !== -1) list.splice(i, 1);
+  return list;
+}
