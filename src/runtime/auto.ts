@@ -1,12 +1,13 @@
 /**
  * Detects the runtime and registers its upgrader as the default, so `io.handler()` works without
- * arguments where the runtime can upgrade from a bare `Request` (Deno).
+ * arguments where the runtime can upgrade from a bare `Request` (Deno, workerd).
  *
  * @module
  */
 
 import { setDefaultUpgrader } from "./default_upgrader.ts";
 import { denoUpgrader } from "./deno.ts";
+import { workersUpgrader } from "./workers.ts";
 
 const g = globalThis as { Deno?: { upgradeWebSocket?: unknown } };
 
@@ -33,4 +34,6 @@ export function detectRuntime(): RuntimeName {
   return "unknown";
 }
 
-if (detectRuntime() === "deno") setDefaultUpgrader(denoUpgrader);
+const runtime = detectRuntime();
+if (runtime === "deno") setDefaultUpgrader(denoUpgrader);
+else if (runtime === "workerd") setDefaultUpgrader(workersUpgrader);

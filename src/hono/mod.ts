@@ -1,0 +1,87 @@
+/**
+ * Mounts a Socket.IO server in a Hono app: requests under the server's path (polling and WebSocket
+ * upgrades) go to it, every other request goes on to the app's routes, on one port.
+ *
+ * - Deno: `Deno.serve(app.fetch)`.
+ * - Bun: `export default { fetch: app.fetch, websocket: bunWebSocketHandler, idleTimeout: 0 }`
+ *   (`idleTimeout` above the ping interval, so long polls are not cut).
+ * - Node: `@hono/node-server`'s `serve({ fetch: app.fetch })`, then `attachUpgrades(io, server)`
+ *   from the Node entry point for WebSockets.
+ * - Workers: inside the Durable Object that hosts the server.
+ *
+ * @module
+ */
+
+import type { Context, MiddlewareHandler } from "hono";
+import type { ConnInfo, Upgrader } from "../runtime/types.ts";
+import { getDefaultUpgrader } from "../runtime/default_upgrader.ts";
+import type { BunServer } from "../runtime/bun.ts";
+
+/** What the middleware needs of an io server (or a bare engine wrapper). */
+export interface MountableServer {
+  /** The engine, for its path and request handling. */
+  engine: {
+    matches(pathname: string): boolean;
+    handleRequest(request: Request, info?: ConnInfo, upgrade?: Upgrader): Promise<Response | undefined>;
+  };
+}
+
+/** Options of {@linkcode socketIo}. */
+export interface SocketIoMiddlewareOptions {
+  /** Chooses the upgrader for a request (default: Bun's server from `c.env`, else the runtime's). */
+  upgrade?: (c: Context) => Upgrader | undefined;
+}
+
+function isBunServer(env: unknown): env is BunServer {
+  return typeof (env as { upgrade?: unknown } | undefined)?.upgrade === "function";
+}
+
+function connInfo(c: Context): ConnInfo {
+  const env = c.env as {
+    remoteAddr?: { hostname?: string; port?: number };
+    requestIP?: BunServer["requestIP"];
+    incoming?: { socket?: { remoteAddress?: string; remotePort?: number } };
+  } | undefined;
+  if (env?.remoteAddr) return { remoteAddress: env.remoteAddr.hostname, remotePort: env.remoteAddr.port };
+  if (typeof env?.requestIP === "function") {
+    const ip = env.requestIP(c.req.raw);
+    return { remoteAddress: ip?.address, remotePort: ip?.port };
+  }
+  const socket = env?.incoming?.socket;
+  if (socket) return { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort };
+  return {};
+}
+
+function defaultUpgrade(c: Context): Upgrader | undefined {
+  const env = c.env as unknown;
+  if (isBunServer(env)) {
+    return (request, handlers) =>
+      env.upgrade(request, { data: handlers }) ? undefined : new Response("Upgrade failed", { status: 400 });
+  }
+  return getDefaultUpgrader();
+}
+
+/**
+ * A Hono middleware serving `io` under its path.
+ *
+ * @example
+ * ```ts ignore
+ * import { Hono } from "hono";
+ * import { Server } from "../../server.ts";
+ * import { socketIo } from "./mod.ts";
+ * const io = new Server();
+ * const app = new Hono();
+ * app.use(socketIo(io));
+ * app.get("/", (c) => c.text("hello"));
+ * Deno.serve(app.fetch);
+ * ```
+ */
+export function socketIo(io: MountableServer, options: SocketIoMiddlewareOptions = {}): MiddlewareHandler {
+  const pick = options.upgrade ?? defaultUpgrade;
+  return async (c, next) => {
+    if (!io.engine.matches(new URL(c.req.url).pathname)) return next();
+    const response = await io.engine.handleRequest(c.req.raw, connInfo(c), pick(c));
+    // Bun and Node answer an upgrade themselves; Hono still wants a Response.
+    return response ?? new Response(null);
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Cloudflare Workers: `new WebSocketPair()` gives two standard WebSockets; the server end is
+ * accepted and bound to the engine, the client end goes back in a 101 response.
+ *
+ * @module
+ */
+
+import { bindStandardWebSocket, type Upgrader } from "./types.ts";
+
+interface WorkersWebSocket extends WebSocket {
+  accept(): void;
+}
+
+type WebSocketPairCtor = new () => { 0: WorkersWebSocket; 1: WorkersWebSocket };
+
+/**
+ * Upgrades a request to a WebSocket in workerd (inside a Durable Object for polling support).
+ *
+ * @example
+ * ```ts ignore
+ * const response = await engine.handleRequest(request, {}, workersUpgrader);
+ * ```
+ */
+export const workersUpgrader: Upgrader = (_request, handlers) => {
+  const Pair = (globalThis as unknown as { WebSocketPair: WebSocketPairCtor }).WebSocketPair;
+  const pair = new Pair();
+  const client = pair[0];
+  const server = pair[1];
+  server.accept();
+  bindStandardWebSocket(server, handlers);
+  return new Response(null, { status: 101, webSocket: client } as ResponseInit);
+};
