@@ -10,6 +10,7 @@ import type { EngineOptions } from "../engine/options.ts";
 import { defaultParser, type Encoder, type Parser } from "../parser/socket_io.ts";
 import type { ConnInfo, Upgrader } from "../runtime/types.ts";
 import { getDefaultUpgrader } from "../runtime/default_upgrader.ts";
+import { getAttacher } from "../runtime/attacher.ts";
 import { Adapter, type AdapterConstructor, type Room, type SocketId } from "./adapter.ts";
 import type { BroadcastOperator, RemoteSocket } from "./broadcast.ts";
 import { Client } from "./client.ts";
@@ -233,6 +234,34 @@ export class Server<
       if (options.fallback) return options.fallback(request);
       return new Response("Not Found", { status: 404, headers: { "content-type": "text/plain" } });
     };
+  }
+
+  /**
+   * Serves this server on a Node `http`/`https` server (socket.io's `io.attach`). Needs the Node
+   * entry point to be imported once (`import "@sio/socket.io/node"`).
+   *
+   * @example
+   * ```ts ignore
+   * import "../runtime/node.ts";
+   * io.attach(createServer()).listen(3000);
+   * ```
+   */
+  attach<T>(target: T): T {
+    const { attach } = getAttacher();
+    if (!attach) throw new Error('io.attach() needs the Node entry point: import "@sio/socket.io/node" first');
+    return attach(this, target) as T;
+  }
+
+  /**
+   * Starts an HTTP server on `port` serving this server (Node; needs the Node entry point, as
+   * {@linkcode Server.attach}). Resolves with the runtime's server once it listens.
+   */
+  listen(port: number, hostname?: string): Promise<unknown> {
+    const { listen } = getAttacher();
+    if (!listen) {
+      return Promise.reject(new Error('io.listen() needs the Node entry point: import "@sio/socket.io/node" first'));
+    }
+    return listen(this, port, hostname);
   }
 
   /** The handler with the default options, for `export default { fetch: io.fetch }`. */

@@ -11,6 +11,7 @@ import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { type RawData, type WebSocket as WsSocket, WebSocketServer } from "ws";
 import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./types.ts";
+import { setAttacher } from "./attacher.ts";
 
 /** A handler in the engine's shape. */
 export type EngineHandle = (
@@ -215,3 +216,70 @@ export function attachToNodeServer(
     wss.close();
   };
 }
+
+/** What {@linkcode attach} needs of an io server. */
+export interface AttachableServer {
+  /** Its engine. */
+  engine: {
+    matches(pathname: string): boolean;
+    handleRequest(request: Request, info?: ConnInfo, upgrade?: Upgrader): Promise<Response | undefined>;
+    options: { maxHttpBufferSize: number };
+  };
+  /** Closes every session. */
+  close(): unknown;
+}
+
+const detachers = new WeakMap<object, () => void>();
+
+/**
+ * Serves `io` on an existing `node:http` or `node:https` server (other paths stay with the server's
+ * other listeners), as socket.io's `io.attach(httpServer)`.
+ *
+ * @example
+ * ```ts ignore
+ * import { createServer } from "node:http";
+ * const httpServer = createServer();
+ * attach(io, httpServer);
+ * httpServer.listen(3000);
+ * ```
+ */
+export function attach<T extends HttpServer>(io: AttachableServer, server: T): T {
+  const engine = io.engine;
+  const detach = attachToNodeServer(server, (req, info, up) => engine.handleRequest(req, info, up), {
+    matches: (pathname) => engine.matches(pathname),
+    maxPayload: engine.options.maxHttpBufferSize,
+  });
+  detachers.set(io, detach);
+  server.once("close", () => {
+    detach();
+    detachers.delete(io);
+  });
+  return server;
+}
+
+/**
+ * Starts a `node:http` server on `port` serving `io` (404 for other paths); resolves once it
+ * listens. `io.close()` does not stop it: call `server.close()`.
+ *
+ * @example
+ * ```ts ignore
+ * const httpServer = await listen(io, 3000);
+ * ```
+ */
+export async function listen(io: AttachableServer, port: number, hostname?: string): Promise<HttpServer> {
+  const { createServer } = await import("node:http");
+  const server = attach(io, createServer());
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+setAttacher(
+  (io, target) => attach(io as AttachableServer, target as HttpServer),
+  (io, port, hostname) => listen(io as AttachableServer, port, hostname),
+);
