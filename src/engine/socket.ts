@@ -45,6 +45,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   #flushScheduled = false;
   #pingTimer: ReturnType<typeof setTimeout> | undefined;
   #pongTimer: ReturnType<typeof setTimeout> | undefined;
+  #externalHeartbeat = false;
   #upgrade: {
     transport: Transport;
     timer: ReturnType<typeof setTimeout>;
@@ -109,6 +110,23 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     });
     if (o.initialPacket !== undefined) this.#sendPacket({ type: "message", data: o.initialPacket });
     this.#schedulePing();
+  }
+
+  /**
+   * Hands the heartbeat to the runtime, which then sends the pings and watches the pongs itself
+   * (a Workers Durable Object that hibernates: pings from an alarm, pongs answered by the
+   * platform). The session's own ping and pong timers stop for good.
+   */
+  useExternalHeartbeat(): void {
+    this.#externalHeartbeat = true;
+    clearTimeout(this.#pingTimer);
+    clearTimeout(this.#pongTimer);
+    this.#pingTimer = this.#pongTimer = undefined;
+  }
+
+  /** The external heartbeat saw no pong in time: closes the session with `ping timeout`. */
+  heartbeatTimedOut(): void {
+    this.#onClose("ping timeout");
   }
 
   /** Sends one message (text or binary). Writes in the same tick go out together. */
@@ -230,13 +248,17 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   }
 
   #schedulePing(): void {
+    if (this.#externalHeartbeat) return;
     clearTimeout(this.#pingTimer);
+    const due = Date.now() + this.#options.pingInterval;
     this.#pingTimer = setTimeout(() => {
       this.#sendPacket({ type: "ping" });
       clearTimeout(this.#pongTimer);
+      // The pong deadline counts from when the ping was due, not from a late timer.
+      const wait = Math.max(0, this.#options.pingTimeout - (Date.now() - due));
       this.#pongTimer = setTimeout(() => {
         if (this.readyState !== "closed") this.#onClose("ping timeout");
-      }, this.#options.pingTimeout);
+      }, wait);
     }, this.#options.pingInterval);
   }
 

@@ -1,0 +1,131 @@
+/**
+ * Starts the protocol fixture server in a child process for a test file.
+ *
+ * `FIXTURE=deno` (default) runs ours (`deno run -A tests/fixture/launch.ts deno PORT`);
+ * `FIXTURE=reference` runs the real npm socket.io (`node tests/fixture/reference.mjs PORT`).
+ * `FIXTURE_URL=http://127.0.0.1:PORT` uses a fixture already running there instead (for debugging:
+ * run the fixture in one terminal, the tests in another; `close()` then leaves it running).
+ * `FIXTURE_LOG=1` copies the fixture's output to stderr.
+ * Only node: built-ins are used, so the helper works under deno test, bun test and node --test.
+ *
+ * @module
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import process from "node:process";
+
+/** A running fixture server. */
+export interface Fixture {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** `ws://127.0.0.1:PORT` */
+  wsUrl: string;
+  /** The port it listens on. */
+  port: number;
+  /** Which server runs: `reference` or a runtime name (`deno`). */
+  kind: string;
+  /** Stops it (SIGTERM, then SIGKILL after a grace period) and waits for the exit. */
+  close(): Promise<void>;
+}
+
+/** The repository's root directory. */
+export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
+
+function bin(name: string): string {
+  const local = `${ROOT}node_modules/.bin/${name}`;
+  return existsSync(local) ? local : name;
+}
+
+/** Which fixture the tests run against: `reference` or a runtime name. */
+export const FIXTURE_KIND: string = process.env.FIXTURE ?? "deno";
+
+/** Whether the tests run against the real npm socket.io (the oracle). */
+export const IS_REFERENCE: boolean = FIXTURE_KIND === "reference";
+
+function command(kind: string, port: number): [string, string[]] {
+  if (kind === "reference") {
+    return [bin("node"), [`${ROOT}tests/fixture/reference.mjs`, String(port)]];
+  }
+  if (kind === "deno") {
+    return [bin("deno"), ["run", "-A", `${ROOT}tests/fixture/launch.ts`, "deno", String(port)]];
+  }
+  throw new Error(`Unknown FIXTURE ${JSON.stringify(kind)}: use "reference" or "deno"`);
+}
+
+/**
+ * Starts the fixture on `port` (0, the default, lets the server pick a free one; the port it
+ * chose is read from its `listening on http://127.0.0.1:PORT` line).
+ */
+export function startFixture(
+  options: { port?: number; kind?: string; timeoutMs?: number } = {},
+): Promise<Fixture> {
+  const kind = options.kind ?? FIXTURE_KIND;
+  const external = process.env.FIXTURE_URL;
+  if (external && options.port === undefined) {
+    const url = external.replace(/\/+$/, "");
+    const port = Number(new URL(url).port);
+    return Promise.resolve({
+      url,
+      wsUrl: url.replace(/^http/, "ws"),
+      port,
+      kind: `external ${kind}`,
+      close: () => Promise.resolve(),
+    });
+  }
+  const [cmd, args] = command(kind, options.port ?? 0);
+  const child: ChildProcess = spawn(cmd, args, {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let output = "";
+  return new Promise<Fixture>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      fail(new Error(`Fixture ${kind} did not print "listening" within ${options.timeoutMs ?? 15000} ms:\n${output}`));
+    }, options.timeoutMs ?? 15000);
+    function fail(err: Error) {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(err);
+    }
+    child.once("error", (err) => fail(err));
+    child.once("exit", (code, signal) => {
+      fail(new Error(`Fixture ${kind} exited early (code ${code}, signal ${signal}):\n${output}`));
+    });
+    child.stderr!.on("data", (chunk) => {
+      output += String(chunk);
+      if (process.env.FIXTURE_LOG) process.stderr.write(chunk);
+    });
+    child.stdout!.on("data", (chunk) => {
+      output += String(chunk);
+      if (process.env.FIXTURE_LOG) process.stderr.write(chunk);
+      if (settled) return;
+      const match = /listening\b.*?:(\d+)/.exec(output);
+      if (!match) return;
+      settled = true;
+      clearTimeout(timer);
+      const port = Number(match[1]);
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        wsUrl: `ws://127.0.0.1:${port}`,
+        port,
+        kind,
+        async close() {
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill("SIGTERM");
+            const grace = setTimeout(() => child.kill("SIGKILL"), 2000);
+            await exited;
+            clearTimeout(grace);
+          }
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,198 @@
+/**
+ * Raw-protocol helpers for the conformance suites: buffered WebSocket events, waits with
+ * deadlines (a test fails instead of hanging), and polling requests that always consume bodies.
+ * Only web-standard globals (`fetch`, `WebSocket`) and node: built-ins: runs on Deno, Bun and Node.
+ *
+ * @module
+ */
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Rejects with `what timed out` unless `promise` settles within `ms`. */
+export function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+type EventName = "open" | "close" | "message" | "error";
+
+/** A WebSocket whose events are buffered until a test waits for them. */
+export interface TestSocket {
+  ws: WebSocket;
+  /** The next event of that type (buffered or future); rejects after `ms`. */
+  waitFor(type: "message", ms?: number): Promise<MessageEvent>;
+  waitFor(type: "close", ms?: number): Promise<CloseEvent>;
+  waitFor(type: "open" | "error", ms?: number): Promise<Event>;
+  /** The next `count` messages that are not the ping packet `"2"`. */
+  waitForPackets(count: number, ms?: number): Promise<Array<string | ArrayBuffer>>;
+  /** The next message that is not the ping packet `"2"`. */
+  next(ms?: number): Promise<string | ArrayBuffer>;
+  send(data: string | Uint8Array): void;
+  close(): void;
+  readonly closed: boolean;
+}
+
+const open = new Set<WebSocket>();
+
+/** Opens a WebSocket (binaryType `arraybuffer`) that buffers open/close/message/error events. */
+export function createWebSocket(url: string): TestSocket {
+  const ws = new WebSocket(url);
+  ws.binaryType = "arraybuffer";
+  open.add(ws);
+  const buffers: Record<EventName, Event[]> = { open: [], close: [], message: [], error: [] };
+  const waiters: Record<EventName, Array<(e: Event) => void>> = {
+    open: [],
+    close: [],
+    message: [],
+    error: [],
+  };
+  let closed = false;
+  for (const type of Object.keys(buffers) as EventName[]) {
+    ws.addEventListener(type, (event: Event) => {
+      if (type === "close") {
+        closed = true;
+        open.delete(ws);
+      }
+      const waiter = waiters[type].shift();
+      if (waiter) waiter(event);
+      else buffers[type].push(event);
+    });
+  }
+  function waitFor(type: EventName, ms = 3000): Promise<Event> {
+    const buffered = buffers[type].shift();
+    if (buffered) return Promise.resolve(buffered);
+    let resolver!: (e: Event) => void;
+    const promise = new Promise<Event>((resolve) => {
+      resolver = resolve;
+      waiters[type].push(resolve);
+    });
+    return deadline(promise, ms, `WebSocket "${type}" on ${url}`).catch((err) => {
+      const i = waiters[type].indexOf(resolver);
+      if (i >= 0) waiters[type].splice(i, 1);
+      throw err;
+    });
+  }
+  const socket: TestSocket = {
+    ws,
+    waitFor: waitFor as TestSocket["waitFor"],
+    async waitForPackets(count, ms = 3000) {
+      const end = Date.now() + ms;
+      const packets: Array<string | ArrayBuffer> = [];
+      while (packets.length < count) {
+        const { data } = (await waitFor("message", Math.max(1, end - Date.now()))) as MessageEvent;
+        if (data === "2") continue;
+        packets.push(data);
+      }
+      return packets;
+    },
+    async next(ms = 3000) {
+      return (await socket.waitForPackets(1, ms))[0];
+    },
+    send(data) {
+      ws.send(data);
+    },
+    close() {
+      ws.close();
+    },
+    get closed() {
+      return closed;
+    },
+  };
+  return socket;
+}
+
+/** Closes every WebSocket still open (call it in `afterEach`). */
+export function closeAllWebSockets(): void {
+  for (const ws of open) {
+    try {
+      ws.close();
+    } catch {
+      // already closing
+    }
+  }
+  open.clear();
+}
+
+/** A response with its body read as text. */
+export interface TextResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/** `fetch` that always reads the body (no leaked streams) and rejects after `ms`. */
+export async function request(
+  url: string,
+  init: RequestInit = {},
+  ms = 3000,
+): Promise<TextResponse> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`Timed out after ${ms} ms: ${url}`)), ms);
+  try {
+    const response = await fetch(url, { ...init, signal: init.signal ?? controller.signal });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Raw Engine.IO polling client for one path (`/engine.io/` or `/socket.io/`). */
+export class Polling {
+  readonly base: string;
+  sid = "";
+  constructor(url: string, path: string) {
+    this.base = `${url}${path}?EIO=4&transport=polling`;
+  }
+  /** Opens a session and returns the parsed open packet. */
+  async open(): Promise<Record<string, unknown>> {
+    const res = await request(this.base);
+    if (res.status !== 200 || !res.text.startsWith("0")) {
+      throw new Error(`Handshake failed: ${res.status} ${res.text}`);
+    }
+    const handshake = JSON.parse(res.text.substring(1));
+    this.sid = handshake.sid;
+    return handshake;
+  }
+  get url(): string {
+    return `${this.base}&sid=${this.sid}`;
+  }
+  get(ms = 3000): Promise<TextResponse> {
+    return request(this.url, {}, ms);
+  }
+  post(body: string, ms = 3000): Promise<TextResponse> {
+    return request(this.url, { method: "POST", body }, ms);
+  }
+  /**
+   * Polls until `count` packets other than pings arrived (pings are answered with a pong),
+   * returning them in order.
+   */
+  async packets(count: number, ms = 3000): Promise<string[]> {
+    const end = Date.now() + ms;
+    const packets: string[] = [];
+    while (packets.length < count) {
+      const res = await this.get(Math.max(1, end - Date.now()));
+      if (res.status !== 200) throw new Error(`Poll failed: ${res.status} ${res.text}`);
+      for (const packet of res.text.split("\x1e")) {
+        if (packet === "2") {
+          const pong = await this.post("3");
+          if (pong.status !== 200) throw new Error(`Pong failed: ${pong.status} ${pong.text}`);
+        } else packets.push(packet);
+      }
+    }
+    return packets;
+  }
+}
+
+/** The bytes of a binary message as a Uint8Array (fails on text). */
+export function bytes(data: string | ArrayBuffer | Blob): Uint8Array {
+  if (typeof data === "string") throw new Error(`Expected a binary frame, got text ${JSON.stringify(data)}`);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  throw new Error(`Expected an ArrayBuffer, got ${Object.prototype.toString.call(data)}`);
+}

@@ -1,0 +1,158 @@
+/**
+ * Runs every test group, streams its output, and ends with one plain line `N passed, M failed`
+ * (CI looks for it); exits non-zero when anything failed.
+ *
+ *   deno run -A tests/run_all.ts              (or: npx deno task test) the default groups
+ *   deno run -A tests/run_all.ts reference    the conformance and interop suites against the
+ *                                             real npm socket.io (proves the tests themselves)
+ *
+ * Counts are of leaf tests (`it`), read from the JUnit report deno test writes beside its normal
+ * output; a `describe` counts only when it fails by itself (a hook threw). If no report is
+ * written, the counts come from deno's summary line `ok | N passed | M failed`.
+ *
+ * To add a runtime later (bun test, node --test), add a group with its command and a parser.
+ *
+ * @module
+ */
+
+interface Group {
+  /** Shown in the output. */
+  name: string;
+  /** The command, its arguments, and extra environment. */
+  cmd: string[];
+  env?: Record<string, string>;
+  /** Whether the command writes a JUnit report to the path passed as `--junit-path`. */
+  junit: boolean;
+}
+
+interface Counts {
+  passed: number;
+  failed: number;
+  ignored: number;
+}
+
+const deno = Deno.execPath();
+const GROUPS: Record<string, Group> = {
+  deno: {
+    name: "deno test (all of tests/, fixture on Deno)",
+    cmd: [deno, "test", "-A", "tests/"],
+    env: { FIXTURE: "deno" },
+    junit: true,
+  },
+  reference: {
+    name: "deno test (conformance + interop against the reference socket.io)",
+    cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
+    env: { FIXTURE: "reference" },
+    junit: true,
+  },
+};
+const DEFAULT_GROUPS = ["deno"];
+
+function unescapeXml(text: string): string {
+  return text
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&quot;", '"')
+    .replaceAll("&apos;", "'")
+    .replaceAll("&#39;", "'")
+    .replaceAll("&amp;", "&");
+}
+
+/** Leaf counts from a deno JUnit report (steps are named `parent > child`). */
+export function countJunit(xml: string): Counts {
+  const cases: Array<{ name: string; body: string }> = [];
+  const re = /<testcase name="([^"]*)"[^>]*?(?:\/>|>([\s\S]*?)<\/testcase>)/g;
+  for (const m of xml.matchAll(re)) cases.push({ name: unescapeXml(m[1]), body: m[2] ?? "" });
+  const counts: Counts = { passed: 0, failed: 0, ignored: 0 };
+  for (const { name, body } of cases) {
+    const isContainer = cases.some((c) => c.name.startsWith(name + " > "));
+    const failure = /<failure message="([^"]*)"/.exec(body);
+    if (isContainer) {
+      // a describe fails "due to N failed steps" (already counted) or by itself (a hook threw)
+      if (failure && !/^\d+ test steps? failed/.test(unescapeXml(failure[1]))) counts.failed++;
+      continue;
+    }
+    if (failure) counts.failed++;
+    else if (/<skipped\s*\/?>/.test(body)) counts.ignored++;
+    else counts.passed++;
+  }
+  return counts;
+}
+
+/** Counts from deno test's summary line, `ok | 3 passed (20 steps) | 1 failed (2 steps) | ...`. */
+export function countSummary(output: string): Counts | undefined {
+  // deno-lint-ignore no-control-regex
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+  const line = plain.split("\n").reverse().find((l) => /^(ok|FAILED) \| \d+ passed/.test(l));
+  if (!line) return undefined;
+  const num = (re: RegExp) => Number(re.exec(line)?.[1] ?? 0);
+  return {
+    passed: num(/(\d+) passed/),
+    failed: num(/(\d+) failed/),
+    ignored: num(/(\d+) ignored/),
+  };
+}
+
+async function pump(stream: ReadableStream<Uint8Array>, out: { writeSync(p: Uint8Array): number }, tail: string[]) {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    let written = 0;
+    while (written < chunk.length) written += out.writeSync(chunk.subarray(written));
+    tail.push(decoder.decode(chunk, { stream: true }));
+    if (tail.length > 200) tail.splice(0, tail.length - 200);
+  }
+}
+
+async function runGroup(group: Group): Promise<Counts> {
+  console.log(`\n=== ${group.name} ===`);
+  const dir = await Deno.makeTempDir({ prefix: "run_all_" });
+  const junitPath = `${dir}/junit.xml`;
+  const [cmd, ...args] = group.cmd;
+  const child = new Deno.Command(cmd, {
+    args: group.junit ? [...args.slice(0, 1), `--junit-path=${junitPath}`, ...args.slice(1)] : args,
+    env: group.env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const tail: string[] = [];
+  await Promise.all([pump(child.stdout, Deno.stdout, tail), pump(child.stderr, Deno.stderr, tail)]);
+  const { code } = await child.status;
+  let counts: Counts | undefined;
+  if (group.junit) {
+    try {
+      counts = countJunit(await Deno.readTextFile(junitPath));
+    } catch {
+      counts = undefined;
+    }
+  }
+  counts ??= countSummary(tail.join(""));
+  counts ??= { passed: 0, failed: 0, ignored: 0 };
+  if (code !== 0 && counts.failed === 0) {
+    // the command failed without a failing test to show for it (type errors, a crash)
+    console.log(`${group.name}: exited with code ${code} and no failing test reported; counting 1 failure`);
+    counts.failed = 1;
+  }
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  console.log(`=== ${group.name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.ignored} ignored ===`);
+  return counts;
+}
+
+if (import.meta.main) {
+  const names = Deno.args.length ? Deno.args : DEFAULT_GROUPS;
+  for (const name of names) {
+    if (!GROUPS[name]) {
+      console.error(`Unknown group ${JSON.stringify(name)}; groups: ${Object.keys(GROUPS).join(", ")}`);
+      Deno.exit(2);
+    }
+  }
+  const total: Counts = { passed: 0, failed: 0, ignored: 0 };
+  for (const name of names) {
+    const counts = await runGroup(GROUPS[name]);
+    total.passed += counts.passed;
+    total.failed += counts.failed;
+    total.ignored += counts.ignored;
+  }
+  console.log("");
+  console.log(`${total.passed} passed, ${total.failed} failed`);
+  Deno.exit(total.failed > 0 ? 1 : 0);
+}
