@@ -50,7 +50,9 @@ function command(kind: string, port: number): [string, string[]] {
   if (kind === "deno") {
     return [bin("deno"), ["run", "-A", `${ROOT}tests/fixture/launch.ts`, "deno", String(port)]];
   }
-  throw new Error(`Unknown FIXTURE ${JSON.stringify(kind)}: use "reference" or "deno"`);
+  if (kind === "bun") return [bin("bun"), ["run", `${ROOT}tests/fixture/serve.ts`, String(port)]];
+  if (kind === "node") return [bin("node"), [`${ROOT}tests/fixture/serve.ts`, String(port)]];
+  throw new Error(`Unknown FIXTURE ${JSON.stringify(kind)}: use "reference", "deno", "bun" or "node"`);
 }
 
 /**

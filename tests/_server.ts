@@ -29,13 +29,13 @@ export interface Running {
 const g = globalThis as any;
 
 /** Serves `handle` on a free port. */
-export async function serve(handle: Handle, onClose?: () => unknown): Promise<Running> {
+export async function serve(handle: Handle, onClose?: () => unknown, listenPort = 0): Promise<Running> {
   if (g.Deno?.serve) {
     let port = 0;
     const ready = Promise.withResolvers<void>();
     const server = g.Deno.serve(
       {
-        port: 0,
+        port: listenPort,
         hostname: "127.0.0.1",
         onListen(addr: { port: number }) {
           port = addr.port;
@@ -60,7 +60,7 @@ export async function serve(handle: Handle, onClose?: () => unknown): Promise<Ru
   }
   if (g.Bun?.serve) {
     const { bunServeOptions } = await import("../src/runtime/bun.ts");
-    const server = g.Bun.serve({ port: 0, hostname: "127.0.0.1", ...bunServeOptions(handle) });
+    const server = g.Bun.serve({ port: listenPort, hostname: "127.0.0.1", ...bunServeOptions(handle) });
     const port = server.port as number;
     return {
       url: `http://127.0.0.1:${port}`,
@@ -76,7 +76,7 @@ export async function serve(handle: Handle, onClose?: () => unknown): Promise<Ru
   const { attachToNodeServer } = await import("../src/runtime/node.ts");
   const server = createServer();
   const detach = attachToNodeServer(server, handle, { matches: () => true });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}`,

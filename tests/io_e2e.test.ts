@@ -539,6 +539,8 @@ describe("io: events and acks", () => {
     socket.emit("out", "x");
     io.emit("bcast", "y");
     await c.nextEvent("bcast");
+    // The client's two events travel the other way: wait until the server has read them.
+    for (const end = Date.now() + 2000; any.length < 2 && Date.now() < end;) await sleep(5);
     assert.deepEqual(any, [["known", 1], ["unknown", 2, 3]]);
     assert.deepEqual(star, [["unknown", 2, 3]]);
     assert.deepEqual(specific, [1]);

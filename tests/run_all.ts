@@ -21,8 +21,8 @@ interface Group {
   /** The command, its arguments, and extra environment. */
   cmd: string[];
   env?: Record<string, string>;
-  /** Whether the command writes a JUnit report to the path passed as `--junit-path`. */
-  junit: boolean;
+  /** The arguments that make the command write a JUnit report to `path`, and its dialect. */
+  junit?: { args: (path: string) => string[]; dialect: "deno" | "flat" };
 }
 
 interface Counts {
@@ -32,21 +32,61 @@ interface Counts {
 }
 
 const deno = Deno.execPath();
+const ROOT = new URL("../", import.meta.url).pathname;
+const bun = `${ROOT}node_modules/.bin/bun`;
+const node = `${ROOT}node_modules/.bin/node`;
+const denoJunit = { args: (path: string) => [`--junit-path=${path}`], dialect: "deno" as const };
+
+/** Every test file below tests/, for runners that take explicit paths (node --test). */
+function testFiles(): string[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of Deno.readDirSync(`${ROOT}${dir}`)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) walk(path);
+      else if (entry.name.endsWith(".test.ts")) files.push(path);
+    }
+  };
+  walk("tests");
+  return files.sort();
+}
+
 const GROUPS: Record<string, Group> = {
   deno: {
-    name: "deno test (all of tests/, fixture on Deno)",
+    name: "deno test (all of tests/, servers on Deno)",
     cmd: [deno, "test", "-A", "tests/"],
     env: { FIXTURE: "deno" },
-    junit: true,
+    junit: denoJunit,
+  },
+  bun: {
+    name: "bun test (all of tests/, servers on Bun)",
+    cmd: [bun, "test", "--timeout", "20000", "tests/"],
+    env: { FIXTURE: "bun" },
+    junit: { args: (path) => ["--reporter=junit", `--reporter-outfile=${path}`], dialect: "flat" },
+  },
+  node: {
+    name: "node --test (all of tests/, servers on Node 24)",
+    cmd: [node, "--test", "--test-concurrency=1", "--test-timeout=20000"],
+    env: { FIXTURE: "node" },
+    junit: {
+      args: (path) => [
+        "--test-reporter=spec",
+        "--test-reporter-destination=stdout",
+        "--test-reporter=junit",
+        `--test-reporter-destination=${path}`,
+        ...testFiles(),
+      ],
+      dialect: "flat",
+    },
   },
   reference: {
     name: "deno test (conformance + interop against the reference socket.io)",
     cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
     env: { FIXTURE: "reference" },
-    junit: true,
+    junit: denoJunit,
   },
 };
-const DEFAULT_GROUPS = ["deno"];
+const DEFAULT_GROUPS = ["deno", "bun", "node"];
 
 function unescapeXml(text: string): string {
   return text
@@ -74,6 +114,19 @@ export function countJunit(xml: string): Counts {
     }
     if (failure) counts.failed++;
     else if (/<skipped\s*\/?>/.test(body)) counts.ignored++;
+    else counts.passed++;
+  }
+  return counts;
+}
+
+/** Leaf counts from a JUnit report where describes are <testsuite>s (bun test, node --test). */
+export function countJunitFlat(xml: string): Counts {
+  const counts: Counts = { passed: 0, failed: 0, ignored: 0 };
+  const re = /<testcase\b[^>]*?(?:\/>|>([\s\S]*?)<\/testcase>)/g;
+  for (const m of xml.matchAll(re)) {
+    const body = m[1] ?? "";
+    if (/<(failure|error)\b/.test(body)) counts.failed++;
+    else if (/<skipped\b/.test(body)) counts.ignored++;
     else counts.passed++;
   }
   return counts;
@@ -109,7 +162,7 @@ async function runGroup(group: Group): Promise<Counts> {
   const junitPath = `${dir}/junit.xml`;
   const [cmd, ...args] = group.cmd;
   const child = new Deno.Command(cmd, {
-    args: group.junit ? [...args.slice(0, 1), `--junit-path=${junitPath}`, ...args.slice(1)] : args,
+    args: group.junit ? [...args, ...group.junit.args(junitPath)] : args,
     env: group.env,
     stdout: "piped",
     stderr: "piped",
@@ -120,7 +173,8 @@ async function runGroup(group: Group): Promise<Counts> {
   let counts: Counts | undefined;
   if (group.junit) {
     try {
-      counts = countJunit(await Deno.readTextFile(junitPath));
+      const xml = await Deno.readTextFile(junitPath);
+      counts = group.junit.dialect === "deno" ? countJunit(xml) : countJunitFlat(xml);
     } catch {
       counts = undefined;
     }
