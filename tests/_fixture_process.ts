@@ -52,7 +52,15 @@ function command(kind: string, port: number): [string, string[]] {
   }
   if (kind === "bun") return [bin("bun"), ["run", `${ROOT}tests/fixture/serve.ts`, String(port)]];
   if (kind === "node") return [bin("node"), [`${ROOT}tests/fixture/serve.ts`, String(port)]];
-  throw new Error(`Unknown FIXTURE ${JSON.stringify(kind)}: use "reference", "deno", "bun" or "node"`);
+  if (kind === "workerd") {
+    return [bin("node"), [
+      `${ROOT}tests/workers/_start.mjs`,
+      `${ROOT}tests/fixture/workers_fixture.ts`,
+      String(port),
+      "FIXTURE=FixtureObject",
+    ]];
+  }
+  throw new Error(`Unknown FIXTURE ${JSON.stringify(kind)}: use "reference", "deno", "bun", "node" or "workerd"`);
 }
 
 /**

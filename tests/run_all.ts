@@ -79,6 +79,12 @@ const GROUPS: Record<string, Group> = {
       dialect: "flat",
     },
   },
+  workerd: {
+    name: "deno test (conformance + interop against the fixture in workerd, a Durable Object)",
+    cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
+    env: { FIXTURE: "workerd" },
+    junit: denoJunit,
+  },
   reference: {
     name: "deno test (conformance + interop against the reference socket.io)",
     cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
@@ -86,7 +92,7 @@ const GROUPS: Record<string, Group> = {
     junit: denoJunit,
   },
 };
-const DEFAULT_GROUPS = ["deno", "bun", "node"];
+const DEFAULT_GROUPS = ["deno", "bun", "node", "workerd"];
 
 function unescapeXml(text: string): string {
   return text

@@ -127,14 +127,17 @@ export class Client<
 
   #doConnect(name: string, auth: Record<string, unknown>): void {
     const nsp = this.server.of(name);
-    nsp._add(this, auth, (socket) => {
-      this.#sockets.set(socket.id, socket);
-      this.#nsps.set(nsp.name, socket);
-      if (this.#timer !== undefined) {
-        clearTimeout(this.#timer);
-        this.#timer = undefined;
-      }
-    });
+    nsp._add(this, auth, (socket) => this._attach(socket));
+  }
+
+  /** @internal Routes this connection's packets for the socket's namespace to it. */
+  _attach(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    this.#sockets.set(socket.id, socket);
+    this.#nsps.set(socket.nsp.name, socket);
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
   }
 
   /** @internal Disconnects every socket of this connection, then closes it. */

@@ -9,7 +9,7 @@ import { type Adapter, createAdapter, type Room, type SocketId } from "./adapter
 import { BroadcastOperator, type RemoteSocket } from "./broadcast.ts";
 import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
-import { Socket } from "./socket.ts";
+import { type PreviousSocketState, Socket } from "./socket.ts";
 import { StrictEventEmitter } from "./_typed_emitter.ts";
 import { reportListenerError } from "./_util.ts";
 import type {
@@ -205,6 +205,28 @@ export class Namespace<
       this.emitReserved("connect", socket);
       this.emitReserved("connection", socket);
     });
+  }
+
+  /**
+   * @internal Puts back a socket a runtime kept across a restart (a Workers Durable Object waking
+   * from hibernation): no middleware and no CONNECT packet (the client is still connected); its
+   * rooms come back, then `connection` is emitted with `socket.recovered === true` so listeners
+   * can re-attach their handlers.
+   */
+  _restore(
+    client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    auth: Record<string, unknown>,
+    previous: PreviousSocketState<SocketData>,
+    rooms: Iterable<Room>,
+  ): Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+    const socket = new Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(this, client, auth, previous);
+    this.sockets.set(socket.id, socket);
+    socket.connected = true;
+    socket.join([socket.id, ...rooms]);
+    client._attach(socket);
+    this.emitReserved("connect", socket);
+    this.emitReserved("connection", socket);
+    return socket;
   }
 
   /** @internal Forgets a socket. */

@@ -99,6 +99,25 @@ export interface SocketReservedEventsMap {
 }
 
 /**
+ * What a runtime keeps of a socket to restore it later (see `Namespace._restore`).
+ *
+ * @example
+ * ```ts
+ * import type { PreviousSocketState } from "./socket.ts";
+ * const previous: PreviousSocketState = { id: "abc", issued: Date.now(), data: { user: "ann" } };
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export interface PreviousSocketState<SocketData = any> {
+  /** The socket id. */
+  id: SocketId;
+  /** When the socket first connected (ms since the epoch). */
+  issued: number;
+  /** Its `socket.data`. */
+  data: SocketData;
+}
+
+/**
  * An incoming event as socket middlewares see it: the name, then the arguments.
  *
  * @example
@@ -191,22 +210,31 @@ export class Socket<
   #anyOutgoingListeners: AnyFn[] = [];
   #closed = false;
 
-  /** Created by the namespace when a client sends CONNECT. */
+  /**
+   * Created by the namespace when a client sends CONNECT, or with `previous` when a runtime restores
+   * a socket it kept across a restart (a Workers Durable Object waking from hibernation): the id,
+   * handshake time and data come back and `recovered` is true.
+   */
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     auth: Record<string, unknown>,
+    previous?: PreviousSocketState<SocketData>,
   ) {
     super();
     this.nsp = nsp;
     this.client = client;
-    this.id = generateId();
-    this.handshake = this.#buildHandshake(auth);
+    this.id = previous?.id ?? generateId();
+    this.handshake = this.#buildHandshake(auth, previous?.issued);
+    if (previous) {
+      this.recovered = true;
+      this.data = previous.data;
+    }
   }
 
-  #buildHandshake(auth: Record<string, unknown>): Handshake {
+  #buildHandshake(auth: Record<string, unknown>, issued?: number): Handshake {
     const req = this.client.request;
-    const now = new Date();
+    const now = issued === undefined ? new Date() : new Date(issued);
     const headers = headersToObject(req.headers);
     return {
       headers,

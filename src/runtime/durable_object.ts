@@ -1,0 +1,623 @@
+/**
+ * Cloudflare Workers: a Durable Object that hosts one Socket.IO {@linkcode Server}, and the Worker
+ * entry that routes `/socket.io/` to it. Every request of a session reaches the same object, so
+ * long-polling works, and one object holds many clients and their rooms.
+ *
+ * With the WebSocket Hibernation API (the default) idle WebSocket clients do not keep the object in
+ * memory:
+ * - WebSockets are accepted with `state.acceptWebSocket`; their frames arrive through the object's
+ *   `webSocketMessage` / `webSocketClose` / `webSocketError` methods.
+ * - Heartbeat: Engine.IO v4 has the SERVER ping. WebSocket sessions leave the engine's timers
+ *   (a pending timer keeps an object awake) for an alarm that sends `2` to every WebSocket session
+ *   and, `pingTimeout` later, closes those that did not answer. The pongs come back while the alarm
+ *   has the object awake anyway. With `autoPong: true` the platform answers them instead
+ *   (`setWebSocketAutoResponse("3" -> "6")`: the client receives a no-op packet it ignores, which
+ *   socket.io never sends, and the pong is not billed as a message);
+ *   `getWebSocketAutoResponseTimestamp` tells when it came.
+ * - Each WebSocket carries a snapshot of its session (`serializeAttachment`): the sid, the opening
+ *   request, and per namespace the socket id, auth, handshake time, rooms and `socket.data`. After
+ *   a wake-up the sessions, sockets and rooms are rebuilt from it and `connection` is emitted again
+ *   with `socket.recovered === true`, so listeners re-attach their handlers (skip welcome messages
+ *   when `socket.recovered`). Snapshots are taken after every event the object handles, on room
+ *   changes, and for every session at each heartbeat alarm.
+ * - Polling sessions keep the engine's own timers: while a client polls, the object is awake.
+ * - Not kept across hibernation: pending server-side acknowledgement callbacks, middlewares'
+ *   side effects (restored sockets do not run them again), in-memory state of your own.
+ *
+ * @example
+ * ```ts ignore
+ * import { defineSocketIoObject, routeToSocketIo } from "./durable_object.ts";
+ * export const SocketIoObject = defineSocketIoObject((io) => {
+ *   io.on("connection", (socket) => socket.on("echo", (msg, ack) => ack(msg)));
+ * });
+ * export default {
+ *   fetch: (request: Request, env: { IO: DurableObjectNamespaceLike }) =>
+ *     routeToSocketIo(request, env.IO) ?? new Response("Not Found", { status: 404 }),
+ * };
+ * ```
+ *
+ * @module
+ */
+
+import { Server, type ServerOptions } from "../io/server.ts";
+import { Client } from "../io/client.ts";
+import type { Socket } from "../io/socket.ts";
+import { EngineSocket } from "../engine/socket.ts";
+import { WebSocketTransport } from "../engine/transports/websocket.ts";
+import type { HandshakeRequest } from "../engine/types.ts";
+import type { Adapter } from "../io/adapter.ts";
+import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./types.ts";
+import { workersUpgrader } from "./workers.ts";
+
+// ----- the workerd types we use, declared here (no @cloudflare/workers-types dependency) -----
+
+/** A server-side WebSocket of workerd, with the hibernation extensions. */
+export interface HibernatableWebSocket {
+  /** Sends one frame. */
+  send(data: string | ArrayBuffer | ArrayBufferView): void;
+  /** Closes the connection. */
+  close(code?: number, reason?: string): void;
+  /** Keeps a structured-clonable value with the socket across hibernation. */
+  serializeAttachment(value: unknown): void;
+  /** The value kept with {@linkcode HibernatableWebSocket.serializeAttachment}. */
+  deserializeAttachment(): unknown;
+  /** The WebSocket ready state. */
+  readonly readyState: number;
+}
+
+/** What this module uses of a Durable Object's `state` (`ctx`). */
+export interface DurableObjectStateLike {
+  /** Accepts a WebSocket with the Hibernation API. */
+  acceptWebSocket(ws: HibernatableWebSocket, tags?: string[]): void;
+  /** The accepted WebSockets (also after a wake-up). */
+  getWebSockets(tag?: string): HibernatableWebSocket[];
+  /** Sets a request/response pair answered by the platform without waking the object. */
+  setWebSocketAutoResponse?(pair?: unknown): void;
+  /** When the platform last answered the auto-response for `ws`. */
+  getWebSocketAutoResponseTimestamp?(ws: HibernatableWebSocket): Date | null;
+  /** Transactional storage (alarms and the heartbeat bookkeeping). */
+  storage: {
+    get<T = unknown>(key: string): Promise<T | undefined>;
+    put(key: string, value: unknown): Promise<void>;
+    getAlarm(): Promise<number | null>;
+    setAlarm(scheduledTime: number | Date): Promise<void>;
+    deleteAlarm(): Promise<void>;
+  };
+}
+
+/** What {@linkcode routeToSocketIo} uses of a Durable Object namespace binding. */
+export interface DurableObjectNamespaceLike {
+  /** The id of the object called `name`. */
+  idFromName(name: string): unknown;
+  /** A stub for the object with `id`. */
+  get(id: unknown): { fetch(request: Request): Promise<Response> };
+}
+
+type WebSocketPairCtor = new () => { 0: HibernatableWebSocket; 1: HibernatableWebSocket };
+type RequestResponsePairCtor = new (request: string, response: string) => unknown;
+
+// ----- options and public shapes -----
+
+/** Options of {@linkcode defineSocketIoObject}: the server's, plus how the object hosts it. */
+export interface SocketIoObjectOptions extends ServerOptions {
+  /**
+   * Use the WebSocket Hibernation API (default true): idle WebSocket clients do not keep the
+   * object in memory. With false, WebSockets are `WebSocketPair`s accepted in memory and the
+   * engine's own heartbeat runs.
+   */
+  hibernation?: boolean;
+  /**
+   * With hibernation: let the platform answer the clients' pongs (`3`) with a no-op packet (`6`)
+   * without running the object (default false: pongs reach the object, the wire stays exactly
+   * socket.io's). Clients ignore no-op packets; protocol test suites that expect nothing after a
+   * pong do not.
+   */
+  autoPong?: boolean;
+  /** Answers requests outside the server's path (default: 404). */
+  fallback?: (request: Request) => Response | Promise<Response>;
+}
+
+/**
+ * Sets up the server once per object instance (again after each wake-up from hibernation). It may
+ * return a handler for the requests outside the server's path (it then wins over `fallback`).
+ */
+export type SocketIoObjectSetup = (
+  io: Server,
+  env: unknown,
+  state: DurableObjectStateLike,
+) => void | ((request: Request) => Response | Promise<Response>);
+
+/** The Durable Object instance: workerd calls these methods. */
+export interface SocketIoObject {
+  /** The hosted server. */
+  readonly io: Server;
+  /** Serves one request of the server (polling, WebSocket upgrade). */
+  fetch(request: Request): Promise<Response>;
+  /** Hibernation API: a frame arrived on an accepted WebSocket. */
+  webSocketMessage(ws: HibernatableWebSocket, message: string | ArrayBuffer): Promise<void>;
+  /** Hibernation API: an accepted WebSocket closed. */
+  webSocketClose(ws: HibernatableWebSocket, code: number, reason: string, wasClean: boolean): Promise<void>;
+  /** Hibernation API: an accepted WebSocket failed. */
+  webSocketError(ws: HibernatableWebSocket, error: unknown): Promise<void>;
+  /** The heartbeat alarm. */
+  alarm(): Promise<void>;
+}
+
+/** The class {@linkcode defineSocketIoObject} returns, to export from the Worker module. */
+export type SocketIoObjectClass = new (state: DurableObjectStateLike, env: unknown) => SocketIoObject;
+
+// ----- snapshots -----
+
+const SNAPSHOT_VERSION = 1;
+const HEARTBEAT_KEY = "socket.io:heartbeat";
+
+interface SocketSnapshot {
+  nsp: string;
+  id: string;
+  auth: Record<string, unknown>;
+  issued: number;
+  data: unknown;
+  rooms: string[];
+}
+
+interface SessionSnapshot {
+  v: number;
+  sid: string;
+  url: string;
+  method: string;
+  headers: [string, string][];
+  address: string;
+  secure: boolean;
+  upgraded: boolean;
+  openedAt: number;
+  sockets: SocketSnapshot[];
+}
+
+interface HeartbeatState {
+  /** When the last ping went out (0: none yet). */
+  pingAt: number;
+  /** What the next alarm does. */
+  phase: "ping" | "check";
+}
+
+interface Entry {
+  ws: HibernatableWebSocket;
+  handlers: WebSocketHandlers;
+  session?: EngineSocket;
+  openedAt: number;
+  /** When the last pong arrived through `webSocketMessage` (0: none). */
+  lastPong: number;
+}
+
+function isSnapshot(value: unknown): value is SessionSnapshot {
+  return typeof value === "object" && value !== null && (value as SessionSnapshot).v === SNAPSHOT_VERSION &&
+    typeof (value as SessionSnapshot).sid === "string";
+}
+
+function wrap(ws: HibernatableWebSocket): WebSocketLike {
+  return {
+    send: (data) => ws.send(data),
+    close: (code, reason) => {
+      try {
+        ws.close(code, reason);
+      } catch { /* already closed */ }
+    },
+  };
+}
+
+/**
+ * The Durable Object hosting one Socket.IO server. Use {@linkcode defineSocketIoObject} to get a
+ * class workerd can construct, or extend this one and call `super(state, env, setup, options)`.
+ */
+export class SocketIoDurableObject implements SocketIoObject {
+  /** The hosted server. */
+  readonly io: Server;
+  #state: DurableObjectStateLike;
+  #hibernation: boolean;
+  #autoPong: boolean;
+  #fallback?: (request: Request) => Response | Promise<Response>;
+  #entries: Map<HibernatableWebSocket, Entry> = new Map();
+  #byLike: WeakMap<WebSocketLike, Entry> = new WeakMap();
+  #bySession: Map<string, Entry> = new Map();
+  #dirty: Set<string> = new Set();
+  #hookedAdapters: WeakSet<Adapter> = new WeakSet();
+  #revived = false;
+  #heartbeat: HeartbeatState | undefined;
+  #alarmSet = false;
+
+  /** Builds the server and runs `setup`; workerd constructs the object on first use and after each wake-up. */
+  constructor(
+    state: DurableObjectStateLike,
+    env: unknown,
+    setup: SocketIoObjectSetup,
+    options: SocketIoObjectOptions = {},
+  ) {
+    const { hibernation = true, autoPong = false, fallback, ...serverOptions } = options;
+    this.#state = state;
+    this.#hibernation = hibernation && typeof state.acceptWebSocket === "function";
+    this.#fallback = fallback;
+    this.#autoPong = autoPong;
+    this.io = new Server(serverOptions);
+    const handler = setup(this.io, env, state);
+    if (typeof handler === "function") this.#fallback = handler;
+    if (!this.#hibernation) return;
+    const Pair = (globalThis as { WebSocketRequestResponsePair?: RequestResponsePairCtor })
+      .WebSocketRequestResponsePair;
+    if (autoPong && Pair && state.setWebSocketAutoResponse) {
+      state.setWebSocketAutoResponse(new Pair("3", "6"));
+    } else if (state.setWebSocketAutoResponse) {
+      state.setWebSocketAutoResponse();
+    }
+    this.io.engine.on("connection", (session) => this.#onSession(session));
+  }
+
+  /** Serves one request of the server (polling, WebSocket upgrade); others go to `fallback`. */
+  async fetch(request: Request): Promise<Response> {
+    this.#revive();
+    const url = new URL(request.url);
+    if (!this.io.engine.matches(url.pathname)) {
+      if (this.#fallback) return this.#fallback(request);
+      return new Response("Not Found", { status: 404, headers: { "content-type": "text/plain" } });
+    }
+    const info: ConnInfo = { remoteAddress: request.headers.get("cf-connecting-ip") ?? undefined };
+    const upgrade = this.#hibernation ? this.#upgrade : workersUpgrader;
+    const response = await this.io.engine.handleRequest(request, info, upgrade);
+    await this.#settle();
+    return response ?? new Response(null, { status: 500 });
+  }
+
+  /** Hibernation API: a frame arrived. */
+  async webSocketMessage(ws: HibernatableWebSocket, message: string | ArrayBuffer): Promise<void> {
+    this.#revive();
+    const entry = this.#entries.get(ws);
+    if (!entry) {
+      wrap(ws).close(1011, "unknown session");
+      return;
+    }
+    if (message === "3") entry.lastPong = Date.now();
+    else if (entry.session) this.#dirty.add(entry.session.id);
+    entry.handlers.onMessage(typeof message === "string" ? message : new Uint8Array(message));
+    await this.#settle();
+  }
+
+  /** Hibernation API: the peer closed. */
+  async webSocketClose(ws: HibernatableWebSocket, code: number, reason: string, _wasClean: boolean): Promise<void> {
+    this.#revive();
+    this.#closed(ws, code, reason);
+    // Complete the closing handshake (newer compatibility dates do it already).
+    wrap(ws).close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    await this.#settle();
+  }
+
+  /** Hibernation API: the connection failed. */
+  async webSocketError(ws: HibernatableWebSocket, _error: unknown): Promise<void> {
+    this.#revive();
+    this.#closed(ws, 1006, "error");
+    await this.#settle();
+  }
+
+  /** The heartbeat of hibernatable WebSocket sessions: pings, then closes those without a pong. */
+  async alarm(): Promise<void> {
+    this.#revive();
+    this.#alarmSet = false;
+    const hb = this.#heartbeat ?? await this.#state.storage.get<HeartbeatState>(HEARTBEAT_KEY) ??
+      { pingAt: 0, phase: "ping" };
+    const { pingInterval, pingTimeout } = this.io.engine.options;
+    const now = Date.now();
+    const entries = [...this.#bySession.values()];
+    if (hb.phase === "check") {
+      const getTimestamp = this.#autoPong
+        ? this.#state.getWebSocketAutoResponseTimestamp?.bind(this.#state)
+        : undefined;
+      for (const entry of entries) {
+        if (entry.openedAt > hb.pingAt) continue;
+        const auto = getTimestamp?.(entry.ws)?.getTime() ?? 0;
+        if (Math.max(auto, entry.lastPong) < hb.pingAt) entry.session?.heartbeatTimedOut();
+      }
+      await this.#setHeartbeat({ pingAt: hb.pingAt, phase: "ping" }, Math.max(now, hb.pingAt + pingInterval));
+    } else {
+      if (entries.length === 0) {
+        await this.#setHeartbeat({ pingAt: hb.pingAt, phase: "ping" }, null);
+        return;
+      }
+      for (const entry of entries) {
+        try {
+          entry.ws.send("2");
+        } catch { /* closing */ }
+      }
+      await this.#setHeartbeat({ pingAt: now, phase: "check" }, now + pingTimeout);
+    }
+    // The heartbeat is a good time to take every snapshot (socket.data changed from elsewhere).
+    for (const sid of this.#bySession.keys()) this.#dirty.add(sid);
+    await this.#settle();
+  }
+
+  // ----- internals -----
+
+  #upgrade: Upgrader = (_request, handlers) => {
+    const Pair = (globalThis as unknown as { WebSocketPair: WebSocketPairCtor }).WebSocketPair;
+    const pair = new Pair();
+    const client = pair[0];
+    const server = pair[1];
+    this.#state.acceptWebSocket(server);
+    const like = wrap(server);
+    const entry: Entry = { ws: server, handlers, openedAt: Date.now(), lastPong: 0 };
+    this.#entries.set(server, entry);
+    this.#byLike.set(like, entry);
+    queueMicrotask(() => handlers.onOpen(like));
+    return new Response(null, { status: 101, webSocket: client } as ResponseInit);
+  };
+
+  #onSession(session: EngineSocket): void {
+    this.#adopt(session);
+    session.on("upgrade", () => this.#adopt(session));
+  }
+
+  /** A session whose transport is one of our hibernatable WebSockets: the alarm takes its heartbeat. */
+  #adopt(session: EngineSocket): void {
+    const transport = session.transport;
+    if (!(transport instanceof WebSocketTransport)) return;
+    const entry = this.#byLike.get(transport.socket);
+    if (!entry) return;
+    entry.session = session;
+    entry.openedAt = Date.now();
+    session.useExternalHeartbeat();
+    this.#bySession.set(session.id, entry);
+    this.#dirty.add(session.id);
+    session.once("close", () => {
+      this.#bySession.delete(session.id);
+      this.#entries.delete(entry.ws);
+      this.#dirty.delete(session.id);
+    });
+    this.#ensureAlarm();
+  }
+
+  #closed(ws: HibernatableWebSocket, code: number, reason: string): void {
+    const entry = this.#entries.get(ws);
+    if (!entry) return;
+    this.#entries.delete(ws);
+    entry.handlers.onClose(code, reason);
+  }
+
+  /** After a wake-up: rebuilds sessions, sockets and rooms from the WebSockets' snapshots. */
+  #revive(): void {
+    if (this.#revived || !this.#hibernation) return;
+    this.#revived = true;
+    for (const ws of this.#state.getWebSockets()) {
+      if (this.#entries.has(ws)) continue;
+      let snapshot: unknown;
+      try {
+        snapshot = ws.deserializeAttachment();
+      } catch {
+        snapshot = undefined;
+      }
+      if (!isSnapshot(snapshot) || this.io.engine.clients.has(snapshot.sid)) {
+        wrap(ws).close(1011, "session lost");
+        continue;
+      }
+      this.#restore(ws, snapshot);
+    }
+    if (this.#bySession.size > 0) this.#ensureAlarm();
+  }
+
+  #restore(ws: HibernatableWebSocket, snap: SessionSnapshot): void {
+    const engine = this.io.engine;
+    const like = wrap(ws);
+    const transport = new WebSocketTransport(like, engine.options.maxHttpBufferSize);
+    const request: HandshakeRequest = {
+      url: new URL(snap.url),
+      headers: new Headers(snap.headers),
+      method: snap.method,
+      remoteAddress: snap.address,
+      secure: snap.secure,
+    };
+    const session = new EngineSocket(snap.sid, request, transport, engine.options);
+    session.readyState = "open";
+    session.upgraded = snap.upgraded;
+    session.useExternalHeartbeat();
+    engine.clients.set(session.id, session);
+    session.once("close", () => engine.clients.delete(session.id));
+    const entry: Entry = {
+      ws,
+      openedAt: snap.openedAt,
+      // A pong taken before the object hibernated is not known any more: count the wake-up as one.
+      lastPong: Date.now(),
+      session,
+      handlers: {
+        onOpen() {},
+        onMessage: (data) => transport.receive(data),
+        onClose: () => transport.closed(),
+      },
+    };
+    this.#entries.set(ws, entry);
+    this.#byLike.set(like, entry);
+    this.#bySession.set(session.id, entry);
+    session.once("close", () => {
+      this.#bySession.delete(session.id);
+      this.#entries.delete(ws);
+      this.#dirty.delete(session.id);
+    });
+    const client = new Client(this.io, session);
+    for (const s of snap.sockets) {
+      const restore = (nsp: ReturnType<Server["of"]> | false) => {
+        if (!nsp || !client._isOpen) return;
+        try {
+          nsp._restore(client, s.auth, { id: s.id, issued: s.issued, data: s.data }, s.rooms);
+        } catch (err) {
+          console.error("socket.io: restoring a socket failed", err);
+        }
+      };
+      const existing = this.io._nsps.get(s.nsp);
+      if (existing) restore(existing);
+      else this.io._checkNamespace(s.nsp, s.auth, restore);
+    }
+  }
+
+  #ensureAlarm(): void {
+    if (this.#alarmSet) return;
+    this.#alarmSet = true;
+    const run = async () => {
+      const current = await this.#state.storage.getAlarm();
+      if (current !== null) return;
+      const hb = this.#heartbeat ?? await this.#state.storage.get<HeartbeatState>(HEARTBEAT_KEY);
+      const next: HeartbeatState = { pingAt: hb?.pingAt ?? 0, phase: "ping" };
+      await this.#setHeartbeat(next, Date.now() + this.io.engine.options.pingInterval);
+    };
+    this.#pending.push(run().catch((err) => {
+      this.#alarmSet = false;
+      console.error("socket.io: scheduling the heartbeat alarm failed", err);
+    }));
+  }
+
+  #pending: Promise<unknown>[] = [];
+
+  async #setHeartbeat(state: HeartbeatState, at: number | null): Promise<void> {
+    this.#heartbeat = state;
+    await this.#state.storage.put(HEARTBEAT_KEY, state);
+    if (at === null) {
+      await this.#state.storage.deleteAlarm();
+      this.#alarmSet = false;
+    } else {
+      await this.#state.storage.setAlarm(at);
+      this.#alarmSet = true;
+    }
+  }
+
+  /** Lets the event's synchronous consequences run, then writes the snapshots that changed. */
+  async #settle(): Promise<void> {
+    if (!this.#hibernation) return;
+    this.#hookAdapters();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.#flush();
+    while (this.#pending.length > 0) {
+      const pending = this.#pending;
+      this.#pending = [];
+      await Promise.all(pending);
+    }
+  }
+
+  /** Room changes mark the session of the socket dirty (also when another socket's handler made them). */
+  #hookAdapters(): void {
+    for (const nsp of this.io._nsps.values()) {
+      const adapter = nsp.adapter;
+      if (this.#hookedAdapters.has(adapter)) continue;
+      this.#hookedAdapters.add(adapter);
+      const mark = (_room: string, id: string) => {
+        const sid = nsp.sockets.get(id)?.conn.id;
+        if (sid !== undefined) this.#dirty.add(sid);
+      };
+      adapter.on("join-room", mark);
+      adapter.on("leave-room", mark);
+    }
+  }
+
+  #flush(): void {
+    this.#hookAdapters();
+    if (this.#dirty.size === 0) return;
+    const dirty = this.#dirty;
+    this.#dirty = new Set();
+    const socketsBySession = new Map<string, Socket[]>();
+    for (const nsp of this.io._nsps.values()) {
+      for (const socket of nsp.sockets.values()) {
+        const sid = socket.conn.id;
+        if (!dirty.has(sid)) continue;
+        let list = socketsBySession.get(sid);
+        if (!list) socketsBySession.set(sid, list = []);
+        list.push(socket);
+      }
+    }
+    for (const sid of dirty) {
+      const entry = this.#bySession.get(sid);
+      const session = entry?.session;
+      if (!entry || !session || session.readyState !== "open") continue;
+      this.#snapshot(entry, session, socketsBySession.get(sid) ?? []);
+    }
+  }
+
+  #snapshot(entry: Entry, session: EngineSocket, sockets: Socket[]): void {
+    const request = session.request;
+    const socketSnapshots = (withData: boolean): SocketSnapshot[] =>
+      sockets.filter((s) => s.connected).map((s) => ({
+        nsp: s.nsp.name,
+        id: s.id,
+        auth: s.handshake.auth,
+        issued: s.handshake.issued,
+        data: withData ? s.data : {},
+        rooms: [...s.rooms].filter((room) => room !== s.id),
+      }));
+    const snap: SessionSnapshot = {
+      v: SNAPSHOT_VERSION,
+      sid: session.id,
+      url: request.url.href,
+      method: request.method,
+      headers: [...request.headers],
+      address: request.remoteAddress,
+      secure: request.secure,
+      upgraded: session.upgraded,
+      openedAt: entry.openedAt,
+      sockets: socketSnapshots(true),
+    };
+    try {
+      entry.ws.serializeAttachment(snap);
+    } catch (err) {
+      // Too large, or socket.data holds something structured clone refuses: keep the rest.
+      console.error("socket.io: cannot keep this session's socket.data across hibernation:", String(err));
+      try {
+        entry.ws.serializeAttachment({ ...snap, headers: [], sockets: socketSnapshots(false) });
+      } catch (err2) {
+        console.error("socket.io: cannot keep this session across hibernation:", String(err2));
+      }
+    }
+  }
+}
+
+/**
+ * Returns a Durable Object class that hosts one Socket.IO server; export it from the Worker module
+ * under the `class_name` of the binding in `wrangler.toml`.
+ *
+ * `setup` runs for every new instance: on first use and after each wake-up from hibernation, when
+ * restored sockets come back through `connection` with `socket.recovered === true`.
+ *
+ * @example
+ * ```ts ignore
+ * export const ChatRoom = defineSocketIoObject((io) => {
+ *   io.on("connection", (socket) => {
+ *     if (!socket.recovered) socket.join("lobby");
+ *     socket.on("say", (text) => io.to("lobby").emit("said", text));
+ *   });
+ * }, { pingInterval: 25000 });
+ * ```
+ */
+export function defineSocketIoObject(
+  setup: SocketIoObjectSetup,
+  options: SocketIoObjectOptions = {},
+): SocketIoObjectClass {
+  return class extends SocketIoDurableObject {
+    constructor(state: DurableObjectStateLike, env: unknown) {
+      super(state, env, setup, options);
+    }
+  };
+}
+
+/**
+ * Forwards a request under `path` (default `/socket.io`) to the Durable Object called `name`;
+ * `undefined` for other paths, so a Worker can chain its own routes with `??`.
+ *
+ * @example
+ * ```ts ignore
+ * export default {
+ *   fetch: (request: Request, env: { IO: DurableObjectNamespaceLike }) =>
+ *     routeToSocketIo(request, env.IO) ?? new Response("hello"),
+ * };
+ * ```
+ */
+export function routeToSocketIo(
+  request: Request,
+  namespace: DurableObjectNamespaceLike,
+  name: string = "default",
+  path: string = "/socket.io",
+): Promise<Response> | undefined {
+  const { pathname } = new URL(request.url);
+  if (pathname !== path && !pathname.startsWith(path + "/")) return undefined;
+  return namespace.get(namespace.idFromName(name)).fetch(request);
+}

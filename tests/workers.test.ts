@@ -1,0 +1,192 @@
+/**
+ * The server on Cloudflare Workers, in real workerd (Miniflare): a Durable Object hosts it, the
+ * Worker routes `/socket.io/` to it. Every test runs against the three hosting modes:
+ * - `fast`: the WebSocket Hibernation API (`state.acceptWebSocket`, heartbeat from an alarm),
+ * - `auto`: the same, pongs answered by the platform (`autoPong`),
+ * - `plain`: in-memory `WebSocketPair`s and the engine's own heartbeat.
+ * The client is the npm `socket.io-client` 4.8 (and a raw WebSocket for the heartbeat details).
+ * Hibernation itself (eviction after 10 s idle) is in `workers_hibernation.test.ts`.
+ */
+import { after, afterEach, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { io, type Socket } from "socket.io-client";
+import { connected, delay, once, startWorkerd, TEST_WORKER, type WorkerdServer } from "./workers/_helpers.ts";
+
+let server: WorkerdServer;
+const sockets: Socket[] = [];
+
+before(async () => {
+  server = await startWorkerd(...TEST_WORKER);
+});
+
+after(async () => {
+  await server?.close();
+});
+
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.disconnect();
+});
+
+function bytesOf(value: unknown): Uint8Array {
+  assert.ok(value instanceof Uint8Array || value instanceof ArrayBuffer, "not binary");
+  return value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+const KINDS = {
+  fast: "hibernation API",
+  auto: "hibernation API, pongs answered by the platform",
+  plain: "in-memory WebSockets",
+} as const;
+
+for (const kind of ["fast", "auto", "plain"] as const) {
+  describe(`workerd, ${KINDS[kind]}`, () => {
+    let room = 0;
+    /** A client of a fresh object (each test gets its own Durable Object by name). */
+    function client(
+      options: Parameters<typeof io>[1] = {},
+      nsp = "",
+      name = `${kind}-${room}`,
+    ): Socket {
+      const socket = io(server.url + nsp, {
+        forceNew: true,
+        reconnection: false,
+        timeout: 3000,
+        ...options,
+        query: { do: kind, room: name },
+      });
+      sockets.push(socket);
+      return socket;
+    }
+    afterEach(() => {
+      room++;
+    });
+
+    it("polling: handshake, events, acks", async () => {
+      const socket = client({ transports: ["polling"] });
+      const [welcome] = await once(socket, "welcome");
+      await connected(socket);
+      assert.equal(welcome.id, socket.id);
+      assert.equal(socket.io.engine.transport.name, "polling");
+      socket.emit("message", "hello", 1, { a: [true] });
+      assert.deepEqual(await once(socket, "message-back"), ["hello", 1, { a: [true] }]);
+      assert.deepEqual(await socket.timeout(2000).emitWithAck("echo", "x", 2), "x");
+    });
+
+    it("websocket only: events, acks, binary", async () => {
+      const socket = await connected(client({ transports: ["websocket"] }));
+      assert.equal(socket.io.engine.transport.name, "websocket");
+      assert.equal(await socket.timeout(2000).emitWithAck("echo", "ws"), "ws");
+      const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+      const back = await socket.timeout(2000).emitWithAck("echo", { file: bytes, n: 1 });
+      assert.deepEqual(bytesOf(back.file), bytes);
+      assert.equal(back.n, 1);
+      socket.emit("message", bytes, "text");
+      const [b, t] = await once(socket, "message-back");
+      assert.deepEqual(bytesOf(b), bytes);
+      assert.equal(t, "text");
+    });
+
+    it("polling: binary", async () => {
+      const socket = await connected(client({ transports: ["polling"] }));
+      const bytes = new Uint8Array(1000).map((_, i) => i % 256);
+      const back = await socket.timeout(2000).emitWithAck("echo", bytes);
+      assert.deepEqual(bytesOf(back), bytes);
+    });
+
+    it("upgrades from polling to websocket", async () => {
+      const socket = client();
+      await connected(socket);
+      if (socket.io.engine.transport.name !== "websocket") await once(socket.io.engine, "upgrade");
+      const info = await socket.timeout(2000).emitWithAck("whoami");
+      assert.equal(info.transport, "websocket");
+      assert.equal(await socket.timeout(2000).emitWithAck("echo", "after upgrade"), "after upgrade");
+    });
+
+    it("server-to-client acknowledgements", async () => {
+      const socket = client({ transports: ["websocket"] });
+      socket.on("question", (n: number, ack: (answer: number) => void) => ack(n * 2));
+      await connected(socket);
+      assert.equal(await socket.timeout(3000).emitWithAck("ask"), 42);
+    });
+
+    it("rooms across clients and transports", async () => {
+      const a = await connected(client({ transports: ["websocket"] }));
+      const b = await connected(client({ transports: ["polling"] }));
+      const c = await connected(client({ transports: ["websocket"] }));
+      assert.equal(await a.timeout(2000).emitWithAck("join", "r"), true);
+      assert.equal(await b.timeout(2000).emitWithAck("join", "r"), true);
+      let cGot = false;
+      c.on("room-back", () => (cGot = true));
+      const gotA = once(a, "room-back");
+      const gotB = once(b, "room-back");
+      c.emit("to-room", "r", "hi", 7);
+      assert.deepEqual(await gotA, ["hi", 7]);
+      assert.deepEqual(await gotB, ["hi", 7]);
+      await delay(100);
+      assert.equal(cGot, false);
+      const info = await a.timeout(2000).emitWithAck("whoami");
+      assert.deepEqual(info.rooms, [a.id, "r"].sort());
+      assert.equal(info.clients, 3);
+    });
+
+    it("namespaces with auth", async () => {
+      const socket = client({ transports: ["websocket"], auth: { token: "t" } }, "/custom");
+      const [auth] = await once(socket, "auth");
+      assert.deepEqual(auth, { token: "t" });
+    });
+
+    it("heartbeat keeps a quiet websocket session alive", async () => {
+      const socket = await connected(client({ transports: ["websocket"] }));
+      let pings = 0;
+      socket.io.engine.on("ping", () => pings++);
+      await delay(1500); // pingInterval 400 + pingTimeout 300: several rounds
+      assert.ok(pings >= 2, `only ${pings} pings`);
+      assert.equal(socket.connected, true);
+      assert.equal(await socket.timeout(2000).emitWithAck("echo", "still here"), "still here");
+    });
+
+    it("closes a websocket session that does not answer pings", async () => {
+      const url = `${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket&do=${kind}&room=${kind}-${room}`;
+      const ws = new WebSocket(url);
+      const frames: string[] = [];
+      ws.onmessage = (event) => frames.push(String(event.data));
+      await new Promise((resolve, reject) => {
+        ws.onopen = resolve;
+        ws.onerror = reject;
+      });
+      // The server's close frame puts the socket in CLOSING (2). Node's and Bun's clients then wait
+      // for workerd to end the TCP connection, which it does not do for a hibernatable WebSocket
+      // the object closed (Deno's client closes at once): CLOSING is the server's answer.
+      const start = Date.now();
+      while (ws.readyState < 2) {
+        if (Date.now() - start > 3000) throw new Error("not closed");
+        await delay(20);
+      }
+      const elapsed = Date.now() - start;
+      assert.ok(frames[0].startsWith("0{"), frames[0]);
+      assert.ok(frames.includes("2"), `no ping in ${JSON.stringify(frames)}`);
+      assert.ok(elapsed >= 400, `closed after ${elapsed} ms`);
+    });
+
+    it("a raw pong gets no answer (autoPong: a noop)", async () => {
+      const url = `${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket&do=${kind}&room=${kind}-${room}`;
+      const ws = new WebSocket(url);
+      const frames: string[] = [];
+      const ping = new Promise<void>((resolve) => {
+        ws.onmessage = (event) => {
+          frames.push(String(event.data));
+          if (event.data === "2") {
+            ws.send("3");
+            resolve();
+          }
+        };
+      });
+      await ping;
+      await delay(200);
+      ws.close();
+      // autoPong: the platform answers "3" with a noop "6" (clients ignore it); otherwise nothing.
+      const after = frames.slice(frames.indexOf("2") + 1).filter((f) => f !== "2");
+      assert.deepEqual(after, kind === "auto" ? ["6"] : []);
+    });
+  });
+}

@@ -1,0 +1,71 @@
+// Starts a Worker module in workerd through Miniflare's JS API (Node only), for tests and the
+// fixture: bundles ENTRY with esbuild, listens on 127.0.0.1:PORT (0 picks one) and prints
+// `listening on http://127.0.0.1:PORT`; stops on SIGTERM/SIGINT (and when stdin closes, with
+// WORKERD_STOP_ON_STDIN=1, so a parent that dies does not leave workerd behind).
+//
+//   node tests/workers/_start.mjs ENTRY PORT [BINDING=ClassName ...]
+//
+// Every BINDING becomes a SQLite-backed Durable Object namespace of the class exported as ClassName.
+import { build } from "esbuild";
+import { Miniflare, Log, LogLevel } from "miniflare";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import process from "node:process";
+
+const [entry, portArg = "0", ...bindingArgs] = process.argv.slice(2);
+if (!entry) {
+  console.error("usage: _start.mjs ENTRY PORT [BINDING=ClassName ...]");
+  process.exit(2);
+}
+const dir = mkdtempSync(join(tmpdir(), "sio-workerd-"));
+const outfile = join(dir, "worker.js");
+await build({
+  entryPoints: [resolve(entry)],
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  outfile,
+  logLevel: "error",
+});
+
+const durableObjects = {};
+for (const arg of bindingArgs) {
+  const [binding, className] = arg.split("=");
+  durableObjects[binding] = { className, useSQLite: true };
+}
+
+const mf = new Miniflare({
+  modules: true,
+  scriptPath: outfile,
+  modulesRoot: dir,
+  cf: false,
+  compatibilityDate: "2026-04-07",
+  durableObjects,
+  durableObjectsPersist: false,
+  host: "127.0.0.1",
+  port: Number(portArg),
+  log: new Log(process.env.WORKERD_LOG ? LogLevel.DEBUG : LogLevel.WARN),
+});
+const url = await mf.ready;
+console.log(`listening on ${url.origin}`);
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  try {
+    await mf.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
+}
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+if (process.env.WORKERD_STOP_ON_STDIN === "1") {
+  process.stdin.on("end", stop);
+  process.stdin.on("close", stop);
+  process.stdin.resume();
+}
