@@ -1,15 +1,36 @@
 /**
  * A Socket.IO v5 server and client in TypeScript, on web standards: one server for Deno, Bun, Node
- * and Cloudflare Workers, wire-compatible with socket.io 4.x and python-socketio 5.
+ * and Cloudflare Workers, one fetch-based client for browsers and every one of those runtimes,
+ * wire-compatible with socket.io 4.x and python-socketio 5.
+ *
+ * Everything from `server.ts`, and the client's entry points (the client's `Socket`, `Engine` and
+ * `Transport` are exported here as `ClientSocket`, `ClientEngine` and `ClientTransport`; import
+ * `client.ts` for their original names).
  *
  * ```ts ignore
- * import { Server } from "./mod.ts";
- * const io = new Server();
- * io.on("connection", (socket) => socket.emit("welcome"));
- * Deno.serve(io.handler());
+ * import { io, Server } from "./mod.ts";
+ * const server = new Server();
+ * server.on("connection", (socket) => socket.emit("welcome"));
+ * Deno.serve({ port: 3000 }, server.handler());
+ * const socket = io("http://localhost:3000");
+ * socket.on("welcome", () => console.log("welcomed"));
  * ```
  *
  * @module
  */
 
 export * from "./server.ts";
+export {
+  ConnectionError,
+  connect,
+  DisconnectedError,
+  Engine as ClientEngine,
+  io,
+  Manager,
+  SimpleClient,
+  Socket as ClientSocket,
+  TimeoutError,
+  Transport as ClientTransport,
+  TransportError,
+} from "./client.ts";
+export type { ClientOptions, ManagerOptions, SimpleClientOptions } from "./client.ts";

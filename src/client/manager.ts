@@ -1,0 +1,453 @@
+/**
+ * The Manager: one Engine.IO connection shared by the sockets of several namespaces, with
+ * reconnection (exponential back-off with randomization).
+ *
+ * @module
+ */
+
+import { Emitter } from "../util/emitter.ts";
+import { defaultParser, PacketType } from "../parser/socket_io.ts";
+import type { Decoder, Encoder, Packet, Parser } from "../parser/socket_io.ts";
+import type { DefaultEventsMap, EventsMap } from "../io/typed_events.ts";
+import { Backoff } from "./backoff.ts";
+import { Engine } from "./engine.ts";
+import type { EngineOptions } from "./engine.ts";
+import { isBrowser } from "./env.ts";
+import { rethrow } from "./transports/transport.ts";
+import type { CloseDetails } from "./transports/transport.ts";
+import { Socket } from "./socket.ts";
+import type { SocketOptions } from "./socket.ts";
+
+/**
+ * How received binary data is delivered: `"arraybuffer"` (the default in browsers, as
+ * socket.io-client) or `"uint8array"` (the default on Deno, Bun, Node and Workers, where bytes are
+ * `Uint8Array`s; a Node `Buffer` is one too).
+ *
+ * @example
+ * ```ts
+ * import { io } from "../../client.ts";
+ * const socket = io("http://localhost:3000", { binaryType: "arraybuffer" });
+ * socket.on("file", (data: ArrayBuffer) => console.log(data.byteLength));
+ * ```
+ */
+export type BinaryType = "arraybuffer" | "uint8array";
+
+/**
+ * Options of a {@linkcode Manager} (all optional); `io()` accepts them too.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "../../client.ts";
+ * import type { ManagerOptions } from "../../client.ts";
+ * const options: ManagerOptions = { reconnectionDelay: 500, reconnectionDelayMax: 2000, timeout: 5000 };
+ * new Manager("http://localhost:3000", options);
+ * ```
+ */
+export interface ManagerOptions extends EngineOptions {
+  /** Create a new Manager instead of reusing a cached one for the same server (default false). */
+  forceNew?: boolean;
+  /** Share one connection between the namespaces of a server (default true). */
+  multiplex?: boolean;
+  /** Reconnect automatically (default true). */
+  reconnection?: boolean;
+  /** How many reconnection attempts before giving up (default Infinity). */
+  reconnectionAttempts?: number;
+  /** The first delay before reconnecting, in milliseconds (default 1000). */
+  reconnectionDelay?: number;
+  /** The longest delay before reconnecting, in milliseconds (default 5000). */
+  reconnectionDelayMax?: number;
+  /** How much delays vary at random, 0 to 1 (default 0.5). */
+  randomizationFactor?: number;
+  /** How long a connection attempt may take, in milliseconds, or false (default 20000). */
+  timeout?: number | false;
+  /** Connect as soon as the Manager or socket is created (default true). */
+  autoConnect?: boolean;
+  /** The packet format (default: JSON with binary attachments, as socket.io-parser). */
+  parser?: Parser;
+  /** How received binary data is delivered (see {@linkcode BinaryType}). */
+  binaryType?: BinaryType;
+}
+
+/**
+ * Why a Manager's connection closed.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "../../client.ts";
+ * const manager = new Manager("http://localhost:3000");
+ * manager.on("close", (reason) => {
+ *   if (reason === "ping timeout") console.log("the server went silent");
+ * });
+ * ```
+ */
+export type ManagerCloseReason =
+  | "forced close"
+  | "ping timeout"
+  | "transport close"
+  | "transport error"
+  | "parse error";
+
+/**
+ * The events of a {@linkcode Manager}.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "../../client.ts";
+ * const manager = new Manager("http://localhost:3000");
+ * manager.on("reconnect_attempt", (attempt) => console.log("attempt", attempt));
+ * manager.on("reconnect_failed", () => console.log("giving up"));
+ * ```
+ */
+export interface ManagerEvents {
+  /** The connection is open. */
+  open: () => void;
+  /** A connection attempt or the connection failed. */
+  error: (err: Error) => void;
+  /** The server pinged. */
+  ping: () => void;
+  /** A packet arrived (for the sockets). */
+  packet: (packet: Packet) => void;
+  /** The connection closed. */
+  close: (reason: ManagerCloseReason, description?: CloseDetails | Error) => void;
+  /** Every reconnection attempt failed. */
+  reconnect_failed: () => void;
+  /** A reconnection attempt starts (attempt number from 1). */
+  reconnect_attempt: (attempt: number) => void;
+  /** A reconnection attempt failed. */
+  reconnect_error: (err: Error) => void;
+  /** Reconnected after `attempt` attempts. */
+  reconnect: (attempt: number) => void;
+}
+
+/** Replaces the `Uint8Array`s of received data by `ArrayBuffer`s. */
+function toArrayBuffers(data: unknown): unknown {
+  if (data instanceof Uint8Array) {
+    return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data.buffer : data.slice().buffer;
+  }
+  if (Array.isArray(data)) {
+    for (let i = 0; i < data.length; i++) data[i] = toArrayBuffers(data[i]);
+  } else if (data && typeof data === "object") {
+    const record = data as Record<string, unknown>;
+    for (const key in record) record[key] = toArrayBuffers(record[key]);
+  }
+  return data;
+}
+
+/**
+ * One connection to a Socket.IO server, shared by the sockets of its namespaces (see
+ * {@linkcode Manager.socket}). It reconnects after the connection drops, waiting
+ * `reconnectionDelay * 2 ** attempt` (randomized, at most `reconnectionDelayMax`) between attempts.
+ *
+ * Events: `open`, `error`, `ping`, `close`, `reconnect_attempt`, `reconnect`, `reconnect_error`,
+ * `reconnect_failed`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "../../client.ts";
+ * const manager = new Manager("http://localhost:3000", { reconnectionDelayMax: 10000 });
+ * const socket = manager.socket("/");
+ * const admin = manager.socket("/admin", { auth: { token: "abc" } });
+ * manager.on("reconnect", (attempt) => console.log("back after", attempt, "attempts"));
+ * ```
+ */
+export class Manager<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+> extends Emitter<ManagerEvents> {
+  /** The current Engine.IO connection. */
+  engine: Engine | undefined;
+  /** The options. */
+  readonly opts: ManagerOptions;
+  /** The sockets, by namespace. */
+  readonly nsps: Record<string, Socket<ListenEvents, EmitEvents>> = {};
+  /** @internal `opening`, `open` or `closed`. */
+  _readyState: "opening" | "open" | "closed" = "closed";
+  /** @internal Whether a reconnection is scheduled or running. */
+  _reconnecting = false;
+  /** @internal Whether sockets connect as soon as they are created. */
+  readonly _autoConnect: boolean;
+
+  readonly #uri: string;
+  readonly #backoff: Backoff;
+  readonly #encoder: Encoder;
+  readonly #decoder: Decoder;
+  readonly #arrayBuffers: boolean;
+  #subs: Array<() => void> = [];
+  #reconnection = true;
+  #attempts = Infinity;
+  #timeout: number | false = 20000;
+  #skipReconnect = false;
+
+  /** Creates a Manager for the server at `uri` (default: the page's origin in browsers). */
+  constructor(uri?: string, opts: ManagerOptions = {}) {
+    super();
+    this.#uri = uri ?? globalThis.location?.origin;
+    this.opts = opts = { ...opts, path: opts.path ?? "/socket.io" };
+    this.reconnection(opts.reconnection !== false);
+    this.reconnectionAttempts(opts.reconnectionAttempts || Infinity);
+    this.#backoff = new Backoff({
+      min: opts.reconnectionDelay || 1000,
+      max: opts.reconnectionDelayMax || 5000,
+      jitter: opts.randomizationFactor ?? 0.5,
+    });
+    this.timeout(opts.timeout ?? 20000);
+    const parser = opts.parser ?? defaultParser;
+    this.#encoder = parser.createEncoder();
+    this.#decoder = parser.createDecoder();
+    this.#arrayBuffers = (opts.binaryType ?? (isBrowser ? "arraybuffer" : "uint8array")) === "arraybuffer";
+    this._autoConnect = opts.autoConnect !== false;
+    if (this._autoConnect) this.open();
+  }
+
+  /** Whether to reconnect automatically (getter without argument, setter with one). */
+  reconnection(): boolean;
+  /** Sets: whether to reconnect automatically. */
+  reconnection(value: boolean): this;
+  reconnection(value?: boolean): this | boolean {
+    if (value === undefined) return this.#reconnection;
+    this.#reconnection = !!value;
+    if (!value) this.#skipReconnect = true;
+    return this;
+  }
+
+  /** How many reconnection attempts before giving up. */
+  reconnectionAttempts(): number;
+  /** Sets: how many reconnection attempts before giving up. */
+  reconnectionAttempts(value: number): this;
+  reconnectionAttempts(value?: number): this | number {
+    if (value === undefined) return this.#attempts;
+    this.#attempts = value;
+    return this;
+  }
+
+  /** The first reconnection delay, in milliseconds. */
+  reconnectionDelay(): number;
+  /** Sets: the first reconnection delay, in milliseconds. */
+  reconnectionDelay(value: number): this;
+  reconnectionDelay(value?: number): this | number {
+    if (value === undefined) return this.#backoff.min;
+    this.#backoff.min = value;
+    return this;
+  }
+
+  /** The longest reconnection delay, in milliseconds. */
+  reconnectionDelayMax(): number;
+  /** Sets: the longest reconnection delay, in milliseconds. */
+  reconnectionDelayMax(value: number): this;
+  reconnectionDelayMax(value?: number): this | number {
+    if (value === undefined) return this.#backoff.max;
+    this.#backoff.max = value;
+    return this;
+  }
+
+  /** How much reconnection delays vary at random, 0 to 1. */
+  randomizationFactor(): number;
+  /** Sets: how much reconnection delays vary at random, 0 to 1. */
+  randomizationFactor(value: number): this;
+  randomizationFactor(value?: number): this | number {
+    if (value === undefined) return this.#backoff.jitter;
+    this.#backoff.jitter = value;
+    return this;
+  }
+
+  /** How long a connection attempt may take, in milliseconds, or false for no limit. */
+  timeout(): number | false;
+  /** Sets: how long a connection attempt may take, in milliseconds, or false for no limit. */
+  timeout(value: number | false): this;
+  timeout(value?: number | false): this | number | false {
+    if (value === undefined) return this.#timeout;
+    this.#timeout = value;
+    return this;
+  }
+
+  /**
+   * Opens the connection (a no-op when it is open or opening). `fn` is called once it is open, or
+   * with the error; without `fn` a failed first attempt starts the reconnection loop.
+   */
+  open(fn?: (err?: Error) => void): this {
+    if (this._readyState !== "closed") return this;
+    const engine = new Engine(this.#uri, this.opts);
+    this.engine = engine;
+    this._readyState = "opening";
+    this.#skipReconnect = false;
+
+    const onOpen = () => {
+      this.#onOpen();
+      fn?.();
+    };
+    const onError = (err: Error) => {
+      this.#cleanup();
+      this._readyState = "closed";
+      this.emitReserved("error", err);
+      if (fn) fn(err);
+      else if (!this._reconnecting && this.#reconnection && this.#backoff.attempts === 0) this.#reconnect();
+    };
+    // A close before the handshake (the server hung up mid-way) is a failed attempt too.
+    const onClose = (reason: string, description?: CloseDetails | Error) =>
+      onError(description instanceof Error ? description : Object.assign(new Error(reason), { description }));
+    engine.on("open", onOpen);
+    engine.on("error", onError);
+    engine.on("close", onClose);
+    this.#subs.push(() => {
+      engine.off("open", onOpen);
+      engine.off("error", onError);
+      engine.off("close", onClose);
+    });
+    const timeout = this.#timeout;
+    if (timeout !== false) {
+      const timer = setTimeout(() => {
+        engine.off("open", onOpen);
+        onError(new Error("timeout"));
+        engine.close();
+      }, timeout);
+      this.#subs.push(() => clearTimeout(timer));
+    }
+    engine.open();
+    return this;
+  }
+
+  /** Alias of {@linkcode Manager.open}. */
+  connect(fn?: (err?: Error) => void): this {
+    return this.open(fn);
+  }
+
+  #onOpen(): void {
+    this.#cleanup();
+    this._readyState = "open";
+    this.emitReserved("open");
+    const engine = this.engine!;
+    const onPing = () => this.emitReserved("ping");
+    const onData = (data: string | Uint8Array) => {
+      try {
+        this.#decoder.add(data);
+      } catch (err) {
+        this.#onClose("parse error", err as Error);
+      }
+    };
+    const onError = (err: Error) => this.emitReserved("error", err);
+    const onClose = (reason: ManagerCloseReason, description?: CloseDetails | Error) =>
+      this.#onClose(reason, description);
+    engine.on("ping", onPing);
+    engine.on("data", onData);
+    engine.on("error", onError);
+    engine.on("close", onClose);
+    this.#decoder.ondecoded = (packet) => {
+      const type = packet.type;
+      // With the default parser only binary packets carry bytes; another parser may put them anywhere.
+      if (
+        this.#arrayBuffers &&
+        (type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK ||
+          (this.opts.parser && (type === PacketType.EVENT || type === PacketType.ACK)))
+      ) {
+        packet.data = toArrayBuffers(packet.data);
+      }
+      try {
+        this.emitReserved("packet", packet);
+      } catch (err) {
+        // A listener threw: its error is reported, the connection is not a victim of it.
+        rethrow(err);
+      }
+    };
+    this.#subs.push(() => {
+      engine.off("ping", onPing);
+      engine.off("data", onData);
+      engine.off("error", onError);
+      engine.off("close", onClose);
+    });
+  }
+
+  /**
+   * The socket of namespace `nsp` (created on first use; one per namespace and Manager).
+   *
+   * @example
+   * ```ts
+   * import { Manager } from "../../client.ts";
+   * const manager = new Manager("http://localhost:3000");
+   * const chat = manager.socket("/chat");
+   * chat.emit("hello");
+   * ```
+   */
+  socket(nsp: string, opts?: SocketOptions): Socket<ListenEvents, EmitEvents> {
+    let socket = this.nsps[nsp];
+    if (!socket) {
+      socket = new Socket<ListenEvents, EmitEvents>(this as Manager, nsp, opts);
+      this.nsps[nsp] = socket;
+    } else if (this._autoConnect && !socket.active) {
+      socket.connect();
+    }
+    return socket;
+  }
+
+  /** @internal Called by a socket that disconnects: closes the connection when none is active. */
+  _destroy(_socket: Socket): void {
+    for (const nsp in this.nsps) {
+      if (this.nsps[nsp].active) return;
+    }
+    this._close();
+  }
+
+  /** @internal Encodes and writes a packet. */
+  _packet(packet: Packet): void {
+    const frames = this.#encoder.encode(packet);
+    const engine = this.engine!;
+    for (let i = 0; i < frames.length; i++) engine.write(frames[i]);
+  }
+
+  #cleanup(): void {
+    for (const sub of this.#subs) sub();
+    this.#subs = [];
+    this.#decoder.destroy();
+  }
+
+  /** @internal Closes the connection without reconnecting. */
+  _close(): void {
+    this.#skipReconnect = true;
+    this._reconnecting = false;
+    this.#onClose("forced close");
+  }
+
+  /** Closes the connection; the sockets get `disconnect` and no reconnection follows. */
+  disconnect(): void {
+    this._close();
+  }
+
+  #onClose(reason: ManagerCloseReason, description?: CloseDetails | Error): void {
+    this.#cleanup();
+    this.engine?.close();
+    this.#backoff.reset();
+    this._readyState = "closed";
+    this.emitReserved("close", reason, description);
+    if (this.#reconnection && !this.#skipReconnect) this.#reconnect();
+  }
+
+  #reconnect(): void {
+    if (this._reconnecting || this.#skipReconnect) return;
+    const backoff = this.#backoff;
+    if (backoff.attempts >= this.#attempts) {
+      backoff.reset();
+      this._reconnecting = false;
+      this.emitReserved("reconnect_failed");
+      return;
+    }
+    const delay = backoff.duration();
+    this._reconnecting = true;
+    const timer = setTimeout(() => {
+      if (this.#skipReconnect) return;
+      this.emitReserved("reconnect_attempt", backoff.attempts);
+      if (this.#skipReconnect) return;
+      this.open((err) => {
+        if (err) {
+          this._reconnecting = false;
+          this.#reconnect();
+          this.emitReserved("reconnect_error", err);
+        } else {
+          const attempts = backoff.attempts;
+          this._reconnecting = false;
+          backoff.reset();
+          this.emitReserved("reconnect", attempts);
+        }
+      });
+    }, delay);
+    this.#subs.push(() => clearTimeout(timer));
+  }
+}

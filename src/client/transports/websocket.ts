@@ -1,0 +1,96 @@
+/**
+ * The WebSocket transport: one Engine.IO packet per frame, text as text frames and binary messages
+ * as binary frames.
+ *
+ * @module
+ */
+
+import { decodePacket, encodePacket } from "../../parser/engine_io.ts";
+import type { EnginePacket } from "../../parser/engine_io.ts";
+import { Transport } from "./transport.ts";
+import type { WebSocketConstructor } from "./transport.ts";
+
+/**
+ * The WebSocket transport, on `opts.WebSocket` or the global `WebSocket` (with
+ * `binaryType = "arraybuffer"`). Outside browsers, `extraHeaders` and the session cookies are passed
+ * as `{ headers }`, which Deno, Bun and Node accept; browsers cannot set headers on a WebSocket.
+ *
+ * @example
+ * ```ts
+ * import { WebSocketTransport } from "./websocket.ts";
+ * const t = new WebSocketTransport({
+ *   url: "http://localhost:3000/socket.io/",
+ *   query: { EIO: "4", transport: "websocket" },
+ *   browser: false,
+ * });
+ * t.on("packet", (p) => console.log(p));
+ * t.open();
+ * ```
+ */
+export class WebSocketTransport extends Transport {
+  /** Always `websocket`. */
+  readonly name: string = "websocket";
+  #ws: WebSocket | undefined;
+
+  protected doOpen(): void {
+    const opts = this.opts;
+    const Ctor: WebSocketConstructor | undefined = opts.WebSocket ?? globalThis.WebSocket;
+    const url = this.uri(opts.url.startsWith("https") ? "wss" : "ws", opts.timestampRequests === true);
+    let ws: WebSocket;
+    try {
+      if (!Ctor) throw new Error("No WebSocket implementation: pass the WebSocket option");
+      const headers: Record<string, string> = { ...opts.extraHeaders };
+      const cookies = opts.cookieJar?.header();
+      if (cookies) headers.cookie = cookies;
+      if (!opts.browser && Object.keys(headers).length) {
+        // deno-lint-ignore no-explicit-any
+        ws = new (Ctor as any)(url, { headers, protocols: opts.protocols });
+      } else {
+        ws = opts.protocols ? new Ctor(url, opts.protocols) : new Ctor(url);
+      }
+    } catch (err) {
+      return this.onError("websocket error", err);
+    }
+    this.#ws = ws;
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => this.onOpen();
+    ws.onclose = (event) => {
+      if (this.readyState !== "closed") {
+        this.onClose({ description: "websocket connection closed", context: event });
+      }
+    };
+    ws.onmessage = (event) => {
+      const data = event.data;
+      const packet = decodePacket(typeof data === "string" ? data : new Uint8Array(data));
+      if (packet === null) this.onError("parse error", data);
+      else this.emitReserved("packet", packet);
+    };
+    ws.onerror = (event) => this.onError("websocket error", event);
+  }
+
+  protected write(packets: EnginePacket[]): void {
+    const ws = this.#ws!;
+    for (let i = 0; i < packets.length; i++) {
+      try {
+        ws.send(encodePacket(packets[i]) as string);
+      } catch {
+        // The socket closed and its close event is on its way.
+      }
+    }
+    this.emitReserved("drain");
+  }
+
+  protected doClose(): void {
+    const ws = this.#ws;
+    if (ws) {
+      ws.onerror = null;
+      ws.onmessage = null;
+      try {
+        ws.close();
+      } catch {
+        // Already closed.
+      }
+      this.#ws = undefined;
+    }
+  }
+}

@@ -1,0 +1,243 @@
+// Bad input from a server: malformed packets, hang-ups mid-handshake, silence. Each must end in the
+// documented error events (`connect_error`, Manager `error`, `disconnect` with a reason) followed by
+// reconnection attempts, never an unhandled rejection or a hang.
+import { after, afterEach, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import type { Server as NetServer, Socket as NetSocket } from "node:net";
+import process from "node:process";
+import { Manager } from "../client.ts";
+import type { ClientOptions } from "../client.ts";
+import { closeAll, connect, next, sleep } from "./client/_helpers.ts";
+import { fakeFetch, fakeWebSocket, openPacket } from "./client/_fake.ts";
+import type { FakeWebSocket } from "./client/_fake.ts";
+
+const rejections: unknown[] = [];
+const onRejection = (reason: unknown) => rejections.push(reason);
+
+const URL_ = "http://fake.test";
+
+function fetchOnly(fetch: ClientOptions["fetch"], extra: ClientOptions = {}): ClientOptions {
+  return { fetch, transports: ["polling"], reconnectionDelay: 20, reconnectionDelayMax: 20, ...extra };
+}
+
+describe("client against a misbehaving server", () => {
+  before(() => {
+    process.on("unhandledRejection", onRejection);
+  });
+  after(() => {
+    process.off("unhandledRejection", onRejection);
+  });
+  afterEach(async () => {
+    closeAll();
+    await sleep(30);
+    assert.deepEqual(rejections, []);
+  });
+
+  it("reports a handshake that is not Engine.IO and retries", async () => {
+    const fake = fakeFetch(() => "hello, I am not Engine.IO");
+    const socket = connect(URL_, fetchOnly(fake.fetch));
+    const [err] = await next(socket, "connect_error");
+    assert.equal(err.message, "parse error");
+    await next(socket.io, "reconnect_attempt");
+    await next(socket.io, "reconnect_error");
+  });
+
+  it("reports an open packet with bad JSON", async () => {
+    const fake = fakeFetch(() => "0{not json");
+    const socket = connect(URL_, fetchOnly(fake.fetch));
+    const [err] = await next(socket, "connect_error");
+    assert.equal(err.message, "Invalid handshake");
+  });
+
+  it("reports a packet other than open before the handshake", async () => {
+    const fake = fakeFetch(() => "4hello");
+    const socket = connect(URL_, fetchOnly(fake.fetch));
+    const [err] = await next(socket, "connect_error");
+    assert.match(err.message, /before the handshake/);
+  });
+
+  it("reports HTTP errors with the status and body", async () => {
+    const fake = fakeFetch(() => new Response('{"code":3,"message":"Bad request"}', { status: 400 }));
+    const socket = connect(URL_, fetchOnly(fake.fetch));
+    const managerError = next(socket.io, "error");
+    const [err] = await next(socket, "connect_error");
+    assert.equal(err.message, "fetch read error");
+    assert.equal(err.type, "TransportError");
+    assert.equal(err.description, 400);
+    assert.match(err.context.body, /Bad request/);
+    assert.equal((await managerError)[0], err);
+  });
+
+  it("reports network failures", async () => {
+    const fake = fakeFetch(() => Promise.reject(new TypeError("connection refused")));
+    const socket = connect(URL_, fetchOnly(fake.fetch));
+    const [err] = await next(socket, "connect_error");
+    assert.equal(err.message, "fetch read error");
+    assert.match(String(err.description), /connection refused/);
+  });
+
+  it("gives up a handshake that never comes after `timeout` and aborts the request", async () => {
+    const fake = fakeFetch(() => "hang");
+    const socket = connect(URL_, fetchOnly(fake.fetch, { timeout: 100, reconnection: false }));
+    const [err] = await next(socket, "connect_error");
+    assert.equal(err.message, "timeout");
+    await sleep(10);
+    assert.equal(fake.pending(), 0);
+  });
+
+  it("stops after reconnectionAttempts with reconnect_failed", async () => {
+    const fake = fakeFetch(() => new Response("", { status: 503 }));
+    const socket = connect(URL_, fetchOnly(fake.fetch, { reconnectionAttempts: 2 }));
+    const attempts: number[] = [];
+    socket.io.on("reconnect_attempt", (n) => attempts.push(n));
+    await next(socket.io, "reconnect_failed");
+    assert.deepEqual(attempts, [1, 2]);
+    assert.equal(fake.requests.length, 3);
+  });
+
+  it("closes with `parse error` on a malformed Socket.IO packet, then reconnects", async () => {
+    let handshakes = 0;
+    let served = false;
+    const fake = fakeFetch((req) => {
+      if (req.method === "POST") return "ok";
+      if (!req.sid) return openPacket("s" + ++handshakes);
+      if (!served) {
+        served = true;
+        return '40{"sid":"abc"}\x1e4x';
+      }
+      return "hang";
+    });
+    const socket = connect(URL_, fetchOnly(fake.fetch));
+    const disconnected = next(socket, "disconnect");
+    await next(socket, "connect");
+    const [reason] = await disconnected;
+    assert.equal(reason, "parse error");
+    await next(socket.io, "reconnect_attempt");
+    assert.ok(handshakes >= 1);
+  });
+
+  it("closes with `ping timeout` when the server goes silent, then reconnects", async () => {
+    let handshakes = 0;
+    const served = new Set<string>();
+    const fake = fakeFetch((req) => {
+      if (req.method === "POST") return "ok";
+      if (!req.sid) return openPacket("s" + ++handshakes, 60, 40);
+      if (served.has(req.sid)) return "hang";
+      served.add(req.sid);
+      return '40{"sid":"abc"}';
+    });
+    const socket = connect(URL_, fetchOnly(fake.fetch));
+    await next(socket, "connect");
+    const started = Date.now();
+    const [reason] = await next(socket, "disconnect");
+    assert.equal(reason, "ping timeout");
+    assert.ok(Date.now() - started >= 60, "waited pingInterval + pingTimeout");
+    await next(socket.io, "reconnect_attempt");
+  });
+
+  it("answers pings with pongs and stays connected", async () => {
+    let gets = 0;
+    const posts: string[] = [];
+    const fake = fakeFetch(async (req) => {
+      if (req.method === "POST") {
+        posts.push(req.body!);
+        return "ok";
+      }
+      if (!req.sid) return openPacket("s1", 40, 200);
+      gets++;
+      if (gets === 1) return '40{"sid":"abc"}';
+      if (gets < 6) {
+        await sleep(40);
+        return "2";
+      }
+      return "hang";
+    });
+    const socket = connect(URL_, fetchOnly(fake.fetch));
+    await next(socket, "connect");
+    let pings = 0;
+    socket.io.on("ping", () => pings++);
+    await sleep(250);
+    assert.ok(socket.connected);
+    assert.ok(pings >= 3, `pings: ${pings}`);
+    assert.ok(posts.filter((p) => p === "3").length >= 3, `posts: ${posts}`);
+  });
+
+  it("treats a close packet during the handshake as a failed attempt", async () => {
+    const fake = fakeFetch((req) => (req.sid ? "hang" : "1"));
+    const socket = connect(URL_, fetchOnly(fake.fetch, { reconnection: false }));
+    const [err] = await next(socket, "connect_error");
+    assert.equal(err.message, "transport close");
+  });
+
+  it("reports a WebSocket that fails, closes before the handshake, or sends garbage", async () => {
+    for (
+      const play of [
+        (ws: FakeWebSocket) => ws.fail(),
+        (ws: FakeWebSocket) => {
+          ws.open();
+          ws.close();
+        },
+        (ws: FakeWebSocket) => {
+          ws.open();
+          ws.message("garbage");
+        },
+        (ws: FakeWebSocket) => {
+          ws.open();
+          ws.message(openPacket());
+          ws.message('40{"sid":"x"}');
+          ws.message('451-["bin",{"_placeholder":true,"num":0}]');
+          ws.message("4 unexpected text while waiting for an attachment");
+        },
+      ]
+    ) {
+      const socket = connect(URL_, {
+        transports: ["websocket"],
+        WebSocket: fakeWebSocket(play),
+        reconnection: false,
+      });
+      const failed = await Promise.race([
+        next(socket, "connect_error").then(([err]) => `connect_error: ${err.message}`),
+        next(socket, "disconnect").then(([reason]) => `disconnect: ${reason}`),
+      ]);
+      assert.match(failed, /connect_error: (websocket error|transport close|parse error)|disconnect: parse error/);
+      socket.disconnect();
+    }
+  });
+
+  describe("over a real socket that hangs up", () => {
+    let server: NetServer;
+    let url = "";
+    const sockets = new Set<NetSocket>();
+    before(async () => {
+      server = createServer((socket) => {
+        sockets.add(socket);
+        // Read the request line, then hang up without answering.
+        socket.once("data", () => socket.destroy());
+        socket.on("error", () => {});
+        socket.on("close", () => sockets.delete(socket));
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    });
+    after(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    for (const transport of ["polling", "websocket"] as const) {
+      it(`reports the hang-up on ${transport} and tries again`, async () => {
+        const socket = connect(url, { transports: [transport], reconnectionDelay: 20, reconnectionDelayMax: 20 });
+        const [err] = await next(socket, "connect_error");
+        assert.match(err.message, transport === "polling" ? /fetch read error/ : /websocket error/);
+        await next(socket.io, "reconnect_error");
+      });
+    }
+  });
+
+  it("fails without transports", async () => {
+    const manager = new Manager(URL_, { transports: [], autoConnect: false, reconnection: false });
+    const err = await new Promise<Error | undefined>((resolve) => manager.open(resolve));
+    assert.match(String(err?.message), /No transports/);
+  });
+});

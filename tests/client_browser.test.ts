@@ -1,0 +1,123 @@
+// In headless Chromium (Debian's `chromium` with npm `playwright-core`), a page loads the browser
+// bundle (dist/browser/client.min.js, built first) from our server and exchanges events, acks and
+// binary with it over polling, WebSocket and the upgrade. Needs Debian's chromium
+// (scripts/install_debian_packages.sh installs it).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { bin, ROOT, spawnServer } from "./client/_spawn.ts";
+import type { ServerProcess } from "./client/_spawn.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+
+describe("client bundle in headless Chromium", () => {
+  let server: ServerProcess;
+  // deno-lint-ignore no-explicit-any
+  let browser: any;
+  // deno-lint-ignore no-explicit-any
+  let page: any;
+  before(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: run scripts/install_debian_packages.sh`);
+    }
+    execFileSync(bin("node"), ["scripts/build_browser.ts"], { cwd: ROOT, stdio: "ignore" });
+    server = await spawnServer(bin("deno"), (port) => ["run", "-A", "tests/client/our_server.ts", String(port)]);
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    page = await browser.newPage();
+    await page.goto(server.url + "/");
+    await page.waitForFunction(() => (globalThis as { ready?: boolean }).ready === true);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
+    it(`exchanges events, acks and binary over ${transports.join(" + ")}`, async () => {
+      const result = await page.evaluate(async (transports: string[]) => {
+        // deno-lint-ignore no-explicit-any
+        const { io } = (globalThis as any).client;
+        const socket = io({ forceNew: true, transports, auth: { from: "browser" } });
+        const next = (event: string) =>
+          new Promise<unknown[]>((resolve) => socket.once(event, (...args: unknown[]) => resolve(args)));
+        const [auth] = await next("auth");
+        const back = next("message-back");
+        socket.emit("message", "hi", new Uint8Array([1, 2, 3]));
+        const [text, bin] = await back;
+        const ack = await socket.timeout(2000).emitWithAck("message-with-ack", { b: new Uint8Array([4, 5]) });
+        const custom = socket.io.socket("/custom", { auth: { nsp: "custom" } });
+        const [customAuth] = await new Promise<unknown[]>((resolve) =>
+          custom.once("auth", (...a: unknown[]) => resolve(a))
+        );
+        if (transports.length === 2 && socket.io.engine.transport.name !== "websocket") {
+          await new Promise((resolve) => socket.io.engine.once("upgrade", resolve));
+        }
+        const who = await socket.timeout(2000).emitWithAck("whoami");
+        const out = {
+          auth,
+          text,
+          binIsArrayBuffer: bin instanceof ArrayBuffer,
+          bin: [...new Uint8Array(bin as ArrayBuffer)],
+          ackIsArrayBuffer: ack.b instanceof ArrayBuffer,
+          ack: [...new Uint8Array(ack.b)],
+          customAuth,
+          sameManager: custom.io === socket.io,
+          transport: who.transport,
+        };
+        socket.io.disconnect();
+        return out;
+      }, transports);
+      assert.deepEqual(result, {
+        auth: { from: "browser" },
+        text: "hi",
+        binIsArrayBuffer: true,
+        bin: [1, 2, 3],
+        ackIsArrayBuffer: true,
+        ack: [4, 5],
+        customAuth: { nsp: "custom" },
+        sameManager: true,
+        transport: transports.length === 1 ? transports[0] : "websocket",
+      });
+    });
+  }
+
+  it("closes when the browser goes offline and reconnects when it is back", async () => {
+    await page.evaluate(async () => {
+      // deno-lint-ignore no-explicit-any
+      const g = globalThis as any;
+      g.events = [];
+      g.socket = g.client.io({ forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+      g.socket.on("disconnect", (reason: string) => g.events.push("disconnect: " + reason));
+      g.socket.io.on("reconnect", () => g.events.push("reconnect"));
+      await new Promise((resolve) => g.socket.once("connect", resolve));
+    });
+    await page.context().setOffline(true);
+    await page.waitForFunction(() => (globalThis as { events?: string[] }).events!.length >= 1);
+    await page.context().setOffline(false);
+    await page.waitForFunction(() => (globalThis as { events?: string[] }).events!.includes("reconnect"), null, {
+      timeout: 10000,
+    });
+    const events = await page.evaluate(() => {
+      // deno-lint-ignore no-explicit-any
+      const g = globalThis as any;
+      g.socket.io.disconnect();
+      return g.events;
+    });
+    assert.equal(events[0], "disconnect: transport close");
+    assert.ok(events.includes("reconnect"));
+  });
+});
