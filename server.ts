@@ -33,11 +33,15 @@ export type { DisconnectReason, Event, Handshake } from "./src/io/socket.ts";
 export { BroadcastOperator, RemoteSocket } from "./src/io/broadcast.ts";
 export type { BroadcastAckError } from "./src/io/broadcast.ts";
 export { Adapter, InMemoryAdapter } from "./src/io/adapter.ts";
+export { SessionAwareAdapter } from "./src/io/recovery.ts";
+export type { ConnectionStateRecoveryOptions } from "./src/io/recovery.ts";
 export type {
   AdapterConstructor,
   BroadcastFlags,
   BroadcastOptions,
   Room,
+  Session,
+  SessionToPersist,
   SocketDetails,
   SocketId,
 } from "./src/io/adapter.ts";
@@ -51,3 +55,53 @@ export type { Decoder, Encoder, Packet, Parser } from "./src/parser/socket_io.ts
 export type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./src/runtime/types.ts";
 export { denoUpgrader } from "./src/runtime/deno.ts";
 export { bunServeOptions, bunWebSocketHandler } from "./src/runtime/bun.ts";
+export { serve } from "./src/runtime/serve.ts";
+export type { Listening, ServeOptions } from "./src/runtime/serve.ts";
+
+// Types the public API above refers to, exported so that the generated docs can link them.
+export { Client } from "./src/io/client.ts";
+export type { PacketWriteOptions } from "./src/io/client.ts";
+export type { AnyFn, SocketReservedEventsMap } from "./src/io/socket.ts";
+export type { NamespaceReservedEventsMap } from "./src/io/namespace.ts";
+export type { StrictEventEmitter } from "./src/io/_typed_emitter.ts";
+export type { OperatorFlags } from "./src/io/broadcast.ts";
+export type { AdapterEvents, AnyNamespace, AnySocket, FetchedSocket } from "./src/io/adapter.ts";
+export type {
+  AckTakesError,
+  AllButLast,
+  AnyFunction,
+  Collect,
+  DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DecorateAcknowledgementsWithTimeoutAndMultipleResponses,
+  EndsWithAck,
+  EndsWithoutAck,
+  EventNamesWithAck,
+  EventNamesWithError,
+  EventNamesWithoutAck,
+  FirstNonErrorArg,
+  IsAny,
+  Last,
+  ManyResponses,
+  PrependError,
+  RemoveAcknowledgements,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
+  TypedEventBroadcaster,
+  UntypedIfNever,
+} from "./src/io/typed_events.ts";
+export type { CorsOriginFunction } from "./src/engine/cors.ts";
+export type { AllowRequest, CookieOptions, ResolvedEngineOptions, TransportName } from "./src/engine/options.ts";
+export type { EngineEvents } from "./src/engine/server.ts";
+export { EngineErrorCode } from "./src/engine/errors.ts";
+export type { EngineConnectionError } from "./src/engine/errors.ts";
+export type { EngineCloseReason, EngineReadyState, EngineSocketEvents, WriteOptions } from "./src/engine/types.ts";
+export type { Transport as EngineTransport, TransportEvents } from "./src/engine/transports/transport.ts";
+export type {
+  BunServeOptions,
+  BunServer,
+  BunServerWebSocket,
+  BunWebSocketHandler,
+  EngineHandle,
+} from "./src/runtime/bun.ts";
+export type { ServableServer } from "./src/runtime/serve.ts";

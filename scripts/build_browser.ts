@@ -1,57 +1,170 @@
 /**
- * Builds the browser bundle of the client with esbuild: `dist/browser/client.min.js`, an ES module
- * exporting `io`, `connect`, `Manager`, `Socket`, `SimpleClient` and the rest of `client.ts`, and
- * prints its size minified and min+gzip next to socket.io-client's own ESM bundle.
+ * Builds the browser bundles of the client with esbuild and checks their size budget:
+ *
+ * - `dist/browser/client.min.js`: an ES module exporting `io`, `connect`, `Manager`, `Socket`,
+ *   `SimpleClient` and the rest of `client.ts`;
+ * - `dist/browser/client.global.min.js`: a classic script that sets the global `io` (a function,
+ *   with `io.Manager`, `io.Socket`, `io.connect`... as socket.io-client's UMD build has);
+ * - `src/io/_client_bundle.ts`: both bundles embedded as strings, which the server serves at
+ *   `/socket.io/socket.io.js`, `socket.io.min.js` and `socket.io.esm.min.js` (`serveClient`). It is
+ *   a module rather than a file read at startup because Workers have no file system.
+ *
+ * Prints each size minified and min+gzip next to socket.io-client's own bundle, and exits with
+ * code 1 when a bundle is larger than {@linkcode BUDGET_GZIP_BYTES} min+gzip.
  *
  *   deno run -A scripts/build_browser.ts      (or: node scripts/build_browser.ts)
+ *   deno run -A scripts/build_browser.ts --check   (build in memory; fail if the embedded
+ *                                                    `src/io/_client_bundle.ts` is out of date)
  *
  * @module
  */
-import { build } from "esbuild";
+import { build, type BuildOptions, type Plugin } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import process from "node:process";
+
+/** The most min+gzip bytes each browser bundle may have (it was 9.1 KB when this was set). */
+export const BUDGET_GZIP_BYTES = 10 * 1024;
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const outfile = `${root}dist/browser/client.min.js`;
-mkdirSync(`${root}dist/browser`, { recursive: true });
 
-const result = await build({
-  entryPoints: [`${root}client.ts`],
-  outfile,
+const browserEnv: Plugin = {
+  // In the bundle the code knows it runs in a browser, so the cookie jar and the header code for
+  // server runtimes drop out.
+  name: "browser-env",
+  setup(b) {
+    b.onLoad({ filter: /src[\\/]client[\\/]env\.ts$/ }, () => ({
+      contents: "export const isBrowser = true;",
+      loader: "ts",
+    }));
+    // Browsers keep cookies themselves: the jar is never created there.
+    b.onLoad({ filter: /src[\\/]client[\\/]cookie_jar\.ts$/ }, () => ({
+      contents: "export class CookieJar {}",
+      loader: "ts",
+    }));
+  },
+};
+
+const common: BuildOptions & { write: false } = {
   bundle: true,
   minify: true,
-  format: "esm",
   platform: "browser",
   target: ["es2022", "chrome100", "firefox100", "safari15.4"],
   legalComments: "none",
-  metafile: true,
-  write: true,
-  plugins: [{
-    // In the bundle the code knows it runs in a browser, so the cookie jar and the header code for
-    // server runtimes drop out.
-    name: "browser-env",
-    setup(b) {
-      b.onLoad({ filter: /src[\\/]client[\\/]env\.ts$/ }, () => ({
-        contents: "export const isBrowser = true;",
-        loader: "ts",
-      }));
-      // Browsers keep cookies themselves: the jar is never created there.
-      b.onLoad({ filter: /src[\\/]client[\\/]cookie_jar\.ts$/ }, () => ({
-        contents: "export class CookieJar {}",
-        loader: "ts",
-      }));
-    },
-  }],
-});
+  write: false,
+  plugins: [browserEnv],
+};
 
-const code = readFileSync(outfile);
-writeFileSync(`${root}dist/browser/meta.json`, JSON.stringify(result.metafile));
-const gzip = (bytes: Uint8Array) => gzipSync(bytes, { level: 9 }).length;
+/** The built bundles. */
+export interface BrowserBundles {
+  /** The ES module. */
+  esm: string;
+  /** The classic script that sets `globalThis.io`. */
+  global: string;
+  /** esbuild's metafile of the ES module. */
+  meta: unknown;
+}
+
+/** Builds both bundles in memory. */
+export async function buildBrowserBundles(): Promise<BrowserBundles> {
+  const esm = await build({ ...common, entryPoints: [`${root}client.ts`], format: "esm", metafile: true });
+  const global = await build({
+    ...common,
+    format: "iife",
+    stdin: {
+      contents: [
+        'import * as client from "./client.ts";',
+        "globalThis.io = Object.assign(client.io, client);",
+      ].join("\n"),
+      resolveDir: root,
+      sourcefile: "client_global.ts",
+      loader: "ts",
+    },
+  });
+  return { esm: esm.outputFiles![0].text, global: global.outputFiles![0].text, meta: esm.metafile };
+}
+
+/** The text of `src/io/_client_bundle.ts` for these bundles. */
+export function clientBundleModule(bundles: BrowserBundles): string {
+  const hash = createHash("sha256").update(bundles.global).update("\0").update(bundles.esm).digest("hex").slice(0, 20);
+  return [
+    "// deno-fmt-ignore-file",
+    "// deno-lint-ignore-file",
+    "// Generated by scripts/build_browser.ts (deno task build:browser) from the client's sources: do not edit.",
+    "/**",
+    " * The client's browser bundles, embedded so that every runtime (Workers too, which have no file",
+    " * system) can serve them at `/socket.io/socket.io.js` and friends (the `serveClient` option).",
+    " *",
+    " * @module",
+    " */",
+    "",
+    "/** A hash of both bundles: the ETag they are served with. */",
+    `export const CLIENT_BUNDLE_HASH: string = ${JSON.stringify(hash)};`,
+    "",
+    "/** The classic script that sets the global `io` (`socket.io.js`, `socket.io.min.js`). */",
+    `export const CLIENT_BUNDLE_GLOBAL: string = ${JSON.stringify(bundles.global)};`,
+    "",
+    "/** The ES module exporting `io` (`socket.io.esm.min.js`). */",
+    `export const CLIENT_BUNDLE_ESM: string = ${JSON.stringify(bundles.esm)};`,
+    "",
+  ].join("\n");
+}
+
+const gzip = (text: string) => gzipSync(new TextEncoder().encode(text), { level: 9 }).length;
 const kb = (n: number) => (n / 1024).toFixed(1) + " KB";
-console.log(`dist/browser/client.min.js: ${kb(code.length)} min, ${kb(gzip(code))} min+gzip (${gzip(code)} bytes)`);
-const reference = `${root}node_modules/socket.io-client/dist/socket.io.esm.min.js`;
-if (existsSync(reference)) {
-  const ref = readFileSync(reference);
-  console.log(`socket.io-client ${"socket.io.esm.min.js"}: ${kb(ref.length)} min, ${kb(gzip(ref))} min+gzip`);
+
+/**
+ * Builds, writes `dist/browser/` and `src/io/_client_bundle.ts` (unless `writeModule` is false, or
+ * `check` is set: then nothing is written), prints the sizes; returns the sizes, whether each is
+ * within the budget, and whether the embedded module was up to date.
+ */
+export async function buildBrowser(
+  options: { check?: boolean; quiet?: boolean; writeModule?: boolean } = {},
+): Promise<{ ok: boolean; sizes: Record<string, { min: number; gzip: number }>; upToDate: boolean }> {
+  const log = options.quiet ? () => {} : console.log;
+  const bundles = await buildBrowserBundles();
+  const module = clientBundleModule(bundles);
+  const modulePath = `${root}src/io/_client_bundle.ts`;
+  const upToDate = existsSync(modulePath) && readFileSync(modulePath, "utf8") === module;
+  if (!options.check) {
+    mkdirSync(`${root}dist/browser`, { recursive: true });
+    writeFileSync(`${root}dist/browser/client.min.js`, bundles.esm);
+    writeFileSync(`${root}dist/browser/client.global.min.js`, bundles.global);
+    writeFileSync(`${root}dist/browser/meta.json`, JSON.stringify(bundles.meta));
+    if (!upToDate && options.writeModule !== false) writeFileSync(modulePath, module);
+  }
+  const sizes: Record<string, { min: number; gzip: number }> = {};
+  let ok = true;
+  for (const [name, text] of [["client.min.js", bundles.esm], ["client.global.min.js", bundles.global]]) {
+    const size = { min: new TextEncoder().encode(text).length, gzip: gzip(text) };
+    sizes[name] = size;
+    const over = size.gzip > BUDGET_GZIP_BYTES;
+    if (over) ok = false;
+    log(
+      `dist/browser/${name}: ${kb(size.min)} min, ${kb(size.gzip)} min+gzip (${size.gzip} bytes; budget ${BUDGET_GZIP_BYTES})` +
+        (over ? "  OVER BUDGET" : ""),
+    );
+  }
+  const reference = `${root}node_modules/socket.io-client/dist/socket.io.esm.min.js`;
+  if (existsSync(reference)) {
+    const ref = readFileSync(reference, "utf8");
+    log(`socket.io-client socket.io.esm.min.js: ${kb(ref.length)} min, ${kb(gzip(ref))} min+gzip`);
+  }
+  return { ok, sizes, upToDate };
+}
+
+if (import.meta.main || process.argv[1] === fileURLToPath(import.meta.url)) {
+  const check = process.argv.includes("--check");
+  const result = await buildBrowser({ check });
+  if (!result.ok) {
+    console.error(`A browser bundle is over its budget of ${BUDGET_GZIP_BYTES} bytes min+gzip.`);
+    process.exit(1);
+  }
+  if (check && !result.upToDate) {
+    console.error("src/io/_client_bundle.ts is out of date: run `deno task build:browser`.");
+    process.exit(1);
+  }
+  if (!check && !result.upToDate) console.log("wrote src/io/_client_bundle.ts");
 }

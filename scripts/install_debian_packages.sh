@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs (python-socketio for interop, Chromium for the
-# browser test). Skips what is installed already, so it is cheap to run every time.
+# browser test, redis-server for the cluster tests, which start their own instance on a free port).
+# Skips what is installed already, so it is cheap to run every time.
 set -euo pipefail
 
-PACKAGES=(python3-socketio python3-aiohttp python3-websocket python3-requests chromium)
+PACKAGES=(python3-socketio python3-aiohttp python3-websocket python3-requests chromium redis-server)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -4,5 +4,6 @@ import { clientSuite } from "./client/_suite.ts";
 
 clientSuite({
   name: "our server (Deno)",
+  recoveryPath: "/recovery",
   start: () => spawnServer(bin("deno"), (port) => ["run", "-A", "tests/client/our_server.ts", String(port)]),
 });

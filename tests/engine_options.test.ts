@@ -223,6 +223,32 @@ describe("engine: errors and limits", () => {
     assert.equal(engine.clientsCount, 0);
   });
 
+  it("drops a polling client that does not read once maxBufferedBytes are waiting", async () => {
+    const { server, sessions, engine } = await start({ maxBufferedBytes: 10_000, pingInterval: 5000, pingTimeout: 5000 });
+    const polling = new Polling(server.url, "/engine.io/");
+    await polling.open();
+    const reason = new Promise((resolve) => sessions[0].on("close", resolve));
+    const chunk = "x".repeat(1000);
+    for (let i = 0; i < 9; i++) sessions[0].write(chunk);
+    assert.equal(engine.clientsCount, 1, "still under the limit");
+    for (let i = 0; i < 5; i++) sessions[0].write(chunk);
+    assert.equal(await reason, "transport full");
+    assert.equal(engine.clientsCount, 0);
+    assert.equal((await polling.get()).status, 400);
+  });
+
+  it("keeps a reading client under maxBufferedBytes connected", async () => {
+    const { server, sessions } = await start({ maxBufferedBytes: 10_000, pingInterval: 5000, pingTimeout: 5000 });
+    const ws = createWebSocket(`${server.wsUrl}/engine.io/?EIO=4&transport=websocket`);
+    await ws.waitFor("message");
+    const chunk = "y".repeat(1000);
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 5; i++) sessions[0].write(chunk);
+      for (let i = 0; i < 5; i++) assert.equal((await ws.waitFor("message")).data, "4" + chunk);
+    }
+    assert.equal(sessions[0].readyState, "open");
+  });
+
   it("closes the session when the client pings (v4: only the server pings)", async () => {
     const { server, sessions } = await start();
     const ws = createWebSocket(`${server.wsUrl}/engine.io/?EIO=4&transport=websocket`);

@@ -51,6 +51,12 @@ export interface EngineOptions {
   upgradeTimeout?: number;
   /** Largest message or POST body, in bytes (default 1e6). */
   maxHttpBufferSize?: number;
+  /**
+   * Back-pressure: the most bytes a session may have waiting to be sent (in the session's buffer
+   * while a polling client is between polls, or queued in its WebSocket). A client that does not
+   * keep up is disconnected with `transport full` instead of growing memory (default 16 MiB).
+   */
+  maxBufferedBytes?: number;
   /** Allowed transports (default both). */
   transports?: TransportName[];
   /** Whether polling sessions may upgrade to WebSocket (default `true`). */
@@ -82,6 +88,7 @@ export type ResolvedEngineOptions =
       | "pingTimeout"
       | "upgradeTimeout"
       | "maxHttpBufferSize"
+      | "maxBufferedBytes"
       | "transports"
       | "allowUpgrades"
     >
@@ -94,6 +101,7 @@ export type ResolvedEngineOptions =
     | "pingTimeout"
     | "upgradeTimeout"
     | "maxHttpBufferSize"
+    | "maxBufferedBytes"
     | "transports"
     | "allowUpgrades"
   >;
@@ -119,6 +127,7 @@ export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngin
     pingTimeout: options.pingTimeout ?? 20000,
     upgradeTimeout: options.upgradeTimeout ?? 10000,
     maxHttpBufferSize: options.maxHttpBufferSize ?? 1e6,
+    maxBufferedBytes: options.maxBufferedBytes ?? 16 * 1024 * 1024,
     transports: options.transports ?? ["polling", "websocket"],
     allowUpgrades: options.allowUpgrades ?? true,
   };

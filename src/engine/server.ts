@@ -139,6 +139,9 @@ export class Engine extends Emitter<EngineEvents> {
     }
 
     // A new session.
+    if (this.#closing) {
+      return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { name: "SERVER_CLOSING" }));
+    }
     if (request.method !== "GET") {
       return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_HANDSHAKE_METHOD, { method: request.method }));
     }
@@ -260,10 +263,35 @@ export class Engine extends Emitter<EngineEvents> {
 
   #closing = false;
 
-  /** Closes every session (clients are told) and refuses new WebSockets. */
-  close(): void {
+  /**
+   * Closes every session: what is buffered is flushed and clients receive the close (a close packet
+   * on polling, a close frame on WebSocket). Sessions whose client has not collected it within
+   * `graceMs` (a polling client between two polls) are then closed at once. Resolves when no
+   * session is left. New sessions are refused from the start.
+   */
+  async close(graceMs = 1000): Promise<void> {
     this.#closing = true;
-    for (const session of [...this.clients.values()]) session.close();
+    const sessions = [...this.clients.values()];
+    if (sessions.length === 0) return;
+    const closed = sessions.map((session) =>
+      new Promise<void>((resolve) => {
+        if (session.readyState === "closed") resolve();
+        else session.once("close", () => resolve());
+      })
+    );
+    for (const session of sessions) session.close();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(closed),
+      new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs)),
+    ]);
+    clearTimeout(timer);
+    for (const session of [...this.clients.values()]) session.terminate("server shutting down");
+  }
+
+  /** Whether {@linkcode Engine.close} was called. */
+  get closing(): boolean {
+    return this.#closing;
   }
 }
 

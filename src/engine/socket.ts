@@ -42,6 +42,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   #options: ResolvedEngineOptions;
   #transport: Transport;
   #buffer: EnginePacket[] = [];
+  #bufferedBytes = 0;
   #flushScheduled = false;
   #pingTimer: ReturnType<typeof setTimeout> | undefined;
   #pongTimer: ReturnType<typeof setTimeout> | undefined;
@@ -133,6 +134,12 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   write(data: string | Uint8Array, _options?: WriteOptions): void {
     if (this.readyState !== "open" && this.readyState !== "opening") return;
     this.#buffer.push({ type: "message", data });
+    this.#bufferedBytes += typeof data === "string" ? data.length : data.byteLength;
+    if (this.#bufferedBytes > this.#options.maxBufferedBytes) {
+      // A client that does not read: drop it rather than grow without bound.
+      this.#onClose("transport full", `more than ${this.#options.maxBufferedBytes} bytes waiting`);
+      return;
+    }
     this.#scheduleFlush();
   }
 
@@ -156,6 +163,14 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       this.#flush();
       closeTransport();
     }
+  }
+
+  /**
+   * Closes the session at once, without waiting for the client to collect what is buffered (a
+   * waiting poll still receives a close packet).
+   */
+  terminate(reason: EngineCloseReason = "forced close"): void {
+    this.#onClose(reason);
   }
 
   /** Starts an upgrade to `transport` (a WebSocket opened with this sid). */
@@ -283,7 +298,13 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (this.#upgrade !== null && this.#upgrade.probed) return;
     const packets = this.#buffer;
     this.#buffer = [];
+    this.#bufferedBytes = 0;
     this.#transport.send(packets);
+    const queued = this.#transport.bufferedAmount;
+    if (queued > this.#options.maxBufferedBytes) {
+      this.#onClose("transport full", `${queued} bytes queued in the WebSocket`);
+      return;
+    }
     this.emitReserved("drain");
   }
 
@@ -298,6 +319,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       this.#upgrade = null;
     }
     this.#buffer = [];
+    this.#bufferedBytes = 0;
     // Let a waiting poll know (it receives a close packet) and release the WebSocket.
     if (this.#transport.writable) this.#transport.close();
     else this.#transport.discard();

@@ -12,10 +12,23 @@
  * @module
  */
 
-import type { Context, MiddlewareHandler } from "hono";
 import type { ConnInfo, Upgrader } from "../runtime/types.ts";
 import { getDefaultUpgrader } from "../runtime/default_upgrader.ts";
 import type { BunServer } from "../runtime/bun.ts";
+
+/**
+ * The parts of Hono's `Context` the middleware reads (declared here so the package does not depend
+ * on hono's types; Hono's `Context` satisfies it).
+ */
+export interface HonoContextLike {
+  /** The request. */
+  req: { url: string; raw: Request };
+  /** The runtime's bindings: Bun's server, Deno's handler info, Node's incoming message. */
+  env: unknown;
+}
+
+/** A Hono middleware, structurally (assignable wherever Hono takes a `MiddlewareHandler`). */
+export type HonoMiddleware = (c: HonoContextLike, next: () => Promise<void>) => Promise<Response | void>;
 
 /** What the middleware needs of an io server (or a bare engine wrapper). */
 export interface MountableServer {
@@ -29,14 +42,14 @@ export interface MountableServer {
 /** Options of {@linkcode socketIo}. */
 export interface SocketIoMiddlewareOptions {
   /** Chooses the upgrader for a request (default: Bun's server from `c.env`, else the runtime's). */
-  upgrade?: (c: Context) => Upgrader | undefined;
+  upgrade?: (c: HonoContextLike) => Upgrader | undefined;
 }
 
 function isBunServer(env: unknown): env is BunServer {
   return typeof (env as { upgrade?: unknown } | undefined)?.upgrade === "function";
 }
 
-function connInfo(c: Context): ConnInfo {
+function connInfo(c: HonoContextLike): ConnInfo {
   const env = c.env as {
     remoteAddr?: { hostname?: string; port?: number };
     requestIP?: BunServer["requestIP"];
@@ -52,7 +65,7 @@ function connInfo(c: Context): ConnInfo {
   return {};
 }
 
-function defaultUpgrade(c: Context): Upgrader | undefined {
+function defaultUpgrade(c: HonoContextLike): Upgrader | undefined {
   const env = c.env as unknown;
   if (isBunServer(env)) {
     return (request, handlers) =>
@@ -76,7 +89,7 @@ function defaultUpgrade(c: Context): Upgrader | undefined {
  * Deno.serve(app.fetch);
  * ```
  */
-export function socketIo(io: MountableServer, options: SocketIoMiddlewareOptions = {}): MiddlewareHandler {
+export function socketIo(io: MountableServer, options: SocketIoMiddlewareOptions = {}): HonoMiddleware {
   const pick = options.upgrade ?? defaultUpgrade;
   return async (c, next) => {
     if (!io.engine.matches(new URL(c.req.url).pathname)) return next();

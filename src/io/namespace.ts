@@ -186,9 +186,49 @@ export class Namespace<
     auth: Record<string, unknown>,
     onConnect: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): void {
-    const socket = new Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(this, client, auth);
+    const recovery = this.server._recovery;
+    if (recovery && typeof auth.pid === "string" && typeof auth.offset === "string") {
+      // connection state recovery: look the session up first (asynchronous with a cluster store)
+      const restore = async () => {
+        try {
+          return await this.adapter.restoreSession(auth.pid as string, auth.offset as string);
+        } catch {
+          return null; // unknown session or offset: a fresh socket
+        }
+      };
+      restore().then((session) => {
+        if (!client._isOpen) return;
+        const previous = session
+          ? {
+            id: session.sid,
+            issued: Date.now(),
+            data: session.data as SocketData,
+            pid: session.pid,
+            rooms: session.rooms,
+            missedPackets: session.missedPackets,
+          }
+          : undefined;
+        this.#connect(client, auth, onConnect, previous, !!session && recovery.skipMiddlewares);
+      }).catch((err) => reportListenerError(err, "connection state recovery"));
+      return;
+    }
+    this.#connect(client, auth, onConnect);
+  }
+
+  #connect(
+    client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    auth: Record<string, unknown>,
+    onConnect: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+    previous?: PreviousSocketState<SocketData>,
+    skipMiddlewares = false,
+  ): void {
+    const socket = new Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(this, client, auth, previous);
     this.#preConnect.set(socket.id, socket);
-    this.#run(socket, (err) => {
+    const run = skipMiddlewares
+      ? (_: unknown, done: (err?: ExtendedError) => void) => done()
+      : (s: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, done: (err?: ExtendedError) => void) =>
+        this.#run(s, done);
+    run(socket, (err) => {
       if (!client._isOpen) {
         socket._cleanup();
         return;

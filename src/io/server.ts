@@ -16,8 +16,10 @@ import type { BroadcastOperator, RemoteSocket } from "./broadcast.ts";
 import { Client } from "./client.ts";
 import { Namespace, type NamespaceMiddleware, type NamespaceReservedEventsMap } from "./namespace.ts";
 import { ParentNamespace } from "./parent_namespace.ts";
+import { type ConnectionStateRecoveryOptions, resolveRecoveryOptions, SessionAwareAdapter } from "./recovery.ts";
 import type { Socket } from "./socket.ts";
 import { reportListenerError } from "./_util.ts";
+import { clientBundleKind, serveClientBundle } from "./_client_bundle_serve.ts";
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -52,8 +54,17 @@ export interface ServerOptions extends EngineOptions {
   adapter?: AdapterConstructor;
   /** Removes child namespaces of dynamic namespaces once they have no socket left (default false). */
   cleanupEmptyChildNamespaces?: boolean;
-  /** Serve the client bundle (not supported yet; accepted for compatibility). */
+  /**
+   * Serve the client's browser bundle at `PATH/socket.io.js`, `PATH/socket.io.min.js` (a script that
+   * sets the global `io`) and `PATH/socket.io.esm.min.js` (an ES module), as socket.io does
+   * (default `true`). The bundle is embedded in the package, so this works on every runtime.
+   */
   serveClient?: boolean;
+  /**
+   * Connection state recovery: sockets that drop come back with their id, rooms, data and the
+   * events they missed (kept in memory by default, in the shared store with a cluster adapter).
+   */
+  connectionStateRecovery?: ConnectionStateRecoveryOptions;
 }
 
 /**
@@ -131,7 +142,14 @@ function toConnInfo(info?: RequestInfo): ConnInfo | undefined {
   return info as ConnInfo;
 }
 
-const IO_OPTIONS = new Set(["connectTimeout", "parser", "adapter", "cleanupEmptyChildNamespaces", "serveClient"]);
+const IO_OPTIONS = new Set([
+  "connectTimeout",
+  "parser",
+  "adapter",
+  "cleanupEmptyChildNamespaces",
+  "serveClient",
+  "connectionStateRecovery",
+]);
 
 /**
  * The Socket.IO server.
@@ -170,6 +188,8 @@ export class Server<
   readonly _nsps: Map<string, Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = new Map();
   /** @internal Milliseconds before an idle connection is closed. */
   _connectTimeout: number;
+  /** @internal The connection state recovery options, when enabled. */
+  readonly _recovery: Required<ConnectionStateRecoveryOptions> | undefined;
   #parentNsps: Map<ParentNspNameMatchFn, ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> =
     new Map();
   #parentFromRegExp: Map<RegExp, ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = new Map();
@@ -186,7 +206,10 @@ export class Server<
     this._connectTimeout = this._opts.connectTimeout;
     this._parser = options.parser ?? defaultParser;
     this.encoder = this._parser.createEncoder();
-    this.#adapter = options.adapter ?? Adapter;
+    this._recovery = options.connectionStateRecovery
+      ? resolveRecoveryOptions(options.connectionStateRecovery)
+      : undefined;
+    this.#adapter = options.adapter ?? (this._recovery ? SessionAwareAdapter : Adapter);
     const engineOptions: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(this._opts)) {
       if (!IO_OPTIONS.has(key)) engineOptions[key] = value;
@@ -231,6 +254,8 @@ export class Server<
         const response = await this.engine.handleRequest(request, toConnInfo(info), upgrade);
         return response as Response;
       }
+      const bundle = this._serveClient(request, pathname);
+      if (bundle) return bundle;
       if (options.fallback) return options.fallback(request);
       return new Response("Not Found", { status: 404, headers: { "content-type": "text/plain" } });
     };
@@ -262,6 +287,25 @@ export class Server<
       return Promise.reject(new Error('io.listen() needs the Node entry point: import "@sio/socket.io/node" first'));
     }
     return listen(this, port, hostname);
+  }
+
+  /**
+   * @internal The client bundle's response when `serveClient` is on and `pathname` names one of its
+   * files (see {@linkcode ServerOptions.serveClient}); `undefined` otherwise.
+   */
+  _serveClient(request: Request, pathname: string = new URL(request.url).pathname): Promise<Response> | undefined {
+    const kind = this.#clientBundleKind(pathname);
+    return kind ? serveClientBundle(request, kind) : undefined;
+  }
+
+  /** @internal Whether `pathname` is one of the client bundle's files and `serveClient` is on. */
+  _servesClient(pathname: string): boolean {
+    return this.#clientBundleKind(pathname) !== undefined;
+  }
+
+  #clientBundleKind(pathname: string): "global" | "esm" | undefined {
+    if (this._opts.serveClient === false) return undefined;
+    return clientBundleKind(this.engine.options.path, pathname);
   }
 
   /** The handler with the default options, for `export default { fetch: io.fetch }`. */
@@ -345,7 +389,19 @@ export class Server<
         await nsp.adapter.close();
       }),
     );
-    this.engine.close();
+    await this.engine.close();
+    const closers = this.#closers.splice(0);
+    await Promise.allSettled(closers.map((stop) => stop()));
+  }
+
+  #closers: Array<() => unknown> = [];
+
+  /**
+   * @internal Registers something {@linkcode Server.close} stops after the sessions (the listener
+   * `serve()` or `listen()` started, an attached HTTP server).
+   */
+  _onClose(stop: () => unknown): void {
+    this.#closers.push(stop);
   }
 
   // ----- delegated to the main namespace -----

@@ -13,6 +13,7 @@ import type { Client } from "./client.ts";
 import type { Namespace } from "./namespace.ts";
 import { StrictEventEmitter } from "./_typed_emitter.ts";
 import { generateId, reportListenerError, safeCall, setOwn } from "./_util.ts";
+import { RECOVERABLE_DISCONNECT_REASONS } from "./recovery.ts";
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -115,6 +116,12 @@ export interface PreviousSocketState<SocketData = any> {
   issued: number;
   /** Its `socket.data`. */
   data: SocketData;
+  /** Its private session id (connection state recovery). */
+  pid?: string;
+  /** Its rooms, joined again when it connects (connection state recovery). */
+  rooms?: Room[];
+  /** Event data (name, arguments, offset) to send again once it connects (connection state recovery). */
+  missedPackets?: unknown[][];
 }
 
 /**
@@ -192,8 +199,10 @@ export class Socket<
   readonly id: SocketId;
   /** The opening request and the CONNECT auth. */
   readonly handshake: Handshake;
-  /** Whether this connection restored an earlier session (connection state recovery: not yet). */
+  /** Whether this connection restored an earlier session (connection state recovery). */
   readonly recovered: boolean = false;
+  /** The private session id a client presents to recover its session (with connection state recovery). */
+  readonly pid: string | undefined;
   /** The namespace. */
   readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** The underlying connection shared by the client's namespaces. */
@@ -209,6 +218,8 @@ export class Socket<
   #anyListeners: AnyFn[] = [];
   #anyOutgoingListeners: AnyFn[] = [];
   #closed = false;
+  #restoreRooms: Room[] | undefined;
+  #missed: unknown[][] | undefined;
 
   /**
    * Created by the namespace when a client sends CONNECT, or with `previous` when a runtime restores
@@ -229,7 +240,10 @@ export class Socket<
     if (previous) {
       this.recovered = true;
       this.data = previous.data;
+      this.#restoreRooms = previous.rooms;
+      this.#missed = previous.missedPackets;
     }
+    this.pid = nsp.server._recovery ? previous?.pid ?? generateId() : undefined;
   }
 
   #buildHandshake(auth: Record<string, unknown>, issued?: number): Handshake {
@@ -284,6 +298,11 @@ export class Socket<
     }
     const flags = this.#flags;
     this.#flags = {};
+    if (this.nsp.server._recovery && packet.id === undefined) {
+      // through the adapter, so the packet is logged and gets an offset
+      this.nsp.adapter.broadcast(packet, { rooms: new Set([this.id]), except: new Set(), flags });
+      return true;
+    }
     this._notifyOutgoing(data);
     this.#packet(packet, flags);
     return true;
@@ -552,8 +571,14 @@ export class Socket<
   /** @internal The namespace accepted the socket: joins its own room and answers CONNECT. */
   _onconnect(): void {
     this.connected = true;
-    this.join(this.id);
-    this.#packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data: { sid: this.id } });
+    this.join(this.#restoreRooms ? [this.id, ...this.#restoreRooms] : this.id);
+    const data = this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
+    this.#packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data });
+    const missed = this.#missed;
+    this.#restoreRooms = this.#missed = undefined;
+    if (missed) {
+      for (const args of missed) this.#packet({ type: PacketType.EVENT, nsp: this.nsp.name, data: args });
+    }
   }
 
   /** @internal Handles a packet for this namespace. */
@@ -639,6 +664,16 @@ export class Socket<
   _onclose(reason: DisconnectReason | EngineCloseReason, description?: unknown): void {
     if (!this.connected) return;
     this.emitReserved("disconnecting", reason, description);
+    if (this.pid !== undefined && RECOVERABLE_DISCONNECT_REASONS.has(reason)) {
+      const session = { sid: this.id, pid: this.pid, rooms: [...this.rooms], data: this.data };
+      try {
+        Promise.resolve(this.nsp.adapter.persistSession(session)).catch((err) =>
+          reportListenerError(err, "persistSession")
+        );
+      } catch (err) {
+        reportListenerError(err, "persistSession");
+      }
+    }
     this._cleanup();
     this.client._remove(this);
     this.connected = false;

@@ -24,7 +24,7 @@ declare const Deno: DenoNamespace;
  * Deno.serve((request) => engine.handleRequest(request, undefined, denoUpgrader));
  * ```
  */
-export const denoUpgrader: Upgrader = (request, handlers) => {
+export const denoUpgrader: Upgrader = (request, handlers): Response => {
   // idleTimeout 0: the engine's own heartbeat decides when a peer is gone.
   const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
   bindStandardWebSocket(socket, handlers);

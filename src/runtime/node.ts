@@ -227,6 +227,12 @@ export interface AttachableServer {
   };
   /** Closes every session. */
   close(): unknown;
+  /** Registers what `close()` stops after the sessions. */
+  _onClose?(stop: () => unknown): void;
+  /** Whether `pathname` is one of the client bundle's files (`serveClient`). */
+  _servesClient?(pathname: string): boolean;
+  /** The client bundle's response, when `request` asks for one (`serveClient`). */
+  _serveClient?(request: Request, pathname?: string): Promise<Response> | undefined;
 }
 
 const detachers = new WeakMap<object, () => void>();
@@ -245,8 +251,9 @@ const detachers = new WeakMap<object, () => void>();
  */
 export function attach<T extends HttpServer>(io: AttachableServer, server: T): T {
   const engine = io.engine;
-  const detach = attachToNodeServer(server, (req, info, up) => engine.handleRequest(req, info, up), {
-    matches: (pathname) => engine.matches(pathname),
+  const detach = attachToNodeServer(server, (req, info, up) => io._serveClient?.(req) ?? engine.handleRequest(req, info, up), {
+    // The engine path, and the client bundle's files (serveClient).
+    matches: (pathname) => engine.matches(pathname) || io._servesClient?.(pathname) === true,
     maxPayload: engine.options.maxHttpBufferSize,
   });
   detachers.set(io, detach);
@@ -255,6 +262,26 @@ export function attach<T extends HttpServer>(io: AttachableServer, server: T): T
     detachers.delete(io);
   });
   return server;
+}
+
+/**
+ * Stops a Node HTTP server gracefully: no new connections, idle ones closed, requests in flight
+ * (the last poll answers) finish; whatever is left after `graceMs` is cut.
+ *
+ * @example
+ * ```ts ignore
+ * await stopNodeServer(httpServer);
+ * ```
+ */
+export function stopNodeServer(server: HttpServer, graceMs = 1000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 /**
@@ -269,6 +296,7 @@ export function attach<T extends HttpServer>(io: AttachableServer, server: T): T
 export async function listen(io: AttachableServer, port: number, hostname?: string): Promise<HttpServer> {
   const { createServer } = await import("node:http");
   const server = attach(io, createServer());
+  io._onClose?.(() => stopNodeServer(server));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, hostname, () => {

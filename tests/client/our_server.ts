@@ -20,6 +20,21 @@ const io = new Server({
   cookie: { name: "lb", path: "/" },
 });
 
+// On another path, a server with connection state recovery (it appends an offset to every event
+// it sends, so the other scenarios do not use it).
+const recovering = new Server({
+  path: "/recovery/",
+  pingInterval: 300,
+  pingTimeout: 200,
+  cors: { origin: "*" },
+  connectionStateRecovery: { maxDisconnectionDuration: 10000, skipMiddlewares: true },
+});
+recovering.on("connection", (socket) => {
+  socket.on("broadcast", (...args: unknown[]) => recovering.emit("broadcast-back", ...args));
+  socket.on("drop", () => socket.conn.close());
+});
+const recoveringHandle = recovering.handler();
+
 const tries = new Map<string, number>();
 const cookies = new Map<string, string | null>();
 
@@ -85,11 +100,13 @@ const server = Deno.serve({
 }, (request: Request, info: unknown) => {
   const sid = new URL(request.url).searchParams.get("sid");
   if (sid) cookies.set(sid, request.headers.get("cookie"));
+  if (new URL(request.url).pathname.startsWith("/recovery/")) return recoveringHandle(request, info as never);
   return handle(request, info as never);
 });
 
 async function stop() {
   io.close();
+  recovering.close();
   await server.shutdown();
   Deno.exit(0);
 }

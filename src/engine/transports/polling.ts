@@ -84,6 +84,11 @@ export class PollingTransport implements Transport {
     return this.#pending !== null && !this.#discarded;
   }
 
+  /** Always 0: a poll answer is handed over whole. */
+  get bufferedAmount(): number {
+    return 0;
+  }
+
   /** Whether a GET is waiting. */
   get polling(): boolean {
     return this.#pending !== null;

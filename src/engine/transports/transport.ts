@@ -25,6 +25,8 @@ export interface Transport {
   readonly name: TransportName;
   /** Whether `send` would go out now. */
   readonly writable: boolean;
+  /** Bytes handed to the network and not sent yet, where the runtime tells (0 otherwise). */
+  readonly bufferedAmount: number;
   /** Where its events go; the session sets it. */
   events: TransportEvents;
   /** Sends packets; only called while `writable`. */

@@ -36,6 +36,11 @@ export class WebSocketTransport implements Transport {
     return !this.#closed;
   }
 
+  /** Bytes the runtime has queued on the socket. */
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount ?? 0;
+  }
+
   /** The underlying socket. */
   get socket(): WebSocketLike {
     return this.#socket;

@@ -1,0 +1,46 @@
+/**
+ * Our server on whichever runtime runs this file (Deno, Bun or Node), default options, on
+ * 127.0.0.1 and a free port (or PORT, the first argument). Prints `listening on PORT`.
+ *
+ *   deno run -A bench/servers/ours.ts | bun bench/servers/ours.ts | node bench/servers/ours.ts
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { Server } from "../../server.ts";
+import { denoUpgrader } from "../../src/runtime/deno.ts";
+import { announce, setupApp } from "./_app.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const wanted = Number(process.argv[2] ?? 0);
+
+const io = new Server();
+setupApp(io);
+
+if (g.Deno?.serve) {
+  const handler = io.handler({ upgrade: denoUpgrader });
+  const ready = Promise.withResolvers<number>();
+  g.Deno.serve({
+    port: wanted,
+    hostname: "127.0.0.1",
+    onListen: (addr: { port: number }) => ready.resolve(addr.port),
+  }, handler);
+  await announce(await ready.promise);
+} else if (g.Bun?.serve) {
+  const { bunServeOptions } = await import("../../src/runtime/bun.ts");
+  const engine = io.engine;
+  const server = g.Bun.serve({
+    port: wanted,
+    hostname: "127.0.0.1",
+    ...bunServeOptions((request, info, upgrade) => engine.handleRequest(request, info, upgrade)),
+  });
+  await announce(server.port);
+} else {
+  await import("../../src/runtime/node.ts");
+  const { createServer } = await import("node:http");
+  const server = io.attach(createServer());
+  await new Promise<void>((resolve) => server.listen(wanted, "127.0.0.1", resolve));
+  await announce((server.address() as { port: number }).port);
+}

@@ -1,0 +1,106 @@
+/**
+ * The raw WebSocket ceiling on whichever runtime runs this file: Deno.serve + upgradeWebSocket,
+ * Bun.serve (native publish for the broadcast) or Node's `ws`. It does the least a server can:
+ * it sends a fixed Engine.IO open packet, answers `40` with a fixed CONNECT reply (so the load
+ * generator's handshake works unchanged), echoes every other frame unchanged, and sends a frame
+ * starting with `42["bcast"` unchanged to every socket that connected with `?room=1`.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { announce } from "./_app.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const wanted = Number(process.argv[2] ?? 0);
+
+const OPEN = '0{"sid":"rawrawrawrawrawrawraw","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}';
+const CONNECTED = '40{"sid":"rawsocketrawsocketraw"}';
+const BCAST = '42["bcast"';
+
+interface Sendable {
+  send(data: string): void;
+}
+
+function inRoom(url: string): boolean {
+  return url.includes("room=1");
+}
+
+if (g.Deno?.serve) {
+  const room = new Set<Sendable>();
+  const ready = Promise.withResolvers<number>();
+  g.Deno.serve(
+    { port: wanted, hostname: "127.0.0.1", onListen: (a: { port: number }) => ready.resolve(a.port) },
+    (request: Request) => {
+      const { socket, response } = g.Deno.upgradeWebSocket(request, { idleTimeout: 0 });
+      const member = inRoom(request.url);
+      socket.onopen = () => {
+        if (member) room.add(socket);
+        socket.send(OPEN);
+      };
+      socket.onmessage = (e: MessageEvent) => {
+        const data = e.data as string;
+        if (data === "40") socket.send(CONNECTED);
+        else if (data.startsWith(BCAST)) { for (const s of room) s.send(data); }
+        else socket.send(data);
+      };
+      socket.onclose = () => room.delete(socket);
+      return response;
+    },
+  );
+  await announce(await ready.promise);
+} else if (g.Bun?.serve) {
+  // deno-lint-ignore no-explicit-any
+  let server: any;
+  server = g.Bun.serve({
+    port: wanted,
+    hostname: "127.0.0.1",
+    idleTimeout: 0,
+    fetch(request: Request, srv: { upgrade(r: Request, o: unknown): boolean }) {
+      if (srv.upgrade(request, { data: { member: inRoom(request.url) } })) return undefined;
+      return new Response("Upgrade required", { status: 426 });
+    },
+    websocket: {
+      idleTimeout: 0,
+      perMessageDeflate: false,
+      // deno-lint-ignore no-explicit-any
+      open(ws: any) {
+        if (ws.data.member) ws.subscribe("room");
+        ws.send(OPEN);
+      },
+      // deno-lint-ignore no-explicit-any
+      message(ws: any, data: string) {
+        if (data === "40") ws.send(CONNECTED);
+        else if (data.startsWith(BCAST)) server.publish("room", data);
+        else ws.send(data);
+      },
+    },
+  });
+  await announce(server.port);
+} else {
+  const { createServer } = await import("node:http");
+  const { WebSocketServer } = await import("ws");
+  const httpServer = createServer();
+  const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: false, clientTracking: false });
+  // deno-lint-ignore no-explicit-any
+  const room = new Set<any>();
+  // deno-lint-ignore no-explicit-any
+  wss.on("connection", (ws: any, req: any) => {
+    if (inRoom(req.url ?? "")) room.add(ws);
+    ws.send(OPEN);
+    ws.on("message", (raw: Buffer, isBinary: boolean) => {
+      const data = isBinary ? raw : raw.toString();
+      if (data === "40") ws.send(CONNECTED);
+      else if (typeof data === "string" && data.startsWith(BCAST)) {
+        // Encoded once, written to every receiver as a text frame.
+        const bytes = Buffer.from(data);
+        for (const s of room) s.send(bytes, { binary: false });
+      }
+      else ws.send(data);
+    });
+    ws.on("close", () => room.delete(ws));
+  });
+  await new Promise<void>((resolve) => httpServer.listen(wanted, "127.0.0.1", resolve));
+  await announce((httpServer.address() as { port: number }).port);
+}

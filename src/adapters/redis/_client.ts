@@ -1,0 +1,132 @@
+/**
+ * One small interface over the Redis clients users bring: node-redis (`redis` v4 and v5,
+ * `createClient()`) and ioredis (`new Redis()`). The adapter and the emitter only publish,
+ * subscribe (with binary payloads) and send raw commands.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+
+/**
+ * A Redis client instance from `redis` (node-redis v4/v5) or `ioredis`. Typed loosely on purpose:
+ * the library does not depend on either package.
+ *
+ * @example
+ * ```ts ignore
+ * import { createClient } from "redis";
+ * const client: RedisClient = createClient({ url: "redis://127.0.0.1:6379" });
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type RedisClient = any;
+
+/** A message handler: the channel it came on and its payload. */
+export type MessageHandler = (channel: string, message: Uint8Array) => void;
+
+/**
+ * What the adapter needs from a client, whichever package it comes from.
+ *
+ * @example
+ * ```ts ignore
+ * const ops = wrapClient(client);
+ * await ops.publish("chan", "hello");
+ * ```
+ */
+export interface RedisOps {
+  /** PUBLISH a text or binary payload. */
+  publish(channel: string, payload: string | Uint8Array): Promise<unknown>;
+  /** Sends a raw command (`["PUBSUB", "NUMSUB", channel]`); replies come back as RESP2 shapes. */
+  command(args: string[]): Promise<unknown>;
+  /** SUBSCRIBE to channels; returns what undoes it. */
+  subscribe(channels: string[], handler: MessageHandler): Promise<() => Promise<void>>;
+  /** PSUBSCRIBE to a pattern; returns what undoes it. */
+  psubscribe(pattern: string, handler: MessageHandler): Promise<() => Promise<void>>;
+}
+
+function toBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  return new TextEncoder().encode(String(value));
+}
+
+function toText(value: unknown): string {
+  return typeof value === "string" ? value : new TextDecoder().decode(value as Uint8Array);
+}
+
+function toArg(payload: string | Uint8Array): string | Uint8Array {
+  if (typeof payload === "string" || payload instanceof Buffer) return payload;
+  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+}
+
+/**
+ * Whether `client` is a node-redis client (v4 or v5), as opposed to ioredis.
+ *
+ * @example
+ * ```ts ignore
+ * isNodeRedis(createClient()); // true
+ * ```
+ */
+export function isNodeRedis(client: RedisClient): boolean {
+  return typeof client?.pSubscribe === "function" && typeof client?.sendCommand === "function";
+}
+
+/**
+ * Wraps a node-redis or ioredis client.
+ *
+ * @example
+ * ```ts ignore
+ * const ops = wrapClient(new Redis());
+ * const [, count] = await ops.command(["PUBSUB", "NUMSUB", "chan"]) as [string, number];
+ * ```
+ */
+export function wrapClient(client: RedisClient): RedisOps {
+  if (isNodeRedis(client)) {
+    return {
+      publish: (channel, payload) => client.publish(channel, toArg(payload)),
+      command: (args) => client.sendCommand(args),
+      async subscribe(channels, handler) {
+        const listener = (message: unknown, channel: unknown) => handler(toText(channel), toBytes(message));
+        await client.subscribe(channels, listener, true);
+        return async () => {
+          for (const channel of channels) await client.unsubscribe(channel, listener, true);
+        };
+      },
+      async psubscribe(pattern, handler) {
+        const listener = (message: unknown, channel: unknown) => handler(toText(channel), toBytes(message));
+        await client.pSubscribe(pattern, listener, true);
+        return () => client.pUnsubscribe(pattern, listener, true);
+      },
+    };
+  }
+  if (typeof client?.psubscribe !== "function" || typeof client?.call !== "function") {
+    throw new TypeError("Unsupported Redis client: pass a node-redis (redis v4/v5) or an ioredis client");
+  }
+  return {
+    publish: (channel, payload) => client.publish(channel, toArg(payload)),
+    command: ([name, ...args]) => client.call(name, ...args),
+    async subscribe(channels, handler) {
+      const wanted = new Set(channels);
+      const listener = (channel: unknown, message: unknown) => {
+        const name = toText(channel);
+        if (wanted.has(name)) handler(name, toBytes(message));
+      };
+      client.on("messageBuffer", listener);
+      await client.subscribe(...channels);
+      return async () => {
+        client.off("messageBuffer", listener);
+        await client.unsubscribe(...channels);
+      };
+    },
+    async psubscribe(pattern, handler) {
+      const listener = (matched: unknown, channel: unknown, message: unknown) => {
+        if (toText(matched) === pattern) handler(toText(channel), toBytes(message));
+      };
+      client.on("pmessageBuffer", listener);
+      await client.psubscribe(pattern);
+      return async () => {
+        client.off("pmessageBuffer", listener);
+        await client.punsubscribe(pattern);
+      };
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Connection state recovery across a cluster, kept in Redis: every recoverable broadcast is
+ * appended to a Redis Stream (its entry id is the offset clients get), and the session of a socket
+ * that dropped is a key that expires after `maxDisconnectionDuration`. Any server can then restore
+ * a session: it reads the key and replays the stream entries after the client's offset.
+ *
+ * @module
+ */
+
+import type { BroadcastOptions, Session, SessionToPersist } from "../../io/adapter.ts";
+import { shouldIncludePacket } from "../../io/recovery.ts";
+import { decodeMsgpack, encodeMsgpack } from "./_msgpack.ts";
+import type { RedisOps } from "./_client.ts";
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function text(value: unknown): string {
+  return typeof value === "string" ? value : value instanceof Uint8Array ? new TextDecoder().decode(value) : String(value);
+}
+
+type StreamEntry = [string, unknown[]];
+
+/**
+ * Options of the recovery store.
+ *
+ * @example
+ * ```ts
+ * import type { SessionStoreOptions } from "./_session_store.ts";
+ * const opts: SessionStoreOptions = { streamName: "socket.io-stream", maxLen: 10000 };
+ * ```
+ */
+export interface SessionStoreOptions {
+  /** The stream holding the packet log (default `${key}-stream`). */
+  streamName?: string;
+  /** The prefix of session keys (default `${key}-session:`). */
+  sessionKeyPrefix?: string;
+  /** Approximate maximum length of the stream (default 10000). */
+  maxLen?: number;
+}
+
+/**
+ * Sessions and the packet log of one namespace, in Redis.
+ *
+ * @example
+ * ```ts ignore
+ * const store = new RedisSessionStore(wrapClient(client), "/", { streamName: "s", sessionKeyPrefix: "k:" });
+ * const offset = await store.append(packet, opts);
+ * ```
+ */
+export class RedisSessionStore {
+  readonly #redis: RedisOps;
+  readonly #nsp: string;
+  readonly #stream: string;
+  readonly #prefix: string;
+  readonly #maxLen: number;
+
+  /** Creates the store of namespace `nsp`. */
+  constructor(redis: RedisOps, nsp: string, options: Required<SessionStoreOptions>) {
+    this.#redis = redis;
+    this.#nsp = nsp;
+    this.#stream = options.streamName;
+    this.#prefix = options.sessionKeyPrefix;
+    this.#maxLen = options.maxLen;
+  }
+
+  /** Appends a packet's data and receivers; resolves with the entry id (the offset). */
+  async append(data: unknown[], opts: BroadcastOptions): Promise<string> {
+    const payload = toBase64(encodeMsgpack({ data, rooms: [...opts.rooms], except: [...(opts.except ?? [])] }));
+    const id = await this.#redis.command([
+      "XADD",
+      this.#stream,
+      "MAXLEN",
+      "~",
+      String(this.#maxLen),
+      "*",
+      "nsp",
+      this.#nsp,
+      "p",
+      payload,
+    ]);
+    return text(id);
+  }
+
+  /** Stores a session until `ttl` ms have passed. */
+  async persist(session: SessionToPersist, ttl: number): Promise<void> {
+    const payload = toBase64(encodeMsgpack(session));
+    await this.#redis.command(["SET", this.#prefix + session.pid, payload, "PX", String(Math.max(1, Math.round(ttl)))]);
+  }
+
+  /** Takes a session and the packets it missed after `offset`; null when either is gone. */
+  async restore(pid: string, offset: string): Promise<Session | null> {
+    if (!/^\d+-\d+$/.test(offset)) return null;
+    const [raw, found] = await Promise.all([
+      this.#redis.command(["GETDEL", this.#prefix + pid]),
+      this.#redis.command(["XRANGE", this.#stream, offset, offset]),
+    ]);
+    if (raw === null || raw === undefined || !Array.isArray(found) || found.length === 0) return null;
+    const session = decodeMsgpack(fromBase64(text(raw))) as SessionToPersist;
+    const missedPackets: unknown[][] = [];
+    let from = offset;
+    for (let round = 0; round < 100; round++) {
+      const entries = await this.#redis.command(["XRANGE", this.#stream, "(" + from, "+", "COUNT", "1000"]) as
+        | StreamEntry[]
+        | null;
+      if (!entries || entries.length === 0) break;
+      for (const [rawId, fields] of entries) {
+        const id = text(rawId);
+        from = id;
+        const values: Record<string, string> = {};
+        for (let i = 0; i + 1 < fields.length; i += 2) values[text(fields[i])] = text(fields[i + 1]);
+        if (values.nsp !== this.#nsp || !values.p) continue;
+        const entry = decodeMsgpack(fromBase64(values.p)) as { data: unknown[]; rooms: string[]; except: string[] };
+        if (shouldIncludePacket(session.rooms, entry)) missedPackets.push([...entry.data, id]);
+      }
+      if (entries.length < 1000) break;
+    }
+    return { ...session, missedPackets };
+  }
+}

@@ -1,0 +1,418 @@
+/**
+ * The server side of the Socket.IO Admin UI (`@socket.io/admin-ui`, https://admin.socket.io):
+ * {@linkcode instrument} opens the `/admin` namespace and speaks the UI's protocol — `config`,
+ * `server_stats` every 2 s, `all_sockets`, `socket_connected`, `socket_updated`,
+ * `socket_disconnected`, `room_joined`, `room_left`, `event_received`, `event_sent`, and the
+ * actions `emit`, `join`, `leave` and `_disconnect` (unless `readonly`), with optional basic
+ * authentication against a bcrypt hash.
+ *
+ * @example
+ * ```ts ignore
+ * import { Server } from "@sio/socket.io/server";
+ * import { instrument } from "@sio/socket.io/admin";
+ * const io = new Server({ cors: { origin: "https://admin.socket.io", credentials: true } });
+ * instrument(io, { auth: { type: "basic", username: "admin", password: "$2b$10$..." } });
+ * Deno.serve(io.handler());
+ * ```
+ *
+ * @module
+ */
+
+import type { Server } from "../io/server.ts";
+import type { Namespace } from "../io/namespace.ts";
+import type { Socket } from "../io/socket.ts";
+import type { EngineSocket } from "../engine/socket.ts";
+
+/**
+ * Basic authentication: the UI's login form sends `username` and `password`; `password` here is a
+ * bcrypt hash of the expected password.
+ *
+ * @example
+ * ```ts
+ * import type { BasicAuth } from "./mod.ts";
+ * const auth: BasicAuth = { type: "basic", username: "admin", password: "$2b$10$heqvAkYMez.Va6Et2uXInOnkCT6/uQj1brkrbyG3LpopDklcq7ZOS" };
+ * ```
+ */
+export interface BasicAuth {
+  /** Always `"basic"`. */
+  type: "basic";
+  /** The expected user name. */
+  username: string;
+  /** A bcrypt hash of the expected password. */
+  password: string;
+}
+
+/**
+ * Where the sessions of logged-in admins are kept (so that a reconnecting UI need not log in again).
+ *
+ * @example
+ * ```ts
+ * import { InMemoryStore, type AdminSessionStore } from "./mod.ts";
+ * const store: AdminSessionStore = new InMemoryStore();
+ * ```
+ */
+export interface AdminSessionStore {
+  /** Whether `sessionId` belongs to a logged-in admin. */
+  doesSessionExist(sessionId: string): Promise<boolean>;
+  /** Remembers a new session. */
+  saveSession(sessionId: string): void | Promise<void>;
+}
+
+/**
+ * Sessions kept in this process's memory (the default store).
+ *
+ * @example
+ * ```ts
+ * import { InMemoryStore } from "./mod.ts";
+ * const store = new InMemoryStore();
+ * store.saveSession("abc");
+ * await store.doesSessionExist("abc"); // true
+ * ```
+ */
+export class InMemoryStore implements AdminSessionStore {
+  #sessions: Set<string> = new Set();
+
+  /** Whether `sessionId` was saved. */
+  doesSessionExist(sessionId: string): Promise<boolean> {
+    return Promise.resolve(this.#sessions.has(sessionId));
+  }
+
+  /** Saves `sessionId`. */
+  saveSession(sessionId: string): void {
+    this.#sessions.add(sessionId);
+  }
+}
+
+/**
+ * Options of {@linkcode instrument}.
+ *
+ * @example
+ * ```ts
+ * import type { InstrumentOptions } from "./mod.ts";
+ * const options: InstrumentOptions = { auth: false, mode: "production", readonly: true };
+ * ```
+ */
+export interface InstrumentOptions {
+  /** Basic authentication, or `false` for none (must be given: no default, as in socket.io). */
+  auth: BasicAuth | false;
+  /** The namespace the UI connects to (default `/admin`). */
+  namespaceName?: string;
+  /** Only observe: no emit, join, leave or disconnect from the UI (default `false`). */
+  readonly?: boolean;
+  /** This server's id in the UI (default: a random one per process). */
+  serverId?: string;
+  /**
+   * `development` (default) also sends every socket and every event to the UI; `production` only
+   * aggregated statistics.
+   */
+  mode?: "development" | "production";
+  /** Where admin sessions are kept (default: an {@linkcode InMemoryStore}). */
+  store?: AdminSessionStore;
+  /** Milliseconds between two `server_stats` (default 2000, as socket.io). */
+  statsInterval?: number;
+}
+
+/**
+ * What {@linkcode instrument} returns: a way to stop the statistics timer.
+ *
+ * @example
+ * ```ts ignore
+ * const admin = instrument(io, { auth: false });
+ * admin.close();
+ * ```
+ */
+export interface Instrumentation {
+  /** The admin namespace. */
+  namespace: Namespace;
+  /** Stops sending statistics (the namespace stays). */
+  close(): void;
+}
+
+/** The features the UI enables, as `@socket.io/admin-ui` names them. */
+const Feature = {
+  EMIT: "EMIT",
+  JOIN: "JOIN",
+  LEAVE: "LEAVE",
+  DISCONNECT: "DISCONNECT",
+  MJOIN: "MJOIN",
+  MLEAVE: "MLEAVE",
+  MDISCONNECT: "MDISCONNECT",
+  AGGREGATED_EVENTS: "AGGREGATED_EVENTS",
+  ALL_EVENTS: "ALL_EVENTS",
+} as const;
+
+const BCRYPT_HASH = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+/**
+ * A server of any event types, as {@linkcode instrument} takes it.
+ *
+ * @example
+ * ```ts ignore
+ * const server: InstrumentedServer = new Server<MyEvents>();
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type InstrumentedServer = Server<any, any, any, any>;
+type AnyServer = InstrumentedServer;
+// deno-lint-ignore no-explicit-any
+type AnyNamespace = Namespace<any, any, any, any>;
+// deno-lint-ignore no-explicit-any
+type AnySocket = Socket<any, any, any, any>;
+
+function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function byteLength(data: string | Uint8Array): number {
+  return typeof data === "string" ? new TextEncoder().encode(data).length : data.byteLength;
+}
+
+/** Counters per second and type, as the UI's charts want them. */
+class EventBuffer {
+  #buffer: Map<string, { timestamp: number; type: string; subType?: string; count: number }> = new Map();
+
+  push(type: string, subType?: string, count = 1): void {
+    const timestamp = Math.floor(Date.now() / 1000) * 1000;
+    const key = `${timestamp};${type};${subType}`;
+    const entry = this.#buffer.get(key);
+    if (entry) entry.count += count;
+    else this.#buffer.set(key, { timestamp, type, subType, count });
+  }
+
+  drain(): Array<{ timestamp: number; type: string; subType?: string; count: number }> {
+    const values = [...this.#buffer.values()];
+    this.#buffer.clear();
+    return values;
+  }
+}
+
+/** `socket.data` without the UI's own `_admin` part. */
+function serializeData(data: unknown): Record<string, unknown> {
+  if (!data || typeof data !== "object") return {};
+  const { _admin: _, ...rest } = data as Record<string, unknown>;
+  return rest;
+}
+
+interface SocketLike {
+  id: string;
+  data: unknown;
+  handshake: AnySocket["handshake"];
+  rooms: Set<string>;
+}
+
+function serialize(socket: SocketLike, nsp: string): Record<string, unknown> {
+  const admin = (socket.data as { _admin?: { clientId?: string; transport?: string } } | undefined)?._admin;
+  const headers = socket.handshake.headers;
+  return {
+    id: socket.id,
+    clientId: admin?.clientId,
+    transport: admin?.transport,
+    nsp,
+    data: serializeData(socket.data),
+    handshake: {
+      address: headers["cf-connecting-ip"] || headers["x-forwarded-for"] || socket.handshake.address,
+      headers,
+      query: socket.handshake.query,
+      issued: socket.handshake.issued,
+      secure: socket.handshake.secure,
+      time: socket.handshake.time,
+      url: socket.handshake.url,
+      xdomain: socket.handshake.xdomain,
+    },
+    rooms: [...socket.rooms],
+  };
+}
+
+async function fetchAllSockets(io: AnyServer): Promise<Record<string, unknown>[]> {
+  const lists = await Promise.all(
+    [...io._nsps.values()].map(async (nsp) =>
+      (await nsp.fetchSockets()).map((socket) => serialize(socket as unknown as SocketLike, nsp.name))
+    ),
+  );
+  return lists.flat();
+}
+
+function initAuth(nsp: AnyNamespace, auth: BasicAuth | false | undefined, store: AdminSessionStore): void {
+  if (auth === undefined) throw new Error("The `auth` option must be given, or explicitly set to `false`");
+  if (auth === false) return;
+  if (auth?.type !== "basic") throw new Error("Invalid `auth` option: expected `false` or `{ type: \"basic\", ... }`");
+  if (typeof auth.password !== "string" || !BCRYPT_HASH.test(auth.password)) {
+    throw new Error("The `password` field must be a valid bcrypt hash");
+  }
+  nsp.use(async (socket, next) => {
+    try {
+      const given = socket.handshake.auth as { sessionId?: unknown; username?: unknown; password?: unknown };
+      if (typeof given.sessionId === "string" && await store.doesSessionExist(given.sessionId)) return next();
+      if (given.username === auth.username && typeof given.password === "string") {
+        const { compare } = await import("bcryptjs");
+        if (await compare(given.password, auth.password)) {
+          const sessionId = randomId();
+          await store.saveSession(sessionId);
+          socket.emit("session", sessionId);
+          return next();
+        }
+      }
+      next(new Error("invalid credentials"));
+    } catch (err) {
+      next(err instanceof Error ? err : new Error(String(err)));
+    }
+  });
+}
+
+function registerActions(io: AnyServer, socket: AnySocket): void {
+  const target = (nsp: string, filter: unknown) =>
+    typeof filter === "string" || Array.isArray(filter) ? io.of(nsp).in(filter as string | string[]) : io.of(nsp);
+  socket.on("emit", (nsp: string, filter: unknown, event: string, ...args: unknown[]) => {
+    target(nsp, filter).emit(event, ...args);
+  });
+  socket.on("join", (nsp: string, room: string, filter: unknown) => target(nsp, filter).socketsJoin(room));
+  socket.on("leave", (nsp: string, room: string, filter: unknown) => target(nsp, filter).socketsLeave(room));
+  socket.on("_disconnect", (nsp: string, close: boolean, filter: unknown) => {
+    target(nsp, filter).disconnectSockets(close === true);
+  });
+}
+
+function watchNamespace(admin: AnyNamespace, nsp: AnyNamespace): void {
+  nsp.on("connection", (socket: AnySocket) => {
+    const conn = socket.client.conn;
+    const update = () => admin.emit("socket_updated", { id: socket.id, nsp: nsp.name, data: serializeData(socket.data) });
+    // `socket.data` changes show in the UI: the object is watched (one level, as socket.io's).
+    const watch = (value: unknown): unknown =>
+      value && typeof value === "object"
+        ? new Proxy(value as Record<string, unknown>, {
+          set(target, key, v) {
+            target[key as string] = watch(v);
+            update();
+            return true;
+          },
+        })
+        : value;
+    const initial = (socket.data ?? {}) as Record<string, unknown>;
+    const data = watch({ _admin: { clientId: socket.client.id.slice(0, 12), transport: conn.transportName } }) as Record<
+      string,
+      unknown
+    >;
+    for (const key of Object.keys(initial)) (data as Record<string, unknown>)[key] = watch(initial[key]);
+    socket.data = data;
+    admin.emit("socket_connected", serialize(socket, nsp.name), new Date());
+    conn.on("upgrade", (transport: string) => {
+      ((socket.data as Record<string, unknown>)._admin as { transport: string }).transport = transport;
+      admin.emit("socket_updated", { id: socket.id, nsp: nsp.name, transport });
+    });
+    if (nsp !== admin) {
+      socket.onAny((...args: unknown[]) => {
+        if (typeof args[args.length - 1] === "function") args = args.slice(0, -1);
+        admin.emit("event_received", nsp.name, socket.id, args, new Date());
+      });
+      socket.onAnyOutgoing((...args: unknown[]) => {
+        admin.emit("event_sent", nsp.name, socket.id, args, new Date());
+      });
+    }
+    socket.on("disconnect", (reason: string) => {
+      admin.emit("socket_disconnected", nsp.name, socket.id, reason, new Date());
+    });
+  });
+  nsp.adapter.on("join-room", (room: string, id: string) => {
+    admin.emit("room_joined", nsp.name, room, id, new Date());
+  });
+  nsp.adapter.on("leave-room", (room: string, id: string) => {
+    // After the leave is done (socket.io waits a tick too).
+    queueMicrotask(() => admin.emit("room_left", nsp.name, room, id, new Date()));
+  });
+}
+
+/**
+ * Opens the admin namespace of `io` for the Socket.IO Admin UI (`@socket.io/admin-ui` 0.5).
+ * Throws when `auth` is missing or its password is not a bcrypt hash.
+ *
+ * @example
+ * ```ts ignore
+ * import { Server } from "../../server.ts";
+ * import { instrument } from "./mod.ts";
+ * const io = new Server({ cors: { origin: ["https://admin.socket.io"], credentials: true } });
+ * instrument(io, { auth: false, mode: "development" });
+ * ```
+ */
+export function instrument(io: InstrumentedServer, options: InstrumentOptions): Instrumentation {
+  const namespaceName = options.namespaceName ?? "/admin";
+  const mode = options.mode ?? "development";
+  const store = options.store ?? new InMemoryStore();
+  const admin = io.of(namespaceName);
+  initAuth(admin, options.auth, store);
+
+  const features: string[] = options.readonly ? [] : [
+    Feature.EMIT,
+    Feature.JOIN,
+    Feature.LEAVE,
+    Feature.DISCONNECT,
+    Feature.MJOIN,
+    Feature.MLEAVE,
+    Feature.MDISCONNECT,
+  ];
+  features.push(Feature.AGGREGATED_EVENTS);
+  const development = mode === "development";
+  if (development) features.push(Feature.ALL_EVENTS);
+
+  admin.on("connection", async (socket: AnySocket) => {
+    if (!options.readonly) registerActions(io, socket);
+    socket.emit("config", { supportedFeatures: features });
+    if (development) socket.emit("all_sockets", await fetchAllSockets(io));
+  });
+
+  // Engine statistics: connections, polling clients, packets and bytes each way.
+  const events = new EventBuffer();
+  let pollingClients = 0;
+  io.engine.on("connection", (conn: EngineSocket) => {
+    events.push("rawConnection");
+    if (conn.transportName === "polling") {
+      pollingClients++;
+      let counted = true;
+      const uncount = () => {
+        if (counted) pollingClients--;
+        counted = false;
+      };
+      conn.on("upgrade", uncount);
+      conn.on("close", uncount);
+    }
+    conn.on("message", (data: string | Uint8Array) => {
+      events.push("packetsIn");
+      events.push("bytesIn", undefined, byteLength(data));
+    });
+    const write = conn.write;
+    conn.write = function (data, writeOptions) {
+      events.push("packetsOut");
+      events.push("bytesOut", undefined, byteLength(data));
+      return write.call(this, data, writeOptions);
+    };
+    conn.on("close", (reason: string) => events.push("rawDisconnection", reason));
+  });
+
+  if (development) {
+    for (const nsp of io._nsps.values()) watchNamespace(admin, nsp);
+    io.on("new_namespace", (nsp: AnyNamespace) => watchNamespace(admin, nsp));
+  }
+
+  const g = globalThis as { process?: { pid?: number }; location?: { hostname?: string } };
+  const started = Date.now();
+  const serverId = options.serverId ?? `sio-${randomId().slice(0, 8)}`;
+  const emitStats = () => {
+    admin.emit("server_stats", {
+      serverId,
+      hostname: options.serverId ?? serverId,
+      pid: g.process?.pid ?? 0,
+      uptime: (Date.now() - started) / 1000,
+      clientsCount: io.engine.clientsCount,
+      pollingClientsCount: pollingClients,
+      aggregatedEvents: events.drain(),
+      namespaces: [...io._nsps.values()].map((nsp) => ({ name: nsp.name, socketsCount: nsp.sockets.size })),
+    });
+  };
+  const timer = setInterval(emitStats, options.statsInterval ?? 2000);
+  // Do not keep a process alive for the statistics alone (Deno and Node timers have such a switch).
+  const d = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
+  if (d?.unrefTimer) d.unrefTimer(timer as unknown as number);
+  else (timer as { unref?: () => void }).unref?.();
+  emitStats();
+  return { namespace: admin, close: () => clearInterval(timer) };
+}

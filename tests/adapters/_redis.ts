@@ -1,0 +1,109 @@
+/**
+ * Test helpers: a throw-away `redis-server` on a free port of 127.0.0.1 (no persistence), node-redis
+ * clients for it, and a free-port finder. Works under deno test, bun test and node --test.
+ *
+ * @module
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import { createClient } from "redis";
+
+/** Whether `redis-server` can be started here. */
+export const HAS_REDIS: boolean = (() => {
+  try {
+    return spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
+  } catch {
+    return false;
+  }
+})();
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A running redis-server. */
+export interface RedisServer {
+  port: number;
+  url: string;
+  /** Stops it (SIGKILL when `hard`), waiting for the exit. */
+  stop(hard?: boolean): Promise<void>;
+  /** Starts it again on the same port. */
+  start(): Promise<void>;
+}
+
+/** Starts redis-server on a free port. */
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const start = () =>
+    new Promise<void>((resolve, reject) => {
+      const proc = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      child = proc;
+      let out = "";
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${out}`)), 10000);
+      proc.stdout!.on("data", (chunk) => {
+        out += String(chunk);
+        if (/Ready to accept connections/.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      proc.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited (${code}):\n${out}`));
+      });
+    });
+  const stop = async (hard = false) => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    proc.kill(hard ? "SIGKILL" : "SIGTERM");
+    await exited;
+    proc.stdout?.destroy();
+    proc.stderr?.destroy();
+  };
+  await start();
+  return { port, url: `redis://127.0.0.1:${port}`, stop, start };
+}
+
+// deno-lint-ignore no-explicit-any
+export type NodeRedisClient = any;
+
+/** A connected node-redis client (errors are swallowed: tests restart Redis on purpose). */
+export async function redisClient(url: string): Promise<NodeRedisClient> {
+  const client = createClient({ url, socket: { reconnectStrategy: () => 50 } });
+  client.on("error", () => {});
+  await client.connect();
+  return client;
+}
+
+/** Closes clients without waiting for a Redis that may be gone. */
+export async function closeClients(...clients: NodeRedisClient[]): Promise<void> {
+  await Promise.allSettled(clients.map(async (c) => {
+    try {
+      if (c.isOpen) await (c.destroy ? c.destroy() : c.disconnect());
+    } catch {
+      // already closed
+    }
+  }));
+}
+
+/** Waits until `check()` is true (polling every 20 ms), or fails after `timeout` ms. */
+export async function until(check: () => boolean | Promise<boolean>, timeout = 5000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,66 @@
+// The Node reference in the mixed cluster: socket.io 4.8 with @socket.io/redis-adapter 8 (node-redis
+// clients), the same scenarios as _scenarios.ts.
+//
+//   node tests/adapters/node_cluster_server.mjs PORT REDIS_URL NAME
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { createClient } from "redis";
+
+const [portArg, url, name = "node"] = process.argv.slice(2);
+const pub = createClient({ url });
+const sub = pub.duplicate();
+pub.on("error", () => {});
+sub.on("error", () => {});
+await Promise.all([pub.connect(), sub.connect()]);
+const httpServer = createServer();
+const io = new Server(httpServer, {
+  pingInterval: 300,
+  pingTimeout: 200,
+  cors: { origin: "*" },
+  adapter: createAdapter(pub, sub, { requestsTimeout: 1000 }),
+});
+io.on("ping", (from, cb) => cb(`pong from ${name}`));
+io.on("connection", (socket) => {
+  socket.data = { name };
+  const room = socket.handshake.auth?.room;
+  if (room) socket.join(room);
+  socket.emit("hello", name);
+  socket.on("broadcast", (...args) => io.emit("broadcast-back", ...args));
+  socket.on("to-room", (room, ...args) => io.to(room).emit("room-back", ...args));
+  socket.on("except-room", (room, ...args) => io.except(room).emit("except-back", ...args));
+  socket.on("fetch", async (ack) => {
+    const sockets = await io.fetchSockets();
+    ack(sockets.map((s) => ({ id: s.id, name: s.data.name, rooms: [...s.rooms].sort() }))
+      .sort((a, b) => a.name.localeCompare(b.name)));
+  });
+  socket.on("sse", (ack) => {
+    io.serverSideEmit("ping", name, (err, responses) => ack({ err: err ? err.message : null, responses: [...responses].sort() }));
+  });
+  socket.on("ask-all", (ack) => {
+    io.timeout(2000).emit("question", (err, responses) => ack({ err: err ? err.message : null, responses: [...responses].sort() }));
+  });
+  socket.on("disconnect-room", (room, ack) => {
+    io.in(room).disconnectSockets();
+    ack(true);
+  });
+  socket.on("join-all", (room, ack) => {
+    io.socketsJoin(room);
+    ack(true);
+  });
+  socket.on("leave-all", (room, ack) => {
+    io.socketsLeave(room);
+    ack(true);
+  });
+  socket.on("whoami", (ack) => ack({ id: socket.id, name, recovered: socket.recovered, rooms: [...socket.rooms].sort() }));
+});
+httpServer.listen(Number(portArg), "127.0.0.1", () => {
+  console.log(`listening on http://127.0.0.1:${httpServer.address().port}`);
+});
+function stop() {
+  io.close();
+  httpServer.closeAllConnections?.();
+  process.exit(0);
+}
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);

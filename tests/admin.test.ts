@@ -1,0 +1,185 @@
+/**
+ * The Admin UI server side (src/admin): socket.io-client 4.8 plays the `@socket.io/admin-ui` UI
+ * against our server: basic auth with a bcrypt hash and sessions, `config`, `all_sockets`,
+ * `server_stats`, live socket/room/event notifications, the `emit`/`join`/`leave`/`_disconnect`
+ * actions, and `readonly` / `production` modes.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { io as npmIo, type Socket as NpmSocket } from "socket.io-client";
+import bcrypt from "bcryptjs";
+import { Server } from "../server.ts";
+import { instrument, type Instrumentation } from "../src/admin/mod.ts";
+import { type Running, startServer } from "./_server.ts";
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+const HASH = bcrypt.hashSync("s3cret", 4);
+
+function once(source: Any, event: string, ms = 3000, filter: (...args: Any[]) => boolean = () => true): Promise<Any[]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      source.off(event, listener);
+      reject(new Error(`Timed out waiting for "${event}"`));
+    }, ms);
+    const listener = (...args: Any[]) => {
+      if (!filter(...args)) return;
+      clearTimeout(timer);
+      source.off(event, listener);
+      resolve(args);
+    };
+    source.on(event, listener);
+  });
+}
+
+const open: NpmSocket[] = [];
+function client(url: string, opts: Record<string, unknown> = {}): NpmSocket {
+  const socket = npmIo(url, { forceNew: true, reconnection: false, transports: ["websocket"], ...opts });
+  open.push(socket);
+  return socket;
+}
+
+describe("admin UI protocol (instrument)", () => {
+  let io: Server;
+  let running: Running;
+  let admin: Instrumentation;
+
+  before(async () => {
+    io = new Server({ pingInterval: 300, pingTimeout: 200 });
+    admin = instrument(io, { auth: { type: "basic", username: "admin", password: HASH }, statsInterval: 100 });
+    io.on("connection", (socket) => {
+      socket.data.user = "ann";
+      socket.on("hello", (name: string) => socket.emit("hi", name));
+    });
+    io.of("/chat");
+    running = await startServer(io);
+  });
+  after(async () => {
+    for (const s of open.splice(0)) s.disconnect();
+    admin?.close();
+    await running?.close();
+  });
+
+  it("rejects a wrong password and a missing auth option, and an invalid hash", async () => {
+    const ui = client(`${running.url}/admin`, { auth: { username: "admin", password: "nope" } });
+    const [err] = await once(ui, "connect_error");
+    assert.equal(err.message, "invalid credentials");
+    assert.throws(() => instrument(new Server(), {} as Any), /auth/);
+    assert.throws(() => instrument(new Server(), { auth: { type: "basic", username: "a", password: "plain" } }), /bcrypt/);
+  });
+
+  it("logs in, gets a session, the config, all sockets and server stats; the session logs in again", async () => {
+    const user = client(running.url);
+    await once(user, "connect");
+    const ui = client(`${running.url}/admin`, { auth: { username: "admin", password: "s3cret" } });
+    const session = once(ui, "session");
+    const config = once(ui, "config");
+    const all = once(ui, "all_sockets");
+    const stats = once(ui, "server_stats");
+    const [sessionId] = await session;
+    assert.match(sessionId, /^[0-9a-f]{16}$/);
+    const [{ supportedFeatures }] = await config;
+    for (const f of ["EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "MLEAVE", "MDISCONNECT", "AGGREGATED_EVENTS", "ALL_EVENTS"]) {
+      assert.ok(supportedFeatures.includes(f), f);
+    }
+    const [sockets] = await all;
+    const mine = sockets.find((s: Any) => s.id === user.id);
+    assert.ok(mine, "the user's socket is listed");
+    assert.equal(mine.nsp, "/");
+    assert.equal(mine.transport, "websocket");
+    assert.deepEqual(mine.data, { user: "ann" });
+    assert.ok(mine.rooms.includes(user.id));
+    assert.equal(typeof mine.handshake.headers, "object");
+    assert.equal(typeof mine.handshake.issued, "number");
+    assert.ok(sockets.some((s: Any) => s.nsp === "/admin"), "the admin socket itself is listed");
+    const [s] = await stats;
+    assert.equal(typeof s.serverId, "string");
+    assert.ok(s.clientsCount >= 2);
+    assert.ok(Array.isArray(s.aggregatedEvents));
+    assert.deepEqual(
+      s.namespaces.map((n: Any) => n.name).sort(),
+      ["/", "/admin", "/chat"],
+    );
+    const later = await once(ui, "server_stats", 3000, (st: Any) => st.aggregatedEvents.some((e: Any) => e.type === "bytesOut"));
+    assert.ok(later[0].aggregatedEvents.every((e: Any) => typeof e.timestamp === "number" && e.count > 0));
+
+    const again = client(`${running.url}/admin`, { auth: { sessionId } });
+    await once(again, "config");
+  });
+
+  it("notifies connections, events both ways, rooms, data changes and disconnections", async () => {
+    const ui = client(`${running.url}/admin`, { auth: { username: "admin", password: "s3cret" } });
+    await once(ui, "config");
+    const connected = once(ui, "socket_connected", 3000, (s: Any) => s.nsp === "/");
+    const user = client(running.url);
+    await once(user, "connect");
+    const [serialized, date] = await connected;
+    assert.equal(serialized.id, user.id);
+    assert.ok(!Number.isNaN(Date.parse(date)));
+
+    const received = once(ui, "event_received", 3000, (_nsp: string, id: string) => id === user.id);
+    const sent = once(ui, "event_sent", 3000, (_nsp: string, id: string) => id === user.id);
+    user.emit("hello", "bob");
+    const [nsp, , args] = await received;
+    assert.equal(nsp, "/");
+    assert.deepEqual(args, ["hello", "bob"]);
+    assert.deepEqual((await sent)[2], ["hi", "bob"]);
+
+    const joined = once(ui, "room_joined", 3000, (_n: string, room: string) => room === "lobby");
+    ui.emit("join", "/", "lobby", user.id);
+    const [, room, id] = await joined;
+    assert.equal(room, "lobby");
+    assert.equal(id, user.id);
+    const [remote] = await io.in("lobby").fetchSockets();
+    assert.equal(remote.id, user.id);
+
+    const news = once(user, "news");
+    ui.emit("emit", "/", "lobby", "news", { a: 1 });
+    assert.deepEqual(await news, [{ a: 1 }]);
+
+    const left = once(ui, "room_left", 3000, (_n: string, r: string) => r === "lobby");
+    ui.emit("leave", "/", "lobby");
+    await left;
+
+    const updated = once(ui, "socket_updated", 3000, (u: Any) => u.id === user.id && u.data);
+    const [local] = [...io.sockets.sockets.values()].filter((s) => s.id === user.id);
+    local.data.score = 3;
+    assert.deepEqual((await updated)[0].data, { user: "ann", score: 3 });
+
+    const userId = user.id; // socket.io-client forgets it on disconnect
+    const gone = once(ui, "socket_disconnected", 3000, (_n: string, id: string) => id === userId);
+    const userGone = once(user, "disconnect");
+    ui.emit("_disconnect", "/", false, userId);
+    const [, , reason] = await gone;
+    assert.equal(reason, "server namespace disconnect");
+    assert.equal((await userGone)[0], "io server disconnect");
+  });
+});
+
+describe("admin UI protocol: readonly, production, no auth", () => {
+  it("readonly offers no actions and ignores them; production sends no sockets or events", async () => {
+    const io = new Server();
+    const admin = instrument(io, { auth: false, readonly: true, mode: "production", namespaceName: "/ops", statsInterval: 100 });
+    const running = await startServer(io);
+    try {
+      const user = client(running.url);
+      await once(user, "connect");
+      const ui = client(`${running.url}/ops`);
+      const all: Any[] = [];
+      ui.on("all_sockets", (s: Any) => all.push(s));
+      ui.on("socket_connected", (s: Any) => all.push(s));
+      const [{ supportedFeatures }] = await once(ui, "config");
+      assert.deepEqual(supportedFeatures, ["AGGREGATED_EVENTS"]);
+      ui.emit("_disconnect", "/", true);
+      await once(ui, "server_stats");
+      await once(ui, "server_stats");
+      assert.ok(user.connected, "readonly: the action was ignored");
+      assert.deepEqual(all, []);
+    } finally {
+      for (const s of open.splice(0)) s.disconnect();
+      admin.close();
+      await running.close();
+    }
+  });
+});

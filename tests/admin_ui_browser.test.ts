@@ -1,0 +1,100 @@
+/**
+ * The real Admin UI (the static files `@socket.io/admin-ui` ships in `ui/dist`) in headless
+ * Chromium against our server with `instrument()`: the page, served by our server's fallback,
+ * connects to `/admin` and lists a connected user's socket on its Sockets page. Needs Debian's
+ * chromium (scripts/install_debian_packages.sh) and npm playwright-core.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { io as npmIo, type Socket as NpmSocket } from "socket.io-client";
+import { Server } from "../server.ts";
+import { instrument, type Instrumentation } from "../src/admin/mod.ts";
+import { type Running, serve } from "./_server.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const UI = fileURLToPath(new URL("../node_modules/@socket.io/admin-ui/ui/dist/", import.meta.url));
+const TYPES: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  js: "application/javascript",
+  css: "text/css",
+  png: "image/png",
+  svg: "image/svg+xml",
+};
+
+function serveUi(request: Request): Response {
+  const path = new URL(request.url).pathname;
+  const file = path === "/" ? "index.html" : path.slice(1);
+  if (file.includes("..") || !existsSync(UI + file)) return new Response("Not found", { status: 404 });
+  const type = TYPES[file.split(".").pop() ?? ""] ?? "application/octet-stream";
+  return new Response(readFileSync(UI + file), { headers: { "content-type": type } });
+}
+
+async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe("Admin UI (@socket.io/admin-ui) in headless Chromium", () => {
+  let io: Server;
+  let admin: Instrumentation;
+  let running: Running;
+  let user: NpmSocket;
+  // deno-lint-ignore no-explicit-any
+  let browser: any;
+
+  before(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install_debian_packages.sh`);
+    io = new Server({ pingInterval: 1000, pingTimeout: 1000 });
+    admin = instrument(io, { auth: false, statsInterval: 500 });
+    running = await serve((request, info, upgrade) => io.handler({ upgrade, fallback: serveUi })(request, info), () =>
+      io.close());
+    user = npmIo(running.url, { forceNew: true, reconnection: false, transports: ["websocket"] });
+    await new Promise((resolve) => user.on("connect", () => resolve(undefined)));
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+  });
+  after(async () => {
+    user?.disconnect();
+    await browser?.close();
+    admin?.close();
+    await running?.close();
+  });
+
+  it("connects to /admin and lists the connected sockets", async () => {
+    const context = await browser.newContext();
+    // The page asks for web fonts and icons from CDNs: nothing leaves this machine.
+    // deno-lint-ignore no-explicit-any
+    await context.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route: any) => route.abort());
+    await context.addInitScript((url: string) => {
+      localStorage.setItem("server_url", url);
+      localStorage.setItem("namespace", "/admin");
+      localStorage.setItem("ws_only", "true");
+    }, running.url);
+    const page = await context.newPage();
+    await page.goto(`${running.url}/#/sockets`);
+    await waitFor(() => io.of("/admin").sockets.size > 0, 10_000, "the UI to connect to /admin");
+    const [uiSocket] = [...io.of("/admin").sockets.values()];
+    assert.equal(uiSocket.handshake.headers["user-agent"]?.includes("Chrome"), true);
+    await page.waitForFunction((id: string) => document.body.innerText.includes(id), user.id, { timeout: 10_000 });
+    const text: string = await page.evaluate(() => document.body.innerText);
+    assert.ok(text.includes(user.id!), "the user's socket id is on the Sockets page");
+    await context.close();
+  });
+});

@@ -1,0 +1,62 @@
+// The BroadcastChannel adapter (built on the generic cluster adapter): two servers in this
+// process, one socket.io-client each.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Server } from "../server.ts";
+import { createBroadcastChannelAdapter } from "../src/adapters/broadcast_channel.ts";
+import { startServer, type Running } from "./_server.ts";
+import { client, type ClientSocket, connected, next } from "./adapters/_cluster.ts";
+import { until } from "./adapters/_redis.ts";
+
+describe("BroadcastChannel adapter", () => {
+  const channel = `test-${Math.random().toString(36).slice(2)}`;
+  const servers: Array<{ io: Server; running: Running }> = [];
+  const clients: ClientSocket[] = [];
+
+  before(async () => {
+    for (const name of ["one", "two"]) {
+      const io = new Server({
+        adapter: createBroadcastChannelAdapter({ channel, heartbeatInterval: 100, heartbeatTimeout: 300, requestsTimeout: 500 }),
+      });
+      io.on("connection", (socket) => {
+        socket.data = { name };
+        socket.join(`room-${name}`);
+      });
+      io.on("ping", (cb: (v: string) => void) => cb(`pong from ${name}`));
+      servers.push({ io, running: await startServer(io) });
+    }
+    for (const { running } of servers) clients.push(client(running.url));
+    await Promise.all(clients.map((c) => connected(c)));
+    await until(async () => (await servers[0].io.of("/").adapter.serverCount()) === 2, 3000, "2 servers");
+  });
+
+  after(async () => {
+    for (const c of clients) c.disconnect();
+    for (const { running } of servers) await running.close();
+  });
+
+  it("broadcasts, targets rooms and fetches sockets across servers", async () => {
+    const got = clients.map((c) => next(c, "hello"));
+    servers[0].io.emit("hello", "all", new Uint8Array([7]));
+    for (const args of await Promise.all(got)) assert.equal(args[0], "all");
+    const one = next(clients[1], "room");
+    servers[0].io.to("room-two").emit("room", "two only");
+    assert.deepEqual(await one, ["two only"]);
+    const sockets = await servers[1].io.fetchSockets();
+    assert.deepEqual(sockets.map((s) => s.data.name).sort(), ["one", "two"]);
+    servers[0].io.in("room-two").socketsJoin("joined");
+    await until(async () => (await servers[1].io.in("joined").fetchSockets()).length === 1, 2000, "remote join");
+  });
+
+  it("serverSideEmit with acks and broadcasts with acks", async () => {
+    assert.deepEqual(await servers[0].io.serverSideEmitWithAck("ping"), ["pong from two"]);
+    clients.forEach((c, i) => c.on("q", (ack: (v: number) => void) => ack(i)));
+    const answers = await servers[1].io.timeout(1000).emitWithAck("q");
+    assert.deepEqual([...answers].sort(), [0, 1]);
+  });
+
+  it("counts a server out once it closes", async () => {
+    await servers[1].io.of("/").adapter.close();
+    await until(async () => (await servers[0].io.of("/").adapter.serverCount()) === 1, 2000, "count 1");
+  });
+});
