@@ -67,7 +67,7 @@ export class Client<
     this.server = server;
     this.conn = conn;
     this.id = conn.id;
-    this.#decoder = server._parser.createDecoder();
+    this.#decoder = server._parser.createDecoder({ maxAttachments: server._opts.maxAttachments });
     this.#decoder.ondecoded = (packet) => {
       // Errors past this point are ours or the user's, not the peer's: log them, keep the connection.
       try {
@@ -115,6 +115,10 @@ export class Client<
   }
 
   #connect(name: string, auth: Record<string, unknown>): void {
+    if (this.#nsps.size >= (this.server._opts.maxNamespacesPerConnection ?? 100)) {
+      this._packet({ type: PacketType.CONNECT_ERROR, nsp: name, data: { message: "Too many namespaces" } });
+      return;
+    }
     if (this.server._nsps.has(name)) return this.#doConnect(name, auth);
     this.server._checkNamespace(name, auth, (nsp) => {
       if (this.#closed) return;

@@ -48,6 +48,18 @@ import type {
 export interface ServerOptions extends EngineOptions {
   /** Milliseconds a connection may stay without any namespace before it is closed (default 45000). */
   connectTimeout?: number;
+  /**
+   * The most namespaces one connection may join; a CONNECT past it is answered with CONNECT_ERROR
+   * `Too many namespaces` (default 100).
+   */
+  maxNamespacesPerConnection?: number;
+  /**
+   * The most acknowledgements a socket may wait for at once (emits with an ack callback to a client
+   * that does not answer); past it the new callback gets an error at once (default 1000).
+   */
+  maxPendingAcks?: number;
+  /** The most binary attachments one incoming packet may announce (default 1000). */
+  maxAttachments?: number;
   /** The packet format (default: socket.io's JSON parser). */
   parser?: Parser;
   /** The adapter class or factory (default: the in-memory {@linkcode Adapter}). */
@@ -144,6 +156,9 @@ function toConnInfo(info?: RequestInfo): ConnInfo | undefined {
 
 const IO_OPTIONS = new Set([
   "connectTimeout",
+  "maxNamespacesPerConnection",
+  "maxPendingAcks",
+  "maxAttachments",
   "parser",
   "adapter",
   "cleanupEmptyChildNamespaces",

@@ -353,6 +353,11 @@ export class Socket<
 
   #registerAck(id: number, ack: AnyFn): void {
     const timeout = this.#flags.timeout;
+    if (this.#acks.size >= (this.nsp.server._opts.maxPendingAcks ?? 1000)) {
+      const err = new Error("Too many pending acknowledgements");
+      queueMicrotask(() => safeCall(() => ack.call(this, err), "ack callback"));
+      return;
+    }
     if (timeout === undefined) {
       this.#acks.set(id, ack);
       return;

@@ -1,0 +1,84 @@
+// Limits that protect the server: namespaces per connection, pending acks per socket, attachments
+// per packet. Raw frames over WebSocket against a server on the runtime running the tests.
+import { afterEach, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Server, type ServerOptions, type Socket } from "../server.ts";
+import { closeAllWebSockets, createWebSocket, type TestSocket } from "./conformance/_helpers.ts";
+import { type Running, startServer } from "./_server.ts";
+
+const running: Running[] = [];
+afterEach(async () => {
+  closeAllWebSockets();
+  for (const s of running.splice(0)) await s.close();
+});
+
+async function start(options: ServerOptions, setup: (io: Server) => void = () => {}) {
+  const io = new Server({ pingInterval: 5000, pingTimeout: 5000, ...options });
+  setup(io);
+  const server = await startServer(io);
+  running.push(server);
+  return { io, server };
+}
+
+async function connectRaw(wsUrl: string): Promise<TestSocket> {
+  const ws = createWebSocket(`${wsUrl}/socket.io/?EIO=4&transport=websocket`);
+  await ws.waitFor("message"); // open packet
+  return ws;
+}
+
+describe("io limits", () => {
+  it("refuses namespaces past maxNamespacesPerConnection with CONNECT_ERROR, keeping the others", async () => {
+    const { server } = await start({ maxNamespacesPerConnection: 2 }, (io) => {
+      io.of(/^\/n\d+$/).on("connection", (socket) => socket.on("ping-me", (ack: (v: string) => void) => ack(socket.nsp.name)));
+    });
+    const ws = await connectRaw(server.wsUrl);
+    ws.send("40/n1,");
+    assert.match(String(await ws.next()), /^40\/n1,\{"sid":/);
+    ws.send("40/n2,");
+    assert.match(String(await ws.next()), /^40\/n2,\{"sid":/);
+    ws.send("40/n3,");
+    assert.equal(await ws.next(), '44/n3,{"message":"Too many namespaces"}');
+    ws.send('42/n2,7["ping-me"]');
+    assert.equal(await ws.next(), '43/n2,7["/n2"]');
+  });
+
+  it("answers acks past maxPendingAcks with an error at once; earlier ones still resolve", async () => {
+    const results: unknown[] = [];
+    let serverSocket!: Socket;
+    const { server } = await start({ maxPendingAcks: 2 }, (io) => {
+      io.on("connection", (socket) => {
+        serverSocket = socket;
+      });
+    });
+    const ws = await connectRaw(server.wsUrl);
+    ws.send("40");
+    await ws.next(); // CONNECT reply
+    for (let i = 0; i < 3; i++) {
+      serverSocket.emit("ask", i, (...args: unknown[]) => results.push(args));
+    }
+    const asked = [await ws.next(), await ws.next()];
+    assert.deepEqual(asked, ['420["ask",0]', '421["ask",1]']);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(results.length, 1);
+    assert.match(String((results[0] as unknown[])[0]), /Too many pending acknowledgements/);
+    ws.send('430["zero"]');
+    ws.send('431["one"]');
+    for (const end = Date.now() + 2000; results.length < 3 && Date.now() < end;) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.deepEqual(results.slice(1), [["zero"], ["one"]]);
+  });
+
+  it("closes a connection announcing more attachments than maxAttachments", async () => {
+    let reason = "";
+    const { server } = await start({ maxAttachments: 2 }, (io) => {
+      io.on("connection", (socket) => socket.on("disconnect", (r: string) => reason = r));
+    });
+    const ws = await connectRaw(server.wsUrl);
+    ws.send("40");
+    await ws.next();
+    ws.send('453-["e",{"_placeholder":true,"num":0}]');
+    await ws.waitFor("close");
+    assert.equal(reason, "parse error");
+  });
+});
