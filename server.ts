@@ -54,7 +54,7 @@ export { defaultParser, PacketType } from "./src/parser/socket_io.ts";
 export type { Decoder, Encoder, Packet, Parser } from "./src/parser/socket_io.ts";
 export type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./src/runtime/types.ts";
 export { denoUpgrader } from "./src/runtime/deno.ts";
-export { bunServeOptions, bunWebSocketHandler } from "./src/runtime/bun.ts";
+export { bunOptions, bunServeOptions, bunWebSocketHandler } from "./src/runtime/bun.ts";
 export { serve } from "./src/runtime/serve.ts";
 export type { Listening, ServeOptions } from "./src/runtime/serve.ts";
 
@@ -98,6 +98,7 @@ export type { EngineConnectionError } from "./src/engine/errors.ts";
 export type { EngineCloseReason, EngineReadyState, EngineSocketEvents, WriteOptions } from "./src/engine/types.ts";
 export type { Transport as EngineTransport, TransportEvents } from "./src/engine/transports/transport.ts";
 export type {
+  BunServable,
   BunServeOptions,
   BunServer,
   BunServerWebSocket,

@@ -262,18 +262,28 @@ export class Server<
    * `fallback` (404 by default).
    */
   handler(options: HandlerOptions = {}): RequestHandler {
-    return async (request: Request, info?: RequestInfo): Promise<Response> => {
-      const { pathname } = new URL(request.url);
-      if (this.engine.matches(pathname)) {
-        const upgrade = options.upgrade ?? getDefaultUpgrader();
-        const response = await this.engine.handleRequest(request, toConnInfo(info), upgrade);
-        return response as Response;
-      }
-      const bundle = this._serveClient(request, pathname);
-      if (bundle) return bundle;
-      if (options.fallback) return options.fallback(request);
-      return new Response("Not Found", { status: 404, headers: { "content-type": "text/plain" } });
-    };
+    const { upgrade, fallback } = options;
+    return (request: Request, info?: RequestInfo): Promise<Response> =>
+      this._handle(request, toConnInfo(info), upgrade ?? getDefaultUpgrader(), fallback) as Promise<Response>;
+  }
+
+  /**
+   * @internal Answers one request: the engine path to the engine (with `upgrade` for WebSockets),
+   * the client bundle when served, everything else to `fallback` (404 by default). Resolves to
+   * `undefined` only when the upgrader answered by itself (Bun, Node).
+   */
+  async _handle(
+    request: Request,
+    info: ConnInfo | undefined,
+    upgrade: Upgrader | undefined,
+    fallback?: (request: Request) => Response | Promise<Response>,
+  ): Promise<Response | undefined> {
+    const { pathname } = new URL(request.url);
+    if (this.engine.matches(pathname)) return this.engine.handleRequest(request, info, upgrade);
+    const bundle = this._serveClient(request, pathname);
+    if (bundle) return bundle;
+    if (fallback) return fallback(request);
+    return new Response("Not Found", { status: 404, headers: { "content-type": "text/plain" } });
   }
 
   /**

@@ -107,3 +107,38 @@ export function bunServeOptions(handle: EngineHandle, maxPayloadLength = 1e6): B
     idleTimeout: 0,
   };
 }
+
+/** What {@linkcode bunOptions} needs of an io server. */
+export interface BunServable {
+  /** Its engine's options. */
+  engine: { options: { maxHttpBufferSize: number } };
+  /** Answers one request (see `Server._handle`). */
+  _handle(
+    request: Request,
+    info: ConnInfo | undefined,
+    upgrade: Upgrader | undefined,
+    fallback?: (request: Request) => Response | Promise<Response>,
+  ): Promise<Response | undefined>;
+}
+
+/**
+ * Everything `Bun.serve` needs to serve `io` (Bun's native WebSocket, an idle timeout that lets
+ * long polls wait): spread it into the options.
+ *
+ * @example
+ * ```ts ignore
+ * import { bunOptions, Server } from "./server.ts";
+ * const io = new Server();
+ * Bun.serve({ port: 3000, ...bunOptions(io, { fallback: () => new Response("my app") }) });
+ * ```
+ */
+export function bunOptions(
+  io: BunServable,
+  options: { fallback?: (request: Request) => Response | Promise<Response> } = {},
+): BunServeOptions {
+  const fallback = options.fallback;
+  return bunServeOptions(
+    (request, info, upgrade) => io._handle(request, info, upgrade, fallback),
+    io.engine.options.maxHttpBufferSize,
+  );
+}

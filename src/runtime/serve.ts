@@ -7,7 +7,7 @@
  */
 
 import { detectRuntime } from "./auto.ts";
-import { bunServeOptions } from "./bun.ts";
+import { bunOptions } from "./bun.ts";
 import { denoConnInfo, denoUpgrader } from "./deno.ts";
 import { getAttacher } from "./attacher.ts";
 import type { ConnInfo, Upgrader } from "./types.ts";
@@ -21,6 +21,13 @@ export interface ServableServer {
     upgrade?: Upgrader;
     fallback?: (request: Request) => Response | Promise<Response>;
   }): (request: Request, info?: ConnInfo) => Promise<Response | undefined>;
+  /** Answers one request (see `Server._handle`). */
+  _handle(
+    request: Request,
+    info: ConnInfo | undefined,
+    upgrade: Upgrader | undefined,
+    fallback?: (request: Request) => Response | Promise<Response>,
+  ): Promise<Response | undefined>;
   /** Registers what `close()` stops after the sessions. */
   _onClose(stop: () => unknown): void;
 }
@@ -100,10 +107,7 @@ export async function serve(io: ServableServer, options: ServeOptions = {}): Pro
     const server = g.Bun.serve({
       port,
       hostname,
-      ...bunServeOptions(
-        (request, info, upgrade) => io.handler({ upgrade, fallback })(request, info),
-        io.engine.options.maxHttpBufferSize,
-      ),
+      ...bunOptions(io, { fallback }),
     });
     // Graceful first (the last poll answers are still being written), forced after a grace period.
     return listening(io, "bun", server.port, hostname, () => {
