@@ -52,6 +52,10 @@ function command(kind: string, port: number): [string, string[]] {
   }
   if (kind === "bun") return [bin("bun"), ["run", `${ROOT}tests/fixture/serve.ts`, String(port)]];
   if (kind === "node") return [bin("node"), [`${ROOT}tests/fixture/serve.ts`, String(port)]];
+  if (kind === "node22") {
+    // Node 22 LTS, installed by tests/run_all.ts (group node22) into .cache/node22.
+    return [`${ROOT}.cache/node22/node_modules/node/bin/node`, [`${ROOT}tests/fixture/serve.ts`, String(port)]];
+  }
   if (kind === "workerd") {
     return [bin("node"), [
       `${ROOT}tests/workers/_start.mjs`,

@@ -21,6 +21,8 @@ interface Group {
   /** The command, its arguments, and extra environment. */
   cmd: string[];
   env?: Record<string, string>;
+  /** Runs before the command (installs what the group needs). */
+  setup?: () => Promise<void>;
   /** The arguments that make the command write a JUnit report to `path`, and its dialect. */
   junit?: { args: (path: string) => string[]; dialect: "deno" | "flat" };
 }
@@ -36,6 +38,25 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const bun = `${ROOT}node_modules/.bin/bun`;
 const node = `${ROOT}node_modules/.bin/node`;
 const denoJunit = { args: (path: string) => [`--junit-path=${path}`], dialect: "deno" as const };
+
+/** Installs Node 22 LTS from the npm registry into .cache/node22 (once). */
+async function installNode22(): Promise<void> {
+  const prefix = `${ROOT}.cache/node22`;
+  try {
+    await Deno.stat(`${prefix}/node_modules/node/bin/node`);
+    return;
+  } catch {
+    // not installed yet
+  }
+  await Deno.mkdir(prefix, { recursive: true });
+  await Deno.writeTextFile(`${prefix}/package.json`, '{"name":"node22","private":true}\n');
+  const { code } = await new Deno.Command("npm", {
+    args: ["install", "--prefix", prefix, "--no-audit", "--no-fund", "node@22"],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) throw new Error("npm install node@22 failed");
+}
 
 /** Every test file below tests/, for runners that take explicit paths (node --test). */
 function testFiles(): string[] {
@@ -79,6 +100,13 @@ const GROUPS: Record<string, Group> = {
       dialect: "flat",
     },
   },
+  node22: {
+    name: "deno test (conformance + interop against the fixture on Node 22)",
+    cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
+    env: { FIXTURE: "node22" },
+    junit: denoJunit,
+    setup: installNode22,
+  },
   workerd: {
     name: "deno test (conformance + interop against the fixture in workerd, a Durable Object)",
     cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
@@ -92,7 +120,7 @@ const GROUPS: Record<string, Group> = {
     junit: denoJunit,
   },
 };
-const DEFAULT_GROUPS = ["deno", "bun", "node", "workerd"];
+const DEFAULT_GROUPS = ["deno", "bun", "node", "node22", "workerd"];
 
 function unescapeXml(text: string): string {
   return text
@@ -167,6 +195,7 @@ async function runGroup(group: Group): Promise<Counts> {
   const dir = await Deno.makeTempDir({ prefix: "run_all_" });
   const junitPath = `${dir}/junit.xml`;
   const [cmd, ...args] = group.cmd;
+  await group.setup?.();
   const child = new Deno.Command(cmd, {
     args: group.junit ? [...args, ...group.junit.args(junitPath)] : args,
     env: group.env,
