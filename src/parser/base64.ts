@@ -13,6 +13,16 @@ type NativeFromBase64 = { fromBase64?: (s: string) => Uint8Array };
 const nativeTo = (Uint8Array.prototype as unknown as NativeBase64).toBase64;
 const nativeFrom = (Uint8Array as unknown as NativeFromBase64).fromBase64;
 
+// Node's Buffer, where the runtime has one and no native Uint8Array base64 (feature detection of a
+// global, no import): 10x faster there than btoa over a binary string.
+type BufferLike = Uint8Array & { toString(encoding: "base64"): string };
+type BufferCtor = {
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): BufferLike;
+  from(text: string, encoding: "base64"): BufferLike;
+};
+const NodeBuffer = (globalThis as unknown as { Buffer?: BufferCtor }).Buffer;
+
+
 /**
  * Encodes the bytes of a view (only its own bytes, not the whole underlying buffer) as base64.
  *
@@ -24,6 +34,7 @@ const nativeFrom = (Uint8Array as unknown as NativeFromBase64).fromBase64;
  */
 export function encodeBase64(bytes: Uint8Array): string {
   if (nativeTo) return nativeTo.call(bytes);
+  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
   let binary = "";
   const chunk = 0x8000;
   for (let i = 0; i < bytes.length; i += chunk) {
@@ -46,6 +57,16 @@ export function encodeBase64(bytes: Uint8Array): string {
  */
 export function decodeBase64(text: string): Uint8Array {
   if (nativeFrom) return nativeFrom(text);
+  if (NodeBuffer) {
+    // Buffer skips bad characters silently: a decoded length short of what the text's length
+    // promises gives them away.
+    const length = text.length;
+    if (length % 4 !== 0) throw new SyntaxError("Invalid base64");
+    const padding = length === 0 ? 0 : text.charCodeAt(length - 1) !== 61 ? 0 : text.charCodeAt(length - 2) === 61 ? 2 : 1;
+    const buffer = NodeBuffer.from(text, "base64");
+    if (buffer.byteLength !== (length / 4) * 3 - padding) throw new SyntaxError("Invalid base64");
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
   const binary = atob(text);
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
