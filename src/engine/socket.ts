@@ -9,6 +9,8 @@ import type { EnginePacket } from "../parser/engine_io.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { ResolvedEngineOptions } from "./options.ts";
 import type { Transport } from "./transports/transport.ts";
+import { WebSocketTransport } from "./transports/websocket.ts";
+import type { WebSocketLike } from "../runtime/types.ts";
 import type {
   EngineCloseReason,
   EngineReadyState,
@@ -86,6 +88,23 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   /** Whether an upgrade is under way. */
   get upgrading(): boolean {
     return this.#upgrade !== null;
+  }
+
+  /**
+   * The session's WebSocket while it is the transport and no upgrade is under way (for native
+   * topic broadcasts); `undefined` on polling.
+   */
+  get webSocket(): WebSocketLike | undefined {
+    const transport = this.#transport;
+    if (this.#upgrade !== null || this.readyState !== "open" || !(transport instanceof WebSocketTransport)) {
+      return undefined;
+    }
+    return transport.writable ? transport.socket : undefined;
+  }
+
+  /** Sends what is buffered now instead of at the end of the tick (before a native publish). */
+  flushNow(): void {
+    if (this.#buffer.length > 0) this.#flush();
   }
 
   /** Whether the upgrade probe was answered (internal: polling GETs are then answered at once). */

@@ -12,6 +12,7 @@ import type { Packet } from "../parser/socket_io.ts";
 import { safeCall } from "./_util.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Handshake, Socket } from "./socket.ts";
+import type { WebSocketLike } from "../runtime/types.ts";
 
 /**
  * A Socket.IO socket id.
@@ -254,10 +255,17 @@ export class Adapter extends Emitter<AdapterEvents> {
   del(id: SocketId, room: Room): Promise<void> | void {
     this.sids.get(id)?.delete(room);
     this.#leave(room, id);
+    const topics = this.#topics.get(id);
+    if (topics?.names.delete(room)) safeCall(() => topics.ws.unsubscribe?.(this.#topic(room)), "unsubscribe");
   }
 
   /** Removes socket `id` from all its rooms. */
   delAll(id: SocketId): void {
+    const topics = this.#topics.get(id);
+    if (topics) {
+      this.#topics.delete(id);
+      for (const room of topics.names) safeCall(() => topics.ws.unsubscribe?.(this.#topic(room)), "unsubscribe");
+    }
     const own = this.sids.get(id);
     if (!own) return;
     for (const room of own) this.#leave(room, id);
@@ -287,10 +295,63 @@ export class Adapter extends Emitter<AdapterEvents> {
     const writeOpts = { volatile: flags.volatile, compress: flags.compress };
     packet.nsp = this.nsp.name;
     const frames = this.encode(packet);
+    if (opts.rooms.size === 1 && !(opts.except && opts.except.size > 0)) {
+      this.#broadcastToRoom(opts.rooms.values().next().value as Room, packet, frames, writeOpts);
+      return;
+    }
     this.apply(opts, (socket) => {
       socket._notifyOutgoing(packet.data);
       socket.client._writeFrames(frames, writeOpts);
     });
+  }
+
+  /** Native topic subscriptions by socket: the WebSocket they were made on, and the rooms. */
+  #topics: Map<SocketId, { ws: WebSocketLike; names: Set<Room> }> = new Map();
+
+  #topic(room: Room): string {
+    return this.nsp.name + "\u0000" + room;
+  }
+
+  /**
+   * One room: members whose WebSocket has native topics (Bun) get the frames through one publish;
+   * the others (polling, other runtimes) one write each. Frames buffered for a member earlier in
+   * the tick are flushed first, so the order a client sees never changes.
+   */
+  #broadcastToRoom(
+    room: Room,
+    packet: Packet,
+    frames: Array<string | Uint8Array>,
+    writeOpts: { volatile?: boolean; compress?: boolean },
+  ): void {
+    const members = this.rooms.get(room);
+    if (!members) return;
+    const sockets = this.nsp.sockets;
+    let publisher: WebSocketLike | undefined;
+    for (const id of members) {
+      const socket = sockets.get(id);
+      if (!socket) continue;
+      socket._notifyOutgoing(packet.data);
+      const client = socket.client;
+      const ws = client._isOpen ? client.conn.webSocket : undefined;
+      if (ws?.publish === undefined) {
+        client._writeFrames(frames, writeOpts);
+        continue;
+      }
+      client.conn.flushNow();
+      let topics = this.#topics.get(id);
+      if (topics === undefined || topics.ws !== ws) {
+        topics = { ws, names: new Set() };
+        this.#topics.set(id, topics);
+      }
+      if (!topics.names.has(room)) {
+        topics.names.add(room);
+        ws.subscribe!(this.#topic(room));
+      }
+      publisher = ws;
+    }
+    if (publisher === undefined) return;
+    const topic = this.#topic(room);
+    for (const frame of frames) publisher.publish!(topic, typeof frame === "string" ? "4" + frame : frame);
   }
 
   /**

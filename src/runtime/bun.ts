@@ -17,6 +17,10 @@ export interface BunServerWebSocket {
   close(code?: number, reason?: string): void;
   /** Bytes queued. */
   getBufferedAmount?(): number;
+  /** Subscribes to a topic. */
+  subscribe?(topic: string): void;
+  /** Unsubscribes from a topic. */
+  unsubscribe?(topic: string): void;
 }
 
 /** The parts of Bun's `Server` we use. */
@@ -25,6 +29,8 @@ export interface BunServer {
   upgrade(request: Request, options: { data: WebSocketHandlers; headers?: HeadersInit }): boolean;
   /** The peer address of a request. */
   requestIP?(request: Request): { address: string; port: number } | null;
+  /** Sends to every socket subscribed to `topic`. */
+  publish?(topic: string, data: string | Uint8Array, compress?: boolean): number;
 }
 
 /** The `websocket` handler object for `Bun.serve`. */
@@ -60,8 +66,8 @@ export type EngineHandle = (
   upgrade: Upgrader,
 ) => Promise<Response | undefined> | Response | undefined;
 
-function wrap(ws: BunServerWebSocket): WebSocketLike {
-  return {
+function wrap(ws: BunServerWebSocket, server?: BunServer): WebSocketLike {
+  const like: WebSocketLike = {
     send: (data) => {
       ws.send(data);
     },
@@ -70,6 +76,15 @@ function wrap(ws: BunServerWebSocket): WebSocketLike {
       return ws.getBufferedAmount?.() ?? 0;
     },
   };
+  if (server?.publish && ws.subscribe && ws.unsubscribe) {
+    // Bun's native topics: a room broadcast is published once instead of sent once per socket.
+    like.subscribe = (topic) => ws.subscribe!(topic);
+    like.unsubscribe = (topic) => ws.unsubscribe!(topic);
+    like.publish = (topic, data) => {
+      server.publish!(topic, data);
+    };
+  }
+  return like;
 }
 
 /** The shared `websocket` object: routes events to the handlers stored at upgrade time. */
@@ -96,14 +111,23 @@ export const bunWebSocketHandler: BunWebSocketHandler = {
  * ```
  */
 export function bunServeOptions(handle: EngineHandle, maxPayloadLength = 1e6): BunServeOptions {
+  // The server, known from the first request: sockets publish room broadcasts through it.
+  let current: BunServer | undefined;
   return {
     fetch(request, server) {
+      current = server;
       const ip = server.requestIP?.(request);
       const upgrade: Upgrader = (req, handlers) =>
         server.upgrade(req, { data: handlers }) ? undefined : new Response("Upgrade failed", { status: 400 });
       return handle(request, { remoteAddress: ip?.address, remotePort: ip?.port }, upgrade);
     },
-    websocket: { ...bunWebSocketHandler, maxPayloadLength: Math.max(maxPayloadLength, 1024) + 64 },
+    websocket: {
+      ...bunWebSocketHandler,
+      open(ws) {
+        ws.data.onOpen(wrap(ws, current));
+      },
+      maxPayloadLength: Math.max(maxPayloadLength, 1024) + 64,
+    },
     idleTimeout: 0,
   };
 }

@@ -15,6 +15,15 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
   /** Bytes queued and not yet sent, where the runtime tells (for back-pressure). */
   readonly bufferedAmount?: number;
+  /**
+   * Native topics (Bun): subscribe this socket to `topic`. With `unsubscribe` and `publish`, room
+   * broadcasts are sent once by the runtime instead of once per socket.
+   */
+  subscribe?(topic: string): void;
+  /** Native topics: unsubscribe this socket from `topic`. */
+  unsubscribe?(topic: string): void;
+  /** Native topics: send a frame to every socket subscribed to `topic` (this one included). */
+  publish?(topic: string, data: string | Uint8Array): void;
 }
 
 /** The callbacks a shim calls for one accepted WebSocket. */
