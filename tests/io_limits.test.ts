@@ -69,6 +69,27 @@ describe("io limits", () => {
     assert.deepEqual(results.slice(1), [["zero"], ["one"]]);
   });
 
+  it("fails timed acknowledgements at once when the socket disconnects (no timer left behind)", async () => {
+    let serverSocket!: Socket;
+    const { server } = await start({}, (io) => {
+      io.on("connection", (socket) => {
+        serverSocket = socket;
+      });
+    });
+    const ws = await connectRaw(server.wsUrl);
+    ws.send("40");
+    await ws.next();
+    const started = Date.now();
+    const result = new Promise<unknown>((resolve) => {
+      serverSocket.timeout(60_000).emit("never-answered", (err: unknown) => resolve(err));
+    });
+    assert.equal(await ws.next(), '420["never-answered"]');
+    ws.send("41");
+    const err = await result;
+    assert.match(String(err), /socket has been disconnected/);
+    assert.ok(Date.now() - started < 5000);
+  });
+
   it("closes a connection announcing more attachments than maxAttachments", async () => {
     let reason = "";
     const { server } = await start({ maxAttachments: 2 }, (io) => {

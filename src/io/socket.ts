@@ -364,12 +364,28 @@ export class Socket<
     }
     const timer = setTimeout(() => {
       this.#acks.delete(id);
+      this.#ackTimers.delete(id);
       safeCall(() => ack.call(this, new Error("operation has timed out")), "ack callback");
     }, timeout);
+    this.#ackTimers.set(id, { timer, ack });
     this.#acks.set(id, (...args: unknown[]) => {
       clearTimeout(timer);
+      this.#ackTimers.delete(id);
       ack.apply(this, [null, ...args]);
     });
+  }
+
+  /** Timed acknowledgements still waiting: failed at once when the socket disconnects. */
+  #ackTimers: Map<number, { timer: ReturnType<typeof setTimeout>; ack: AnyFn }> = new Map();
+
+  #failPendingAcks(): void {
+    const pending = [...this.#ackTimers.values()];
+    this.#ackTimers.clear();
+    this.#acks.clear();
+    for (const { timer, ack } of pending) {
+      clearTimeout(timer);
+      safeCall(() => ack.call(this, new Error("socket has been disconnected")), "ack callback");
+    }
   }
 
   /** Targets the members of `room`, except this socket. */
@@ -683,6 +699,7 @@ export class Socket<
     this.client._remove(this);
     this.connected = false;
     this.emitReserved("disconnect", reason, description);
+    this.#failPendingAcks();
   }
 
   /** @internal Leaves every room and the namespace; later `join`s do nothing. */

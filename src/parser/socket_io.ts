@@ -77,6 +77,28 @@ export interface Parser {
 export interface DecoderOptions {
   /** The most binary attachments one packet may announce (default 1000). */
   maxAttachments?: number;
+  /** The deepest nesting of arrays and objects a packet's data may have (default 1000). */
+  maxDepth?: number;
+}
+
+/**
+ * Whether JSON text nests arrays/objects deeper than `max` (strings skipped). Such data parses, but
+ * re-encoding it (an echo, a broadcast) or walking it for attachments overflows the stack.
+ */
+function nestedDeeperThan(json: string, start: number, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > max) return true;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return false;
 }
 
 /**
@@ -167,7 +189,7 @@ const NINE = 57;
  * decodeText('2/chat,3["hi"]'); // { type: 2, nsp: "/chat", id: 3, data: ["hi"] }
  * ```
  */
-export function decodeText(text: string, maxAttachments = 1000): Packet {
+export function decodeText(text: string, maxAttachments = 1000, maxDepth = 1000): Packet {
   const type = text.charCodeAt(0) - ZERO;
   if (!(type >= 0 && type <= 6)) throw new Error("Unknown packet type");
   const packet: Packet = { type: type as PacketType, nsp: "/" };
@@ -196,6 +218,8 @@ export function decodeText(text: string, maxAttachments = 1000): Packet {
     packet.id = Number(text.slice(idStart, i));
   }
   if (i < text.length) {
+    // Nesting deeper than maxDepth needs at least 2 * maxDepth characters: short packets skip the scan.
+    if (text.length - i > 2 * maxDepth && nestedDeeperThan(text, i, maxDepth)) throw new Error("Invalid payload");
     try {
       packet.data = JSON.parse(text.slice(i));
     } catch {
@@ -223,16 +247,18 @@ export class JsonDecoder implements Decoder {
   #pending: Packet | null = null;
   #buffers: Uint8Array[] = [];
   #maxAttachments: number;
+  #maxDepth: number;
 
   /** Creates a decoder with the given limits. */
   constructor(options: DecoderOptions = {}) {
     this.#maxAttachments = options.maxAttachments ?? 1000;
+    this.#maxDepth = options.maxDepth ?? 1000;
   }
 
   add(frame: string | Uint8Array): void {
     if (typeof frame === "string") {
       if (this.#pending) throw new Error("Got plaintext data when reconstructing a packet");
-      const packet = decodeText(frame, this.#maxAttachments);
+      const packet = decodeText(frame, this.#maxAttachments, this.#maxDepth);
       if (packet.attachments !== undefined && packet.attachments > 0) {
         this.#pending = packet;
         this.#buffers = [];

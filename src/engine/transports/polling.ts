@@ -107,6 +107,9 @@ export class PollingTransport implements Transport {
       const onAbort = () => {
         if (this.#pending !== pending) return;
         this.#pending = null;
+        // Settle the handler too (nobody reads this answer): a request left pending forever holds
+        // its memory and keeps a graceful server shutdown waiting (Deno.serve).
+        resolve(errorResponse(EngineErrorCode.BAD_REQUEST, headers));
         this.events.onError("transport error", "poll connection closed prematurely");
       };
       const pending: PendingPoll = {
