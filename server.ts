@@ -56,6 +56,8 @@ export type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./src
 export { denoUpgrader } from "./src/runtime/deno.ts";
 export { bunOptions, bunServeOptions, bunWebSocketHandler } from "./src/runtime/bun.ts";
 export { serve } from "./src/runtime/serve.ts";
+export { createDebug, enableDebug, setDebugSink } from "./src/util/debug.ts";
+export type { Debugger } from "./src/util/debug.ts";
 export type { Listening, ServeOptions } from "./src/runtime/serve.ts";
 
 // Types the public API above refers to, exported so that the generated docs can link them.

@@ -25,6 +25,9 @@ import {
   serializeCookie,
 } from "./options.ts";
 import { EngineSocket } from "./socket.ts";
+import { createDebug } from "../util/debug.ts";
+
+const debug = createDebug("sio:engine");
 import { PollingTransport } from "./transports/polling.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
 import type { HandshakeRequest } from "./types.ts";
@@ -200,9 +203,12 @@ export class Engine extends Emitter<EngineEvents> {
 
   #register(session: EngineSocket): EngineSocket {
     this.clients.set(session.id, session);
-    session.once("close", () => {
+    debug("session %s opened over %s (%d open)", session.id, session.transportName, this.clients.size);
+    session.once("close", (reason, description) => {
       this.clients.delete(session.id);
+      debug("session %s closed: %s %s", session.id, reason, description === undefined ? "" : String(description));
     });
+    session.on("upgrade", () => debug("session %s upgraded to websocket", session.id));
     return session;
   }
 
@@ -252,6 +258,10 @@ export class Engine extends Emitter<EngineEvents> {
   }
 
   #refuse(request: Request, headers: Headers, refusal: Refusal): Response {
+    if (debug.enabled) {
+      const url = new URL(request.url);
+      debug("refused %s %s%s: code %d (%s) %o", request.method, url.pathname, url.search, refusal.code, refusal.message, refusal.context);
+    }
     this.emitReserved("connection_error", {
       request,
       code: refusal.code,

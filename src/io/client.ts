@@ -13,6 +13,9 @@ import type { Server } from "./server.ts";
 import type { DisconnectReason, Socket } from "./socket.ts";
 import type { EventsMap } from "./typed_events.ts";
 import { reportListenerError } from "./_util.ts";
+import { createDebug } from "../util/debug.ts";
+
+const debug = createDebug("sio:io:client");
 
 /**
  * Options of one write.
@@ -80,7 +83,10 @@ export class Client<
     conn.on("close", this.#onClose);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      if (this.#nsps.size === 0) this.close();
+      if (this.#nsps.size === 0) {
+        debug("session %s joined no namespace within %d ms: closing it", this.id, server._connectTimeout);
+        this.close();
+      }
     }, server._connectTimeout);
   }
 
@@ -110,12 +116,14 @@ export class Client<
     } else if (socket && packet.type !== PacketType.CONNECT && packet.type !== PacketType.CONNECT_ERROR) {
       socket._onpacket(packet);
     } else {
+      debug("session %s sent packet type %d for namespace %s in the wrong state: closing it", this.id, packet.type, packet.nsp);
       this.close();
     }
   }
 
   #connect(name: string, auth: Record<string, unknown>): void {
     if (this.#nsps.size >= (this.server._opts.maxNamespacesPerConnection ?? 100)) {
+      debug("session %s: CONNECT to %s refused, too many namespaces", this.id, name);
       this._packet({ type: PacketType.CONNECT_ERROR, nsp: name, data: { message: "Too many namespaces" } });
       return;
     }
@@ -124,6 +132,7 @@ export class Client<
       if (this.#closed) return;
       if (nsp) this.#doConnect(name, auth);
       else {
+        debug("session %s: CONNECT to unknown namespace %s", this.id, name);
         this._packet({ type: PacketType.CONNECT_ERROR, nsp: name, data: { message: "Invalid namespace" } });
       }
     });
@@ -178,6 +187,7 @@ export class Client<
   }
 
   #onerror(err: Error): void {
+    debug("session %s sent a malformed packet (%s): closing it", this.id, err.message);
     for (const socket of [...this.#sockets.values()]) socket._onerror(err);
     const open = this._isOpen;
     this.#onclose("parse error");

@@ -11,6 +11,7 @@ import { defaultParser, type Encoder, type Parser } from "../parser/socket_io.ts
 import type { ConnInfo, Upgrader } from "../runtime/types.ts";
 import { getDefaultUpgrader } from "../runtime/default_upgrader.ts";
 import { getAttacher } from "../runtime/attacher.ts";
+import { enableDebug } from "../util/debug.ts";
 import { Adapter, type AdapterConstructor, type Room, type SocketId } from "./adapter.ts";
 import type { BroadcastOperator, RemoteSocket } from "./broadcast.ts";
 import { Client } from "./client.ts";
@@ -60,6 +61,11 @@ export interface ServerOptions extends EngineOptions {
   maxPendingAcks?: number;
   /** The most binary attachments one incoming packet may announce (default 1000). */
   maxAttachments?: number;
+  /**
+   * Debug logging (off by default): `true` for every component, or a pattern such as
+   * `"sio:engine*"`. The `DEBUG` environment variable does the same (`DEBUG=sio:*`).
+   */
+  debug?: boolean | string;
   /** The packet format (default: socket.io's JSON parser). */
   parser?: Parser;
   /** The adapter class or factory (default: the in-memory {@linkcode Adapter}). */
@@ -155,6 +161,7 @@ function toConnInfo(info?: RequestInfo): ConnInfo | undefined {
 }
 
 const IO_OPTIONS = new Set([
+  "debug",
   "connectTimeout",
   "maxNamespacesPerConnection",
   "maxPendingAcks",
@@ -212,6 +219,7 @@ export class Server<
 
   /** Creates a server; serve it with {@linkcode Server.handler}. */
   constructor(options: ServerOptions = {}) {
+    if (options.debug !== undefined) enableDebug(options.debug);
     this._opts = {
       ...options,
       path: options.path ?? "/socket.io",

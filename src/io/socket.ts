@@ -26,6 +26,9 @@ import type {
   FirstNonErrorArg,
   Last,
 } from "./typed_events.ts";
+import { createDebug } from "../util/debug.ts";
+
+const debug = createDebug("sio:io:socket");
 
 /**
  * Why a socket disconnected (the values socket.io 4.x uses).
@@ -698,6 +701,7 @@ export class Socket<
     this._cleanup();
     this.client._remove(this);
     this.connected = false;
+    debug("socket %s of %s disconnected: %s", this.id, this.nsp.name, reason);
     this.emitReserved("disconnect", reason, description);
     this.#failPendingAcks();
   }

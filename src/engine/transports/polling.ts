@@ -8,6 +8,9 @@
 import { decodePayload, type EnginePacket, encodePayload } from "../../parser/engine_io.ts";
 import { EngineErrorCode, errorResponse } from "../errors.ts";
 import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
+import { createDebug } from "../../util/debug.ts";
+
+const debug = createDebug("sio:engine:polling");
 
 interface PendingPoll {
   resolve: (response: Response) => void;
@@ -219,6 +222,7 @@ export class PollingTransport implements Transport {
 }
 
 function payloadTooLarge(headers: Headers): Response {
+  debug("POST body over maxHttpBufferSize: 413");
   headers.set("Content-Type", "text/plain; charset=UTF-8");
   headers.set("Connection", "close");
   return new Response("Payload Too Large", { status: 413, headers });
