@@ -97,3 +97,32 @@ export async function applyCors(
   }
   if (options.maxAge !== undefined) headers.set("Access-Control-Max-Age", String(options.maxAge));
 }
+
+/**
+ * Whether `request`'s `Origin` may open a WebSocket: no Origin (not a browser) is allowed; with
+ * `cors` configured, its `origin` option decides (`*` allows all); without, only the same origin as
+ * the request's `Host`.
+ *
+ * @example
+ * ```ts
+ * import { isWebSocketOriginAllowed } from "./cors.ts";
+ * const req = new Request("http://a.test/", { headers: { origin: "http://evil.test", host: "a.test" } });
+ * await isWebSocketOriginAllowed(undefined, req); // false
+ * ```
+ */
+export async function isWebSocketOriginAllowed(options: CorsOptions | undefined, request: Request): Promise<boolean> {
+  const origin = request.headers.get("origin");
+  if (origin === null) return true;
+  if (options === undefined) {
+    try {
+      return new URL(origin).host === (request.headers.get("host") ?? new URL(request.url).host);
+    } catch {
+      return false;
+    }
+  }
+  try {
+    return (await resolveOrigin(options.origin ?? "*", origin)) !== false;
+  } catch {
+    return false;
+  }
+}

@@ -65,6 +65,13 @@ export interface EngineOptions {
   allowRequest?: AllowRequest;
   /** CORS; off unless set. */
   cors?: CorsOptions;
+  /**
+   * Cross-site WebSocket hijacking protection (off by default, like socket.io): WebSocket
+   * handshakes and upgrades whose `Origin` is not allowed by `cors.origin` (or, without `cors`, is
+   * not the server's own origin) are refused with 403. Requests without `Origin` (not browsers)
+   * are let through.
+   */
+  checkWebSocketOrigin?: boolean;
   /** Sets a cookie holding the sid on the handshake response. */
   cookie?: boolean | CookieOptions;
   /** A message sent right after the open packet. */

@@ -10,7 +10,7 @@
 
 import type { ConnInfo, Upgrader, WebSocketHandlers } from "../runtime/types.ts";
 import { Emitter } from "../util/emitter.ts";
-import { applyCors } from "./cors.ts";
+import { applyCors, isWebSocketOriginAllowed } from "./cors.ts";
 import {
   ENGINE_ERROR_MESSAGES,
   type EngineConnectionError,
@@ -119,6 +119,10 @@ export class Engine extends Emitter<EngineEvents> {
 
     if (transport !== "polling" && transport !== "websocket" || !this.options.transports.includes(transport)) {
       return this.#refuse(request, headers, new Refusal(EngineErrorCode.UNKNOWN_TRANSPORT, { transport }));
+    }
+
+    if (transport === "websocket" && this.options.checkWebSocketOrigin && !(await isWebSocketOriginAllowed(this.options.cors, request))) {
+      return this.#refuse(request, headers, new Refusal(EngineErrorCode.FORBIDDEN, { name: "WEBSOCKET_ORIGIN", origin: request.headers.get("origin") }));
     }
 
     if (sid !== null) {
