@@ -6,8 +6,8 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 
@@ -69,5 +69,27 @@ if (onDeno) describe("JSR package", () => {
       if (!KNOWN_DOC_FINDINGS.some((known) => finding.startsWith(known))) findings.push(finding);
     }
     assert.deepEqual(findings, [], `deno doc --lint:\n${findings.join("\n")}`);
+  });
+
+  it("the examples in the docs type-check (every TSDoc block not marked ignore, and the README)", () => {
+    const sources: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(`${ROOT}${dir}`, { withFileTypes: true })) {
+        const path = `${dir}/${entry.name}`;
+        if (entry.isDirectory()) walk(path);
+        else if (entry.name.endsWith(".ts") && !entry.name.startsWith("_client_bundle")) sources.push(path);
+      }
+    };
+    walk("src");
+    const result = spawnSync(DENO, ["check", "--doc-only", "mod.ts", "server.ts", "client.ts", ...sources, "README.md"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+      timeout: 120_000,
+    });
+    const output = `${result.stdout}${result.stderr}`;
+    assert.equal(result.status, 0, output.slice(-4000));
+    // deno names each checked block FILE#FIRST-LAST.ts
+    assert.ok((output.match(/#\d+-\d+\.ts/g) ?? []).length > 100, "the doc blocks were found and checked");
   });
 });
