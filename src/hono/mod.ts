@@ -37,6 +37,10 @@ export interface MountableServer {
     matches(pathname: string): boolean;
     handleRequest(request: Request, info?: ConnInfo, upgrade?: Upgrader): Promise<Response | undefined>;
   };
+  /** Whether `pathname` is one of the client bundle's files (`serveClient`). */
+  _servesClient?(pathname: string): boolean;
+  /** The client bundle's response. */
+  _serveClient?(request: Request, pathname?: string): Promise<Response> | undefined;
 }
 
 /** Options of {@linkcode socketIo}. */
@@ -92,7 +96,12 @@ function defaultUpgrade(c: HonoContextLike): Upgrader | undefined {
 export function socketIo(io: MountableServer, options: SocketIoMiddlewareOptions = {}): HonoMiddleware {
   const pick = options.upgrade ?? defaultUpgrade;
   return async (c, next) => {
-    if (!io.engine.matches(new URL(c.req.url).pathname)) return next();
+    const pathname = new URL(c.req.url).pathname;
+    if (!io.engine.matches(pathname)) {
+      // The client bundle (serveClient) lives under the same path.
+      const bundle = io._servesClient?.(pathname) ? io._serveClient?.(c.req.raw, pathname) : undefined;
+      return bundle ? await bundle : next();
+    }
     const response = await io.engine.handleRequest(c.req.raw, connInfo(c), pick(c));
     // Bun and Node answer an upgrade themselves; Hono still wants a Response.
     return response ?? new Response(null);
