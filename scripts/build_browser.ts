@@ -39,6 +39,18 @@ const browserEnv: Plugin = {
       contents: "export const isBrowser = true;",
       loader: "ts",
     }));
+    // The browser bundle carries no debug logging (like socket.io-client's production build): the
+    // loggers become no-ops and the pattern matching drops out.
+    b.onLoad({ filter: /src[\\/]util[\\/]debug\.ts$/ }, () => ({
+      contents: [
+        "const off = Object.assign(() => {}, { enabled: false });",
+        "export const createDebug = () => off;",
+        "export const enableDebug = () => {};",
+        "export const setDebugSink = () => {};",
+        "export const readDebugEnvironment = () => undefined;",
+      ].join("\n"),
+      loader: "ts",
+    }));
     // Browsers keep cookies themselves: the jar is never created there.
     b.onLoad({ filter: /src[\\/]client[\\/]cookie_jar\.ts$/ }, () => ({
       contents: "export class CookieJar {}",

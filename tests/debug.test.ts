@@ -3,6 +3,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Server } from "../server.ts";
+import { io as connectClient } from "../client.ts";
 import { createDebug, enableDebug, setDebugSink } from "../src/util/debug.ts";
 import { closeAllWebSockets, createWebSocket, request } from "./conformance/_helpers.ts";
 import { startServer } from "./_server.ts";
@@ -16,6 +17,24 @@ after(() => {
 });
 
 describe("debug logging", () => {
+  it("names the client's components too (Manager option)", async () => {
+    const io = new Server({ pingInterval: 5000, pingTimeout: 5000 });
+    const server = await startServer(io);
+    lines.length = 0;
+    try {
+      const socket = connectClient(server.url, { forceNew: true, transports: ["websocket"], debug: "sio:client:*" });
+      await new Promise<void>((resolve) => socket.on("connect", () => resolve()));
+      socket.disconnect();
+      const text = lines.join("\n");
+      assert.match(text, /sio:client:engine session \S+ open over websocket/);
+      assert.doesNotMatch(text, /sio:engine /, "server components stay off");
+    } finally {
+      enableDebug(false);
+      lines.length = 0;
+      await server.close();
+    }
+  });
+
   it("is off by default and follows patterns with excludes", () => {
     enableDebug(false);
     const a = createDebug("sio:test:a");

@@ -18,6 +18,9 @@ import type {
   TransportOptions,
   WebSocketConstructor,
 } from "./transports/transport.ts";
+import { createDebug } from "../util/debug.ts";
+
+const debug = createDebug("sio:client:engine");
 
 /**
  * The transports the client speaks.
@@ -337,6 +340,7 @@ export class Engine extends Emitter<EngineEvents> {
     this.readyState = "open";
     priorWebsocketSuccess = transport.name === "websocket";
     this.emitReserved("handshake", hs);
+    debug("session %s open over %s", this.id, this.transport?.name);
     this.emitReserved("open");
     this.#flush();
     if (this.readyState !== "open") return;
@@ -408,6 +412,7 @@ export class Engine extends Emitter<EngineEvents> {
           this.#setTransport(probe);
           probe.send([{ type: "upgrade" }]);
           this.upgrading = false;
+          debug("session %s upgraded to %s", this.id, probe.name);
           this.emitReserved("upgrade", probe);
           this.#flush();
           this.#maybeFinishClose();
@@ -513,6 +518,7 @@ export class Engine extends Emitter<EngineEvents> {
       removeEventListener("offline", this.#offline);
       this.#offline = undefined;
     }
+    debug("session %s closed: %s", this.id, reason);
     this.id = undefined;
     this.emitReserved("close", reason, description);
     this.writeBuffer = [];

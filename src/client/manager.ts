@@ -17,6 +17,13 @@ import { rethrow } from "./transports/transport.ts";
 import type { CloseDetails } from "./transports/transport.ts";
 import { Socket } from "./socket.ts";
 import type { SocketOptions } from "./socket.ts";
+import { createDebug, enableDebug, readDebugEnvironment } from "../util/debug.ts";
+
+const debug = createDebug("sio:client:manager");
+
+// DEBUG=sio:* outside browsers, as on the server.
+const debugPattern = readDebugEnvironment();
+if (debugPattern) enableDebug(debugPattern);
 
 /**
  * How received binary data is delivered: `"arraybuffer"` (the default in browsers, as
@@ -44,6 +51,11 @@ export type BinaryType = "arraybuffer" | "uint8array";
  * ```
  */
 export interface ManagerOptions extends EngineOptions {
+  /**
+   * Debug logging (off by default): `true`, or a pattern such as `"sio:client:*"`; outside
+   * browsers the `DEBUG` environment variable does the same.
+   */
+  debug?: boolean | string;
   /** Create a new Manager instead of reusing a cached one for the same server (default false). */
   forceNew?: boolean;
   /** Share one connection between the namespaces of a server (default true). */
@@ -181,6 +193,7 @@ export class Manager<
   /** Creates a Manager for the server at `uri` (default: the page's origin in browsers). */
   constructor(uri?: string, opts: ManagerOptions = {}) {
     super();
+    if (opts.debug !== undefined) enableDebug(opts.debug);
     this.#uri = uri ?? globalThis.location?.origin;
     this.opts = opts = { ...opts, path: opts.path ?? "/socket.io" };
     this.reconnection(opts.reconnection !== false);
@@ -433,6 +446,7 @@ export class Manager<
     this._reconnecting = true;
     const timer = setTimeout(() => {
       if (this.#skipReconnect) return;
+      debug("reconnection attempt %d", backoff.attempts);
       this.emitReserved("reconnect_attempt", backoff.attempts);
       if (this.#skipReconnect) return;
       this.open((err) => {

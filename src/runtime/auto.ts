@@ -6,7 +6,7 @@
  */
 
 import { setDefaultUpgrader } from "./default_upgrader.ts";
-import { enableDebug } from "../util/debug.ts";
+import { enableDebug, readDebugEnvironment } from "../util/debug.ts";
 import { denoUpgrader } from "./deno.ts";
 import { workersUpgrader } from "./workers.ts";
 
@@ -38,27 +38,7 @@ export function detectRuntime(): RuntimeName {
 const runtime = detectRuntime();
 
 // DEBUG=sio:* (or socket.io*) turns the components' debug logs on, as socket.io's DEBUG does.
-function readDebugEnv(): string | undefined {
-  const any = globalThis as {
-    Deno?: {
-      env?: { get(name: string): string | undefined };
-      permissions?: { querySync?(d: { name: "env"; variable: string }): { state: string } };
-    };
-    process?: { env?: Record<string, string | undefined> };
-  };
-  try {
-    const deno = any.Deno;
-    if (deno?.env) {
-      // Never prompt for a permission just to look for DEBUG.
-      if (deno.permissions?.querySync?.({ name: "env", variable: "DEBUG" }).state !== "granted") return undefined;
-      return deno.env.get("DEBUG");
-    }
-    return any.process?.env?.DEBUG;
-  } catch {
-    return undefined;
-  }
-}
-const debugPattern = readDebugEnv();
+const debugPattern = readDebugEnvironment();
 if (debugPattern) enableDebug(debugPattern);
 if (runtime === "deno") setDefaultUpgrader(denoUpgrader);
 else if (runtime === "workerd") setDefaultUpgrader(workersUpgrader);

@@ -112,3 +112,34 @@ export function createDebug(name: string): Debugger {
   Object.defineProperty(log, "enabled", { get: () => s.enabled });
   return log as Debugger;
 }
+
+/**
+ * The `DEBUG` environment variable where the runtime has one (Node, Bun; Deno only when env access
+ * is already granted: never a permission prompt for this). `undefined` in browsers.
+ *
+ * @example
+ * ```ts
+ * import { enableDebug, readDebugEnvironment } from "./debug.ts";
+ * const pattern = readDebugEnvironment();
+ * if (pattern) enableDebug(pattern);
+ * ```
+ */
+export function readDebugEnvironment(): string | undefined {
+  const g = globalThis as {
+    Deno?: {
+      env?: { get(name: string): string | undefined };
+      permissions?: { querySync?(d: { name: "env"; variable: string }): { state: string } };
+    };
+    process?: { env?: Record<string, string | undefined> };
+  };
+  try {
+    const deno = g.Deno;
+    if (deno?.env) {
+      const state = deno.permissions?.querySync?.({ name: "env", variable: "DEBUG" }).state;
+      return state === "granted" ? deno.env.get("DEBUG") : undefined;
+    }
+    return g.process?.env?.DEBUG;
+  } catch {
+    return undefined;
+  }
+}
