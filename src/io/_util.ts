@@ -79,3 +79,40 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
     target[key] = value;
   }
 }
+
+/**
+ * Runs middlewares in order: each calls `next()` to go on or `next(err)` to stop; a throw counts as
+ * `next(err)` (and is logged); `done` is called once, with the first error if any.
+ *
+ * @example
+ * ```ts
+ * import { runMiddlewares } from "./_util.ts";
+ * runMiddlewares([(n: number, next: (err?: Error) => void) => next()], 1, "example", (err) => console.log(err));
+ * ```
+ */
+export function runMiddlewares<A, E extends Error = Error>(
+  fns: ReadonlyArray<(arg: A, next: (err?: E) => void) => void>,
+  arg: A,
+  where: string,
+  done: (err?: E) => void,
+): void {
+  const list = fns.slice();
+  if (list.length === 0) return done();
+  const step = (i: number) => {
+    let called = false;
+    const next = (err?: E) => {
+      if (called) return;
+      called = true;
+      if (err) return done(err);
+      if (i + 1 < list.length) step(i + 1);
+      else done();
+    };
+    try {
+      list[i](arg, next);
+    } catch (err) {
+      reportListenerError(err, where);
+      next((err instanceof Error ? err : new Error(String(err))) as E);
+    }
+  };
+  step(0);
+}

@@ -11,7 +11,7 @@ import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
 import { type PreviousSocketState, Socket } from "./socket.ts";
 import { StrictEventEmitter } from "./_typed_emitter.ts";
-import { reportListenerError } from "./_util.ts";
+import { reportListenerError, runMiddlewares } from "./_util.ts";
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -159,25 +159,7 @@ export class Namespace<
     socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     done: (err?: ExtendedError) => void,
   ): void {
-    const fns = this._fns.slice();
-    if (fns.length === 0) return done();
-    const step = (i: number) => {
-      let called = false;
-      const next = (err?: ExtendedError) => {
-        if (called) return;
-        called = true;
-        if (err) return done(err);
-        if (i + 1 < fns.length) step(i + 1);
-        else done();
-      };
-      try {
-        fns[i](socket, next);
-      } catch (err) {
-        reportListenerError(err, "namespace middleware");
-        next(err instanceof Error ? err : new Error(String(err)));
-      }
-    };
-    step(0);
+    runMiddlewares(this._fns, socket, "namespace middleware", done);
   }
 
   /** @internal A client sent CONNECT for this namespace: middlewares, then CONNECT or CONNECT_ERROR. */

@@ -280,6 +280,7 @@ export class Server<
    * the client bundle when served, everything else to `fallback` (404 by default). Resolves to
    * `undefined` only when the upgrader answered by itself (Bun, Node).
    */
+  // deno-lint-ignore require-await -- async so that any throw becomes a rejection
   async _handle(
     request: Request,
     info: ConnInfo | undefined,

@@ -12,7 +12,7 @@ import { BroadcastOperator } from "./broadcast.ts";
 import type { Client } from "./client.ts";
 import type { Namespace } from "./namespace.ts";
 import { StrictEventEmitter } from "./_typed_emitter.ts";
-import { generateId, reportListenerError, safeCall, setOwn } from "./_util.ts";
+import { generateId, reportListenerError, runMiddlewares, safeCall, setOwn } from "./_util.ts";
 import { RECOVERABLE_DISCONNECT_REASONS } from "./recovery.ts";
 import type {
   AllButLast,
@@ -642,25 +642,7 @@ export class Socket<
   }
 
   #run(event: Event, done: (err?: Error) => void): void {
-    const fns = this.#fns.slice();
-    if (fns.length === 0) return done();
-    const step = (i: number) => {
-      let called = false;
-      const next = (err?: Error) => {
-        if (called) return;
-        called = true;
-        if (err) return done(err);
-        if (i + 1 < fns.length) step(i + 1);
-        else done();
-      };
-      try {
-        fns[i](event, next);
-      } catch (err) {
-        reportListenerError(err, "socket middleware");
-        next(err instanceof Error ? err : new Error(String(err)));
-      }
-    };
-    step(0);
+    runMiddlewares(this.#fns, event, "socket middleware", done);
   }
 
   #ackSender(id: number): AnyFn {
