@@ -4,7 +4,7 @@
 # Skips what is installed already, so it is cheap to run every time.
 set -euo pipefail
 
-PACKAGES=(python3-socketio python3-aiohttp python3-websocket python3-requests chromium redis-server)
+PACKAGES=(python3-socketio python3-aiohttp python3-websocket python3-requests chromium redis-server openssl)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
