@@ -55,6 +55,9 @@ async function pollOpen(t: CycleTarget, n: number): Promise<string> {
     const res = await http(url, {}, 5000);
     if (res.status !== 200) throw new Error(`GET ${res.status} ${res.text}`);
     got += res.text;
+    // On a loaded machine the setup can outlast a ping interval: answer, so only the cycle's own
+    // close path ends the session.
+    if (res.text.split("\x1e").includes("2")) await http(url, { method: "POST", body: "3" });
   }
   if (!got.includes("40/custom,{")) throw new Error(`no CONNECT reply: ${got}`);
   return url;

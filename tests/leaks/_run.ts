@@ -13,9 +13,9 @@ import { heapUsed, trackTimers, type TimerTracker } from "./_probe.ts";
 
 /** Short timers, so that the heartbeat and upgrade paths finish quickly. */
 export const LEAK_SERVER_OPTIONS = {
-  pingInterval: 100,
-  pingTimeout: 150,
-  upgradeTimeout: 200,
+  pingInterval: 200,
+  pingTimeout: 300,
+  upgradeTimeout: 500,
   connectTimeout: 500,
 };
 
