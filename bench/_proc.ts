@@ -64,13 +64,16 @@ export function treeRss(pid: number): number {
   return total;
 }
 
-/** CPU seconds all processes of the machine have used (user, nice, system, irq, softirq, steal). */
+/**
+ * CPU seconds all processes of the machine have used in user and system mode (irq and softirq time
+ * is left out: loopback traffic puts much of a benchmark's own network work there).
+ */
 export function systemBusy(): number {
   try {
     const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0];
     const f = line.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal
-    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / TICKS_PER_SECOND;
+    return (f[0] + f[1] + f[2] + f[7]) / TICKS_PER_SECOND;
   } catch {
     return 0;
   }

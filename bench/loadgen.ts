@@ -33,6 +33,10 @@ interface Options {
   concurrency?: number;
   /** Bytes of padding in each message. */
   payload?: number;
+  /** Idle: connections opened and closed before the baseline. */
+  warmClients?: number;
+  /** Idle: full collections asked of the server before each RSS reading. */
+  gcRounds?: number;
 }
 
 const opts: Options = JSON.parse(process.argv[2] ?? "{}");
@@ -179,11 +183,12 @@ function endWindow(w: ReturnType<typeof startWindow>): { seconds: number; cpu: n
 
 /** Asks the server for a full GC (see bench/servers/_app.ts) and waits for it to settle. */
 async function collectGarbage(): Promise<void> {
-  for (let i = 0; i < 2; i++) {
+  // Several collections, spaced: freed pages are returned to the OS by background threads.
+  for (let i = 0; i < (opts.gcRounds ?? 3); i++) {
     try {
       process.kill(opts.pid, "SIGUSR2");
     } catch { /* not ours to signal */ }
-    await sleep(300);
+    await sleep(400);
   }
 }
 
@@ -314,7 +319,7 @@ async function broadcast() {
 async function idle() {
   const n = opts.clients ?? 5000;
   // Warm the server's connection path first (JIT, pools), then take the baseline.
-  const warm = await connectMany(Math.min(200, n), 50, () => wsBase, () => () => {});
+  const warm = await connectMany(Math.min(opts.warmClients ?? 200, n), 50, () => wsBase, () => () => {});
   await closeAll(warm);
   await sleep(500);
   await collectGarbage();

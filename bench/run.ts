@@ -61,13 +61,13 @@ const FULL: Config = {
 
 const QUICK: Config = {
   rounds: 1,
-  warmup: 0.5,
-  duration: 1,
+  warmup: 0.3,
+  duration: 0.8,
   echoClients: 50,
   broadcastClients: 200,
   broadcastWindow: 4,
   idleClients: 500,
-  idleSettle: 0.5,
+  idleSettle: 0.3,
   pollingClients: 20,
   payload: 64,
   parserSampleMs: 30,
@@ -133,6 +133,19 @@ interface Running {
   child: Deno.ChildProcess;
 }
 
+/** Servers running now: stopped if the benchmark itself is interrupted. */
+const live = new Set<Deno.ChildProcess>();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => {
+    for (const child of live) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }
+    Deno.exit(130);
+  });
+}
+
 async function startServer(def: ServerDef, extraArgs: string[] = []): Promise<Running> {
   const [bin, ...rest] = def.cmd;
   const child = new Deno.Command(bin, {
@@ -142,6 +155,7 @@ async function startServer(def: ServerDef, extraArgs: string[] = []): Promise<Ru
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
+  live.add(child);
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "";
   const deadline = Date.now() + 20000;
@@ -172,6 +186,7 @@ async function stopServer(r: Running): Promise<void> {
   }, 3000);
   await r.child.status;
   clearTimeout(timer);
+  live.delete(r.child);
 }
 
 // deno-lint-ignore no-explicit-any
@@ -203,7 +218,14 @@ function scenarioOptions(scenario: Scenario, r: Running): Record<string, unknown
     case "broadcast":
       return { ...base, clients: config.broadcastClients, window: config.broadcastWindow };
     case "idle":
-      return { ...base, clients: config.idleClients, duration: config.idleSettle, concurrency: 100 };
+      return {
+        ...base,
+        clients: config.idleClients,
+        duration: config.idleSettle,
+        concurrency: 100,
+        warmClients: quick ? 50 : 200,
+        gcRounds: quick ? 1 : 3,
+      };
     case "polling":
       return { ...base, clients: config.pollingClients };
   }
@@ -213,13 +235,13 @@ function scenarioOptions(scenario: Scenario, r: Running): Record<string, unknown
 
 /** Cores used by other processes above which a measured window counts as noisy. */
 const NOISY = 0.15;
-const MAX_ATTEMPTS = quick ? 1 : 3;
-/** After this long, noisy windows are kept rather than run again. */
-const RETRY_BUDGET_MS = 13 * 60_000;
+const MAX_ATTEMPTS = quick ? 1 : 2;
+/** After this long, noisy windows are kept rather than run again (and the machine is not waited for). */
+const RETRY_BUDGET_MS = 9 * 60_000;
 
-/** Waits until other processes (not the idle server) use under NOISY cores over 0.5 s; 10 s at most. */
+/** Waits until other processes (not the idle server) use under NOISY cores over 0.5 s; 8 s at most. */
 async function waitForQuiet(serverPid: number): Promise<void> {
-  const until = Date.now() + (quick || Date.now() - started > RETRY_BUDGET_MS ? 0 : 10_000);
+  const until = Date.now() + (quick || Date.now() - started > RETRY_BUDGET_MS ? 0 : 8_000);
   let waited = false;
   for (;;) {
     const b0 = systemBusy();
@@ -238,6 +260,25 @@ async function waitForQuiet(serverPid: number): Promise<void> {
 }
 
 const started = Date.now();
+
+/** A hash of the server's sources, to tell whether they changed while the benchmark ran. */
+async function sourceFingerprint(): Promise<string> {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(dir)) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory) walk(path);
+      else if (e.name.endsWith(".ts")) files.push(path);
+    }
+  };
+  walk(`${ROOT}src`);
+  files.push(`${ROOT}server.ts`);
+  files.sort();
+  const bytes = new TextEncoder().encode(files.map((f) => f + "\0" + Deno.readTextFileSync(f)).join("\0"));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest.slice(0, 6), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+const fingerprintAtStart = await sourceFingerprint();
 const raw: Record<string, Record<string, Result[]>> = {}; // server -> scenario -> per round
 const log = (s: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${s}`);
 
@@ -258,16 +299,24 @@ for (let round = 0; round < config.rounds; round++) {
       // scenario again when others used more than NOISY cores during its measured window.
       let result: Result = {};
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        if (attempt > 0 && scenario === "idle") {
+          // Memory is only meaningful on a fresh process: the first attempt's heap is still there.
+          await stopServer(running);
+          running = await startServer(def);
+        }
         await waitForQuiet(running.pid);
         result = await loadgen(scenarioOptions(scenario, running));
-        if (result.error || !(result.otherCores > NOISY) || Date.now() - started > RETRY_BUDGET_MS) break;
+        if (
+          result.error || !(result.otherCores > NOISY) || attempt + 1 >= MAX_ATTEMPTS ||
+          Date.now() - started > RETRY_BUDGET_MS
+        ) break;
         log(`round ${round + 1} ${def.id.padEnd(9)} ${scenario.padEnd(9)} noisy (${fmt(result.otherCores, 2)} cores used by others), again`);
       }
       ((raw[def.id] ??= {})[scenario] ??= []).push(result);
       log(`round ${round + 1} ${def.id.padEnd(9)} ${scenario.padEnd(9)} ${summary(scenario, result)}` +
         `  [others ${fmt(result.otherCores, 2)} cores]`);
       // Let the server settle (closed sockets, timers) before the next scenario.
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, quick ? 100 : 300));
     }
     const cpuTotal = treeCpu(running.pid);
     await stopServer(running);
@@ -295,6 +344,7 @@ function summary(scenario: Scenario, r: Result): string {
 const parser: Record<string, Record<string, { ours: number; theirs: number }>> = {};
 if (!args.has("no-parser")) {
   for (const rt of config.parserRuntimes) {
+    await waitForQuiet(Deno.pid);
     const cmdArgs = rt === "deno"
       ? [...DENO_FLAGS, "bench/parser.ts", String(config.parserSampleMs)]
       : ["bench/parser.ts", String(config.parserSampleMs)];
@@ -389,6 +439,7 @@ const osName = /PRETTY_NAME="([^"]*)"/.exec(await Deno.readTextFile("/etc/os-rel
 const ourVersion = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).version;
 const gitRev = await sh("git", "rev-parse", "--short", "HEAD");
 const dirty = (await sh("git", "status", "--porcelain", "--", "src", "server.ts", "mod.ts")) !== "";
+const fingerprintAtEnd = await sourceFingerprint();
 const command = `npx deno task ${quick ? "bench:quick" : "bench"}` +
   Deno.args.filter((a) => a !== "--quick").map((a) => " " + a).join("");
 
@@ -406,7 +457,10 @@ p(`- Machine: ${cpuModel}, ${navigator.hardwareConcurrency} cores, ${memTotal.to
   `${osName}, Linux ${Deno.build.os === "linux" ? await sh("uname", "-r") : "?"}; ulimit -n ${fdLimit}`);
 p(`- Runtimes: Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), Bun ${await sh(`${BIN}/bun`, "--version")}, ` +
   `Node ${await sh(`${BIN}/node`, "--version")}`);
-p(`- Ours: ${ourVersion} at ${gitRev}${dirty ? " + uncommitted changes in src/" : ""}; ` +
+p(`- Ours: ${ourVersion} at ${gitRev}${dirty ? " + uncommitted changes in src/" : ""} (sources ` +
+  (fingerprintAtStart === fingerprintAtEnd
+    ? `${fingerprintAtStart}, unchanged during the run); `
+    : `**changed during the run**: ${fingerprintAtStart} -> ${fingerprintAtEnd}; rounds may mix versions); `) +
   `socket.io ${pkgVersion("socket.io")} (engine.io ${pkgVersion("engine.io")}, ws ${pkgVersion("ws")}), ` +
   `@socket.io/bun-engine ${pkgVersion("@socket.io/bun-engine")}, socket.io-parser ${pkgVersion("socket.io-parser")}, ` +
   `engine.io-parser ${pkgVersion("engine.io-parser")}`);
@@ -542,7 +596,8 @@ if (scenarios.includes("idle")) {
   p(`## ${config.idleClients.toLocaleString("en-US")} idle WebSocket connections`);
   p();
   p("Memory is the server's RSS after the connections are open and settled minus before (after a warm-up " +
-    "of 200 connections), divided by the connections. Connect rate: handshakes (through the CONNECT reply) " +
+    "of 200 connections), divided by the connections; before each reading the server runs full garbage " +
+    "collections (bench/servers/_app.ts, SIGUSR2), so garbage does not count. Connect rate: handshakes (through the CONNECT reply) " +
     "per second with 100 in flight.");
   p();
   const rows: string[][] = [];
@@ -599,7 +654,7 @@ if (scenarios.includes("polling")) {
 }
 
 if (Object.keys(parser).length > 0) {
-  p("## Parser micro-benchmarks (ops/s, median of 5 interleaved samples)");
+  p("## Parser micro-benchmarks (ops/s, median of 7 interleaved samples after a warm-up)");
   p();
   p("Ours (`src/parser/socket_io.ts`, `src/parser/engine_io.ts`) against `socket.io-parser` / `engine.io-parser`, " +
     "same inputs (an event with a small object; a 1 KiB binary attachment; 10-packet polling payloads). " +
