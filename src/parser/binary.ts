@@ -106,8 +106,10 @@ export function deconstruct(data: unknown, buffers: Uint8Array[]): unknown {
   for (const key in data) {
     if (Object.prototype.hasOwnProperty.call(data, key)) {
       const value = deconstruct((data as Record<string, unknown>)[key], buffers);
-      // defineProperty keeps a key such as "__proto__" an own data property.
-      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      if (key === "__proto__") {
+        // defineProperty keeps "__proto__" an own data property instead of setting the prototype.
+        Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      } else out[key] = value;
     }
   }
   return out;
@@ -142,7 +144,9 @@ export function reconstruct(data: unknown, buffers: readonly Uint8Array[]): unkn
       const before = record[key];
       const after = reconstruct(before, buffers);
       if (after !== before) {
-        Object.defineProperty(record, key, { value: after, enumerable: true, writable: true, configurable: true });
+        if (key === "__proto__") {
+          Object.defineProperty(record, key, { value: after, enumerable: true, writable: true, configurable: true });
+        } else record[key] = after;
       }
     }
   }
