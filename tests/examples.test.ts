@@ -151,6 +151,27 @@ describe("examples", () => {
     }
   });
 
+  it("examples/workers/hono_worker.ts in workerd: Hono routes and socket.io on one origin", async () => {
+    const server = await startWorkerd(`${ROOT}examples/workers/hono_worker.ts`, { CHAT: "ChatObject" });
+    try {
+      assert.match(await (await fetch(`${server.url}/`)).text(), /Hono app/);
+      assert.deepEqual(await (await fetch(`${server.url}/health`)).json(), { ok: true });
+      const query = { room: `hono-${Date.now()}` };
+      const polling = connect(server.url, ["polling"], query);
+      const websocket = connect(server.url, ["websocket"], query);
+      await Promise.all([once(polling, "said"), once(websocket, "said")]);
+      for (const socket of [polling, websocket]) {
+        assert.deepEqual(await socket.timeout(3000).emitWithAck("echo", [1, "two"]), [1, "two"]);
+      }
+      const heard = once<[string, string]>(polling, "said");
+      assert.equal(await websocket.timeout(3000).emitWithAck("say", "via hono"), true);
+      assert.deepEqual(await heard, ["anonymous", "via hono"]);
+    } finally {
+      for (const socket of sockets.splice(0)) socket.disconnect();
+      await server.close();
+    }
+  });
+
   it("examples/workers in workerd: round trip with our client", async () => {
     const server = await startWorkerd(`${ROOT}examples/workers/worker.ts`, { CHAT: "ChatObject" });
     try {
