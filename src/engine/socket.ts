@@ -45,6 +45,9 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   #transport: Transport;
   #buffer: EnginePacket[] = [];
   #bufferedBytes = 0;
+  /** The WebSocket transport while it is the session's and no upgrade runs: writes go straight out. */
+  #direct: WebSocketTransport | null = null;
+  #sinceCheck = 0;
   #flushScheduled = false;
   #pingTimer: ReturnType<typeof setTimeout> | undefined;
   #pongTimer: ReturnType<typeof setTimeout> | undefined;
@@ -151,6 +154,19 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
 
   /** Sends one message (text or binary). Writes in the same tick go out together. */
   write(data: string | Uint8Array, _options?: WriteOptions): void {
+    const direct = this.#direct;
+    if (direct !== null && this.#buffer.length === 0 && this.readyState === "open") {
+      // A WebSocket with nothing waiting: one frame per packet anyway, so send it now.
+      direct.sendFrame(typeof data === "string" ? "4" + data : data);
+      if (++this.#sinceCheck >= 64) {
+        this.#sinceCheck = 0;
+        const queued = direct.bufferedAmount;
+        if (queued > this.#options.maxBufferedBytes) {
+          this.#onClose("transport full", `${queued} bytes queued in the WebSocket`);
+        }
+      }
+      return;
+    }
     if (this.readyState !== "open" && this.readyState !== "opening") return;
     this.#buffer.push({ type: "message", data });
     this.#bufferedBytes += typeof data === "string" ? data.length : data.byteLength;
@@ -245,6 +261,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   }
 
   #bind(transport: Transport): void {
+    this.#direct = transport instanceof WebSocketTransport ? transport : null;
     transport.events = {
       onPacket: (packet) => this.#onPacket(packet),
       onError: (reason, description) => this.#onClose(reason, description),
@@ -330,6 +347,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   #onClose(reason: EngineCloseReason, description?: unknown): void {
     if (this.readyState === "closed") return;
     this.readyState = "closed";
+    this.#direct = null;
     clearTimeout(this.#pingTimer);
     clearTimeout(this.#pongTimer);
     if (this.#upgrade !== null) {

@@ -95,7 +95,12 @@ export class WebSocketTransport implements Transport {
   /** Sends one pre-encoded frame. */
   sendFrame(frame: string | Uint8Array): void {
     if (this.#closed) return;
-    this.#socket.send(frame);
+    try {
+      this.#socket.send(frame);
+    } catch (err) {
+      this.#closed = true;
+      this.events.onError("transport error", String(err));
+    }
   }
 
   close(done?: () => void): void {
