@@ -12,8 +12,8 @@ import { io as npmIo, type Socket as NpmSocket } from "socket.io-client";
 import { Server } from "../server.ts";
 import { instrument, type Instrumentation } from "../src/admin/mod.ts";
 import { type Running, serve } from "./_server.ts";
+import { type Chromium, launchChromium } from "./_chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const UI = fileURLToPath(new URL("../node_modules/@socket.io/admin-ui/ui/dist/", import.meta.url));
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
@@ -44,31 +44,16 @@ describe("Admin UI (@socket.io/admin-ui) in headless Chromium", () => {
   let admin: Instrumentation;
   let running: Running;
   let user: NpmSocket;
-  // deno-lint-ignore no-explicit-any
-  let browser: any;
+  let browser: Chromium | undefined;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install_debian_packages.sh`);
     io = new Server({ pingInterval: 1000, pingTimeout: 1000 });
     admin = instrument(io, { auth: false, statsInterval: 500 });
     running = await serve((request, info, upgrade) => io.handler({ upgrade, fallback: serveUi })(request, info), () =>
       io.close());
     user = npmIo(running.url, { forceNew: true, reconnection: false, transports: ["websocket"] });
     await new Promise((resolve) => user.on("connect", () => resolve(undefined)));
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     user?.disconnect();
@@ -78,7 +63,7 @@ describe("Admin UI (@socket.io/admin-ui) in headless Chromium", () => {
   });
 
   it("connects to /admin and lists the connected sockets", async () => {
-    const context = await browser.newContext();
+    const context = browser!.context;
     // The page asks for web fonts and icons from CDNs: nothing leaves this machine.
     // deno-lint-ignore no-explicit-any
     await context.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route: any) => route.abort());
@@ -95,6 +80,6 @@ describe("Admin UI (@socket.io/admin-ui) in headless Chromium", () => {
     await page.waitForFunction((id: string) => document.body.innerText.includes(id), user.id, { timeout: 10_000 });
     const text: string = await page.evaluate(() => document.body.innerText);
     assert.ok(text.includes(user.id!), "the user's socket id is on the Sockets page");
-    await context.close();
+    await page.close();
   });
 });

@@ -4,39 +4,21 @@
 // (scripts/install_debian_packages.sh installs it).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { bin, ROOT, spawnServer } from "./client/_spawn.ts";
 import type { ServerProcess } from "./client/_spawn.ts";
+import { type Chromium, launchChromium } from "./_chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 
 describe("client bundle in headless Chromium", () => {
   let server: ServerProcess;
-  // deno-lint-ignore no-explicit-any
-  let browser: any;
+  let browser: Chromium | undefined;
   // deno-lint-ignore no-explicit-any
   let page: any;
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: run scripts/install_debian_packages.sh`);
-    }
     execFileSync(bin("node"), ["scripts/build_browser.ts"], { cwd: ROOT, stdio: "ignore" });
     server = await spawnServer(bin("deno"), (port) => ["run", "-A", "tests/client/our_server.ts", String(port)]);
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     await page.goto(server.url + "/");
     await page.waitForFunction(() => (globalThis as { ready?: boolean }).ready === true);

@@ -7,13 +7,11 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+
 import process from "node:process";
 import { bin, ROOT } from "./client/_spawn.ts";
+import { type Chromium, launchChromium } from "./_chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 /**
  * Waits poll on a timer: the default (requestAnimationFrame) is throttled to about once a second in
  * the pages that are not in front.
@@ -107,39 +105,19 @@ async function say(page: Page, text: string): Promise<void> {
 
 describe("chat demo in headless Chromium", () => {
   let demo: Demo | undefined;
-  // deno-lint-ignore no-explicit-any
-  let context: any;
-  let profile: string | undefined;
+  let browser: Chromium | undefined;
   let ann: Page, bob: Page, cy: Page;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: run scripts/install_debian_packages.sh`);
-    }
     demo = await startDemo();
-    const { chromium } = await import("playwright-core");
-    // A fresh profile (--user-data-dir) for every run.
-    profile = mkdtempSync(join(tmpdir(), "sio-demo-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
+    const context = browser.context;
     context.setDefaultTimeout(5000);
     [ann, bob, cy] = await Promise.all([context.newPage(), context.newPage(), context.newPage()]);
   });
 
   after(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     if (demo && demo.child.exitCode === null && demo.child.signalCode === null) {
       demo.child.kill("SIGKILL");
       await demo.exited;
