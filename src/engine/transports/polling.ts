@@ -111,7 +111,7 @@ export class PollingTransport implements Transport {
         if (this.#pending !== pending) return;
         this.#pending = null;
         // Settle the handler too (nobody reads this answer): a request left pending forever holds
-        // its memory and keeps a graceful server shutdown waiting (Deno.serve).
+        // its memory and keeps a graceful server shutdown (which waits for open requests) waiting.
         resolve(errorResponse(EngineErrorCode.BAD_REQUEST, headers));
         this.events.onError("transport error", "poll connection closed prematurely");
       };
