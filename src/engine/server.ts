@@ -31,6 +31,7 @@ const debug = createDebug("sio:engine");
 import { PollingTransport } from "./transports/polling.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
 import type { HandshakeRequest } from "./types.ts";
+import { SessionRequest } from "./session_request.ts";
 
 export type { EngineOptions } from "./options.ts";
 export { EngineSocket } from "./socket.ts";
@@ -311,12 +312,7 @@ export class Engine extends Emitter<EngineEvents> {
 
 function toHandshakeRequest(request: Request, url: URL, info?: ConnInfo): HandshakeRequest {
   const proto = request.headers.get("x-forwarded-proto");
-  return {
-    url,
-    // A copy: some runtimes (Deno) release the request once the upgrade response is sent.
-    headers: new Headers(request.headers),
-    method: request.method,
-    remoteAddress: info?.remoteAddress ?? "",
-    secure: url.protocol === "https:" || url.protocol === "wss:" || proto === "https",
-  };
+  const secure = url.protocol === "https:" || url.protocol === "wss:" || proto === "https";
+  // Copied out of the request: some runtimes (Deno) release it once the upgrade response is sent.
+  return SessionRequest.from(request, info?.remoteAddress ?? "", secure);
 }

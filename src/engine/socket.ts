@@ -19,6 +19,20 @@ import type {
   WriteOptions,
 } from "./types.ts";
 
+// The last text message framed for a WebSocket, and its frame: a broadcast writes the same string to
+// every session, which then all send the same frame object (built once; runtimes that turn it into
+// bytes can recognise it, see runtime/node.ts).
+let lastMessage = "";
+let lastFrame = "4";
+
+function messageFrame(data: string): string {
+  if (data !== lastMessage) {
+    lastMessage = data;
+    lastFrame = "4" + data;
+  }
+  return lastFrame;
+}
+
 /**
  * One client session of the engine.
  *
@@ -157,7 +171,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     const direct = this.#direct;
     if (direct !== null && this.#buffer.length === 0 && this.readyState === "open") {
       // A WebSocket with nothing waiting: one frame per packet anyway, so send it now.
-      direct.sendFrame(typeof data === "string" ? "4" + data : data);
+      direct.sendFrame(typeof data === "string" ? messageFrame(data) : data);
       if (++this.#sinceCheck >= 64) {
         this.#sinceCheck = 0;
         const queued = direct.bufferedAmount;

@@ -7,7 +7,7 @@
  */
 
 import { type AnyListener, Emitter } from "../util/emitter.ts";
-import { safeCall } from "./_util.ts";
+import { reportListenerError } from "./_util.ts";
 import type {
   EventNames,
   EventParams,
@@ -110,10 +110,38 @@ export class StrictEventEmitter<ListenEvents extends EventsMap, ReservedEvents e
 
   /** Calls the listeners of any event locally, without type checks; errors are logged. */
   emitUntyped(event: string, ...args: unknown[]): boolean {
-    if (!this.#emitter.hasListeners(event)) return false;
-    for (const listener of this.#emitter.listeners(event)) {
-      safeCall(() => (listener as AnyListener).apply(this, args), `"${event}" listener`);
-    }
+    return this._dispatchArgs(event, args, 0);
+  }
+
+  /**
+   * @internal Calls the listeners of `event` with `args` from index `start` on (without copying
+   * them for up to three arguments); errors are logged. The hot path of every incoming event.
+   */
+  _dispatchArgs(event: string, args: unknown[], start: number): boolean {
+    const list = this.#emitter._list(event);
+    if (list === undefined) return false;
+    if (list.length === 1) invoke(this, list[0], event, args, start);
+    else for (const listener of list.slice()) invoke(this, listener, event, args, start);
     return true;
+  }
+}
+
+function invoke(self: unknown, listener: AnyListener, event: string, args: unknown[], start: number): void {
+  try {
+    const n = args.length - start;
+    const result: unknown = n === 0
+      ? listener.call(self)
+      : n === 1
+      ? listener.call(self, args[start])
+      : n === 2
+      ? listener.call(self, args[start], args[start + 1])
+      : n === 3
+      ? listener.call(self, args[start], args[start + 1], args[start + 2])
+      : listener.apply(self, start === 0 ? args : args.slice(start));
+    if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
+      (result as PromiseLike<unknown>).then(undefined, (err) => reportListenerError(err, `"${event}" listener`));
+    }
+  } catch (err) {
+    reportListenerError(err, `"${event}" listener`);
   }
 }

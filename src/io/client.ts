@@ -182,8 +182,8 @@ export class Client<
   _writeFrames(frames: Array<string | Uint8Array>, opts: PacketWriteOptions = {}): void {
     if (!this._isOpen) return;
     if (opts.volatile && !this.conn.writable) return;
-    const writeOpts = { compress: opts.compress };
-    for (const frame of frames) this.conn.write(frame, writeOpts);
+    const conn = this.conn;
+    for (let i = 0; i < frames.length; i++) conn.write(frames[i], opts);
   }
 
   #onerror(err: Error): void {

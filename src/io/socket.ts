@@ -7,6 +7,7 @@
 import { type Packet, PacketType, RESERVED_EVENTS } from "../parser/socket_io.ts";
 import type { EngineCloseReason, HandshakeRequest } from "../engine/types.ts";
 import type { EngineSocket } from "../engine/socket.ts";
+import { SessionRequest } from "../engine/session_request.ts";
 import type { BroadcastFlags, Room, SocketId } from "./adapter.ts";
 import { BroadcastOperator } from "./broadcast.ts";
 import type { Client } from "./client.ts";
@@ -29,6 +30,11 @@ import type {
 import { createDebug } from "../util/debug.ts";
 
 const debug = createDebug("sio:io:socket");
+
+/** The flags of an emit without modifiers (shared: never written). */
+const NO_FLAGS: BroadcastFlags = Object.freeze({});
+/** How a packet without flags is written (shared: never written). */
+const DEFAULT_WRITE = Object.freeze({ volatile: undefined, compress: true });
 
 /**
  * Why a socket disconnected (the values socket.io 4.x uses).
@@ -215,9 +221,11 @@ export class Socket<
   /** Whether the socket is connected. */
   connected = false;
 
-  #acks: Map<number, AnyFn> = new Map();
+  /** Callbacks waiting for the client's acknowledgement (made on first use: most sockets never need it). */
+  #acks: Map<number, AnyFn> | undefined;
   #fns: Array<(event: Event, next: (err?: Error) => void) => void> = [];
-  #flags: BroadcastFlags = {};
+  /** Flags for the next emit; `NO_FLAGS` (shared, never written) until a modifier sets one. */
+  #flags: BroadcastFlags = NO_FLAGS;
   #anyListeners: AnyFn[] = [];
   #anyOutgoingListeners: AnyFn[] = [];
   #closed = false;
@@ -252,6 +260,22 @@ export class Socket<
   #buildHandshake(auth: Record<string, unknown>, issued?: number): Handshake {
     const req = this.client.request;
     const now = issued === undefined ? new Date() : new Date(issued);
+    if (req instanceof SessionRequest) {
+      // One headers object per connection, shared by its sockets (as socket.io shares the
+      // request's); URL and Headers are never built.
+      const headers = req.headerRecord;
+      return {
+        headers,
+        time: now.toString(),
+        address: req.remoteAddress,
+        xdomain: headers.origin !== undefined,
+        secure: req.secure,
+        issued: now.getTime(),
+        url: req.pathAndQuery,
+        query: queryToObject(new URLSearchParams(req.search)),
+        auth,
+      };
+    }
     const headers = headersToObject(req.headers);
     return {
       headers,
@@ -300,7 +324,7 @@ export class Socket<
       packet.id = id;
     }
     const flags = this.#flags;
-    this.#flags = {};
+    if (flags !== NO_FLAGS) this.#flags = NO_FLAGS;
     if (this.nsp.server._recovery && packet.id === undefined) {
       // through the adapter, so the packet is logged and gets an offset
       this.nsp.adapter.broadcast(packet, { rooms: new Set([this.id]), except: new Set(), flags });
@@ -356,35 +380,38 @@ export class Socket<
 
   #registerAck(id: number, ack: AnyFn): void {
     const timeout = this.#flags.timeout;
-    if (this.#acks.size >= (this.nsp.server._opts.maxPendingAcks ?? 1000)) {
+    const acks = this.#acks ??= new Map();
+    if (acks.size >= (this.nsp.server._opts.maxPendingAcks ?? 1000)) {
       const err = new Error("Too many pending acknowledgements");
       queueMicrotask(() => safeCall(() => ack.call(this, err), "ack callback"));
       return;
     }
     if (timeout === undefined) {
-      this.#acks.set(id, ack);
+      acks.set(id, ack);
       return;
     }
+    const timers = this.#ackTimers ??= new Map();
     const timer = setTimeout(() => {
-      this.#acks.delete(id);
-      this.#ackTimers.delete(id);
+      acks.delete(id);
+      timers.delete(id);
       safeCall(() => ack.call(this, new Error("operation has timed out")), "ack callback");
     }, timeout);
-    this.#ackTimers.set(id, { timer, ack });
-    this.#acks.set(id, (...args: unknown[]) => {
+    timers.set(id, { timer, ack });
+    acks.set(id, (...args: unknown[]) => {
       clearTimeout(timer);
-      this.#ackTimers.delete(id);
+      timers.delete(id);
       ack.apply(this, [null, ...args]);
     });
   }
 
   /** Timed acknowledgements still waiting: failed at once when the socket disconnects. */
-  #ackTimers: Map<number, { timer: ReturnType<typeof setTimeout>; ack: AnyFn }> = new Map();
+  #ackTimers: Map<number, { timer: ReturnType<typeof setTimeout>; ack: AnyFn }> | undefined;
 
   #failPendingAcks(): void {
+    this.#acks?.clear();
+    if (this.#ackTimers === undefined) return;
     const pending = [...this.#ackTimers.values()];
     this.#ackTimers.clear();
-    this.#acks.clear();
     for (const { timer, ack } of pending) {
       clearTimeout(timer);
       safeCall(() => ack.call(this, new Error("socket has been disconnected")), "ack callback");
@@ -420,7 +447,7 @@ export class Socket<
 
   #operator(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
     const flags = this.#flags;
-    this.#flags = {};
+    this.#flags = NO_FLAGS;
     return new BroadcastOperator(this.nsp.adapter, new Set(), new Set([this.id]), flags);
   }
 
@@ -435,21 +462,26 @@ export class Socket<
     return this.send(...args);
   }
 
+  #ownFlags(): BroadcastFlags {
+    if (this.#flags === NO_FLAGS) this.#flags = {};
+    return this.#flags;
+  }
+
   /** Sets whether the next emit is compressed. */
   compress(compress: boolean): this {
-    this.#flags.compress = compress;
+    this.#ownFlags().compress = compress;
     return this;
   }
 
   /** The next emit is dropped if the transport cannot take it right now. */
   get volatile(): this {
-    this.#flags.volatile = true;
+    this.#ownFlags().volatile = true;
     return this;
   }
 
   /** The next emit's ack waits at most `timeout` ms; its callback then gets an error first. */
   timeout(timeout: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
-    this.#flags.timeout = timeout;
+    this.#ownFlags().timeout = timeout;
     return this as unknown as Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData>;
   }
 
@@ -584,12 +616,12 @@ export class Socket<
 
   /** @internal Registers the callback of a broadcast ack. */
   _setAck(id: number, ack: AnyFn): void {
-    this.#acks.set(id, ack);
+    (this.#acks ??= new Map()).set(id, ack);
   }
 
   /** @internal Forgets an ack (a broadcast timed out). */
   _deleteAck(id: number): void {
-    this.#acks.delete(id);
+    this.#acks?.delete(id);
   }
 
   /** @internal The namespace accepted the socket: joins its own room and answers CONNECT. */
@@ -623,12 +655,19 @@ export class Socket<
   }
 
   #onevent(packet: Packet): void {
-    const args = (packet.data as unknown[]).slice();
+    // The decoder's array is ours: the ack (if any) goes at its end, no copy.
+    const args = packet.data as unknown[];
     if (packet.id !== undefined && packet.id !== null) args.push(this.#ackSender(packet.id));
-    for (const listener of this.#anyListeners.slice()) {
-      safeCall(() => listener.apply(this, args), "catch-all listener");
+    if (this.#anyListeners.length > 0) {
+      for (const listener of this.#anyListeners.slice()) {
+        safeCall(() => listener.apply(this, args), "catch-all listener");
+      }
     }
-    this.#run(args as Event, (err) => {
+    if (this.#fns.length === 0) {
+      this.#dispatch(args);
+      return;
+    }
+    runMiddlewares(this.#fns, args as Event, "socket middleware", (err) => {
       if (err) return this._onerror(err);
       if (this.connected) this.#dispatch(args);
     });
@@ -636,13 +675,11 @@ export class Socket<
 
   #dispatch(args: unknown[]): void {
     const name = String(args[0]);
-    const rest = args.slice(1);
-    if (name !== "*" && this.hasListeners(name)) this.emitUntyped(name, ...rest);
-    else if (this.hasListeners("*")) this.emitUntyped("*", name, ...rest);
-  }
-
-  #run(event: Event, done: (err?: Error) => void): void {
-    runMiddlewares(this.#fns, event, "socket middleware", done);
+    if (name !== "*" && this.hasListeners(name)) this._dispatchArgs(name, args, 1);
+    else if (this.hasListeners("*")) {
+      args[0] = name;
+      this._dispatchArgs("*", args, 0);
+    }
   }
 
   #ackSender(id: number): AnyFn {
@@ -655,9 +692,9 @@ export class Socket<
   }
 
   #onack(packet: Packet): void {
-    const ack = this.#acks.get(packet.id as number);
+    const ack = this.#acks?.get(packet.id as number);
     if (!ack) return;
-    this.#acks.delete(packet.id as number);
+    this.#acks!.delete(packet.id as number);
     safeCall(() => ack.apply(this, packet.data as unknown[]), "ack callback");
   }
 
@@ -700,9 +737,12 @@ export class Socket<
     this.#packet({ type: PacketType.CONNECT_ERROR, nsp: this.nsp.name, data });
   }
 
-  #packet(packet: Packet, flags: BroadcastFlags = {}): void {
+  #packet(packet: Packet, flags: BroadcastFlags = NO_FLAGS): void {
     packet.nsp = this.nsp.name;
-    this.client._packet(packet, { volatile: flags.volatile, compress: flags.compress !== false });
+    this.client._packet(
+      packet,
+      flags === NO_FLAGS ? DEFAULT_WRITE : { volatile: flags.volatile, compress: flags.compress !== false },
+    );
   }
 }
 

@@ -51,16 +51,16 @@ function requestHeaders(req: IncomingMessage): Headers {
  * ```
  */
 export function toWebRequest(req: IncomingMessage, res?: ServerResponse): Request {
-  const controller = new AbortController();
-  res?.once("close", () => {
-    if (!res.writableFinished) controller.abort();
-  });
   const method = req.method ?? "GET";
-  const init: RequestInit & { duplex?: "half" } = {
-    method,
-    headers: requestHeaders(req),
-    signal: controller.signal,
-  };
+  const init: RequestInit & { duplex?: "half" } = { method, headers: requestHeaders(req) };
+  if (res !== undefined) {
+    // Upgrades have no response to watch: their requests go without a signal.
+    const controller = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    init.signal = controller.signal;
+  }
   if (method !== "GET" && method !== "HEAD") {
     init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
     init.duplex = "half";
@@ -98,14 +98,70 @@ function connInfo(req: IncomingMessage): ConnInfo {
   return { remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort };
 }
 
-function wrap(ws: WsSocket): WebSocketLike {
-  return {
-    send: (data) => ws.send(data),
-    close: (code, reason) => ws.close(code, reason),
-    get bufferedAmount() {
-      return ws.bufferedAmount;
-    },
-  };
+/** The parts of `ws`'s WebSocket that writing a frame ourselves relies on (stable across ws 8). */
+interface WsInternals {
+  _sender?: { _state?: number };
+  _socket?: { write(chunk: Uint8Array): boolean };
+  _extensions?: Record<string, unknown>;
+}
+
+let lastText = "";
+let lastTextFrame: Buffer | undefined;
+
+/**
+ * An unmasked, final text frame holding `text`. The last one is kept: a broadcast sends the same
+ * string to every socket, and then it is encoded and framed once instead of once per socket.
+ */
+function textFrame(text: string): Buffer {
+  if (lastTextFrame !== undefined && text === lastText) return lastTextFrame;
+  const length = Buffer.byteLength(text);
+  const head = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + length);
+  frame[0] = 0x81;
+  if (head === 2) frame[1] = length;
+  else if (head === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 0x100000000), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  frame.write(text, head, "utf8");
+  lastText = text;
+  lastTextFrame = frame;
+  return frame;
+}
+
+function sendText(ws: WsSocket, text: string): void {
+  const internals = ws as unknown as WsInternals;
+  const socket = internals._socket;
+  // Written straight to the TCP socket only when ws would do the same: open, nothing queued in its
+  // sender (state 0), no permessage-deflate. Otherwise (or with another ws) through ws.send.
+  if (
+    ws.readyState === 1 && socket !== undefined && internals._sender?._state === 0 &&
+    internals._extensions !== undefined && internals._extensions["permessage-deflate"] === undefined
+  ) {
+    socket.write(textFrame(text));
+  } else ws.send(text);
+}
+
+/** `ws`'s socket as the engine sees it (methods on the prototype: no closures per connection). */
+class NodeWebSocket implements WebSocketLike {
+  readonly #ws: WsSocket;
+  constructor(ws: WsSocket) {
+    this.#ws = ws;
+  }
+  send(data: string | Uint8Array): void {
+    if (typeof data === "string") sendText(this.#ws, data);
+    else this.#ws.send(data);
+  }
+  close(code?: number, reason?: string): void {
+    this.#ws.close(code, reason);
+  }
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
 }
 
 function bindWs(ws: WsSocket, handlers: WebSocketHandlers): void {
@@ -131,7 +187,11 @@ function bindWs(ws: WsSocket, handlers: WebSocketHandlers): void {
     closed = true;
     handlers.onClose(1006, "error");
   });
-  handlers.onOpen(wrap(ws));
+  handlers.onOpen(new NodeWebSocket(ws));
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 function writeRawResponse(socket: Duplex, response: Response, body: string): void {
@@ -194,7 +254,9 @@ export function attachToNodeServer(
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const pathname = (req.url ?? "/").split("?")[0];
     if (!options.matches(pathname)) return;
-    socket.on("error", () => socket.destroy());
+    // A function without closure: a closure here would share this scope's context and keep the
+    // upgrade request (headers, raw headers, the web Request) alive as long as the connection.
+    socket.on("error", destroyOnError);
     const request = toWebRequest(req);
     const upgrade: Upgrader = (_request, handlers) => {
       wss.handleUpgrade(req, socket, head, (ws) => bindWs(ws, handlers));

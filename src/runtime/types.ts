@@ -53,6 +53,23 @@ export interface ConnInfo {
   remotePort?: number;
 }
 
+/** A standard `WebSocket` as the engine sees it (methods on the prototype: no closures per connection). */
+class StandardWebSocket implements WebSocketLike {
+  readonly #socket: WebSocket;
+  constructor(socket: WebSocket) {
+    this.#socket = socket;
+  }
+  send(data: string | Uint8Array): void {
+    this.#socket.send(data as string | Uint8Array<ArrayBuffer>);
+  }
+  close(code?: number, reason?: string): void {
+    this.#socket.close(code, reason);
+  }
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+}
+
 /**
  * Adapts a standard `WebSocket` (Deno's `upgradeWebSocket` socket, a Workers `WebSocketPair` end,
  * a browser-style socket) to the engine's handlers.
@@ -66,17 +83,11 @@ export interface ConnInfo {
  */
 export function bindStandardWebSocket(socket: WebSocket, handlers: WebSocketHandlers): void {
   socket.binaryType = "arraybuffer";
-  const like: WebSocketLike = {
-    send: (data) => socket.send(data),
-    close: (code, reason) => socket.close(code, reason),
-    get bufferedAmount() {
-      return socket.bufferedAmount;
-    },
-  };
+  const like = new StandardWebSocket(socket);
   let closed = false;
   const onOpen = () => handlers.onOpen(like);
   if (socket.readyState === 1) queueMicrotask(onOpen);
-  else socket.addEventListener("open", onOpen);
+  else socket.addEventListener("open", onOpen, { once: true });
   socket.addEventListener("message", (event: MessageEvent) => {
     const data = event.data;
     handlers.onMessage(typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer));

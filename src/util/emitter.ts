@@ -94,6 +94,11 @@ export class Emitter<M extends EventsMap> {
     return (this.#listeners.get(event)?.slice() ?? []) as ListenerOf<M, E>[];
   }
 
+  /** @internal The listeners of `event` themselves (no copy: do not modify), or `undefined`. */
+  _list<E extends keyof M & string>(event: E): readonly AnyListener[] | undefined {
+    return this.#listeners.get(event);
+  }
+
   /** How many listeners `event` has. */
   listenerCount<E extends keyof M & string>(event: E): number {
     return this.#listeners.get(event)?.length ?? 0;

@@ -1,0 +1,101 @@
+/**
+ * The request that opened a session, kept for the session's whole life in its cheapest form: the
+ * URL as a string and the headers as one plain object, read once from the `Request` (some runtimes
+ * release a request once it is answered). `url` and `headers` are built on first use only, so an
+ * idle connection does not hold a `URL` and a `Headers` it never reads.
+ *
+ * @module
+ */
+
+import type { HandshakeRequest } from "./types.ts";
+
+/**
+ * A {@linkcode HandshakeRequest} whose `URL` and `Headers` are made when first read.
+ *
+ * @example
+ * ```ts
+ * import { SessionRequest } from "./session_request.ts";
+ * const req = SessionRequest.from(new Request("http://x/socket.io/?EIO=4&room=a", { headers: { "x-a": "1" } }), "", false);
+ * req.headerRecord["x-a"]; // "1"
+ * req.url.searchParams.get("room"); // "a"
+ * ```
+ */
+export class SessionRequest implements HandshakeRequest {
+  /** The full URL of the request. */
+  readonly href: string;
+  /** The headers, lower-case names (as `Headers` iterates them), own properties only. */
+  readonly headerRecord: Record<string, string>;
+  /** Its method. */
+  readonly method: string;
+  /** The peer's address, where the runtime tells; `""` otherwise. */
+  readonly remoteAddress: string;
+  /** Whether it came over TLS. */
+  readonly secure: boolean;
+  #url: URL | undefined;
+  #headers: Headers | undefined;
+
+  /** Keeps the given parts; see {@linkcode SessionRequest.from}. */
+  constructor(href: string, headerRecord: Record<string, string>, method: string, remoteAddress: string, secure: boolean) {
+    this.href = href;
+    this.headerRecord = headerRecord;
+    this.method = method;
+    this.remoteAddress = remoteAddress;
+    this.secure = secure;
+  }
+
+  /** Reads what a session keeps of `request`. */
+  static from(request: Request, remoteAddress: string, secure: boolean): SessionRequest {
+    return new SessionRequest(request.url, headerRecord(request.headers), request.method, remoteAddress, secure);
+  }
+
+  /** The full URL (query included). */
+  get url(): URL {
+    return this.#url ??= new URL(this.href);
+  }
+
+  /** The headers. */
+  get headers(): Headers {
+    return this.#headers ??= new Headers(Object.entries(this.headerRecord));
+  }
+
+  /** The path and query string, as in `socket.handshake.url`. */
+  get pathAndQuery(): string {
+    const href = this.href;
+    const start = href.indexOf("/", href.indexOf("//") + 2);
+    const hash = href.indexOf("#");
+    return start === -1 ? "/" : href.slice(start, hash === -1 ? href.length : hash);
+  }
+
+  /** The query string without `?` (`""` if none). */
+  get search(): string {
+    const href = this.href;
+    const q = href.indexOf("?");
+    if (q === -1) return "";
+    const hash = href.indexOf("#", q);
+    return href.slice(q + 1, hash === -1 ? href.length : hash);
+  }
+}
+
+/**
+ * The headers as a plain object with own properties only (`__proto__` included, never the
+ * prototype).
+ *
+ * @example
+ * ```ts
+ * import { headerRecord } from "./session_request.ts";
+ * headerRecord(new Headers({ Origin: "https://a" })).origin; // "https://a"
+ * ```
+ */
+export function headerRecord(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  try {
+    headers.forEach((value, name) => {
+      if (name === "__proto__") {
+        Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+      } else out[name] = value;
+    });
+  } catch {
+    // A runtime that refuses to read a finished request's headers: nothing to keep.
+  }
+  return out;
+}
