@@ -224,6 +224,7 @@ export class SocketIoDurableObject implements SocketIoObject {
   #revived = false;
   #heartbeat: HeartbeatState | undefined;
   #alarmSet = false;
+  #alarmRunning = false;
 
   /** Builds the server and runs `setup`; workerd constructs the object on first use and after each wake-up. */
   constructor(
@@ -298,6 +299,23 @@ export class SocketIoDurableObject implements SocketIoObject {
 
   /** The heartbeat of hibernatable WebSocket sessions: pings, then closes those without a pong. */
   async alarm(): Promise<void> {
+    // While the alarm runs it owns the schedule: events handled meanwhile must not set alarms of
+    // their own. During the handler `getAlarm()` answers null, so a session adopted meanwhile
+    // would schedule a second heartbeat and overwrite its phase (a "check" lost to a "ping").
+    this.#alarmRunning = true;
+    try {
+      await this.#heartbeatAlarm();
+    } finally {
+      this.#alarmRunning = false;
+    }
+    // Sessions adopted while it ran, after it found none and stopped the heartbeat.
+    if (this.#bySession.size > 0 && !this.#alarmSet) {
+      this.#ensureAlarm();
+      await this.#settle();
+    }
+  }
+
+  async #heartbeatAlarm(): Promise<void> {
     this.#revive();
     this.#alarmSet = false;
     const hb = this.#heartbeat ?? await this.#state.storage.get<HeartbeatState>(HEARTBEAT_KEY) ??
@@ -314,7 +332,12 @@ export class SocketIoDurableObject implements SocketIoObject {
         const auto = getTimestamp?.(entry.ws)?.getTime() ?? 0;
         if (Math.max(auto, entry.lastPong) < hb.pingAt) entry.session?.heartbeatTimedOut();
       }
-      await this.#setHeartbeat({ pingAt: hb.pingAt, phase: "ping" }, Math.max(now, hb.pingAt + pingInterval));
+      // Never at or before the current time: an alarm that the alarm handler sets to `Date.now()`
+      // or earlier is stored by workerd but never fired (getAlarm() then answers a time in the
+      // past for ever), and the heartbeat would stop for good. The ping is due already whenever
+      // pingTimeout >= pingInterval, or when the check runs late.
+      const next = Math.max(Date.now() + 1, hb.pingAt + pingInterval);
+      await this.#setHeartbeat({ pingAt: hb.pingAt, phase: "ping" }, next);
     } else {
       if (entries.length === 0) {
         await this.#setHeartbeat({ pingAt: hb.pingAt, phase: "ping" }, null);
@@ -454,7 +477,7 @@ export class SocketIoDurableObject implements SocketIoObject {
   }
 
   #ensureAlarm(): void {
-    if (this.#alarmSet) return;
+    if (this.#alarmSet || this.#alarmRunning) return;
     this.#alarmSet = true;
     const run = async () => {
       const current = await this.#state.storage.getAlarm();
