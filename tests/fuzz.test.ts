@@ -14,7 +14,6 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { problems, runFuzz, summary } from "./fuzz/_harness.ts";
 import { startTarget } from "./fuzz/_target.ts";
-import { startGuard } from "./fuzz/_guard.ts";
 import { FuzzSocket, sleep, within } from "./fuzz/_wire.ts";
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) >>> 0 : 0x5eed0007;
@@ -30,8 +29,8 @@ describe("fuzz", () => {
   it("refuses data nested deeper than the decoder allows (found by the fuzzer)", async () => {
     // Before: 10,000 levels parsed, then the echo's JSON.stringify overflowed the stack on Node
     // ("RangeError: Maximum call stack size exceeded" logged from the listener).
-    const guard = startGuard({ quiet: true });
-    const target = await startTarget();
+    const target = await startTarget({}, { guard: true, quiet: true });
+    let report;
     try {
       const ws = new FuzzSocket(`${target.wsBase}?EIO=4&transport=websocket`);
       assert.ok(await ws.opened);
@@ -58,10 +57,9 @@ describe("fuzz", () => {
       assert.equal(await within(back, 3000, "ack"), `431[${nested}]`);
       await ok.close();
     } finally {
-      await target.close();
-      guard.stop();
+      report = await target.close();
     }
-    assert.deepEqual(guard.report().errorLogs, []);
-    assert.deepEqual(guard.report().unhandledRejections, []);
+    assert.deepEqual(report.errorLogs, []);
+    assert.deepEqual(report.unhandledRejections, []);
   });
 });

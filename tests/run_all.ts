@@ -67,6 +67,8 @@ async function installNode22(): Promise<void> {
 const RUNTIME_INDEPENDENT = new Set([
   "tests/workers.test.ts",
   "tests/workers_hibernation.test.ts",
+  "tests/workers_fuzz.test.ts",
+  "tests/workers_leaks.test.ts",
   "tests/demo_browser.test.ts",
   "tests/examples.test.ts",
   "tests/package_jsr.test.ts",

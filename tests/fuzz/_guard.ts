@@ -16,6 +16,8 @@ export interface GuardReport {
   errorLogs: string[];
   /** How many console.error calls there were in all. */
   errorLogCount: number;
+  /** What the server side saw that is not a fault, worth a line in a summary. */
+  notes?: string[];
 }
 
 /** A running guard. */

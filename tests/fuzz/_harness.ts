@@ -1,5 +1,5 @@
 /**
- * One fuzz run: starts the target server in this process, starts the control clients, runs
+ * One fuzz run: starts the target server (in this process unless told otherwise), starts the control clients, runs
  * `workers` concurrent fuzz loops until `inputs` inputs were sent or `durationMs` passed, probes new
  * handshakes all along, then stops everything and reads the server's counters once the fuzz
  * sessions are gone. Returns the figures; the caller asserts (the test) or prints them (the task).
@@ -8,11 +8,13 @@
  */
 
 import { Control, type ControlStats } from "./_control.ts";
-import { type Guard, type GuardReport, startGuard } from "./_guard.ts";
+import type { GuardReport } from "./_guard.ts";
 import { Rng } from "./_rng.ts";
 import { type FuzzContext, scenario } from "./_scenarios.ts";
-import { counts, type Counts, startTarget, type Target } from "./_target.ts";
+import { type Counts, startTarget, type Target, type TargetFactory } from "./_target.ts";
 import { FuzzSocket, http, sleep, within } from "./_wire.ts";
+
+export { runtimeName } from "./_target.ts";
 
 /** Options of a run. */
 export interface FuzzOptions {
@@ -27,11 +29,17 @@ export interface FuzzOptions {
   progress?: (line: string) => void;
   /** Keeps the server's console.error lines off the terminal (they are counted). */
   quiet?: boolean;
+  /**
+   * The server to attack (default: ours in this process, watched by a guard). The target reports
+   * what its side saw (error logs, unhandled rejections, uncaught exceptions) when it closes.
+   */
+  target?: TargetFactory;
 }
 
 /** Figures of a run. */
 export interface FuzzResult {
   seed: number;
+  /** Where the server ran (the target's name). */
   runtime: string;
   inputs: number;
   inputsByKind: Record<string, number>;
@@ -43,6 +51,7 @@ export interface FuzzResult {
   /** Control round trips, ms. */
   controlLatency: { p50: number; p99: number; max: number };
   handshakes: { ok: number; failed: number; failures: string[] };
+  /** What the server side saw (the target's report once closed). */
   guard: GuardReport;
   /** Counters once the fuzz sessions were gone (controls still connected). */
   countsAfterFuzz: Counts;
@@ -50,15 +59,6 @@ export interface FuzzResult {
   countsAfterAll: Counts;
   /** How long the server took to drop every fuzz session. */
   settleMs: number;
-}
-
-/** The runtime running this code. */
-export function runtimeName(): string {
-  // deno-lint-ignore no-explicit-any
-  const g = globalThis as any;
-  if (g.Bun) return `bun ${g.Bun.version}`;
-  if (g.Deno) return `deno ${g.Deno.version.deno}`;
-  return `node ${g.process?.versions?.node}`;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -102,22 +102,32 @@ async function probeHandshake(target: Target, n: number): Promise<string | null>
   return null;
 }
 
-function baselineCounts(target: Target): boolean {
-  const c = counts(target.io);
+async function baselineCounts(target: Target): Promise<boolean> {
+  const c = await target.counts();
   return c.sessions === 0 && Object.keys(c.sockets).length === 0 && Object.keys(c.rooms).length === 0 &&
-    c.namespaces === target.namespaces.length;
+    c.namespaces === target.namespaces.length && !c.webSockets;
+}
+
+/** Control clients whose session runs over a WebSocket once set up. */
+function webSocketControls(controls: Control[]): number {
+  return controls.filter((c) => c.kind !== "polling").length;
+}
+
+/** Only the control clients' sessions and sockets are left (and their WebSockets, where counted). */
+function onlyControls(c: Counts, controls: number, webSockets: number): boolean {
+  return c.sessions === controls && (c.sockets["/"] ?? 0) === controls && Object.keys(c.sockets).length === 1 &&
+    (c.webSockets === undefined || c.webSockets === webSockets);
 }
 
 /** Runs the fuzzer. */
 export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   const rng = new Rng(options.seed);
-  const guard: Guard = startGuard({ quiet: options.quiet });
-  const target = await startTarget();
+  const target = await (options.target ?? (() => startTarget({}, { guard: true, quiet: options.quiet })))();
   const ctx: FuzzContext = {
     httpBase: target.httpBase,
     wsBase: target.wsBase,
-    port: target.server.port,
-    maxPayload: target.io.engine.options.maxHttpBufferSize,
+    port: target.port,
+    maxPayload: target.engine.maxHttpBufferSize,
     inputs: {},
     statuses: {},
     sessions: {},
@@ -133,6 +143,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   let countsAfterFuzz: Counts | undefined;
   let countsAfterAll: Counts | undefined;
   let settleMs = -1;
+  let guard: GuardReport | undefined;
   const handshakes = { ok: 0, failed: 0, failures: [] as string[] };
   const start = performance.now();
   try {
@@ -166,8 +177,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
         if (performance.now() - last < 5000) continue;
         last = performance.now();
         const secs = (last - start) / 1000;
+        const sessions = (await target.counts()).sessions;
         options.progress!(
-          `${secs.toFixed(0)} s: ${total()} inputs (${(total() / secs).toFixed(0)}/s), sessions ${target.io.engine.clientsCount}, ` +
+          `${secs.toFixed(0)} s: ${total()} inputs (${(total() / secs).toFixed(0)}/s), sessions ${sessions}, ` +
             `control answers ${controls.reduce((a, c) => a + c.stats.received, 0)}, handshakes ok ${handshakes.ok}`,
         );
       }
@@ -184,32 +196,31 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
 
     // The fuzz sessions must all go away (closed, timed out, or abandoned to the heartbeat).
     const settleStart = performance.now();
-    const o = target.io.engine.options;
+    const o = target.engine;
     const settleLimit = o.pingInterval + o.pingTimeout + o.upgradeTimeout + 3000;
+    const wsControls = webSocketControls(controls);
     while (performance.now() - settleStart < settleLimit) {
-      const c = counts(target.io);
-      if (c.sessions === controls.length && (c.sockets["/"] ?? 0) === controls.length && Object.keys(c.sockets).length === 1) break;
+      if (onlyControls(await target.counts(), controls.length, wsControls)) break;
       await sleep(50);
     }
     settleMs = performance.now() - settleStart;
-    countsAfterFuzz = counts(target.io);
+    countsAfterFuzz = await target.counts();
     options.progress?.(`settled in ${settleMs.toFixed(0)} ms: ${JSON.stringify(countsAfterFuzz)}`);
     for (const c of controls) await c.stop();
     const end = performance.now() + 3000;
-    while (!baselineCounts(target) && performance.now() < end) await sleep(20);
-    countsAfterAll = counts(target.io);
+    while (!(await baselineCounts(target)) && performance.now() < end) await sleep(20);
+    countsAfterAll = await target.counts();
     options.progress?.(`controls closed: ${JSON.stringify(countsAfterAll)}`);
   } finally {
     ctx.stopping = true;
-    await target.close();
-    guard.stop();
+    guard = await target.close();
   }
   const elapsedMs = performance.now() - start;
   const latencies = controls.flatMap((c) => c.stats.latencies).sort((a, b) => a - b);
   const inputs = total();
   return {
     seed: options.seed,
-    runtime: runtimeName(),
+    runtime: target.name,
     inputs,
     inputsByKind: ctx.inputs,
     statuses: ctx.statuses,
@@ -219,7 +230,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     controls: controls.map((c) => ({ ...c.stats, latencies: [] })),
     controlLatency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 },
     handshakes,
-    guard: guard.report(),
+    guard: guard!,
     countsAfterFuzz: countsAfterFuzz!,
     countsAfterAll: countsAfterAll!,
     settleMs,
@@ -241,11 +252,12 @@ export function problems(r: FuzzResult): string[] {
   for (const u of r.guard.uncaughtExceptions) out.push(`uncaught exception: ${u}`);
   for (const line of r.guard.errorLogs) out.push(`server logged: ${line}`);
   const a = r.countsAfterFuzz;
-  if (a.sessions !== r.controls.length || Object.keys(a.sockets).length !== 1 || a.sockets["/"] !== r.controls.length) {
+  const wsControls = r.controls.filter((c) => c.kind !== "polling").length;
+  if (!onlyControls(a, r.controls.length, wsControls)) {
     out.push(`fuzz sessions left behind: ${JSON.stringify(a)}`);
   }
   const b = r.countsAfterAll;
-  if (b.sessions !== 0 || Object.keys(b.sockets).length || Object.keys(b.rooms).length) {
+  if (b.sessions !== 0 || Object.keys(b.sockets).length || Object.keys(b.rooms).length || b.webSockets) {
     out.push(`left after everyone closed: ${JSON.stringify(b)}`);
   }
   return out;
@@ -261,6 +273,7 @@ export function summary(r: FuzzResult): string {
     `round trip p50 ${r.controlLatency.p50.toFixed(1)} ms, p99 ${r.controlLatency.p99.toFixed(1)} ms, max ${r.controlLatency.max.toFixed(1)} ms`,
     `  new handshakes: ${r.handshakes.ok} ok, ${r.handshakes.failed} failed; settle ${r.settleMs.toFixed(0)} ms; ` +
     `unhandled rejections ${r.guard.unhandledRejections.length}, uncaught ${r.guard.uncaughtExceptions.length}, server error logs ${r.guard.errorLogCount}`,
+    ...(r.guard.notes ?? []).map((note) => `  server side: ${note}`),
     `  inputs: ${top}`,
   ].join("\n");
 }

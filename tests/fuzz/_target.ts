@@ -1,110 +1,138 @@
 /**
- * The server the fuzzer and the leak tests attack: our `Server` in this process (so its counters
- * can be read), served on 127.0.0.1 by `tests/_server.ts` on the current runtime.
- *
- * Namespaces: `/` and `/custom` (open), `/guarded` (a middleware refuses `auth.deny`), and dynamic
- * children `/dyn-N` (removed again once empty). Events on every namespace:
- * - `message` -> emits `message-back` with the same arguments;
- * - `message-with-ack` -> acks with the same arguments;
- * - `join` / `leave` (room name) -> rooms come and go;
- * - `throw` -> a socket middleware refuses it (the socket gets `error`);
- * - `disconnect-me` (true: the whole connection) -> the server disconnects the socket.
+ * What the fuzzer and the leak tests attack: a {@linkcode Target} is a running server reached
+ * over the network, plus the few questions a run asks about its inside (counters, what it logged,
+ * its live timers, its heap). {@linkcode startTarget} runs our `Server` in this process, served on
+ * 127.0.0.1 by `tests/_server.ts` on the current runtime, with the handlers of `_handlers.ts`;
+ * `tests/workers/_fuzz_target.ts` runs the same handlers in workerd, inside a Durable Object.
  *
  * @module
  */
 
+import process from "node:process";
 import { Server, type ServerOptions } from "../../src/io/server.ts";
-import type { Socket } from "../../src/io/socket.ts";
 import { type Running, startServer } from "../_server.ts";
+import { heapUsed, trackTimers } from "../leaks/_probe.ts";
+import { type Guard, type GuardReport, startGuard } from "./_guard.ts";
+import {
+  counts,
+  type Counts,
+  engineTimings,
+  type EngineTimings,
+  FUZZ_SERVER_OPTIONS,
+  setupFuzzServer,
+  STATIC_NAMESPACES,
+} from "./_handlers.ts";
+
+export type { Counts, EngineTimings } from "./_handlers.ts";
+
+/** Live timers of the server: how many, and where they were armed. */
+export interface TimerReport {
+  live: number;
+  where: Record<string, number>;
+}
 
 /** A running target. */
 export interface Target {
-  io: Server;
-  server: Running;
+  /** Where the server runs, for reports ("deno 2.x, in process", "workerd, Durable Object ..."). */
+  name: string;
   /** `http://127.0.0.1:PORT/socket.io/` */
   httpBase: string;
   /** `ws://127.0.0.1:PORT/socket.io/` */
   wsBase: string;
+  /** The TCP port (raw HTTP inputs go there). */
+  port: number;
   /** Namespaces the target knows (static ones). */
   namespaces: string[];
-  close(): Promise<void>;
+  /** The server's engine timings. */
+  engine: EngineTimings;
+  /** The server's counters now. */
+  counts(): Promise<Counts>;
+  /** What the server side saw so far: unhandled rejections, uncaught exceptions, error logs. */
+  report(): Promise<GuardReport>;
+  /** The server's live timers; `null` if this target was started without tracking them. */
+  timers(): Promise<TimerReport | null>;
+  /** The server's heap in use after a forced collection, in bytes. */
+  heapUsed(): Promise<number>;
+  /** The resident set size of the server's process, in bytes (informative). */
+  rss(): Promise<number>;
+  /** Stops the server; returns what the server side saw, to the end. */
+  close(): Promise<GuardReport>;
 }
 
-// deno-lint-ignore no-explicit-any
-function wire(socket: Socket<any, any, any, any>): void {
-  socket.use(([event], next) => {
-    if (event === "throw") next(new Error("refused by middleware"));
-    else next();
-  });
-  socket.on("error", () => {});
-  socket.on("message", (...args: unknown[]) => {
-    (socket.emit as (event: string, ...args: unknown[]) => boolean)("message-back", ...args);
-  });
-  socket.on("message-with-ack", (...args: unknown[]) => {
-    const ack = args.pop();
-    if (typeof ack === "function") ack(...args);
-  });
-  socket.on("join", (room: unknown) => {
-    if (typeof room === "string" && room.length < 64) socket.join(room);
-  });
-  socket.on("disconnect-me", (close: unknown) => {
-    socket.disconnect(close === true);
-  });
-  socket.on("leave", (room: unknown) => {
-    if (typeof room === "string") socket.leave(room);
-  });
+/** Starts a target (the kind a run attacks is the caller's choice). */
+export type TargetFactory = () => Promise<Target>;
+
+/** The runtime running this code. */
+export function runtimeName(): string {
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  if (g.Bun) return `bun ${g.Bun.version}`;
+  if (g.Deno) return `deno ${g.Deno.version.deno}`;
+  return `node ${g.process?.versions?.node}`;
 }
 
-/** Starts the target with the given engine/io options on top of the defaults below. */
-export async function startTarget(options: ServerOptions = {}): Promise<Target> {
-  const io = new Server({
-    pingInterval: 500,
-    pingTimeout: 1000,
-    upgradeTimeout: 1000,
-    connectTimeout: 1000,
-    maxHttpBufferSize: 1e5,
-    cleanupEmptyChildNamespaces: true,
-    ...options,
-  });
-  io.on("connection", wire);
-  io.of("/custom").on("connection", wire);
-  const guarded = io.of("/guarded");
-  guarded.use((socket, next) => {
-    if (socket.handshake.auth?.deny) next(new Error("denied"));
-    else next();
-  });
-  guarded.on("connection", wire);
-  io.of(/^\/dyn-\d+$/).on("connection", wire);
-  const server = await startServer(io);
+/** What an in-process target watches besides its counters. */
+export interface WatchOptions {
+  /**
+   * Watch the process (unhandled rejections, uncaught exceptions, console.error) from before the
+   * server exists until it is closed (default false: `report()` then throws).
+   */
+  guard?: boolean;
+  /** Keep captured console.error lines off the terminal (they are still reported). */
+  quiet?: boolean;
+  /** Count the live timers armed by src/ (default false: `timers()` is `null`). */
+  timers?: boolean;
+}
+
+/** A target in this process: the `Server` and the HTTP server are at hand too. */
+export interface InProcessTarget extends Target {
+  io: Server;
+  server: Running;
+}
+
+/** Starts the target in this process with `options` on top of {@linkcode FUZZ_SERVER_OPTIONS}. */
+export async function startTarget(options: ServerOptions = {}, watch: WatchOptions = {}): Promise<InProcessTarget> {
+  const timers = watch.timers ? trackTimers() : undefined;
+  const guard: Guard | undefined = watch.guard ? startGuard({ quiet: watch.quiet }) : undefined;
+  const stopWatching = () => {
+    timers?.stop();
+    guard?.stop();
+  };
+  let io: Server;
+  let server: Running;
+  try {
+    io = new Server({ ...FUZZ_SERVER_OPTIONS, ...options });
+    setupFuzzServer(io);
+    server = await startServer(io);
+  } catch (err) {
+    stopWatching();
+    throw err;
+  }
+  const report = (): GuardReport => {
+    if (!guard) throw new Error("This target was started without a guard");
+    return guard.report();
+  };
   return {
+    name: `${runtimeName()}, in process`,
     io,
     server,
     httpBase: `${server.url}/socket.io/`,
     wsBase: `${server.wsUrl}/socket.io/`,
-    namespaces: ["/", "/custom", "/guarded"],
-    close: () => server.close(),
+    port: server.port,
+    namespaces: [...STATIC_NAMESPACES],
+    engine: engineTimings(io),
+    counts: () => Promise.resolve(counts(io)),
+    report: () => Promise.resolve().then(report),
+    timers: () => Promise.resolve(timers ? { live: timers.live(), where: timers.where() } : null),
+    heapUsed,
+    rss: () => Promise.resolve(process.memoryUsage().rss),
+    async close() {
+      try {
+        await server.close();
+      } finally {
+        stopWatching();
+      }
+      return guard ? guard.report() : { unhandledRejections: [], uncaughtExceptions: [], errorLogs: [], errorLogCount: 0 };
+    },
   };
-}
-
-/** The counters a leak check reads. */
-export interface Counts {
-  sessions: number;
-  /** Connected sockets per namespace (only namespaces with any). */
-  sockets: Record<string, number>;
-  /** Rooms per namespace (only namespaces with any). */
-  rooms: Record<string, number>;
-  /** Namespaces that exist. */
-  namespaces: number;
-}
-
-/** Reads the server's counters. */
-export function counts(io: Server): Counts {
-  const sockets: Record<string, number> = {};
-  const rooms: Record<string, number> = {};
-  for (const [name, nsp] of io._nsps) {
-    if (nsp.sockets.size > 0) sockets[name] = nsp.sockets.size;
-    const size = nsp.adapter.rooms.size;
-    if (size > 0) rooms[name] = size;
-  }
-  return { sessions: io.engine.clientsCount, sockets, rooms, namespaces: io._nsps.size };
 }

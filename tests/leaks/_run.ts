@@ -1,50 +1,35 @@
 /**
  * Runs connect/disconnect cycles against the target and waits for the server to come back to
- * nothing: no session, no socket, no room, no dynamic namespace, no live timer of ours.
+ * nothing: no session, no socket, no room, no dynamic namespace, no live timer of ours (and, in
+ * workerd with hibernation, no WebSocket the platform still holds).
  *
  * @module
  */
 
-import { startGuard, type Guard } from "../fuzz/_guard.ts";
-import { counts, type Counts, startTarget, type Target } from "../fuzz/_target.ts";
+import { LEAK_SERVER_OPTIONS } from "../fuzz/_handlers.ts";
+import { type Counts, startTarget, type Target, type TargetFactory } from "../fuzz/_target.ts";
+import type { GuardReport } from "../fuzz/_guard.ts";
 import { sleep } from "../fuzz/_wire.ts";
 import { CYCLES } from "./_cycles.ts";
-import { heapUsed, trackTimers, type TimerTracker } from "./_probe.ts";
 
-/** Short timers, so that the heartbeat and upgrade paths finish quickly. */
-export const LEAK_SERVER_OPTIONS = {
-  pingInterval: 200,
-  pingTimeout: 300,
-  upgradeTimeout: 500,
-  connectTimeout: 500,
-};
+export { LEAK_SERVER_OPTIONS } from "../fuzz/_handlers.ts";
 
-/** A target with the timer tracker and the guard on. */
+/** A target with its timers tracked and its side watched. */
 export interface LeakBench {
   target: Target;
-  timers: TimerTracker;
-  guard: Guard;
-  close(): Promise<void>;
+  /** Stops the target; returns what its side saw. */
+  close(): Promise<GuardReport>;
 }
 
-/** Starts the target (timers tracked from before it exists). */
-export async function startLeakBench(): Promise<LeakBench> {
-  const timers = trackTimers();
-  const guard = startGuard({ quiet: true });
-  const target = await startTarget(LEAK_SERVER_OPTIONS);
-  return {
-    target,
-    timers,
-    guard,
-    async close() {
-      try {
-        await target.close();
-      } finally {
-        timers.stop();
-        guard.stop();
-      }
-    },
-  };
+/**
+ * Starts the target: by default ours in this process with {@linkcode LEAK_SERVER_OPTIONS}, its
+ * timers tracked and the process guarded from before it exists.
+ */
+export async function startLeakBench(
+  start: TargetFactory = () => startTarget(LEAK_SERVER_OPTIONS, { guard: true, quiet: true, timers: true }),
+): Promise<LeakBench> {
+  const target = await start();
+  return { target, close: () => target.close() };
 }
 
 /** What a batch of cycles left behind. */
@@ -61,11 +46,22 @@ export interface CycleResult {
   elapsedMs: number;
 }
 
-/** Whether the server holds nothing. */
-export function isEmpty(bench: LeakBench): boolean {
-  const c = counts(bench.target.io);
+/** The live timers of the bench's server (a leak check needs them: no tracking is an error). */
+async function liveTimers(bench: LeakBench): Promise<{ live: number; where: Record<string, number> }> {
+  const timers = await bench.target.timers();
+  if (!timers) throw new Error(`The target (${bench.target.name}) does not track its timers`);
+  return timers;
+}
+
+/** Whether counters say the server holds nothing. */
+function emptyCounts(c: Counts, bench: LeakBench): boolean {
   return c.sessions === 0 && Object.keys(c.sockets).length === 0 && Object.keys(c.rooms).length === 0 &&
-    c.namespaces === bench.target.namespaces.length && bench.timers.live() === 0;
+    c.namespaces === bench.target.namespaces.length && !c.webSockets;
+}
+
+/** Whether the server holds nothing. */
+export async function isEmpty(bench: LeakBench): Promise<boolean> {
+  return emptyCounts(await bench.target.counts(), bench) && (await liveTimers(bench)).live === 0;
 }
 
 /** Runs `cycles` cycles of the named paths (round robin), `concurrency` at a time, then settles. */
@@ -93,14 +89,15 @@ export async function runCycles(
     }
   }));
   const settleStart = performance.now();
-  while (!isEmpty(bench) && performance.now() - settleStart < settleLimitMs) await sleep(10);
+  while (!(await isEmpty(bench)) && performance.now() - settleStart < settleLimitMs) await sleep(10);
   const settleMs = performance.now() - settleStart;
+  const timers = await liveTimers(bench);
   return {
     cycles,
     failures,
-    after: counts(bench.target.io),
-    timers: bench.timers.live(),
-    timersWhere: bench.timers.where(),
+    after: await bench.target.counts(),
+    timers: timers.live,
+    timersWhere: timers.where,
     settleMs,
     elapsedMs: performance.now() - start,
   };
@@ -116,10 +113,10 @@ export interface HeapFigures {
   growth: number;
 }
 
-/** Measures the heap before and after `run`, each after a forced collection. */
-export async function measureHeap(run: () => Promise<unknown>): Promise<HeapFigures> {
-  const baseline = await heapUsed();
+/** Measures the server's heap before and after `run`, each after a forced collection. */
+export async function measureHeap(target: Target, run: () => Promise<unknown>): Promise<HeapFigures> {
+  const baseline = await target.heapUsed();
   await run();
-  const after = await heapUsed();
+  const after = await target.heapUsed();
   return { baseline, after, growth: after - baseline };
 }

@@ -6,9 +6,13 @@
 //   node tests/workers/_start.mjs ENTRY PORT [BINDING=ClassName ...]
 //
 // Every BINDING becomes a SQLite-backed Durable Object namespace of the class exported as ClassName.
+// WORKERD_INSPECTOR=1 opens workerd's inspector (Chrome DevTools Protocol) on a free port of
+// 127.0.0.1 and prints `inspector on 127.0.0.1:PORT` first; WORKERD_VERBOSE=1 makes workerd log
+// uncaught exceptions (`uncaught exception; source = Uncaught ...`) on stderr.
 import { build } from "esbuild";
 import { Miniflare, Log, LogLevel } from "miniflare";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
@@ -36,6 +40,18 @@ for (const arg of bindingArgs) {
   durableObjects[binding] = { className, useSQLite: true };
 }
 
+/** A port that was free a moment ago (workerd does not tell which one it picked for port 0). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+const inspectorPort = process.env.WORKERD_INSPECTOR === "1" ? await freePort() : undefined;
+
 const mf = new Miniflare({
   modules: true,
   scriptPath: outfile,
@@ -47,8 +63,11 @@ const mf = new Miniflare({
   host: "127.0.0.1",
   port: Number(portArg),
   log: new Log(process.env.WORKERD_LOG ? LogLevel.DEBUG : LogLevel.WARN),
+  verbose: process.env.WORKERD_VERBOSE === "1",
+  inspectorPort,
 });
 const url = await mf.ready;
+if (inspectorPort !== undefined) console.log(`inspector on 127.0.0.1:${inspectorPort}`);
 console.log(`listening on ${url.origin}`);
 
 let stopping = false;
