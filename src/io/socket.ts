@@ -260,23 +260,10 @@ export class Socket<
   #buildHandshake(auth: Record<string, unknown>, issued?: number): Handshake {
     const req = this.client.request;
     const now = issued === undefined ? new Date() : new Date(issued);
-    if (req instanceof SessionRequest) {
-      // One headers object per connection, shared by its sockets (as socket.io shares the
-      // request's); URL and Headers are never built.
-      const headers = req.headerRecord;
-      return {
-        headers,
-        time: now.toString(),
-        address: req.remoteAddress,
-        xdomain: headers.origin !== undefined,
-        secure: req.secure,
-        issued: now.getTime(),
-        url: req.pathAndQuery,
-        query: queryToObject(new URLSearchParams(req.search)),
-        auth,
-      };
-    }
-    const headers = headersToObject(req.headers);
+    // From a SessionRequest: one headers object per connection, shared by its sockets (as
+    // socket.io shares the request's), and no URL or Headers built.
+    const session = req instanceof SessionRequest ? req : undefined;
+    const headers = session ? session.headerRecord : headersToObject(req.headers);
     return {
       headers,
       time: now.toString(),
@@ -284,8 +271,8 @@ export class Socket<
       xdomain: headers.origin !== undefined,
       secure: req.secure,
       issued: now.getTime(),
-      url: req.url.pathname + req.url.search,
-      query: queryToObject(req.url.searchParams),
+      url: session ? session.pathAndQuery : req.url.pathname + req.url.search,
+      query: queryToObject(session ? new URLSearchParams(session.search) : req.url.searchParams),
       auth,
     };
   }
