@@ -64,7 +64,10 @@ class Refusal {
  * import { denoUpgrader } from "../runtime/deno.ts";
  * const engine = new Engine({ path: "/engine.io" });
  * engine.on("connection", (socket) => socket.on("message", (data) => socket.write(data)));
- * Deno.serve((request) => engine.handleRequest(request, undefined, denoUpgrader) as Promise<Response>);
+ * // A fetch handler (`deno serve`, a Worker module); the upgrader is the runtime's.
+ * export default {
+ *   fetch: (request: Request) => engine.handleRequest(request, undefined, denoUpgrader) as Promise<Response>,
+ * };
  * ```
  */
 export class Engine extends Emitter<EngineEvents> {

@@ -119,7 +119,7 @@ export type ParentNspNameMatchFn = (
  *
  * @example
  * ```ts ignore
- * Deno.serve(io.handler({ fallback: () => new Response("hello") }));
+ * export default { fetch: io.handler({ fallback: () => new Response("hello") }) };
  * ```
  */
 export interface HandlerOptions {
@@ -141,13 +141,13 @@ export interface HandlerOptions {
 export type RequestInfo = { remoteAddr?: { hostname: string; port: number } } | ConnInfo;
 
 /**
- * A request handler as `Deno.serve` and `fetch`-style runtimes take it. It resolves to `undefined`
+ * A `fetch`-style request handler (a `Request` in, a `Response` out). It resolves to `undefined`
  * only when the runtime's upgrader answered a WebSocket upgrade itself (Bun, Node).
  *
  * @example
  * ```ts ignore
  * const handle: RequestHandler = io.handler();
- * Deno.serve(handle);
+ * export default { fetch: handle };
  * ```
  */
 export type RequestHandler = (request: Request, info?: RequestInfo) => Promise<Response>;
@@ -186,7 +186,7 @@ const IO_OPTIONS = new Set([
  *   socket.on("hello", (name, ack) => ack(`hi ${name}`));
  *   io.emit("news", "someone arrived");
  * });
- * Deno.serve(io.handler());
+ * export default { fetch: io.handler() }; // or `serve(io)`, exported next to Server
  * ```
  */
 export class Server<
