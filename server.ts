@@ -93,7 +93,13 @@ export type {
   UntypedIfNever,
 } from "./src/io/typed_events.ts";
 export type { CorsOriginFunction } from "./src/engine/cors.ts";
-export type { AllowRequest, CookieOptions, ResolvedEngineOptions, TransportName } from "./src/engine/options.ts";
+export type {
+  AllowRequest,
+  CookieOptions,
+  DefaultedOption,
+  ResolvedEngineOptions,
+  TransportName,
+} from "./src/engine/options.ts";
 export type { EngineEvents } from "./src/engine/server.ts";
 export { EngineErrorCode } from "./src/engine/errors.ts";
 export type { EngineConnectionError } from "./src/engine/errors.ts";

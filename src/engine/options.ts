@@ -84,34 +84,30 @@ export interface EngineOptions {
   generateId?: (request: Request) => string | Promise<string>;
 }
 
+/**
+ * The options that always have a value once defaults are applied.
+ *
+ * @example
+ * ```ts
+ * import type { DefaultedOption } from "./options.ts";
+ * const key: DefaultedOption = "pingInterval";
+ * ```
+ */
+export type DefaultedOption =
+  | "path"
+  | "addTrailingSlash"
+  | "pingInterval"
+  | "pingTimeout"
+  | "upgradeTimeout"
+  | "maxHttpBufferSize"
+  | "maxBufferedBytes"
+  | "transports"
+  | "allowUpgrades";
+
 /** Options with every default applied. */
 export type ResolvedEngineOptions =
-  & Required<
-    Pick<
-      EngineOptions,
-      | "path"
-      | "addTrailingSlash"
-      | "pingInterval"
-      | "pingTimeout"
-      | "upgradeTimeout"
-      | "maxHttpBufferSize"
-      | "maxBufferedBytes"
-      | "transports"
-      | "allowUpgrades"
-    >
-  >
-  & Omit<
-    EngineOptions,
-    | "path"
-    | "addTrailingSlash"
-    | "pingInterval"
-    | "pingTimeout"
-    | "upgradeTimeout"
-    | "maxHttpBufferSize"
-    | "maxBufferedBytes"
-    | "transports"
-    | "allowUpgrades"
-  >;
+  & Required<Pick<EngineOptions, DefaultedOption>>
+  & Omit<EngineOptions, DefaultedOption>;
 
 /**
  * Applies the defaults to `options`.
