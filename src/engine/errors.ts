@@ -5,6 +5,8 @@
  * @module
  */
 
+import { textResponse } from "./text_response.ts";
+
 /** Engine.IO error codes, as the reference server uses them. */
 export const EngineErrorCode = {
   UNKNOWN_TRANSPORT: 0,
@@ -55,7 +57,7 @@ export function errorResponse(
   message: string = ENGINE_ERROR_MESSAGES[code],
 ): Response {
   headers.set("Content-Type", "application/json");
-  return new Response(JSON.stringify({ code, message }), {
+  return textResponse(JSON.stringify({ code, message }), {
     status: code === EngineErrorCode.FORBIDDEN ? 403 : 400,
     headers,
   });

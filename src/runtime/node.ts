@@ -12,6 +12,7 @@ import { Readable } from "node:stream";
 import { type RawData, type WebSocket as WsSocket, WebSocketServer } from "ws";
 import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./types.ts";
 import { setAttacher } from "./attacher.ts";
+import { responseText } from "../engine/text_response.ts";
 
 /** A handler in the engine's shape. */
 export type EngineHandle = (
@@ -35,11 +36,12 @@ function requestUrl(req: IncomingMessage): string {
   return `${secure ? "https" : "http"}://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
 }
 
-function requestHeaders(req: IncomingMessage): Headers {
-  const headers = new Headers();
+/** The raw header pairs, for `Request` to fill its own `Headers` from (one copy, not two). */
+function requestHeaders(req: IncomingMessage): [string, string][] {
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
-  return headers;
+  const pairs: [string, string][] = new Array(raw.length / 2);
+  for (let i = 0; i < raw.length; i += 2) pairs[i / 2] = [raw[i], raw[i + 1]];
+  return pairs;
 }
 
 /**
@@ -86,6 +88,15 @@ export async function writeWebResponse(res: ServerResponse, response: Response):
   if (response.body === null) {
     res.writeHead(response.status, headers);
     res.end();
+    return;
+  }
+  // The engine's own text answers (polling payloads, errors): written as they are, without reading
+  // the body back through a web stream.
+  const text = responseText(response);
+  if (text !== undefined) {
+    headers["content-length"] = String(Buffer.byteLength(text));
+    res.writeHead(response.status, headers);
+    res.end(text);
     return;
   }
   const body = new Uint8Array(await response.arrayBuffer());

@@ -7,6 +7,7 @@
 
 import { decodePayload, type EnginePacket, encodePayload } from "../../parser/engine_io.ts";
 import { EngineErrorCode, errorResponse } from "../errors.ts";
+import { textResponse } from "../text_response.ts";
 import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
 import { createDebug } from "../../util/debug.ts";
 
@@ -167,7 +168,7 @@ export class PollingTransport implements Transport {
       this.events.onPacket(packet);
     }
     headers.set("Content-Type", "text/html");
-    return new Response("ok", { status: 200, headers });
+    return textResponse("ok", { status: 200, headers });
   }
 
   #peerClosed(): void {
@@ -188,7 +189,7 @@ export class PollingTransport implements Transport {
       this.#shouldClose = null;
       clearTimeout(this.#closeTimer);
     }
-    pending.resolve(new Response(encodePayload(packets), { status: 200, headers: pending.headers }));
+    pending.resolve(textResponse(encodePayload(packets), { status: 200, headers: pending.headers }));
     if (done !== null) done();
   }
 
@@ -225,5 +226,5 @@ function payloadTooLarge(headers: Headers): Response {
   debug("POST body over maxHttpBufferSize: 413");
   headers.set("Content-Type", "text/plain; charset=UTF-8");
   headers.set("Connection", "close");
-  return new Response("Payload Too Large", { status: 413, headers });
+  return textResponse("Payload Too Large", { status: 413, headers });
 }
