@@ -216,7 +216,6 @@ export class Engine extends Emitter<EngineEvents> {
       this.clients.delete(session.id);
       debug("session %s closed: %s %s", session.id, reason, description === undefined ? "" : String(description));
     });
-    session.on("upgrade", () => debug("session %s upgraded to websocket", session.id));
     return session;
   }
 

@@ -18,6 +18,9 @@ import type {
   HandshakeRequest,
   WriteOptions,
 } from "./types.ts";
+import { createDebug } from "../util/debug.ts";
+
+const debug = createDebug("sio:engine");
 
 // The last text message framed for a WebSocket, and its frame: a broadcast writes the same string to
 // every session, which then all send the same frame object (built once; runtimes that turn it into
@@ -257,6 +260,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       this.#transport = transport;
       this.#bind(transport);
       this.upgraded = true;
+      debug("session %s upgraded to %s", this.id, transport.name);
       this.emitReserved("upgrade", transport.name);
       this.#flush();
       if (this.readyState === "closing") transport.close(() => this.#onClose("forced close"));
