@@ -1,7 +1,8 @@
 /**
  * The JSR package: `deno publish --dry-run` passes (no slow types), every export path of
  * deno.json has `@module` docs, and `deno doc --lint` on the export paths is clean (every public
- * symbol documented, every type it refers to exported). Runtime-independent, so it runs once,
+ * symbol documented, every type it refers to exported), and `deno lint` finds nothing in the
+ * repository. Runtime-independent, so it runs once,
  * under `deno test` (skipped under bun test and node --test).
  */
 import { describe, it } from "node:test";
@@ -47,6 +48,11 @@ if (onDeno) describe("JSR package", () => {
       const first = /\/\*\*([\s\S]*?)\*\//.exec(text);
       assert.ok(first && first[1].includes("@module"), `${path} (${file}) has no @module doc comment first`);
     }
+  });
+
+  it("deno lint reports nothing (sources, tests, bench, scripts, examples)", () => {
+    const { code, output } = run(["lint"]);
+    assert.equal(code, 0, output.slice(-4000));
   });
 
   it("deno publish --dry-run passes (no slow types)", () => {

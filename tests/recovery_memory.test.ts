@@ -3,7 +3,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Server, type ServerOptions } from "../server.ts";
-import { startServer, type Running } from "./_server.ts";
+import { startServer } from "./_server.ts";
 import { client, type ClientSocket, collect, connected, next, sleep } from "./adapters/_cluster.ts";
 
 async function setup(options: ServerOptions) {

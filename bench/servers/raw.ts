@@ -52,8 +52,7 @@ if (g.Deno?.serve) {
   await announce(await ready.promise);
 } else if (g.Bun?.serve) {
   // deno-lint-ignore no-explicit-any
-  let server: any;
-  server = g.Bun.serve({
+  const server: any = g.Bun.serve({
     port: wanted,
     hostname: "127.0.0.1",
     idleTimeout: 0,

@@ -22,7 +22,7 @@ type Ack = (value: unknown) => void;
 
 /** Installs the scenarios on `io`, a server named `name`. */
 export function installScenarios(io: AnyServer, name: string): void {
-  io.on("ping", (from: string, cb: (v: string) => void) => cb(`pong from ${name}`));
+  io.on("ping", (_from: string, cb: (v: string) => void) => cb(`pong from ${name}`));
   io.on("connection", (socket) => {
     if (!socket.recovered) socket.data = { name };
     const room = (socket.handshake.auth as { room?: string }).room;

@@ -20,7 +20,7 @@ const io = new Server(httpServer, {
   cors: { origin: "*" },
   adapter: createAdapter(pub, sub, { requestsTimeout: 1000 }),
 });
-io.on("ping", (from, cb) => cb(`pong from ${name}`));
+io.on("ping", (_from, cb) => cb(`pong from ${name}`));
 io.on("connection", (socket) => {
   socket.data = { name };
   const room = socket.handshake.auth?.room;
