@@ -219,6 +219,9 @@ export class PollingTransport implements Transport {
   discard(): void {
     if (this.#pending !== null) this.send([{ type: "noop" }]);
     this.#discarded = true;
+    // A close that was waiting for the client's next GET is over: the session is gone.
+    clearTimeout(this.#closeTimer);
+    this.#shouldClose = null;
   }
 }
 
