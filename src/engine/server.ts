@@ -32,6 +32,7 @@ import { PollingTransport } from "./transports/polling.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
 import type { HandshakeRequest } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
+import { headerOf } from "./request_fast_paths.ts";
 
 export type { EngineOptions } from "./options.ts";
 export { EngineSocket } from "./socket.ts";
@@ -119,7 +120,7 @@ export class Engine extends Emitter<EngineEvents> {
     const query = url.searchParams;
     const transport = query.get("transport");
     const sid = query.get("sid");
-    const isUpgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
+    const isUpgrade = headerOf(request, "upgrade")?.toLowerCase() === "websocket";
 
     if (transport !== "polling" && transport !== "websocket" || !this.options.transports.includes(transport)) {
       return this.#refuse(request, headers, new Refusal(EngineErrorCode.UNKNOWN_TRANSPORT, { transport }));
@@ -313,7 +314,7 @@ export class Engine extends Emitter<EngineEvents> {
 }
 
 function toHandshakeRequest(request: Request, url: URL, info?: ConnInfo): HandshakeRequest {
-  const proto = request.headers.get("x-forwarded-proto");
+  const proto = headerOf(request, "x-forwarded-proto");
   const secure = url.protocol === "https:" || url.protocol === "wss:" || proto === "https";
   // Copied out of the request: some runtimes (Deno) release it once the upgrade response is sent.
   return SessionRequest.from(request, info?.remoteAddress ?? "", secure);

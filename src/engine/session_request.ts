@@ -8,6 +8,9 @@
  */
 
 import type { HandshakeRequest } from "./types.ts";
+import { headerRecordOf } from "./request_fast_paths.ts";
+
+export { headerRecord } from "./request_fast_paths.ts";
 
 /**
  * A {@linkcode HandshakeRequest} whose `URL` and `Headers` are made when first read.
@@ -45,7 +48,7 @@ export class SessionRequest implements HandshakeRequest {
 
   /** Reads what a session keeps of `request`. */
   static from(request: Request, remoteAddress: string, secure: boolean): SessionRequest {
-    return new SessionRequest(request.url, headerRecord(request.headers), request.method, remoteAddress, secure);
+    return new SessionRequest(request.url, headerRecordOf(request), request.method, remoteAddress, secure);
   }
 
   /** The full URL (query included). */
@@ -74,28 +77,4 @@ export class SessionRequest implements HandshakeRequest {
     const hash = href.indexOf("#", q);
     return href.slice(q + 1, hash === -1 ? href.length : hash);
   }
-}
-
-/**
- * The headers as a plain object with own properties only (`__proto__` included, never the
- * prototype).
- *
- * @example
- * ```ts
- * import { headerRecord } from "./session_request.ts";
- * headerRecord(new Headers({ Origin: "https://a" })).origin; // "https://a"
- * ```
- */
-export function headerRecord(headers: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  try {
-    headers.forEach((value, name) => {
-      if (name === "__proto__") {
-        Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
-      } else out[name] = value;
-    });
-  } catch {
-    // A runtime that refuses to read a finished request's headers: nothing to keep.
-  }
-  return out;
 }

@@ -13,6 +13,7 @@ import { type RawData, type WebSocket as WsSocket, WebSocketServer } from "ws";
 import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./types.ts";
 import { setAttacher } from "./attacher.ts";
 import { responseText } from "../engine/text_response.ts";
+import { NodeRequest, requestHeaderPairs, requestUrl } from "./node_request.ts";
 
 /** A handler in the engine's shape. */
 export type EngineHandle = (
@@ -31,19 +32,6 @@ export interface NodeAttachOptions {
   perMessageDeflate?: boolean;
 }
 
-function requestUrl(req: IncomingMessage): string {
-  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
-  return `${secure ? "https" : "http"}://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
-}
-
-/** The raw header pairs, for `Request` to fill its own `Headers` from (one copy, not two). */
-function requestHeaders(req: IncomingMessage): [string, string][] {
-  const raw = req.rawHeaders;
-  const pairs: [string, string][] = new Array(raw.length / 2);
-  for (let i = 0; i < raw.length; i += 2) pairs[i / 2] = [raw[i], raw[i + 1]];
-  return pairs;
-}
-
 /**
  * Converts a Node request to a `Request` whose signal aborts when the client goes away first.
  *
@@ -54,7 +42,7 @@ function requestHeaders(req: IncomingMessage): [string, string][] {
  */
 export function toWebRequest(req: IncomingMessage, res?: ServerResponse): Request {
   const method = req.method ?? "GET";
-  const init: RequestInit & { duplex?: "half" } = { method, headers: requestHeaders(req) };
+  const init: RequestInit & { duplex?: "half" } = { method, headers: requestHeaderPairs(req) };
   if (res !== undefined) {
     // Upgrades have no response to watch: their requests go without a signal.
     const controller = new AbortController();
@@ -253,7 +241,7 @@ export function attachToNodeServer(
       }
       return;
     }
-    const request = toWebRequest(req, res);
+    const request = new NodeRequest(req, res).asRequest();
     Promise.resolve(handle(request, connInfo(req), () => undefined))
       .then((response) => writeWebResponse(res, response ?? new Response(null, { status: 500 })))
       .catch(() => {
@@ -268,7 +256,7 @@ export function attachToNodeServer(
     // A function without closure: a closure here would share this scope's context and keep the
     // upgrade request (headers, raw headers, the web Request) alive as long as the connection.
     socket.on("error", destroyOnError);
-    const request = toWebRequest(req);
+    const request = new NodeRequest(req).asRequest();
     const upgrade: Upgrader = (_request, handlers) => {
       wss.handleUpgrade(req, socket, head, (ws) => bindWs(ws, handlers));
       return undefined;

@@ -8,6 +8,7 @@
 import { decodePayload, type EnginePacket, encodePayload } from "../../parser/engine_io.ts";
 import { EngineErrorCode, errorResponse } from "../errors.ts";
 import { textResponse } from "../text_response.ts";
+import { headerOf, readBodyText } from "../request_fast_paths.ts";
 import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
 import { createDebug } from "../../util/debug.ts";
 
@@ -17,44 +18,6 @@ interface PendingPoll {
   resolve: (response: Response) => void;
   headers: Headers;
   cleanup: () => void;
-}
-
-const decoder = new TextDecoder();
-
-/**
- * Reads a request body as UTF-8 text, stopping at `limit` bytes. Returns `null` when the body is
- * larger than the limit.
- *
- * @example
- * ```ts
- * import { readBodyText } from "./polling.ts";
- * await readBodyText(new Request("http://x/", { method: "POST", body: "4hi" }), 10); // "4hi"
- * ```
- */
-export async function readBodyText(request: Request, limit: number): Promise<string | null> {
-  const body = request.body;
-  if (body === null) return "";
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return decoder.decode(chunks[0]);
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return decoder.decode(all);
 }
 
 /**
@@ -137,11 +100,11 @@ export class PollingTransport implements Transport {
       this.events.onError("transport error", "data request overlap from client");
       return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
     }
-    if (request.headers.get("content-type") === "application/octet-stream") {
+    if (headerOf(request, "content-type") === "application/octet-stream") {
       this.events.onError("transport error", "invalid content");
       return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
     }
-    const declared = Number(request.headers.get("content-length") ?? 0);
+    const declared = Number(headerOf(request, "content-length") ?? 0);
     if (declared > this.#maxPayload) return payloadTooLarge(headers);
     this.#posting = true;
     let text: string | null;

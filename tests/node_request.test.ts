@@ -1,0 +1,184 @@
+// The Node shim hands the engine a Request that reads the Node request directly (NodeRequest): the
+// engine's headers and body come from the IncomingMessage, and a user's hook that reads the standard
+// members gets a real Request's answers (headers, body, clone, abort signal). Node only.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+
+const isNode = !(globalThis as { Deno?: unknown }).Deno && !(globalThis as { Bun?: unknown }).Bun;
+
+interface Started {
+  base: string;
+  close(): Promise<void>;
+  seen: Request[];
+}
+
+/** A bare engine on a Node server; `allowRequest` (optional) sees every handshake request. */
+async function start(
+  allowRequest?: (request: Request) => Promise<boolean> | boolean,
+  maxHttpBufferSize = 1000,
+  before?: (request: Request) => void,
+): Promise<Started> {
+  const { createServer } = await import("node:http");
+  const { Engine } = await import("../src/engine/server.ts");
+  const { attachToNodeServer } = await import("../src/runtime/node.ts");
+  const engine = new Engine({ maxHttpBufferSize, ...(allowRequest ? { allowRequest: (req: Request) => allowRequest(req) } : {}) });
+  const seen: Request[] = [];
+  const server = createServer();
+  attachToNodeServer(server, (request, info, upgrade) => {
+    seen.push(request);
+    before?.(request);
+    return engine.handleRequest(request, info, upgrade);
+  }, { matches: (p) => p.startsWith("/engine.io") });
+  engine.on("connection", (socket) => socket.on("message", (m) => socket.send(`echo:${typeof m === "string" ? m : "binary"}`)));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    base: `http://127.0.0.1:${port}/engine.io/?EIO=4&transport=polling`,
+    seen,
+    close: async () => {
+      await engine.close(100);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function handshake(base: string, headers?: HeadersInit): Promise<string> {
+  const res = await fetch(base, { headers });
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  return JSON.parse(text.slice(1)).sid;
+}
+
+if (isNode) {
+  describe("Node: the Request handed to the engine", () => {
+    it("is a Request whose standard members answer as a real one's", async () => {
+      let checked: Promise<void> | undefined;
+      const server = await start((request) => {
+        checked = (async () => {
+          assert.ok(request instanceof Request);
+          assert.equal(request.method, "GET");
+          assert.match(request.url, /^http:\/\/127\.0\.0\.1:\d+\/engine\.io\/\?EIO=4&transport=polling$/);
+          assert.equal(request.headers.get("x-token"), "a, b");
+          assert.equal(request.headers.get("X-Other"), "1");
+          assert.equal(request.clone().headers.get("x-other"), "1");
+          assert.equal(request.signal.aborted, false);
+          assert.equal(request.bodyUsed, false);
+          assert.equal(await request.text(), "");
+          assert.equal(Object.prototype.toString.call(request), "[object Request]");
+        })();
+        return true;
+      });
+      try {
+        const headers = new Headers([["x-token", "a"], ["x-token", "b"], ["x-other", "1"]]);
+        await handshake(server.base, headers);
+        await checked;
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("keeps the headers of the handshake as the session's, repeated ones joined", async () => {
+      const { Engine } = await import("../src/engine/server.ts");
+      const { createServer } = await import("node:http");
+      const { attachToNodeServer } = await import("../src/runtime/node.ts");
+      const engine = new Engine({});
+      const server = createServer();
+      attachToNodeServer(server, (r, i, u) => engine.handleRequest(r, i, u), { matches: (p) => p.startsWith("/engine.io") });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const port = (server.address() as { port: number }).port;
+      try {
+        const opened = new Promise<{ headers: Headers; record: Record<string, string> }>((resolve) =>
+          engine.once("connection", (socket) => {
+            const request = socket.request as unknown as { headers: Headers; headerRecord: Record<string, string> };
+            resolve({ headers: request.headers, record: request.headerRecord });
+          })
+        );
+        // Raw headers, so that the repeated and odd names reach the server as written.
+        const { connect } = await import("node:net");
+        const conn = connect(port, "127.0.0.1");
+        conn.write(
+          "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nX-Multi: 1\r\nx-multi: 2\r\n" +
+            "__proto__: p\r\nConnection: close\r\n\r\n",
+        );
+        const { headers, record } = await opened;
+        conn.destroy();
+        assert.equal(record["x-multi"], "1, 2");
+        assert.equal(headers.get("x-multi"), "1, 2");
+        assert.equal(Object.getPrototypeOf(record), Object.prototype);
+        assert.ok(Object.hasOwn(record, "__proto__"));
+        assert.equal(record["__proto__" as string], "p");
+        assert.equal(record.host, "x");
+      } finally {
+        await engine.close(100);
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
+    it("reads POST bodies, also after a user's code made the real Request", async () => {
+      let touched = 0;
+      const server = await start(undefined, 1000, (request) => {
+        if (request.method === "POST" && request.headers.get("x-touch") === "1") touched++;
+      });
+      try {
+        const sid = await handshake(server.base);
+        const url = `${server.base}&sid=${sid}`;
+        const post = await fetch(url, { method: "POST", body: "4hello\x1e4é中😀" });
+        assert.equal(post.status, 200);
+        assert.equal(await post.text(), "ok");
+        assert.equal(await (await fetch(url)).text(), "4echo:hello\x1e4echo:é中😀");
+        // This request's real Request was made (its headers read) before the engine read the body.
+        const body = "4" + "x".repeat(600);
+        const res = await fetch(url, { method: "POST", body, headers: { "x-touch": "1" } });
+        assert.equal(res.status, 200);
+        assert.equal(touched, 1);
+        assert.equal(await (await fetch(url)).text(), "4echo:" + "x".repeat(600));
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("answers 413 to a chunked body over maxHttpBufferSize and the session stays usable", async () => {
+      const server = await start(undefined, 100);
+      try {
+        const sid = await handshake(server.base);
+        const url = `${server.base}&sid=${sid}`;
+        // No content-length: the limit is found while reading.
+        const big = new ReadableStream<Uint8Array>({
+          start(c) {
+            for (let i = 0; i < 4; i++) c.enqueue(new TextEncoder().encode("4" + "y".repeat(60)));
+            c.close();
+          },
+        });
+        const res = await fetch(url, { method: "POST", body: big, duplex: "half" } as RequestInit);
+        assert.equal(res.status, 413);
+        await res.text();
+        const ok = await fetch(url, { method: "POST", body: "4small" });
+        assert.equal(ok.status, 200);
+        assert.equal(await (await fetch(url)).text(), "4echo:small");
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("aborts the signal of a GET whose client goes away", async () => {
+      const server = await start();
+      try {
+        const sid = await handshake(server.base);
+        const controller = new AbortController();
+        const poll = fetch(`${server.base}&sid=${sid}`, { signal: controller.signal }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 50));
+        const request = server.seen[server.seen.length - 1];
+        assert.equal(request.signal.aborted, false);
+        controller.abort();
+        await poll;
+        const deadline = Date.now() + 2000;
+        while (!request.signal.aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(request.signal.aborted, true);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+}
