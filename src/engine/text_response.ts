@@ -3,13 +3,37 @@
  * writes bytes to its own response object (Node) takes the string as it is instead of reading the
  * body back through a stream. Any other `Response` (a user's, a wrapped one) is read as usual.
  *
+ * A shim that writes every answer itself can say so on the requests it passes in
+ * ({@linkcode TEXT_ANSWERS}); the engine's text answers to those are then {@linkcode TextAnswer}s,
+ * which make the web `Response` (and its body stream) only if something reads it as one.
+ *
  * @module
  */
 
 const texts = new WeakMap<Response, string>();
 
 /**
- * A `Response` with `body` as its text, remembered for {@linkcode responseText}.
+ * Key of a `Request` member that is `true` when the runtime shim writes the answer itself and
+ * reads text answers through {@linkcode responseText}.
+ */
+export const TEXT_ANSWERS: unique symbol = Symbol("sio.request.textAnswers");
+
+/**
+ * Whether `request` comes from a shim that takes {@linkcode TextAnswer}s.
+ *
+ * @example
+ * ```ts
+ * import { takesTextAnswers } from "./text_response.ts";
+ * takesTextAnswers(new Request("http://x/")); // false
+ * ```
+ */
+export function takesTextAnswers(request: Request): boolean {
+  return (request as { [TEXT_ANSWERS]?: boolean })[TEXT_ANSWERS] === true;
+}
+
+/**
+ * A `Response` with `body` as its text, remembered for {@linkcode responseText}. With `lazy`, a
+ * {@linkcode TextAnswer} (only for requests that {@linkcode takesTextAnswers}).
  *
  * @example
  * ```ts
@@ -18,7 +42,8 @@ const texts = new WeakMap<Response, string>();
  * responseText(response); // "ok"
  * ```
  */
-export function textResponse(body: string, init: ResponseInit): Response {
+export function textResponse(body: string, init: ResponseInit & { headers: Headers }, lazy = false): Response {
+  if (lazy) return new TextAnswer(body, init.status ?? 200, init.headers).asResponse();
   const response = new Response(body, init);
   texts.set(response, body);
   return response;
@@ -34,5 +59,109 @@ export function textResponse(body: string, init: ResponseInit): Response {
  * ```
  */
 export function responseText(response: Response): string | undefined {
-  return texts.get(response);
+  return response instanceof TextAnswer ? response.bodyText : texts.get(response);
 }
+
+/**
+ * A text answer that is a `Response` to whoever reads it as one: `status` and `headers` are its
+ * own, every other member comes from a real `Response` made on first use.
+ *
+ * @example
+ * ```ts
+ * import { TextAnswer } from "./text_response.ts";
+ * const answer = new TextAnswer("ok", 200, new Headers()).asResponse();
+ * answer instanceof Response; // true
+ * ```
+ */
+export class TextAnswer {
+  /** The body. */
+  readonly bodyText: string;
+  readonly #status: number;
+  readonly #headers: Headers;
+  #real: Response | undefined;
+
+  /** An answer of `status` with `headers` and `bodyText`. */
+  constructor(bodyText: string, status: number, headers: Headers) {
+    this.bodyText = bodyText;
+    this.#status = status;
+    this.#headers = headers;
+  }
+
+  /** This answer as the `Response` type. */
+  asResponse(): Response {
+    return this as unknown as Response;
+  }
+
+  /** The status code. */
+  get status(): number {
+    return this.#status;
+  }
+  /** The headers (the engine's own object, as a real `Response` would have a copy). */
+  get headers(): Headers {
+    return this.#headers;
+  }
+  /** Whether the status is 2xx. */
+  get ok(): boolean {
+    return this.#status >= 200 && this.#status < 300;
+  }
+
+  #response(): Response {
+    return this.#real ??= new Response(this.bodyText, { status: this.#status, headers: this.#headers });
+  }
+
+  /** See `Response.body`. */
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.#response().body;
+  }
+  /** See `Response.bodyUsed`. */
+  get bodyUsed(): boolean {
+    return this.#real !== undefined && this.#real.bodyUsed;
+  }
+  /** See `Response.redirected`. */
+  get redirected(): boolean {
+    return false;
+  }
+  /** See `Response.statusText`. */
+  get statusText(): string {
+    return this.#response().statusText;
+  }
+  /** See `Response.type`. */
+  get type(): ResponseType {
+    return this.#response().type;
+  }
+  /** See `Response.url`. */
+  get url(): string {
+    return this.#response().url;
+  }
+  /** See `Response.clone()`. */
+  clone(): Response {
+    return this.#response().clone();
+  }
+  /** See `Response.arrayBuffer()`. */
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return this.#response().arrayBuffer();
+  }
+  /** See `Response.blob()`. */
+  blob(): Promise<Blob> {
+    return this.#response().blob();
+  }
+  /** See `Response.bytes()`. */
+  bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return (this.#response() as unknown as { bytes(): Promise<Uint8Array<ArrayBuffer>> }).bytes();
+  }
+  /** See `Response.formData()`. */
+  formData(): Promise<FormData> {
+    return this.#response().formData();
+  }
+  /** See `Response.json()`. */
+  json(): Promise<unknown> {
+    return this.#response().json();
+  }
+  /** See `Response.text()`. */
+  text(): Promise<string> {
+    return this.#response().text();
+  }
+}
+
+// `instanceof Response` holds, and the prototype's other members are Response's.
+Object.setPrototypeOf(TextAnswer.prototype, Response.prototype);

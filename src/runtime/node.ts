@@ -73,11 +73,6 @@ export async function writeWebResponse(res: ServerResponse, response: Response):
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers["set-cookie"] = cookies;
-  if (response.body === null) {
-    res.writeHead(response.status, headers);
-    res.end();
-    return;
-  }
   // The engine's own text answers (polling payloads, errors): written as they are, without reading
   // the body back through a web stream.
   const text = responseText(response);
@@ -85,6 +80,11 @@ export async function writeWebResponse(res: ServerResponse, response: Response):
     headers["content-length"] = String(Buffer.byteLength(text));
     res.writeHead(response.status, headers);
     res.end(text);
+    return;
+  }
+  if (response.body === null) {
+    res.writeHead(response.status, headers);
+    res.end();
     return;
   }
   const body = new Uint8Array(await response.arrayBuffer());

@@ -14,6 +14,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { addHeader, decodeChunks, HEADER_RECORD, READ_BODY_TEXT, readStreamText } from "../engine/request_fast_paths.ts";
+import { TEXT_ANSWERS } from "../engine/text_response.ts";
 
 /** The full URL of a Node request. */
 export function requestUrl(req: IncomingMessage): string {
@@ -94,6 +95,11 @@ export class NodeRequest {
     const record: Record<string, string> = {};
     for (let i = 0; i < raw.length; i += 2) addHeader(record, raw[i].toLowerCase(), raw[i + 1]);
     return this.#record = record;
+  }
+
+  /** The Node shim writes every answer itself, text answers as they are. */
+  get [TEXT_ANSWERS](): true {
+    return true;
   }
 
   /** Reads the body straight from the Node stream: UTF-8 text, `null` past `limit` bytes. */

@@ -7,7 +7,7 @@
 
 import { decodePayload, type EnginePacket, encodePayload } from "../../parser/engine_io.ts";
 import { EngineErrorCode, errorResponse } from "../errors.ts";
-import { textResponse } from "../text_response.ts";
+import { takesTextAnswers, textResponse } from "../text_response.ts";
 import { headerOf, readBodyText } from "../request_fast_paths.ts";
 import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
 import { createDebug } from "../../util/debug.ts";
@@ -17,6 +17,8 @@ const debug = createDebug("sio:engine:polling");
 interface PendingPoll {
   resolve: (response: Response) => void;
   headers: Headers;
+  /** Whether the shim takes text answers (see text_response.ts). */
+  lazy: boolean;
   cleanup: () => void;
 }
 
@@ -82,6 +84,7 @@ export class PollingTransport implements Transport {
       const pending: PendingPoll = {
         resolve,
         headers,
+        lazy: takesTextAnswers(request),
         cleanup: () => signal?.removeEventListener("abort", onAbort),
       };
       this.#pending = pending;
@@ -131,7 +134,7 @@ export class PollingTransport implements Transport {
       this.events.onPacket(packet);
     }
     headers.set("Content-Type", "text/html");
-    return textResponse("ok", { status: 200, headers });
+    return textResponse("ok", { status: 200, headers }, takesTextAnswers(request));
   }
 
   #peerClosed(): void {
@@ -152,7 +155,7 @@ export class PollingTransport implements Transport {
       this.#shouldClose = null;
       clearTimeout(this.#closeTimer);
     }
-    pending.resolve(textResponse(encodePayload(packets), { status: 200, headers: pending.headers }));
+    pending.resolve(textResponse(encodePayload(packets), { status: 200, headers: pending.headers }, pending.lazy));
     if (done !== null) done();
   }
 
