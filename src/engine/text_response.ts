@@ -38,7 +38,7 @@ export function takesTextAnswers(request: Request): boolean {
  * @example
  * ```ts
  * import { responseText, textResponse } from "./text_response.ts";
- * const response = textResponse("ok", { status: 200 });
+ * const response = textResponse("ok", { status: 200, headers: new Headers() });
  * responseText(response); // "ok"
  * ```
  */
