@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ConnInfo, Upgrader, WebSocketHandlers } from "../runtime/types.ts";
+import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "../runtime/types.ts";
 import { Emitter } from "../util/emitter.ts";
 import { applyCors, isWebSocketOriginAllowed } from "./cors.ts";
 import {
@@ -53,6 +53,38 @@ class Refusal {
     this.code = code;
     this.context = context;
     this.message = message ?? ENGINE_ERROR_MESSAGES[code];
+  }
+}
+
+/** What a runtime's WebSocket reports, passed to the session's transport once it exists. */
+abstract class SocketHandlers implements WebSocketHandlers {
+  transport: WebSocketTransport | null = null;
+  abstract onOpen(socket: WebSocketLike): void;
+  onMessage(data: string | Uint8Array): void {
+    this.transport?.receive(data);
+  }
+  onClose(): void {
+    this.transport?.closed();
+  }
+}
+
+/** Handlers of a WebSocket that upgrades a polling session. */
+class UpgradeHandlers extends SocketHandlers {
+  readonly #session: EngineSocket;
+  readonly #maxPayload: number;
+  constructor(session: EngineSocket, maxPayload: number) {
+    super();
+    this.#session = session;
+    this.#maxPayload = maxPayload;
+  }
+  onOpen(socket: WebSocketLike): void {
+    const transport = this.transport = new WebSocketTransport(socket, this.#maxPayload);
+    const session = this.#session;
+    if (session.readyState !== "open" || session.upgrading || session.transportName !== "polling") {
+      transport.close();
+      return;
+    }
+    session.startUpgrade(transport);
   }
 }
 
@@ -213,12 +245,43 @@ export class Engine extends Emitter<EngineEvents> {
   #register(session: EngineSocket): EngineSocket {
     this.clients.set(session.id, session);
     debug("session %s opened over %s (%d open)", session.id, session.transportName, this.clients.size);
-    session.once("close", (reason, description) => {
-      this.clients.delete(session.id);
-      debug("session %s closed: %s %s", session.id, reason, description === undefined ? "" : String(description));
-    });
+    // One listener per engine, not a closure per session (the session removes its listeners once
+    // closed, and calls them with itself as `this`).
+    session.on("close", this.#sessionClosed);
     return session;
   }
+
+  readonly #sessionClosed = (() => {
+    const clients = this.clients;
+    return function (this: EngineSocket, reason: string, description?: unknown): void {
+      clients.delete(this.id);
+      debug("session %s closed: %s %s", this.id, reason, description === undefined ? "" : String(description));
+    };
+  })();
+
+  /** Handlers of a WebSocket that opens a new session: one object, methods on the prototype. */
+  static #NewSession = class NewSessionHandlers extends SocketHandlers {
+    readonly #engine: Engine;
+    readonly #id: string;
+    readonly #handshake: HandshakeRequest;
+    constructor(engine: Engine, id: string, handshake: HandshakeRequest) {
+      super();
+      this.#engine = engine;
+      this.#id = id;
+      this.#handshake = handshake;
+    }
+    onOpen(socket: WebSocketLike): void {
+      const engine = this.#engine;
+      if (engine.#closing) {
+        socket.close(1001, "server shutting down");
+        return;
+      }
+      const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize);
+      const session = engine.#register(new EngineSocket(this.#id, this.#handshake, transport, engine.options));
+      session.open();
+      engine.emitReserved("connection", session);
+    }
+  };
 
   #openWebSocketSession(
     request: Request,
@@ -226,22 +289,7 @@ export class Engine extends Emitter<EngineEvents> {
     handshake: HandshakeRequest,
     upgrade: Upgrader,
   ): Promise<Response | undefined> {
-    let transport: WebSocketTransport | null = null;
-    const handlers: WebSocketHandlers = {
-      onOpen: (socket) => {
-        if (this.#closing) {
-          socket.close(1001, "server shutting down");
-          return;
-        }
-        transport = new WebSocketTransport(socket, this.options.maxHttpBufferSize);
-        const session = this.#register(new EngineSocket(id, handshake, transport, this.options));
-        session.open();
-        this.emitReserved("connection", session);
-      },
-      onMessage: (data) => transport?.receive(data),
-      onClose: () => transport?.closed(),
-    };
-    return Promise.resolve(upgrade(request, handlers));
+    return Promise.resolve(upgrade(request, new Engine.#NewSession(this, id, handshake)));
   }
 
   #upgradeSession(
@@ -249,20 +297,7 @@ export class Engine extends Emitter<EngineEvents> {
     session: EngineSocket,
     upgrade: Upgrader,
   ): Promise<Response | undefined> {
-    let transport: WebSocketTransport | null = null;
-    const handlers: WebSocketHandlers = {
-      onOpen: (socket) => {
-        transport = new WebSocketTransport(socket, this.options.maxHttpBufferSize);
-        if (session.readyState !== "open" || session.upgrading || session.transportName !== "polling") {
-          transport.close();
-          return;
-        }
-        session.startUpgrade(transport);
-      },
-      onMessage: (data) => transport?.receive(data),
-      onClose: () => transport?.closed(),
-    };
-    return Promise.resolve(upgrade(request, handlers));
+    return Promise.resolve(upgrade(request, new UpgradeHandlers(session, this.options.maxHttpBufferSize)));
   }
 
   #refuse(request: Request, headers: Headers, refusal: Refusal): Response {

@@ -8,7 +8,7 @@
 import type { EnginePacket } from "../parser/engine_io.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { ResolvedEngineOptions } from "./options.ts";
-import type { Transport } from "./transports/transport.ts";
+import type { Transport, TransportEvents } from "./transports/transport.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
 import type { WebSocketLike } from "../runtime/types.ts";
 import type {
@@ -278,18 +278,33 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     this.#flush();
   }
 
+  /** What the session's transport reports: one object per session, methods on the prototype. */
+  static #Events = class SessionTransportEvents implements TransportEvents {
+    readonly #session: EngineSocket;
+    constructor(session: EngineSocket) {
+      this.#session = session;
+    }
+    onPacket(packet: EnginePacket): void {
+      this.#session.#onPacket(packet);
+    }
+    onError(reason: "transport error" | "parse error", description: string): void {
+      this.#session.#onClose(reason, description);
+    }
+    onClose(): void {
+      this.#session.#onClose("transport close");
+    }
+    onDrain(): void {
+      const session = this.#session;
+      // A poll during the upgrade ends at once, so the client can finish upgrading.
+      if (session.probed) session.#transport.send([{ type: "noop" }]);
+      else session.#flush();
+    }
+  };
+  #events: TransportEvents | undefined;
+
   #bind(transport: Transport): void {
     this.#direct = transport instanceof WebSocketTransport ? transport : null;
-    transport.events = {
-      onPacket: (packet) => this.#onPacket(packet),
-      onError: (reason, description) => this.#onClose(reason, description),
-      onClose: () => this.#onClose("transport close"),
-      onDrain: () => {
-        // A poll during the upgrade ends at once, so the client can finish upgrading.
-        if (this.probed) this.#transport.send([{ type: "noop" }]);
-        else this.#flush();
-      },
-    };
+    transport.events = this.#events ??= new EngineSocket.#Events(this);
   }
 
   #onPacket(packet: EnginePacket): void {

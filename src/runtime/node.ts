@@ -145,11 +145,17 @@ function sendText(ws: WsSocket, text: string): void {
   } else ws.send(text);
 }
 
-/** `ws`'s socket as the engine sees it (methods on the prototype: no closures per connection). */
+/**
+ * `ws`'s socket as the engine sees it, and the receiver of its events: one object per connection,
+ * the listeners are shared functions that find it on the socket (no closures per connection).
+ */
 class NodeWebSocket implements WebSocketLike {
   readonly #ws: WsSocket;
-  constructor(ws: WsSocket) {
+  readonly handlers: WebSocketHandlers;
+  closed = false;
+  constructor(ws: WsSocket, handlers: WebSocketHandlers) {
     this.#ws = ws;
+    this.handlers = handlers;
   }
   send(data: string | Uint8Array): void {
     if (typeof data === "string") sendText(this.#ws, data);
@@ -163,30 +169,43 @@ class NodeWebSocket implements WebSocketLike {
   }
 }
 
+const ADAPTER = Symbol("sio.nodeWebSocket");
+type BoundWs = WsSocket & { [ADAPTER]: NodeWebSocket };
+
+function onWsMessage(this: WsSocket, data: RawData, isBinary: boolean): void {
+  const handlers = (this as BoundWs)[ADAPTER].handlers;
+  if (!isBinary) {
+    handlers.onMessage(data.toString());
+    return;
+  }
+  if (Array.isArray(data)) {
+    const all = Buffer.concat(data);
+    handlers.onMessage(new Uint8Array(all.buffer, all.byteOffset, all.byteLength));
+  } else if (data instanceof ArrayBuffer) handlers.onMessage(new Uint8Array(data));
+  else handlers.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+}
+
+function onWsClose(this: WsSocket, code: number, reason: Buffer): void {
+  const adapter = (this as BoundWs)[ADAPTER];
+  if (adapter.closed) return;
+  adapter.closed = true;
+  adapter.handlers.onClose(code, reason.toString());
+}
+
+function onWsError(this: WsSocket): void {
+  const adapter = (this as BoundWs)[ADAPTER];
+  if (adapter.closed) return;
+  adapter.closed = true;
+  adapter.handlers.onClose(1006, "error");
+}
+
 function bindWs(ws: WsSocket, handlers: WebSocketHandlers): void {
-  ws.on("message", (data: RawData, isBinary: boolean) => {
-    if (!isBinary) {
-      handlers.onMessage(data.toString());
-      return;
-    }
-    if (Array.isArray(data)) {
-      const all = Buffer.concat(data);
-      handlers.onMessage(new Uint8Array(all.buffer, all.byteOffset, all.byteLength));
-    } else if (data instanceof ArrayBuffer) handlers.onMessage(new Uint8Array(data));
-    else handlers.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  });
-  let closed = false;
-  ws.on("close", (code: number, reason: Buffer) => {
-    if (closed) return;
-    closed = true;
-    handlers.onClose(code, reason.toString());
-  });
-  ws.on("error", () => {
-    if (closed) return;
-    closed = true;
-    handlers.onClose(1006, "error");
-  });
-  handlers.onOpen(new NodeWebSocket(ws));
+  const adapter = new NodeWebSocket(ws, handlers);
+  (ws as BoundWs)[ADAPTER] = adapter;
+  ws.on("message", onWsMessage);
+  ws.on("close", onWsClose);
+  ws.on("error", onWsError);
+  handlers.onOpen(adapter);
 }
 
 function destroyOnError(this: Duplex): void {

@@ -53,11 +53,17 @@ export interface ConnInfo {
   remotePort?: number;
 }
 
-/** A standard `WebSocket` as the engine sees it (methods on the prototype: no closures per connection). */
+/**
+ * A standard `WebSocket` as the engine sees it, and the listener of its events (one object per
+ * connection: methods on the prototype, no closures).
+ */
 class StandardWebSocket implements WebSocketLike {
   readonly #socket: WebSocket;
-  constructor(socket: WebSocket) {
+  readonly #handlers: WebSocketHandlers;
+  #closed = false;
+  constructor(socket: WebSocket, handlers: WebSocketHandlers) {
     this.#socket = socket;
+    this.#handlers = handlers;
   }
   send(data: string | Uint8Array): void {
     this.#socket.send(data as string | Uint8Array<ArrayBuffer>);
@@ -67,6 +73,33 @@ class StandardWebSocket implements WebSocketLike {
   }
   get bufferedAmount(): number {
     return this.#socket.bufferedAmount;
+  }
+  /** The socket's `open`, `message`, `close` and `error` events (an `EventListener` object). */
+  handleEvent(event: Event): void {
+    switch (event.type) {
+      case "message": {
+        const data = (event as MessageEvent).data;
+        this.#handlers.onMessage(typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer));
+        return;
+      }
+      case "open":
+        this.#socket.removeEventListener("open", this);
+        this.#handlers.onOpen(this);
+        return;
+      case "close":
+        if (this.#closed) return;
+        this.#closed = true;
+        this.#handlers.onClose((event as CloseEvent).code, (event as CloseEvent).reason);
+        return;
+      case "error":
+        if (this.#closed) return;
+        this.#closed = true;
+        this.#handlers.onClose(1006, "error");
+    }
+  }
+  /** Opens on the next microtask (for a socket that is open already). */
+  openSoon(): void {
+    queueMicrotask(() => this.#handlers.onOpen(this));
   }
 }
 
@@ -83,23 +116,10 @@ class StandardWebSocket implements WebSocketLike {
  */
 export function bindStandardWebSocket(socket: WebSocket, handlers: WebSocketHandlers): void {
   socket.binaryType = "arraybuffer";
-  const like = new StandardWebSocket(socket);
-  let closed = false;
-  const onOpen = () => handlers.onOpen(like);
-  if (socket.readyState === 1) queueMicrotask(onOpen);
-  else socket.addEventListener("open", onOpen, { once: true });
-  socket.addEventListener("message", (event: MessageEvent) => {
-    const data = event.data;
-    handlers.onMessage(typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer));
-  });
-  socket.addEventListener("close", (event: CloseEvent) => {
-    if (closed) return;
-    closed = true;
-    handlers.onClose(event.code, event.reason);
-  });
-  socket.addEventListener("error", () => {
-    if (closed) return;
-    closed = true;
-    handlers.onClose(1006, "error");
-  });
+  const like = new StandardWebSocket(socket, handlers);
+  if (socket.readyState === 1) like.openSoon();
+  else socket.addEventListener("open", like);
+  socket.addEventListener("message", like);
+  socket.addEventListener("close", like);
+  socket.addEventListener("error", like);
 }
