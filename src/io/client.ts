@@ -8,7 +8,6 @@
 import { type Decoder, type Packet, PacketType } from "../parser/socket_io.ts";
 import type { EngineCloseReason, HandshakeRequest } from "../engine/types.ts";
 import type { EngineSocket } from "../engine/socket.ts";
-import type { SocketId } from "./adapter.ts";
 import type { Server } from "./server.ts";
 import type { DisconnectReason, Socket } from "./socket.ts";
 import type { EventsMap } from "./typed_events.ts";
@@ -58,8 +57,11 @@ export class Client<
   readonly id: string;
 
   #decoder: Decoder;
-  #sockets: Map<SocketId, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = new Map();
-  #nsps: Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = new Map();
+  /**
+   * The connected sockets, one per namespace. An array, not maps by id and by namespace: nearly every
+   * connection has one or two, and two maps cost some 400 bytes per idle connection.
+   */
+  #sockets: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #onMessage = (data: string | Uint8Array): void => this.#ondata(data);
@@ -83,7 +85,7 @@ export class Client<
     conn.on("close", this.#onClose);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      if (this.#nsps.size === 0) {
+      if (this.#sockets.length === 0) {
         debug("session %s joined no namespace within %d ms: closing it", this.id, server._connectTimeout);
         this.close();
       }
@@ -110,7 +112,7 @@ export class Client<
   }
 
   #ondecoded(packet: Packet): void {
-    const socket = this.#nsps.get(packet.nsp);
+    const socket = this.#socketOf(packet.nsp);
     if (!socket && packet.type === PacketType.CONNECT) {
       this.#connect(packet.nsp, (packet.data as Record<string, unknown> | undefined) ?? {});
     } else if (socket && packet.type !== PacketType.CONNECT && packet.type !== PacketType.CONNECT_ERROR) {
@@ -121,8 +123,14 @@ export class Client<
     }
   }
 
+  #socketOf(nsp: string): Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined {
+    const sockets = this.#sockets;
+    for (let i = 0; i < sockets.length; i++) if (sockets[i].nsp.name === nsp) return sockets[i];
+    return undefined;
+  }
+
   #connect(name: string, auth: Record<string, unknown>): void {
-    if (this.#nsps.size >= (this.server._opts.maxNamespacesPerConnection ?? 100)) {
+    if (this.#sockets.length >= (this.server._opts.maxNamespacesPerConnection ?? 100)) {
       debug("session %s: CONNECT to %s refused, too many namespaces", this.id, name);
       this._packet({ type: PacketType.CONNECT_ERROR, nsp: name, data: { message: "Too many namespaces" } });
       return;
@@ -145,8 +153,7 @@ export class Client<
 
   /** @internal Routes this connection's packets for the socket's namespace to it. */
   _attach(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    this.#sockets.set(socket.id, socket);
-    this.#nsps.set(socket.nsp.name, socket);
+    this.#sockets.push(socket);
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -155,14 +162,15 @@ export class Client<
 
   /** @internal Disconnects every socket of this connection, then closes it. */
   _disconnect(): void {
-    for (const socket of [...this.#sockets.values()]) socket.disconnect();
-    this.#sockets.clear();
+    for (const socket of this.#sockets.slice()) socket.disconnect();
+    this.#sockets = [];
     this.close();
   }
 
   /** @internal Forgets a socket that disconnected. */
   _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    if (this.#sockets.delete(socket.id)) this.#nsps.delete(socket.nsp.name);
+    const i = this.#sockets.indexOf(socket);
+    if (i !== -1) this.#sockets.splice(i, 1);
   }
 
   /** Closes the Engine.IO session; the sockets disconnect with `forced server close`. */
@@ -188,7 +196,7 @@ export class Client<
 
   #onerror(err: Error): void {
     debug("session %s sent a malformed packet (%s): closing it", this.id, err.message);
-    for (const socket of [...this.#sockets.values()]) socket._onerror(err);
+    for (const socket of this.#sockets.slice()) socket._onerror(err);
     const open = this._isOpen;
     this.#onclose("parse error");
     if (open) this.conn.close();
@@ -203,9 +211,9 @@ export class Client<
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    for (const socket of [...this.#sockets.values()]) socket._onclose(reason, description);
-    this.#sockets.clear();
-    this.#nsps.clear();
+    const sockets = this.#sockets;
+    this.#sockets = [];
+    for (const socket of sockets) socket._onclose(reason, description);
     this.#decoder.destroy();
   }
 }

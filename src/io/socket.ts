@@ -223,11 +223,13 @@ export class Socket<
 
   /** Callbacks waiting for the client's acknowledgement (made on first use: most sockets never need it). */
   #acks: Map<number, AnyFn> | undefined;
-  #fns: Array<(event: Event, next: (err?: Error) => void) => void> = [];
+  // Middlewares and catch-all listeners: the shared empty list until one is added (most sockets have
+  // none), then a list of their own, copied on each addition.
+  #fns: Array<(event: Event, next: (err?: Error) => void) => void> = NONE;
   /** Flags for the next emit; `NO_FLAGS` (shared, never written) until a modifier sets one. */
   #flags: BroadcastFlags = NO_FLAGS;
-  #anyListeners: AnyFn[] = [];
-  #anyOutgoingListeners: AnyFn[] = [];
+  #anyListeners: AnyFn[] = NONE;
+  #anyOutgoingListeners: AnyFn[] = NONE;
   #closed = false;
   #restoreRooms: Room[] | undefined;
   #missed: unknown[][] | undefined;
@@ -488,7 +490,7 @@ export class Socket<
    * event and emits `error` on the socket.
    */
   use(fn: (event: Event, next: (err?: Error) => void) => void): this {
-    this.#fns.push(fn);
+    this.#fns = [...this.#fns, fn];
     return this;
   }
 
@@ -506,13 +508,13 @@ export class Socket<
 
   /** Adds a listener for every incoming event: `(event, ...args)`. */
   onAny(listener: AnyFn): this {
-    this.#anyListeners.push(listener);
+    this.#anyListeners = [...this.#anyListeners, listener];
     return this;
   }
 
   /** Like `onAny`, first in line. */
   prependAny(listener: AnyFn): this {
-    this.#anyListeners.unshift(listener);
+    this.#anyListeners = [listener, ...this.#anyListeners];
     return this;
   }
 
@@ -529,13 +531,13 @@ export class Socket<
 
   /** Adds a listener for every outgoing event: `(event, ...args)`. */
   onAnyOutgoing(listener: AnyFn): this {
-    this.#anyOutgoingListeners.push(listener);
+    this.#anyOutgoingListeners = [...this.#anyOutgoingListeners, listener];
     return this;
   }
 
   /** Like `onAnyOutgoing`, first in line. */
   prependAnyOutgoing(listener: AnyFn): this {
-    this.#anyOutgoingListeners.unshift(listener);
+    this.#anyOutgoingListeners = [listener, ...this.#anyOutgoingListeners];
     return this;
   }
 
@@ -734,8 +736,11 @@ export class Socket<
 }
 
 function removeFrom(list: AnyFn[], listener?: AnyFn): AnyFn[] {
-  if (!listener) return [];
+  if (!listener) return NONE;
   const i = list.indexOf(listener);
-  if (i !== -1) list.splice(i, 1);
-  return list;
+  return i === -1 ? list : [...list.slice(0, i), ...list.slice(i + 1)];
 }
+
+/** The empty list sockets share until they get a middleware or catch-all listener: never modified. */
+// deno-lint-ignore no-explicit-any
+const NONE: any[] = [];

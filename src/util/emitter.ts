@@ -20,6 +20,16 @@ export type ListenerOf<M extends EventsMap, E extends keyof M> = M[E] extends An
   : AnyListener;
 
 /**
+ * Listener lists by event name: a fast-properties object whose prototype has no members, so any
+ * name (`toString`, `__proto__`) is just a key. Much smaller than a `Map` for the few events an
+ * emitter has (a Map costs some 200 bytes even with two entries; idle connections hold several).
+ * An event whose last listener is removed keeps its key with `undefined` (deleting keys would turn
+ * the object into a slow dictionary).
+ */
+const ListenerTable = function ListenerTable() {} as unknown as new () => Record<string, AnyListener[] | undefined>;
+ListenerTable.prototype = Object.create(null);
+
+/**
  * A typed event emitter.
  *
  * @example
@@ -31,13 +41,14 @@ export type ListenerOf<M extends EventsMap, E extends keyof M> = M[E] extends An
  * ```
  */
 export class Emitter<M extends EventsMap> {
-  #listeners: Map<keyof M, AnyListener[]> = new Map();
+  #listeners: Record<string, AnyListener[] | undefined> | undefined;
 
   /** Adds a listener for `event`. */
   on<E extends keyof M & string>(event: E, listener: ListenerOf<M, E>): this {
-    const list = this.#listeners.get(event);
-    if (list) list.push(listener);
-    else this.#listeners.set(event, [listener]);
+    const table = this.#listeners ??= new ListenerTable();
+    const list = table[event];
+    if (list !== undefined) list.push(listener);
+    else table[event] = [listener];
     return this;
   }
 
@@ -58,16 +69,18 @@ export class Emitter<M extends EventsMap> {
 
   /** Removes one listener, or every listener of `event`, or every listener at all. */
   off<E extends keyof M & string>(event?: E, listener?: ListenerOf<M, E>): this {
+    const table = this.#listeners;
+    if (table === undefined) return this;
     if (event === undefined) {
-      this.#listeners.clear();
+      this.#listeners = undefined;
       return this;
     }
+    const list = table[event];
+    if (list === undefined) return this;
     if (listener === undefined) {
-      this.#listeners.delete(event);
+      table[event] = undefined;
       return this;
     }
-    const list = this.#listeners.get(event);
-    if (!list) return this;
     for (let i = list.length - 1; i >= 0; i--) {
       const l = list[i] as AnyListener & { listener?: AnyListener };
       if (l === listener || l.listener === listener) {
@@ -75,7 +88,7 @@ export class Emitter<M extends EventsMap> {
         break;
       }
     }
-    if (list.length === 0) this.#listeners.delete(event);
+    if (list.length === 0) table[event] = undefined;
     return this;
   }
 
@@ -91,28 +104,28 @@ export class Emitter<M extends EventsMap> {
 
   /** The listeners of `event`, in call order. */
   listeners<E extends keyof M & string>(event: E): ListenerOf<M, E>[] {
-    return (this.#listeners.get(event)?.slice() ?? []) as ListenerOf<M, E>[];
+    return (this.#listeners?.[event]?.slice() ?? []) as ListenerOf<M, E>[];
   }
 
   /** @internal The listeners of `event` themselves (no copy: do not modify), or `undefined`. */
   _list<E extends keyof M & string>(event: E): readonly AnyListener[] | undefined {
-    return this.#listeners.get(event);
+    return this.#listeners?.[event];
   }
 
   /** How many listeners `event` has. */
   listenerCount<E extends keyof M & string>(event: E): number {
-    return this.#listeners.get(event)?.length ?? 0;
+    return this.#listeners?.[event]?.length ?? 0;
   }
 
   /** Whether `event` has any listener. */
   hasListeners<E extends keyof M & string>(event: E): boolean {
-    return this.#listeners.has(event);
+    return this.#listeners?.[event] !== undefined;
   }
 
   /** Calls the listeners of `event` with `args`; returns whether there were any. */
   emitReserved<E extends keyof M & string>(event: E, ...args: Parameters<ListenerOf<M, E>>): boolean {
-    const list = this.#listeners.get(event);
-    if (!list) return false;
+    const list = this.#listeners?.[event];
+    if (list === undefined) return false;
     if (list.length === 1) {
       list[0].apply(this, args);
       return true;
