@@ -334,16 +334,20 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   #schedulePing(): void {
     if (this.#externalHeartbeat) return;
     clearTimeout(this.#pingTimer);
-    const due = Date.now() + this.#options.pingInterval;
-    this.#pingTimer = setTimeout(() => {
-      this.#sendPacket({ type: "ping" });
-      clearTimeout(this.#pongTimer);
-      // The pong deadline counts from when the ping was due, not from a late timer.
-      const wait = Math.max(0, this.#options.pingTimeout - (Date.now() - due));
-      this.#pongTimer = setTimeout(() => {
-        if (this.readyState !== "closed") this.#onClose("ping timeout");
-      }, wait);
-    }, this.#options.pingInterval);
+    // Shared functions with the session as argument: no closure per session and ping.
+    this.#pingTimer = setTimeout(EngineSocket.#pingDue, this.#options.pingInterval, this, Date.now() + this.#options.pingInterval);
+  }
+
+  static #pingDue(session: EngineSocket, due: number): void {
+    session.#sendPacket({ type: "ping" });
+    clearTimeout(session.#pongTimer);
+    // The pong deadline counts from when the ping was due, not from a late timer.
+    const wait = Math.max(0, session.#options.pingTimeout - (Date.now() - due));
+    session.#pongTimer = setTimeout(EngineSocket.#pongMissed, wait, session);
+  }
+
+  static #pongMissed(session: EngineSocket): void {
+    if (session.readyState !== "closed") session.#onClose("ping timeout");
   }
 
   #sendPacket(packet: EnginePacket): void {

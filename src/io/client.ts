@@ -32,6 +32,19 @@ export interface PacketWriteOptions {
   compress?: boolean;
 }
 
+const CLIENT = Symbol("sio.client");
+// deno-lint-ignore no-explicit-any
+type AnyClient = Client<any, any, any, any>;
+type BoundConn = EngineSocket & { [CLIENT]?: AnyClient };
+
+function onConnMessage(this: EngineSocket, data: string | Uint8Array): void {
+  (this as BoundConn)[CLIENT]?._ondata(data);
+}
+
+function onConnClose(this: EngineSocket, reason: EngineCloseReason, description?: unknown): void {
+  (this as BoundConn)[CLIENT]?._onclose(reason, description);
+}
+
 /**
  * The io side of one Engine.IO session, shared by the sockets of its namespaces.
  *
@@ -64,8 +77,6 @@ export class Client<
   #sockets: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
-  #onMessage = (data: string | Uint8Array): void => this.#ondata(data);
-  #onClose = (reason: EngineCloseReason, description?: unknown): void => this.#onclose(reason, description);
 
   /** Wraps a new Engine.IO session (the server does this on every engine `connection`). */
   constructor(server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, conn: EngineSocket) {
@@ -81,8 +92,10 @@ export class Client<
         reportListenerError(err, "packet handling");
       }
     };
-    conn.on("message", this.#onMessage);
-    conn.on("close", this.#onClose);
+    // Shared listeners that find this client on the session (no closures per connection).
+    (conn as BoundConn)[CLIENT] = this;
+    conn.on("message", onConnMessage);
+    conn.on("close", onConnClose);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#sockets.length === 0) {
@@ -103,7 +116,8 @@ export class Client<
     return !this.#closed && state !== "closing" && state !== "closed";
   }
 
-  #ondata(data: string | Uint8Array): void {
+  /** @internal A message from the session. */
+  _ondata(data: string | Uint8Array): void {
     try {
       this.#decoder.add(data);
     } catch (err) {
@@ -176,7 +190,7 @@ export class Client<
   /** Closes the Engine.IO session; the sockets disconnect with `forced server close`. */
   close(): void {
     if (!this._isOpen) return;
-    this.#onclose("forced server close");
+    this._onclose("forced server close");
     this.conn.close();
   }
 
@@ -198,15 +212,16 @@ export class Client<
     debug("session %s sent a malformed packet (%s): closing it", this.id, err.message);
     for (const socket of this.#sockets.slice()) socket._onerror(err);
     const open = this._isOpen;
-    this.#onclose("parse error");
+    this._onclose("parse error");
     if (open) this.conn.close();
   }
 
-  #onclose(reason: DisconnectReason | EngineCloseReason, description?: unknown): void {
+  /** @internal The session closed (or this client is closing it). */
+  _onclose(reason: DisconnectReason | EngineCloseReason, description?: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.conn.off("message", this.#onMessage);
-    this.conn.off("close", this.#onClose);
+    this.conn.off("message", onConnMessage);
+    this.conn.off("close", onConnClose);
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;

@@ -216,8 +216,15 @@ export class Socket<
   readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** The underlying connection shared by the client's namespaces. */
   readonly client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
-  /** Free-form data, visible to `fetchSockets` (and session helpers). */
-  data: SocketData = {} as SocketData;
+  /** Free-form data, visible to `fetchSockets` (and session helpers); an empty object until set. */
+  get data(): SocketData {
+    return this.#data ??= {} as SocketData;
+  }
+  set data(value: SocketData) {
+    this.#data = value;
+  }
+  // Made on first read: most sockets never use it, and an idle connection's bytes add up.
+  #data: SocketData | undefined;
   /** Whether the socket is connected. */
   connected = false;
 
