@@ -9,6 +9,7 @@
 
 import type { HandshakeRequest } from "./types.ts";
 import { headerRecordOf } from "./request_fast_paths.ts";
+import { intern, internHeaderValues } from "../util/intern.ts";
 
 export { headerRecord } from "./request_fast_paths.ts";
 
@@ -48,7 +49,14 @@ export class SessionRequest implements HandshakeRequest {
 
   /** Reads what a session keeps of `request`. */
   static from(request: Request, remoteAddress: string, secure: boolean): SessionRequest {
-    return new SessionRequest(request.url, headerRecordOf(request), request.method, remoteAddress, secure);
+    // Header values, the URL and the address repeat across connections: one copy of each.
+    return new SessionRequest(
+      intern(request.url),
+      internHeaderValues(headerRecordOf(request)),
+      request.method,
+      intern(remoteAddress),
+      secure,
+    );
   }
 
   /** The full URL (query included). */

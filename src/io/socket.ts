@@ -4,6 +4,7 @@
  * @module
  */
 
+import { intern } from "../util/intern.ts";
 import { type Packet, PacketType, RESERVED_EVENTS } from "../parser/socket_io.ts";
 import type { EngineCloseReason, HandshakeRequest } from "../engine/types.ts";
 import type { EngineSocket } from "../engine/socket.ts";
@@ -165,13 +166,27 @@ function headersToObject(headers: Headers): Record<string, string | undefined> {
   return out;
 }
 
+let lastSecond = NaN;
+let lastTime = "";
+
+/** `date.toString()`, one string per second (sockets that connect in the same second share it). */
+function timeString(date: Date): string {
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastTime = date.toString();
+  }
+  return lastTime;
+}
+
 function queryToObject(params: URLSearchParams): Record<string, string | string[] | undefined> {
   const out: Record<string, string | string[] | undefined> = {};
   for (const [key, value] of params) {
     const prev = Object.hasOwn(out, key) ? out[key] : undefined;
-    if (prev === undefined) setOwn(out, key, value);
-    else if (Array.isArray(prev)) prev.push(value);
-    else setOwn(out, key, [prev, value]);
+    const shared = intern(value);
+    if (prev === undefined) setOwn(out, key, shared);
+    else if (Array.isArray(prev)) prev.push(shared);
+    else setOwn(out, key, [prev, shared]);
   }
   return out;
 }
@@ -275,12 +290,12 @@ export class Socket<
     const headers = session ? session.headerRecord : headersToObject(req.headers);
     return {
       headers,
-      time: now.toString(),
+      time: timeString(now),
       address: req.remoteAddress,
       xdomain: headers.origin !== undefined,
       secure: req.secure,
       issued: now.getTime(),
-      url: session ? session.pathAndQuery : req.url.pathname + req.url.search,
+      url: intern(session ? session.pathAndQuery : req.url.pathname + req.url.search),
       query: queryToObject(session ? new URLSearchParams(session.search) : req.url.searchParams),
       auth,
     };
