@@ -551,6 +551,28 @@ describe("io: events and acks", () => {
     assert.equal(socket.listenersAnyOutgoing().length, 0);
   });
 
+  it("calls every catch-all listener of an event even when one removes itself or adds another", async () => {
+    const { io, srv } = await setup();
+    const connected = once<[Socket]>(io, "connection");
+    const c = await client(srv);
+    const [socket] = await connected;
+    const calls: string[] = [];
+    const late = (event: string) => calls.push(`late:${event}`);
+    const first = (event: string) => {
+      calls.push(`first:${event}`);
+      socket.offAny(first);
+      socket.onAny(late);
+    };
+    socket.onAny(first);
+    socket.onAny((event: string) => calls.push(`second:${event}`));
+    c.emit("a");
+    c.emit("b");
+    for (const end = Date.now() + 2000; calls.length < 4 && Date.now() < end;) await sleep(5);
+    // "a": both listeners registered when it arrived (late is only added during it); "b": second, late.
+    assert.deepEqual(calls, ["first:a", "second:a", "second:b", "late:b"]);
+    assert.equal(socket.listenersAny().length, 2);
+  });
+
   it("keeps prototype-looking event names away from Object.prototype", async () => {
     const { io, srv } = await setup();
     const connected = once<[Socket]>(io, "connection");

@@ -246,7 +246,8 @@ export class Socket<
   /** Callbacks waiting for the client's acknowledgement (made on first use: most sockets never need it). */
   #acks: Map<number, AnyFn> | undefined;
   // Middlewares and catch-all listeners: the shared empty list until one is added (most sockets have
-  // none), then a list of their own, copied on each addition.
+  // none). Never modified in place (each change makes a new list), so dispatch iterates them as
+  // they are, even when a listener removes itself.
   #fns: Array<(event: Event, next: (err?: Error) => void) => void> = NONE;
   /** Flags for the next emit; `NO_FLAGS` (shared, never written) until a modifier sets one. */
   #flags: BroadcastFlags = NO_FLAGS;
@@ -620,7 +621,7 @@ export class Socket<
   /** @internal Calls the outgoing catch-all listeners with an event's data. */
   _notifyOutgoing(data: unknown): void {
     if (this.#anyOutgoingListeners.length === 0 || !Array.isArray(data)) return;
-    for (const listener of this.#anyOutgoingListeners.slice()) {
+    for (const listener of this.#anyOutgoingListeners) {
       safeCall(() => listener.apply(this, data), "outgoing catch-all listener");
     }
   }
@@ -670,7 +671,7 @@ export class Socket<
     const args = packet.data as unknown[];
     if (packet.id !== undefined && packet.id !== null) args.push(this.#ackSender(packet.id));
     if (this.#anyListeners.length > 0) {
-      for (const listener of this.#anyListeners.slice()) {
+      for (const listener of this.#anyListeners) {
         safeCall(() => listener.apply(this, args), "catch-all listener");
       }
     }
