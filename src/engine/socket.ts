@@ -8,6 +8,7 @@
 import type { EnginePacket } from "../parser/engine_io.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { ResolvedEngineOptions } from "./options.ts";
+import { DeadlineEntry, DeadlineQueue } from "./deadline_queue.ts";
 import type { Transport, TransportEvents } from "./transports/transport.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
 import type { WebSocketLike } from "../runtime/types.ts";
@@ -66,8 +67,8 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   #direct: WebSocketTransport | null = null;
   #sinceCheck = 0;
   #flushScheduled = false;
-  #pingTimer: ReturnType<typeof setTimeout> | undefined;
-  #pongTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The session's place in its engine's ping queue or pong queue (never both). */
+  #beat: DeadlineEntry<EngineSocket> = new DeadlineEntry<EngineSocket>(this);
   #externalHeartbeat = false;
   #upgrade: {
     transport: Transport;
@@ -159,9 +160,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
    */
   useExternalHeartbeat(): void {
     this.#externalHeartbeat = true;
-    clearTimeout(this.#pingTimer);
-    clearTimeout(this.#pongTimer);
-    this.#pingTimer = this.#pongTimer = undefined;
+    this.#beat.queue?.remove(this.#beat);
   }
 
   /** The external heartbeat saw no pong in time: closes the session with `ping timeout`. */
@@ -314,8 +313,6 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
         this.emitReserved("message", packet.data ?? "");
         return;
       case "pong":
-        clearTimeout(this.#pongTimer);
-        this.#pongTimer = undefined;
         this.#schedulePing();
         this.emitReserved("heartbeat");
         return;
@@ -331,21 +328,31 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     }
   }
 
+  /** The next ping is due one interval from now (a pong, or any reschedule, moves it). */
   #schedulePing(): void {
     if (this.#externalHeartbeat) return;
-    clearTimeout(this.#pingTimer);
-    // Shared functions with the session as argument: no closure per session and ping.
-    this.#pingTimer = setTimeout(EngineSocket.#pingDue, this.#options.pingInterval, this, Date.now() + this.#options.pingInterval);
+    EngineSocket.#heartbeatsOf(this.#options).ping.add(this.#beat, performance.now() + this.#options.pingInterval);
   }
 
-  static #pingDue(session: EngineSocket, due: number): void {
+  /** A ping is due: it goes out, and the pong is due one timeout after the ping was. */
+  static #pingDue(session: EngineSocket, at: number): void {
     session.#sendPacket({ type: "ping" });
-    clearTimeout(session.#pongTimer);
-    // The pong deadline counts from when the ping was due, not from a late timer.
-    const wait = Math.max(0, session.#options.pingTimeout - (Date.now() - due));
-    session.#pongTimer = setTimeout(EngineSocket.#pongMissed, wait, session);
+    EngineSocket.#heartbeatsOf(session.#options).pong.add(session.#beat, at + session.#options.pingTimeout);
   }
 
+  /** Each engine's two heartbeat queues (its sessions share one options object). */
+  static #queues = new WeakMap<ResolvedEngineOptions, { ping: DeadlineQueue<EngineSocket>; pong: DeadlineQueue<EngineSocket> }>();
+
+  static #heartbeatsOf(options: ResolvedEngineOptions): { ping: DeadlineQueue<EngineSocket>; pong: DeadlineQueue<EngineSocket> } {
+    let queues = EngineSocket.#queues.get(options);
+    if (queues === undefined) {
+      queues = { ping: new DeadlineQueue(EngineSocket.#pingDue), pong: new DeadlineQueue(EngineSocket.#pongMissed) };
+      EngineSocket.#queues.set(options, queues);
+    }
+    return queues;
+  }
+
+  /** No pong in time. */
   static #pongMissed(session: EngineSocket): void {
     if (session.readyState !== "closed") session.#onClose("ping timeout");
   }
@@ -385,8 +392,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (this.readyState === "closed") return;
     this.readyState = "closed";
     this.#direct = null;
-    clearTimeout(this.#pingTimer);
-    clearTimeout(this.#pongTimer);
+    this.#beat.queue?.remove(this.#beat);
     if (this.#upgrade !== null) {
       clearTimeout(this.#upgrade.timer);
       this.#upgrade.transport.close();
