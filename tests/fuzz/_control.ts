@@ -12,7 +12,7 @@
  * @module
  */
 
-import { http, sleep, within } from "./_wire.ts";
+import { CONTROL_HTTP, http, sleep, within } from "./_wire.ts";
 
 /** What a control client saw. */
 export interface ControlStats {
@@ -68,7 +68,7 @@ export class Control {
     if (this.kind === "websocket") {
       await this.#openWs(`${this.#wsBase}?EIO=4&transport=websocket`, false);
     } else {
-      const res = await http(`${this.#base}?EIO=4&transport=polling`);
+      const res = await http(`${this.#base}?EIO=4&transport=polling`, CONTROL_HTTP);
       if (res.status !== 200 || !res.text.startsWith("0")) throw new Error(`control handshake: ${res.status} ${res.text}`);
       this.#sid = JSON.parse(res.text.slice(1)).sid;
       this.#pollLoop = this.#poll();
@@ -88,7 +88,7 @@ export class Control {
   #post(body: string): Promise<unknown> {
     const next = this.#postChain.then(async () => {
       if (this.#ws !== null && this.kind === "upgrade" && this.#upgraded) return;
-      const res = await http(this.#url, { method: "POST", body }, 8000);
+      const res = await http(this.#url, { ...CONTROL_HTTP, method: "POST", body }, 8000);
       if (res.status !== 200 && !this.#stopped) this.#fail(`POST ${body.slice(0, 40)}: ${res.status} ${res.text}${res.error ?? ""}`);
     });
     this.#postChain = next.catch(() => {});
@@ -99,7 +99,7 @@ export class Control {
 
   async #poll(): Promise<void> {
     while (!this.#stopped && !this.#upgraded) {
-      const res = await http(this.#url, {}, 8000);
+      const res = await http(this.#url, CONTROL_HTTP, 8000);
       if (this.#stopped || this.#upgraded) return;
       if (res.status !== 200) {
         this.#fail(`GET: ${res.status} ${res.text} ${res.error ?? ""}`);
@@ -250,7 +250,7 @@ export class Control {
     }
     if (!this.#upgraded && this.kind !== "websocket") {
       await this.#postChain;
-      await http(this.#url, { method: "POST", body: "1" }, 2000);
+      await http(this.#url, { ...CONTROL_HTTP, method: "POST", body: "1" }, 2000);
       await within(this.#pollLoop ?? Promise.resolve(), 3000, "control poll loop").catch(() => {});
     }
     return this.stats;

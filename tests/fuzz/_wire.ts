@@ -48,11 +48,24 @@ export async function http(
     const text = await response.text();
     return { status: response.status, text };
   } catch (err) {
-    return { status: 0, text: "", error: String(err).slice(0, 200) };
+    // The cause says what the network did ("connection closed before message completed"…).
+    const cause = (err as { cause?: unknown }).cause;
+    return { status: 0, text: "", error: (String(err) + (cause === undefined ? "" : ` (cause: ${cause})`)).slice(0, 300) };
   } finally {
     clearTimeout(timer);
   }
 }
+
+/**
+ * Request options that give the fuzzer's control clients connections of their own where the
+ * runtime can (Deno: a separate HTTP client). With one shared pool, a connection the attack
+ * traffic left in a bad state could be reused for a control request and fail it, which would read
+ * as the server losing a well-behaved client's message.
+ */
+export const CONTROL_HTTP: RequestInit = (() => {
+  const deno = (globalThis as { Deno?: { createHttpClient?: (options: object) => unknown } }).Deno;
+  return deno?.createHttpClient ? { client: deno.createHttpClient({}) } as RequestInit : {};
+})();
 
 /**
  * Sends raw bytes to 127.0.0.1:`port` and reads the status code of the answer (0 if none).
