@@ -19,8 +19,8 @@ describe("engine text answers", () => {
     try {
       const plain = (await engine.handleRequest(new Request(base)))!;
       assert.ok(!(plain instanceof TextAnswer));
-      const plainText = responseText(plain);
-      assert.ok(plainText?.startsWith('0{"sid":'));
+      assert.equal(responseText(plain), undefined);
+      assert.ok((await plain.text()).startsWith('0{"sid":'));
 
       const answer = (await engine.handleRequest(marked(base)))!;
       assert.ok(answer instanceof TextAnswer);
@@ -48,6 +48,12 @@ describe("engine text answers", () => {
       assert.ok(get instanceof TextAnswer);
       assert.equal(responseText(get), "4back");
       assert.deepEqual(await get.json().catch((e: Error) => e.name), "SyntaxError");
+
+      // Refusals too: an unknown session.
+      const refused = (await engine.handleRequest(marked(`${base}&sid=nope`)))!;
+      assert.ok(refused instanceof TextAnswer);
+      assert.equal(refused.status, 400);
+      assert.deepEqual(JSON.parse(responseText(refused)!), { code: 1, message: "Session ID unknown" });
     } finally {
       await engine.close(10);
     }

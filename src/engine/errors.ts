@@ -43,21 +43,22 @@ export interface EngineConnectionError {
 }
 
 /**
- * Builds the error response for `code`.
+ * Builds the error response for `code`, the answer to `request`.
  *
  * @example
  * ```ts
  * import { EngineErrorCode, errorResponse } from "./errors.ts";
- * errorResponse(EngineErrorCode.UNKNOWN_SID, new Headers()).status; // 400
+ * errorResponse(new Request("http://x/"), EngineErrorCode.UNKNOWN_SID, new Headers()).status; // 400
  * ```
  */
 export function errorResponse(
+  request: Request,
   code: EngineErrorCode,
   headers: Headers,
   message: string = ENGINE_ERROR_MESSAGES[code],
 ): Response {
   headers.set("Content-Type", "application/json");
-  return textResponse(JSON.stringify({ code, message }), {
+  return textResponse(request, JSON.stringify({ code, message }), {
     status: code === EngineErrorCode.FORBIDDEN ? 403 : 400,
     headers,
   });

@@ -311,7 +311,7 @@ export class Engine extends Emitter<EngineEvents> {
       message: refusal.message,
       context: refusal.context,
     });
-    return errorResponse(refusal.code, headers, refusal.message);
+    return errorResponse(request, refusal.code, headers, refusal.message);
   }
 
   #closing = false;

@@ -1,16 +1,12 @@
 /**
- * Responses with a text body the engine built, remembered with their text: a runtime shim that
- * writes bytes to its own response object (Node) takes the string as it is instead of reading the
- * body back through a stream. Any other `Response` (a user's, a wrapped one) is read as usual.
- *
- * A shim that writes every answer itself can say so on the requests it passes in
- * ({@linkcode TEXT_ANSWERS}); the engine's text answers to those are then {@linkcode TextAnswer}s,
- * which make the web `Response` (and its body stream) only if something reads it as one.
+ * The engine's text answers (polling payloads, `ok`, errors). A runtime shim that writes every
+ * answer itself (Node) says so on the requests it passes in ({@linkcode TEXT_ANSWERS}); the
+ * engine's answers to those are {@linkcode TextAnswer}s, whose text the shim writes as it is
+ * ({@linkcode responseText}), and which make a web `Response` (and its body stream) only if
+ * something reads them as one. Every other request gets a plain `Response`.
  *
  * @module
  */
-
-const texts = new WeakMap<Response, string>();
 
 /**
  * Key of a `Request` member that is `true` when the runtime shim writes the answer itself and
@@ -19,38 +15,25 @@ const texts = new WeakMap<Response, string>();
 export const TEXT_ANSWERS: unique symbol = Symbol("sio.request.textAnswers");
 
 /**
- * Whether `request` comes from a shim that takes {@linkcode TextAnswer}s.
+ * The answer to `request` with `body` as its text: a {@linkcode TextAnswer} when the request's
+ * shim takes them, a `Response` otherwise.
  *
  * @example
  * ```ts
- * import { takesTextAnswers } from "./text_response.ts";
- * takesTextAnswers(new Request("http://x/")); // false
+ * import { textResponse } from "./text_response.ts";
+ * const response = textResponse(new Request("http://x/"), "ok", { status: 200, headers: new Headers() });
+ * await response.text(); // "ok"
  * ```
  */
-export function takesTextAnswers(request: Request): boolean {
-  return (request as { [TEXT_ANSWERS]?: boolean })[TEXT_ANSWERS] === true;
+export function textResponse(request: Request, body: string, init: ResponseInit & { headers: Headers }): Response {
+  if ((request as { [TEXT_ANSWERS]?: boolean })[TEXT_ANSWERS] === true) {
+    return new TextAnswer(body, init.status ?? 200, init.headers).asResponse();
+  }
+  return new Response(body, init);
 }
 
 /**
- * A `Response` with `body` as its text, remembered for {@linkcode responseText}. With `lazy`, a
- * {@linkcode TextAnswer} (only for requests that {@linkcode takesTextAnswers}).
- *
- * @example
- * ```ts
- * import { responseText, textResponse } from "./text_response.ts";
- * const response = textResponse("ok", { status: 200, headers: new Headers() });
- * responseText(response); // "ok"
- * ```
- */
-export function textResponse(body: string, init: ResponseInit & { headers: Headers }, lazy = false): Response {
-  if (lazy) return new TextAnswer(body, init.status ?? 200, init.headers).asResponse();
-  const response = new Response(body, init);
-  texts.set(response, body);
-  return response;
-}
-
-/**
- * The text of a response made by {@linkcode textResponse}; `undefined` for any other response.
+ * The text of a {@linkcode TextAnswer}; `undefined` for any other response (read its body).
  *
  * @example
  * ```ts
@@ -59,7 +42,7 @@ export function textResponse(body: string, init: ResponseInit & { headers: Heade
  * ```
  */
 export function responseText(response: Response): string | undefined {
-  return response instanceof TextAnswer ? response.bodyText : texts.get(response);
+  return response instanceof TextAnswer ? response.bodyText : undefined;
 }
 
 /**

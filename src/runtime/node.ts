@@ -282,7 +282,7 @@ export function attachToNodeServer(
     };
     Promise.resolve(handle(request, connInfo(req), upgrade))
       .then(async (response) => {
-        if (response !== undefined) writeRawResponse(socket, response, await response.text());
+        if (response !== undefined) writeRawResponse(socket, response, responseText(response) ?? await response.text());
       })
       .catch(() => socket.destroy());
   };

@@ -7,7 +7,7 @@
 
 import { decodePayload, type EnginePacket, encodePayload } from "../../parser/engine_io.ts";
 import { EngineErrorCode, errorResponse } from "../errors.ts";
-import { takesTextAnswers, textResponse } from "../text_response.ts";
+import { textResponse } from "../text_response.ts";
 import { headerOf, readBodyText } from "../request_fast_paths.ts";
 import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
 import { createDebug } from "../../util/debug.ts";
@@ -17,8 +17,8 @@ const debug = createDebug("sio:engine:polling");
 interface PendingPoll {
   resolve: (response: Response) => void;
   headers: Headers;
-  /** Whether the shim takes text answers (see text_response.ts). */
-  lazy: boolean;
+  /** The GET it answers. */
+  request: Request;
   cleanup: () => void;
 }
 
@@ -67,7 +67,7 @@ export class PollingTransport implements Transport {
   handleGet(request: Request, headers: Headers): Promise<Response> {
     if (this.#pending !== null) {
       this.events.onError("transport error", "overlap from client");
-      return Promise.resolve(errorResponse(EngineErrorCode.BAD_REQUEST, headers));
+      return Promise.resolve(errorResponse(request, EngineErrorCode.BAD_REQUEST, headers));
     }
     headers.set("Content-Type", "text/plain; charset=UTF-8");
     headers.set("Cache-Control", "no-store");
@@ -78,13 +78,13 @@ export class PollingTransport implements Transport {
         this.#pending = null;
         // Settle the handler too (nobody reads this answer): a request left pending forever holds
         // its memory and keeps a graceful server shutdown (which waits for open requests) waiting.
-        resolve(errorResponse(EngineErrorCode.BAD_REQUEST, headers));
+        resolve(errorResponse(request, EngineErrorCode.BAD_REQUEST, headers));
         this.events.onError("transport error", "poll connection closed prematurely");
       };
       const pending: PendingPoll = {
         resolve,
         headers,
-        lazy: takesTextAnswers(request),
+        request,
         cleanup: () => signal?.removeEventListener("abort", onAbort),
       };
       this.#pending = pending;
@@ -101,14 +101,14 @@ export class PollingTransport implements Transport {
   async handlePost(request: Request, headers: Headers): Promise<Response> {
     if (this.#posting) {
       this.events.onError("transport error", "data request overlap from client");
-      return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
+      return errorResponse(request, EngineErrorCode.BAD_REQUEST, headers);
     }
     if (headerOf(request, "content-type") === "application/octet-stream") {
       this.events.onError("transport error", "invalid content");
-      return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
+      return errorResponse(request, EngineErrorCode.BAD_REQUEST, headers);
     }
     const declared = Number(headerOf(request, "content-length") ?? 0);
-    if (declared > this.#maxPayload) return payloadTooLarge(headers);
+    if (declared > this.#maxPayload) return payloadTooLarge(request, headers);
     this.#posting = true;
     let text: string | null;
     try {
@@ -116,14 +116,14 @@ export class PollingTransport implements Transport {
     } catch {
       this.#posting = false;
       this.events.onError("transport error", "data request connection closed prematurely");
-      return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
+      return errorResponse(request, EngineErrorCode.BAD_REQUEST, headers);
     }
     this.#posting = false;
-    if (text === null) return payloadTooLarge(headers);
+    if (text === null) return payloadTooLarge(request, headers);
     const packets = decodePayload(text);
     if (packets === null) {
       this.events.onError("parse error", "invalid payload");
-      return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
+      return errorResponse(request, EngineErrorCode.BAD_REQUEST, headers);
     }
     for (let i = 0; i < packets.length && !this.#closed; i++) {
       const packet = packets[i];
@@ -134,7 +134,7 @@ export class PollingTransport implements Transport {
       this.events.onPacket(packet);
     }
     headers.set("Content-Type", "text/html");
-    return textResponse("ok", { status: 200, headers }, takesTextAnswers(request));
+    return textResponse(request, "ok", { status: 200, headers });
   }
 
   #peerClosed(): void {
@@ -155,7 +155,7 @@ export class PollingTransport implements Transport {
       this.#shouldClose = null;
       clearTimeout(this.#closeTimer);
     }
-    pending.resolve(textResponse(encodePayload(packets), { status: 200, headers: pending.headers }, pending.lazy));
+    pending.resolve(textResponse(pending.request, encodePayload(packets), { status: 200, headers: pending.headers }));
     if (done !== null) done();
   }
 
@@ -191,9 +191,9 @@ export class PollingTransport implements Transport {
   }
 }
 
-function payloadTooLarge(headers: Headers): Response {
+function payloadTooLarge(request: Request, headers: Headers): Response {
   debug("POST body over maxHttpBufferSize: 413");
   headers.set("Content-Type", "text/plain; charset=UTF-8");
   headers.set("Connection", "close");
-  return textResponse("Payload Too Large", { status: 413, headers });
+  return textResponse(request, "Payload Too Large", { status: 413, headers });
 }
