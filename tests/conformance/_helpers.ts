@@ -146,9 +146,11 @@ export async function request(
 /** Raw Engine.IO polling client for one path (`/engine.io/` or `/socket.io/`). */
 export class Polling {
   readonly base: string;
+  readonly #probe: string;
   sid = "";
   constructor(url: string, path: string) {
     this.base = `${url}${path}?EIO=4&transport=polling`;
+    this.#probe = `${url}/fixture/parked?engine=${path.replaceAll("/", "")}`;
   }
   /** Opens a session and returns the parsed open packet. */
   async open(): Promise<Record<string, unknown>> {
@@ -165,6 +167,29 @@ export class Polling {
   }
   get(ms = 3000): Promise<TextResponse> {
     return request(this.url, {}, ms);
+  }
+  /**
+   * Resolves once the server holds a GET of this session (or `request`, that GET, settled), asking
+   * the fixture's probe (`answerParkedProbe` in `tests/fixture/fixture.ts`): a request sent next
+   * arrives while the GET waits, where two connections alone give no order.
+   */
+  async untilHeld(request_: Promise<unknown>, ms = 3000): Promise<void> {
+    let settled = false;
+    request_.then(() => settled = true, () => settled = true);
+    const end = Date.now() + ms;
+    while (!settled) {
+      const probe = await request(`${this.#probe}&sid=${this.sid}`);
+      if (probe.status !== 200) throw new Error(`Probe failed: ${probe.status} ${probe.text}`);
+      if (probe.text === "true") return;
+      if (Date.now() > end) throw new Error(`The server did not hold the GET within ${ms} ms`);
+      await sleep(5);
+    }
+  }
+  /** Starts a GET and resolves once the server holds it (see `untilHeld`); `response` is its answer. */
+  async heldGet(ms = 3000): Promise<{ response: Promise<TextResponse> }> {
+    const response = this.get(ms);
+    await this.untilHeld(response, ms);
+    return { response };
   }
   post(body: string, ms = 3000): Promise<TextResponse> {
     return request(this.url, { method: "POST", body }, ms);

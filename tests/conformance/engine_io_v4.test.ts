@@ -170,10 +170,9 @@ describe("Engine.IO v4 protocol", () => {
       it("closes the session upon duplicate poll requests", async () => {
         const p = polling();
         await p.open();
-        const [first, second] = await Promise.all([
-          p.get(),
-          sleep(5).then(() => request(`${p.url}&t=burst`)),
-        ]);
+        const { response } = await p.heldGet();
+        const second = await request(`${p.url}&t=burst`);
+        const first = await response;
         assert.equal(first.status, 200);
         assert.equal(first.text, "1");
         // the Node.js implementation answers 500; 400 is as acceptable
@@ -187,7 +186,7 @@ describe("Engine.IO v4 protocol", () => {
         await p.open();
         const controller = new AbortController();
         const aborted = fetch(p.url, { signal: controller.signal }).catch(() => {});
-        await sleep(5);
+        await p.untilHeld(aborted);
         controller.abort();
         await aborted;
         const poll = await p.get();
@@ -276,7 +275,9 @@ describe("Engine.IO v4 protocol", () => {
       it("forcefully closes the session", async () => {
         const p = polling();
         await p.open();
-        const [poll] = await Promise.all([p.get(), p.post("1")]);
+        const { response } = await p.heldGet();
+        assert.equal((await p.post("1")).status, 200);
+        const poll = await response;
         assert.equal(poll.status, 200);
         assert.equal(poll.text, "6");
         const poll2 = await p.get();

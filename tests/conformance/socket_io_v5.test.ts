@@ -221,7 +221,9 @@ describe("Socket.IO v5 protocol", () => {
         it("should forcefully close the session", async () => {
           const p = new Polling(URL_, "/socket.io/");
           await p.open();
-          const [poll] = await Promise.all([p.get(), p.post("1")]);
+          const { response } = await p.heldGet();
+          assert.equal((await p.post("1")).status, 200);
+          const poll = await response;
           assert.equal(poll.status, 200);
           assert.equal(poll.text, "6");
           assert.equal((await p.get()).status, 400);
