@@ -334,10 +334,14 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     EngineSocket.#heartbeatsOf(this.#options).ping.add(this.#beat, performance.now() + this.#options.pingInterval);
   }
 
-  /** A ping is due: it goes out, and the pong is due one timeout after the ping was. */
-  static #pingDue(session: EngineSocket, at: number): void {
+  /**
+   * A ping is due: it goes out, and the pong is due one timeout after it went out. Not after it
+   * was due: when the event loop was held up past the ping's time, that deadline would already
+   * have passed, and the session would die before its pong could arrive.
+   */
+  static #pingDue(session: EngineSocket): void {
     session.#sendPacket({ type: "ping" });
-    EngineSocket.#heartbeatsOf(session.#options).pong.add(session.#beat, at + session.#options.pingTimeout);
+    EngineSocket.#heartbeatsOf(session.#options).pong.add(session.#beat, performance.now() + session.#options.pingTimeout);
   }
 
   /** Each engine's two heartbeat queues (its sessions share one options object). */
