@@ -182,11 +182,48 @@ for (const kind of ["fast", "auto", "plain"] as const) {
         };
       });
       await ping;
-      await delay(200);
+      // autoPong: the platform answers "3" with a noop "6" (clients ignore it); otherwise nothing
+      // comes within 200 ms.
+      const end = Date.now() + (kind === "auto" ? 3000 : 200);
+      while (!frames.includes("6") && Date.now() < end) await delay(10);
       ws.close();
-      // autoPong: the platform answers "3" with a noop "6" (clients ignore it); otherwise nothing.
       const after = frames.slice(frames.indexOf("2") + 1).filter((f) => f !== "2");
       assert.deepEqual(after, kind === "auto" ? ["6"] : []);
+    });
+
+    it("pings a session that joins a running heartbeat no sooner than min(pingInterval, pingTimeout) / 2", async () => {
+      // pingInterval 400, pingTimeout 300: no first ping within 150 ms of the handshake, wherever
+      // in the shared round the session opened. Sessions open every 30 ms across a whole round,
+      // so one opens just before a round's pings; every session answers its pings.
+      const url = `${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket&do=${kind}&room=${kind}-${room}`;
+      const live = (): { ws: WebSocket; pings: number[] } => {
+        const ws = new WebSocket(url);
+        const session = { ws, pings: [] as number[] };
+        let openedAt = 0;
+        ws.onmessage = (event) => {
+          if (String(event.data).startsWith("0{")) openedAt = Date.now();
+          if (event.data === "2") {
+            session.pings.push(Date.now() - openedAt);
+            ws.send("3");
+          }
+        };
+        return session;
+      };
+      const anchor = live(); // starts the round
+      const sessions = [];
+      for (let i = 0; i < 15; i++) {
+        await delay(30);
+        sessions.push(live());
+      }
+      const end = Date.now() + 5000;
+      while (sessions.some((s) => s.pings.length < 2) && Date.now() < end) await delay(20);
+      for (const s of [anchor, ...sessions]) s.ws.close();
+      const first = sessions.map((s) => s.pings[0]);
+      assert.ok(sessions.every((s) => s.pings.length >= 2), `pings: ${JSON.stringify(sessions.map((s) => s.pings))}`);
+      // 50 ms for the difference between the two frames' trips
+      assert.ok(Math.min(...first) >= 100, `first pings after ${JSON.stringify(first)} ms`);
+      // ... and no later than pingInterval + pingTimeout, when a client gives up
+      assert.ok(Math.max(...first) < 700, `first pings after ${JSON.stringify(first)} ms`);
     });
   });
 }

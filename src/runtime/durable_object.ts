@@ -323,12 +323,16 @@ export class SocketIoDurableObject implements SocketIoObject {
     const { pingInterval, pingTimeout } = this.io.engine.options;
     const now = Date.now();
     const entries = [...this.#bySession.values()];
+    // Sessions share one heartbeat, so a new one would get its first ping anywhere from at once to
+    // pingInterval after opening. One younger than this is left to the next round: its first ping
+    // then comes before pingInterval + pingTimeout, when the client starts to wait for one.
+    const young = Math.min(pingInterval, pingTimeout) / 2;
     if (hb.phase === "check") {
       const getTimestamp = this.#autoPong
         ? this.#state.getWebSocketAutoResponseTimestamp?.bind(this.#state)
         : undefined;
       for (const entry of entries) {
-        if (entry.openedAt > hb.pingAt) continue;
+        if (entry.openedAt > hb.pingAt - young) continue; // not pinged in that round
         const auto = getTimestamp?.(entry.ws)?.getTime() ?? 0;
         if (Math.max(auto, entry.lastPong) < hb.pingAt) entry.session?.heartbeatTimedOut();
       }
@@ -344,6 +348,7 @@ export class SocketIoDurableObject implements SocketIoObject {
         return;
       }
       for (const entry of entries) {
+        if (entry.openedAt > now - young) continue;
         try {
           entry.ws.send("2");
         } catch { /* closing */ }
