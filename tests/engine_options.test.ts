@@ -4,7 +4,8 @@ import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Engine, type EngineOptions, type EngineSocket } from "../src/engine/server.ts";
 import type { EngineConnectionError } from "../src/engine/errors.ts";
-import { closeAllWebSockets, createWebSocket, Polling, request, sleep } from "./conformance/_helpers.ts";
+import type { PollingTransport } from "../src/engine/transports/polling.ts";
+import { closeAllWebSockets, createWebSocket, Polling, request, sleep, until } from "./conformance/_helpers.ts";
 import { type Running, serve } from "./_server.ts";
 
 const running: Running[] = [];
@@ -18,12 +19,19 @@ async function start(options: EngineOptions = {}) {
     socket.on("message", (data) => socket.write(data));
   });
   engine.on("connection_error", (err) => errors.push(err));
+  const waiters: Array<{ method: string; resolve: () => void }> = [];
   const server = await serve(
-    (req, info, upgrade) => engine.handleRequest(req, info, upgrade),
+    (req, info, upgrade) => {
+      const index = waiters.findIndex((w) => w.method === req.method);
+      if (index !== -1) waiters.splice(index, 1)[0].resolve();
+      return engine.handleRequest(req, info, upgrade);
+    },
     () => engine.close(),
   );
   running.push(server);
-  return { engine, server, sessions, errors, base: `${server.url}/engine.io/` };
+  /** Resolves when the next request with `method` reaches the engine. */
+  const arrival = (method: string) => new Promise<void>((resolve) => waiters.push({ method, resolve }));
+  return { engine, server, sessions, errors, arrival, base: `${server.url}/engine.io/` };
 }
 
 afterEach(async () => {
@@ -203,21 +211,24 @@ describe("engine: errors and limits", () => {
   });
 
   it("closes the session on concurrent POSTs", async () => {
-    const { server, engine } = await start();
+    const { server, engine, arrival } = await start();
     const polling = new Polling(server.url, "/engine.io/");
     await polling.open();
-    // A slow body keeps the first POST open while the second arrives.
+    // The first POST's body stays open until the second POST has its answer.
+    const { promise: answered, resolve: releaseFirst } = Promise.withResolvers<void>();
     const stream = new ReadableStream<Uint8Array>({
       async start(controller) {
         controller.enqueue(new TextEncoder().encode("4a"));
-        await sleep(100);
+        await answered;
         controller.close();
       },
     });
+    const firstArrived = arrival("POST");
     const first = fetch(polling.url, { method: "POST", body: stream, duplex: "half" } as RequestInit)
       .then((r) => r.text()).catch(() => "");
-    await sleep(20);
+    await firstArrived; // the engine is reading its body
     const second = await polling.post("4b");
+    releaseFirst();
     assert.equal(second.status, 400);
     await first;
     assert.equal(engine.clientsCount, 0);
@@ -276,7 +287,7 @@ describe("engine: errors and limits", () => {
     const polling = new Polling(server.url, "/engine.io/");
     await polling.open();
     const poll = polling.get();
-    await sleep(20);
+    await until(() => (sessions[0].transport as PollingTransport).polling, 3000, "the server to hold the GET");
     sessions[0].close();
     const res = await poll;
     assert.equal(res.text, "1");

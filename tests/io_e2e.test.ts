@@ -9,6 +9,7 @@ import { Server, type ServerOptions } from "../src/io/server.ts";
 import type { Socket } from "../src/io/socket.ts";
 import { encodePacket, JsonDecoder, type Packet, PacketType } from "../src/parser/socket_io.ts";
 import { type Running, startServer } from "./_server.ts";
+import { until } from "./conformance/_helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -420,8 +421,7 @@ describe("io: dynamic namespaces", () => {
     const c = await client(srv, "/tmp-1");
     assert.ok(io._nsps.has("/tmp-1"));
     c.send({ type: PacketType.DISCONNECT, nsp: "/tmp-1" });
-    await sleep(50);
-    assert.ok(!io._nsps.has("/tmp-1"));
+    await until(() => !io._nsps.has("/tmp-1"), 3000, "the empty child namespace to go");
   });
 });
 
@@ -584,9 +584,7 @@ describe("io: events and acks", () => {
       c.emit(name, { polluted: true });
     }
     c.send({ type: PacketType.EVENT, nsp: "/", data: ["__proto__"], id: 99 });
-    socket.emit("done");
-    await c.nextEvent("done");
-    await sleep(20);
+    await until(() => star.length >= 6, 3000, "six events");
     assert.deepEqual(star, ["__proto__", "constructor", "hasOwnProperty", "toString", "valueOf", "__proto__"]);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.equal(typeof Object.prototype.hasOwnProperty, "function");
@@ -692,7 +690,7 @@ describe("io: rooms and broadcasts", () => {
   it("collects acknowledgements of a broadcast, with a timeout", async () => {
     const { io, srv } = await setup();
     const { a, b, c, sa } = await three(io, srv);
-    const all = io.timeout(500).emitWithAck("poll");
+    const all = io.timeout(5000).emitWithAck("poll");
     for (const [client, answer] of [[a, "A"], [b, "B"], [c, "C"]] as const) {
       const p = await client.nextEvent("poll");
       client.send({ type: PacketType.ACK, nsp: "/", id: p.id, data: [answer] });
@@ -700,7 +698,7 @@ describe("io: rooms and broadcasts", () => {
     assert.deepEqual((await all).sort(), ["A", "B", "C"]);
 
     const partial = new Promise<unknown[]>((resolve) =>
-      sa.broadcast.timeout(100).emit("poll2", (err: Error | null, responses: unknown[]) => resolve([err, responses]))
+      sa.broadcast.timeout(1500).emit("poll2", (err: Error | null, responses: unknown[]) => resolve([err, responses]))
     );
     const p = await b.nextEvent("poll2");
     b.send({ type: PacketType.ACK, nsp: "/", id: p.id, data: ["only b"] });
@@ -913,11 +911,10 @@ describe("io: disconnection", () => {
     });
     const c = await rawClient(srv);
     c.send({ type: PacketType.CONNECT, nsp: "/" });
-    await sleep(50);
-    assert.ok(io.sockets.adapter.rooms.has("pending"));
+    await until(() => io.sockets.adapter.rooms.has("pending"), 3000, "the middleware to run");
     c.close();
     await c.closed();
-    await sleep(20);
+    await until(() => io.engine.clientsCount === 0, 3000, "the server to see the close");
     release();
     assertNoRooms(io);
   });

@@ -99,11 +99,4 @@ export async function closeClients(...clients: NodeRedisClient[]): Promise<void>
   }));
 }
 
-/** Waits until `check()` is true (polling every 20 ms), or fails after `timeout` ms. */
-export async function until(check: () => boolean | Promise<boolean>, timeout = 5000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { until } from "../conformance/_helpers.ts";

@@ -251,12 +251,17 @@ export function clientSuite(target: Target): void {
     });
 
     it("retries an event until it is acknowledged (ackTimeout + retries)", async () => {
-      const socket = connect(server.url, { ackTimeout: 150, retries: 3 });
+      // The server drops the first try; the ack of the second must come back within ackTimeout
+      // (a late one would make it "ok after 3"), so that one is generous.
+      const socket = connect(server.url, { ackTimeout: 1000, retries: 3 });
       await connected(socket);
       const key = "k" + Math.random();
       const result = await socket.emitWithAck("flaky", key);
       assert.equal(result, "ok after 2");
-      await assert.rejects(socket.emitWithAck("ack-never"), /timed out/);
+      // Every try unanswered: the emit fails after retries + 1 timeouts.
+      const impatient = connect(server.url, { ackTimeout: 100, retries: 2 });
+      await connected(impatient);
+      await assert.rejects(impatient.emitWithAck("ack-never"), /timed out/);
     });
 
     it("calls catch-all listeners for incoming and outgoing events", async () => {

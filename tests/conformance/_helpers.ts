@@ -20,6 +20,15 @@ export function deadline<T>(promise: Promise<T>, ms: number, what: string): Prom
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Waits until `check()` is true (asking every 10 ms), or fails after `timeout` ms. */
+export async function until(check: () => boolean | Promise<boolean>, timeout = 5000, what = "condition"): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
 type EventName = "open" | "close" | "message" | "error";
 
 /** A WebSocket whose events are buffered until a test waits for them. */
