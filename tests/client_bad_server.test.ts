@@ -10,6 +10,7 @@ import { Manager } from "../client.ts";
 import type { ClientOptions } from "../client.ts";
 import { closeAll, connect, next, sleep } from "./client/_helpers.ts";
 import { fakeFetch, fakeWebSocket, openPacket } from "./client/_fake.ts";
+import { until } from "./conformance/_helpers.ts";
 import type { FakeWebSocket } from "./client/_fake.ts";
 
 const rejections: unknown[] = [];
@@ -157,7 +158,7 @@ describe("client against a misbehaving server", () => {
     await next(socket, "connect");
     let pings = 0;
     socket.io.on("ping", () => pings++);
-    await sleep(250);
+    await until(() => pings >= 3 && posts.filter((p) => p === "3").length >= 3, 3000, "three pings and pongs");
     assert.ok(socket.connected);
     assert.ok(pings >= 3, `pings: ${pings}`);
     assert.ok(posts.filter((p) => p === "3").length >= 3, `posts: ${posts}`);

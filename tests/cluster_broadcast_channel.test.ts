@@ -16,7 +16,7 @@ describe("BroadcastChannel adapter", () => {
   before(async () => {
     for (const name of ["one", "two"]) {
       const io = new Server({
-        adapter: createBroadcastChannelAdapter({ channel, heartbeatInterval: 100, heartbeatTimeout: 300, requestsTimeout: 500 }),
+        adapter: createBroadcastChannelAdapter({ channel, heartbeatInterval: 100, heartbeatTimeout: 5000, requestsTimeout: 2000 }),
       });
       io.on("connection", (socket) => {
         socket.data = { name };
@@ -55,6 +55,7 @@ describe("BroadcastChannel adapter", () => {
     assert.deepEqual([...answers].sort(), [0, 1]);
   });
 
+  // heartbeatTimeout is 5 s: within 2 s only its goodbye can count it out
   it("counts a server out once it closes", async () => {
     await servers[1].io.of("/").adapter.close();
     await until(async () => (await servers[0].io.of("/").adapter.serverCount()) === 1, 2000, "count 1");

@@ -15,6 +15,7 @@ import process from "node:process";
 import { problems, runFuzz, summary } from "./fuzz/_harness.ts";
 import { startTarget } from "./fuzz/_target.ts";
 import { FuzzSocket, sleep, within } from "./fuzz/_wire.ts";
+import { until } from "./conformance/_helpers.ts";
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) >>> 0 : 0x5eed0007;
 
@@ -36,8 +37,7 @@ describe("fuzz", () => {
       assert.ok(await ws.opened);
       await ws.firstText();
       ws.send("40");
-      await sleep(50);
-      assert.equal(target.io.of("/").sockets.size, 1);
+      await until(() => target.io.of("/").sockets.size === 1, 3000, "the socket to connect");
       ws.send(`42["message",${"[".repeat(10000)}${"]".repeat(10000)}]`);
       await within(ws.closedPromise, 3000, "the server closes the connection (parse error)");
       await sleep(20);

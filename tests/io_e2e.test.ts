@@ -845,10 +845,16 @@ describe("io: disconnection", () => {
     const connection = once<[Socket]>(io, "connection");
     const c = new RawClient(`${srv.wsUrl}/socket.io/?EIO=4&transport=websocket`);
     clients.push(c);
-    // Connect, then never answer a ping: the instance's `send` (used by the auto-pong) is muted.
-    c.ws.addEventListener("open", () => WebSocket.prototype.send.call(c.ws, "40"), { once: true });
-    c.ws.send = () => {};
+    // Connect, then never answer a ping: the instance's `send` (used by the auto-pong) is muted
+    // once the socket is connected (before, a slow CONNECT could meet the ping timeout).
+    let muted = false;
+    const send = c.ws.send.bind(c.ws);
+    c.ws.send = (data) => {
+      if (!muted) send(data);
+    };
+    c.ws.addEventListener("open", () => send("40"), { once: true });
     const [socket] = await connection;
+    muted = true;
     const done = watch(socket);
     assert.equal((await done)[0], "ping timeout");
     assertNoRooms(io);

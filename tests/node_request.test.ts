@@ -3,6 +3,7 @@
 // members gets a real Request's answers (headers, body, clone, abort signal). Node only.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { until } from "./conformance/_helpers.ts";
 
 const isNode = !(globalThis as { Deno?: unknown }).Deno && !(globalThis as { Bun?: unknown }).Bun;
 
@@ -167,9 +168,10 @@ if (isNode) {
       try {
         const sid = await handshake(server.base);
         const controller = new AbortController();
+        const seen = server.seen.length;
         const poll = fetch(`${server.base}&sid=${sid}`, { signal: controller.signal }).catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 50));
-        const request = server.seen[server.seen.length - 1];
+        await until(() => server.seen.length > seen, 3000, "the GET to arrive");
+        const request = server.seen[seen];
         assert.equal(request.signal.aborted, false);
         controller.abort();
         await poll;

@@ -4,6 +4,7 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Server, type ServerOptions } from "../server.ts";
 import { startServer } from "./_server.ts";
+import { until } from "./conformance/_helpers.ts";
 import { client, type ClientSocket, collect, connected, next, sleep } from "./adapters/_cluster.ts";
 
 async function setup(options: ServerOptions) {
@@ -64,7 +65,7 @@ describe("connection state recovery in memory", () => {
     const news = collect(socket, "news");
     await dropAndMiss(io, socket);
     await next(socket, "connect", 3000);
-    await sleep(50);
+    await until(() => news.items.length >= 3, 3000, "the missed packets");
     news.stop();
     assert.equal(socket.recovered, true);
     assert.equal(socket.id, before.id);

@@ -116,14 +116,14 @@ describe(`redis cluster: ours on ${RUNTIME} + ours on ${OTHER_RUNTIME} + Node so
   it("socketsJoin and socketsLeave act on every server", async () => {
     for (const from of NAMES) {
       await clients[from].timeout(3000).emitWithAck("join-all", `all-${from}`);
-      await sleep(50);
+      // the join reaches the other servers on another connection than the broadcast below
+      const rooms = async () => (await clients.b.timeout(3000).emitWithAck("fetch") as Array<{ rooms: string[] }>).map((s) => s.rooms);
+      await until(async () => (await rooms()).every((r) => r.includes(`all-${from}`)), 3000, "every socket to join");
       const got = NAMES.map((name) => next(clients[name], "room-back"));
       clients.a.emit("to-room", `all-${from}`, "joined");
       await Promise.all(got);
       await clients[from].timeout(3000).emitWithAck("leave-all", `all-${from}`);
-      await sleep(50);
-      const sockets = await clients.b.timeout(3000).emitWithAck("fetch") as Array<{ rooms: string[] }>;
-      for (const s of sockets) assert.ok(!s.rooms.includes(`all-${from}`));
+      await until(async () => (await rooms()).every((r) => !r.includes(`all-${from}`)), 3000, "every socket to leave");
     }
   });
 

@@ -29,6 +29,20 @@ export async function until(check: () => boolean | Promise<boolean>, timeout = 5
   }
 }
 
+/**
+ * Polls `url` (a polling session that never answers pings) until it is refused: 200s carry the
+ * pings, then the server's ping timeout closes the session. Returns the refusal; fails if the
+ * session is still there after `ms`. (The official suite sleeps exactly pingInterval +
+ * pingTimeout and polls once: a race with the server's timer.)
+ */
+export async function pollUntilRefused(url: string, ms: number): Promise<TextResponse> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const poll = await request(url, {}, Math.max(1, end - Date.now()));
+    if (poll.status !== 200 || Date.now() > end) return poll;
+  }
+}
+
 type EventName = "open" | "close" | "message" | "error";
 
 /** A WebSocket whose events are buffered until a test waits for them. */
@@ -42,6 +56,8 @@ export interface TestSocket {
   waitForPackets(count: number, ms?: number): Promise<Array<string | ArrayBuffer>>;
   /** The next message that is not the ping packet `"2"`. */
   next(ms?: number): Promise<string | ArrayBuffer>;
+  /** From now on, answers every ping with a pong (so only the server's verdict can close it). */
+  answerPings(): void;
   send(data: string | Uint8Array): void;
   close(): void;
   readonly closed: boolean;
@@ -102,6 +118,11 @@ export function createWebSocket(url: string): TestSocket {
     },
     async next(ms = 3000) {
       return (await socket.waitForPackets(1, ms))[0];
+    },
+    answerPings() {
+      ws.addEventListener("message", (event: MessageEvent) => {
+        if (event.data === "2" && ws.readyState === WebSocket.OPEN) ws.send("3");
+      });
     },
     send(data) {
       ws.send(data);

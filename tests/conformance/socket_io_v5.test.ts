@@ -14,6 +14,7 @@ import {
   closeAllWebSockets,
   createWebSocket,
   Polling,
+  pollUntilRefused,
   request,
   sleep,
   type TestSocket,
@@ -38,8 +39,8 @@ async function initSocketIOConnection(): Promise<TestSocket> {
   const socket = createWebSocket(`${WS_URL}/socket.io/?EIO=4&transport=websocket`);
   await socket.waitFor("message"); // Engine.IO handshake
   socket.send("40");
-  await socket.waitFor("message"); // Socket.IO handshake
-  await socket.waitFor("message"); // "auth" packet
+  await socket.next(); // Socket.IO handshake
+  await socket.next(); // "auth" packet
   return socket;
 }
 
@@ -190,9 +191,8 @@ describe("Socket.IO v5 protocol", () => {
 
         it("should close the session upon ping timeout", async () => {
           const sid = await initLongPollingSession();
-          // margin over the exact deadline the official suite races with (see engine_io_v4.test.ts)
-          await sleep(PING_INTERVAL + PING_TIMEOUT + 100);
-          const poll = await request(`${URL_}/socket.io/?EIO=4&transport=polling&sid=${sid}`);
+          const url = `${URL_}/socket.io/?EIO=4&transport=polling&sid=${sid}`;
+          const poll = await pollUntilRefused(url, PING_INTERVAL + PING_TIMEOUT + 2000);
           assert.equal(poll.status, 400);
         });
       });
@@ -292,68 +292,63 @@ describe("Socket.IO v5 protocol", () => {
         const socket = createWebSocket(`${WS_URL}/socket.io/?EIO=4&transport=websocket`);
         await socket.waitFor("message"); // Engine.IO handshake
         socket.send("40");
-        const { data } = await socket.waitFor("message");
+        const data = await socket.next() as string;
         assert.ok(data.startsWith("40"), data);
         const handshake = JSON.parse(data.substring(2));
         assert.deepEqual(Object.keys(handshake), ["sid"]);
         assert.equal(typeof handshake.sid, "string");
-        const authPacket = await socket.waitFor("message");
-        assert.equal(authPacket.data, '42["auth",{}]');
+        assert.equal(await socket.next(), '42["auth",{}]');
       });
 
       it("should allow connection to the main namespace with a payload", async () => {
         const socket = createWebSocket(`${WS_URL}/socket.io/?EIO=4&transport=websocket`);
         await socket.waitFor("message");
         socket.send('40{"token":"123"}');
-        const { data } = await socket.waitFor("message");
+        const data = await socket.next() as string;
         assert.ok(data.startsWith("40"), data);
         const handshake = JSON.parse(data.substring(2));
         assert.deepEqual(Object.keys(handshake), ["sid"]);
         assert.equal(typeof handshake.sid, "string");
-        const authPacket = await socket.waitFor("message");
-        assert.equal(authPacket.data, '42["auth",{"token":"123"}]');
+        assert.equal(await socket.next(), '42["auth",{"token":"123"}]');
       });
 
       it("should allow connection to a custom namespace", async () => {
         const socket = createWebSocket(`${WS_URL}/socket.io/?EIO=4&transport=websocket`);
         await socket.waitFor("message");
         socket.send("40/custom,");
-        const { data } = await socket.waitFor("message");
+        const data = await socket.next() as string;
         assert.ok(data.startsWith("40/custom,"), data);
         const handshake = JSON.parse(data.substring(10));
         assert.deepEqual(Object.keys(handshake), ["sid"]);
         assert.equal(typeof handshake.sid, "string");
-        const authPacket = await socket.waitFor("message");
-        assert.equal(authPacket.data, '42/custom,["auth",{}]');
+        assert.equal(await socket.next(), '42/custom,["auth",{}]');
       });
 
       it("should allow connection to a custom namespace with a payload", async () => {
         const socket = createWebSocket(`${WS_URL}/socket.io/?EIO=4&transport=websocket`);
         await socket.waitFor("message");
         socket.send('40/custom,{"token":"abc"}');
-        const { data } = await socket.waitFor("message");
+        const data = await socket.next() as string;
         assert.ok(data.startsWith("40/custom,"), data);
         const handshake = JSON.parse(data.substring(10));
         assert.deepEqual(Object.keys(handshake), ["sid"]);
         assert.equal(typeof handshake.sid, "string");
-        const authPacket = await socket.waitFor("message");
-        assert.equal(authPacket.data, '42/custom,["auth",{"token":"abc"}]');
+        assert.equal(await socket.next(), '42/custom,["auth",{"token":"abc"}]');
       });
 
       it("should disallow connection to an unknown namespace", async () => {
         const socket = createWebSocket(`${WS_URL}/socket.io/?EIO=4&transport=websocket`);
         await socket.waitFor("message");
         socket.send("40/random");
-        const { data } = await socket.waitFor("message");
-        assert.equal(data, '44/random,{"message":"Invalid namespace"}');
+        assert.equal(await socket.next(), '44/random,{"message":"Invalid namespace"}');
       });
 
       it("should disallow connection with an invalid handshake", async () => {
         const socket = createWebSocket(`${WS_URL}/socket.io/?EIO=4&transport=websocket`);
         await socket.waitFor("message");
+        socket.answerPings(); // then within 800 ms only the verdict on the packet can close it
         socket.send("4abc");
-        // well before the ping timeout (500 ms) would close it
-        await socket.waitFor("close", 250);
+        await socket.waitFor("close", 800);
       });
 
       it("should close the connection if no handshake is received", async () => {
@@ -373,13 +368,13 @@ describe("Socket.IO v5 protocol", () => {
       it("should connect then disconnect from a custom namespace", async () => {
         const socket = await initSocketIOConnection();
         await socket.waitFor("message"); // ping
+        socket.send("3");
         socket.send("40/custom");
-        await socket.waitFor("message"); // Socket.IO handshake
-        await socket.waitFor("message"); // auth packet
+        await socket.next(); // Socket.IO handshake
+        await socket.next(); // auth packet
         socket.send("41/custom");
         socket.send('42["message","message to main namespace"]');
-        const { data } = await socket.waitFor("message");
-        assert.equal(data, '42["message-back","message to main namespace"]');
+        assert.equal(await socket.next(), '42["message-back","message to main namespace"]');
       });
     });
 
@@ -387,8 +382,7 @@ describe("Socket.IO v5 protocol", () => {
       it("should send a plain-text packet", async () => {
         const socket = await initSocketIOConnection();
         socket.send('42["message",1,"2",{"3":[true]}]');
-        const { data } = await socket.waitFor("message");
-        assert.equal(data, '42["message-back",1,"2",{"3":[true]}]');
+        assert.equal(await socket.next(), '42["message-back",1,"2",{"3":[true]}]');
       });
 
       it("should send a packet with binary attachments", async () => {
@@ -409,8 +403,7 @@ describe("Socket.IO v5 protocol", () => {
       it("should send a plain-text packet with an ack", async () => {
         const socket = await initSocketIOConnection();
         socket.send('42456["message-with-ack",1,"2",{"3":[false]}]');
-        const { data } = await socket.waitFor("message");
-        assert.equal(data, '43456[1,"2",{"3":[false]}]');
+        assert.equal(await socket.next(), '43456[1,"2",{"3":[false]}]');
       });
 
       it("should send a packet with binary attachments and an ack", async () => {
@@ -429,20 +422,23 @@ describe("Socket.IO v5 protocol", () => {
 
       it("should close the connection upon invalid format (unknown packet type)", async () => {
         const socket = await initSocketIOConnection();
+        socket.answerPings(); // then within 800 ms only the verdict on the packet can close it
         socket.send("4abc");
-        await socket.waitFor("close", 250);
+        await socket.waitFor("close", 800);
       });
 
       it("should close the connection upon invalid format (invalid payload format)", async () => {
         const socket = await initSocketIOConnection();
+        socket.answerPings(); // then within 800 ms only the verdict on the packet can close it
         socket.send("42{}");
-        await socket.waitFor("close", 250);
+        await socket.waitFor("close", 800);
       });
 
       it("should close the connection upon invalid format (invalid ack id)", async () => {
         const socket = await initSocketIOConnection();
+        socket.answerPings(); // then within 800 ms only the verdict on the packet can close it
         socket.send('42abc["message-with-ack",1,"2",{"3":[false]}]');
-        await socket.waitFor("close", 250);
+        await socket.waitFor("close", 800);
       });
     });
   });
@@ -460,8 +456,9 @@ describe("Socket.IO v5 protocol", () => {
     it("closes the connection on a reserved event name", async () => {
       for (const name of ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"]) {
         const socket = await initSocketIOConnection();
+        socket.answerPings(); // then within 800 ms only the verdict on the packet can close it
         socket.send(`42["${name}","x"]`);
-        await socket.waitFor("close", 250).catch((err) => {
+        await socket.waitFor("close", 800).catch((err) => {
           throw new Error(`event name ${name}: ${err.message}`);
         });
       }
@@ -471,8 +468,9 @@ describe("Socket.IO v5 protocol", () => {
       for (const packet of ['40"token"', "40[1]", '40/custom,"x"']) {
         const socket = createWebSocket(`${WS_URL}/socket.io/?EIO=4&transport=websocket`);
         await socket.waitFor("message");
+        socket.answerPings(); // then within 800 ms only the verdict on the packet can close it
         socket.send(packet);
-        await socket.waitFor("close", 250).catch((err) => {
+        await socket.waitFor("close", 800).catch((err) => {
           throw new Error(`packet ${packet}: ${err.message}`);
         });
       }
@@ -480,14 +478,16 @@ describe("Socket.IO v5 protocol", () => {
 
     it("closes the connection on ACK data that is not an array", async () => {
       const socket = await initSocketIOConnection();
+      socket.answerPings(); // then within 800 ms only the verdict on the packet can close it
       socket.send('431{"a":1}');
-      await socket.waitFor("close", 250);
+      await socket.waitFor("close", 800);
     });
 
     it("closes the connection on an EVENT whose first element is not a string or number", async () => {
       const socket = await initSocketIOConnection();
+      socket.answerPings(); // then within 800 ms only the verdict on the packet can close it
       socket.send('42[{"a":1}]');
-      await socket.waitFor("close", 250);
+      await socket.waitFor("close", 800);
     });
 
     it("keeps the connection after refusing an unknown namespace", async () => {
@@ -500,15 +500,14 @@ describe("Socket.IO v5 protocol", () => {
     });
 
     it("closes the connection after connectTimeout (1000 ms) without CONNECT", async () => {
+      // from before the session exists, so the timer cannot have started earlier
+      const start = performance.now();
       const socket = createWebSocket(`${WS_URL}/socket.io/?EIO=4&transport=websocket`);
       await socket.waitFor("message"); // handshake
-      const start = Date.now();
-      socket.ws.addEventListener("message", (e: MessageEvent) => {
-        if (e.data === "2") socket.send("3"); // stay alive: only the connect timeout may close it
-      });
-      await socket.waitFor("close", 2000);
-      const elapsed = Date.now() - start;
-      assert.ok(elapsed >= 900 && elapsed < 1600, `closed after ${elapsed} ms, expected ~1000`);
+      socket.answerPings(); // stay alive: only the connect timeout may close it
+      await socket.waitFor("close", 3000);
+      const elapsed = performance.now() - start;
+      assert.ok(elapsed >= 995 && elapsed < 3000, `closed after ${elapsed} ms, expected ~1000`);
     });
 
     it("carries an event with binary over polling as b + base64", async () => {
@@ -576,8 +575,9 @@ describe("Socket.IO v5 protocol", () => {
     it("keeps other clients unaffected when one sends garbage", async () => {
       const good = await initLiveConnection();
       const bad = await initSocketIOConnection();
+      bad.answerPings(); // then within 800 ms only the verdict on the packet can close it
       bad.send('42["disconnect"]');
-      await bad.waitFor("close", 250);
+      await bad.waitFor("close", 800);
       good.send('42["message","fine"]');
       assert.equal(await good.next(), '42["message-back","fine"]');
       good.close();
