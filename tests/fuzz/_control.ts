@@ -96,9 +96,11 @@ export class Control {
   }
 
   #upgraded = false;
+  /** Set once the probe is answered: no further GET, as a real client pauses polling. */
+  #pausing = false;
 
   async #poll(): Promise<void> {
-    while (!this.#stopped && !this.#upgraded) {
+    while (!this.#stopped && !this.#upgraded && !this.#pausing) {
       const res = await http(this.#url, CONTROL_HTTP, 8000);
       if (this.#stopped || this.#upgraded) return;
       if (res.status !== 200) {
@@ -144,6 +146,11 @@ export class Control {
     if (upgrade) {
       ws.send("2probe");
       await within(probed.promise, 5000, "control 3probe");
+      // Pause polling first: the GET out ends (the server answers it once probed) and a pong in
+      // flight lands; one arriving after the upgrade would be refused as a transport mismatch.
+      this.#pausing = true;
+      await this.#pollLoop;
+      await this.#postChain;
       ws.send("5");
       this.#upgraded = true;
     }
