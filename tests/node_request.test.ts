@@ -183,4 +183,49 @@ if (isNode) {
       }
     });
   });
+
+  describe("Node: requests whose Host header does not make a URL", () => {
+    /** Sends `head` (request line and headers) over a raw connection; the status line back. */
+    async function raw(port: number, head: string): Promise<string> {
+      const { connect } = await import("node:net");
+      return await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1", () => socket.write(head + "\r\n"));
+        let text = "";
+        socket.on("data", (chunk) => {
+          text += chunk.toString("latin1");
+          if (text.includes("\r\n")) {
+            socket.destroy();
+            resolve(text.split("\r\n")[0]);
+          }
+        });
+        socket.on("error", reject);
+        socket.on("close", () => resolve(text.split("\r\n")[0]));
+      });
+    }
+
+    it("gets 400 (requests and upgrades) and the server keeps serving", async () => {
+      const { createServer } = await import("node:http");
+      const { Server } = await import("../server.ts");
+      const { attach } = await import("../src/runtime/node.ts");
+      const io = new Server();
+      const server = attach(io, createServer());
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const port = (server.address() as { port: number }).port;
+      try {
+        // `new URL` of "http://a b/socket.io/..." throws: it used to throw out of the request
+        // listener and end the process.
+        const path = "/socket.io/?EIO=4&transport=polling";
+        assert.equal(await raw(port, `GET ${path} HTTP/1.1\r\nHost: a b\r\n`), "HTTP/1.1 400 Bad Request");
+        assert.equal(await raw(port, `GET /socket.io/socket.io.js HTTP/1.1\r\nHost: a b\r\n`), "HTTP/1.1 400 Bad Request");
+        const upgrade = "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a b\r\nConnection: Upgrade\r\n" +
+          "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+        assert.equal(await raw(port, upgrade), "HTTP/1.1 400 Bad Request");
+        await handshake(`http://127.0.0.1:${port}${path}`);
+      } finally {
+        await io.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+  });
 }

@@ -14,6 +14,9 @@ import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./typ
 import { setAttacher } from "./attacher.ts";
 import { responseText } from "../engine/text_response.ts";
 import { NodeRequest, requestHeaderPairs, requestUrl } from "./node_request.ts";
+import { createDebug } from "../util/debug.ts";
+
+const debug = createDebug("sio:node");
 
 /** A handler in the engine's shape. */
 export type EngineHandle = (
@@ -235,6 +238,20 @@ function writeRawResponse(socket: Duplex, response: Response, body: string): voi
  * server.listen(3000);
  * ```
  */
+/** Calls the handler; a synchronous throw becomes a rejection like an asynchronous one. */
+function answer(handle: EngineHandle, request: Request, info: ConnInfo, upgrade: Upgrader): Promise<Response | undefined> {
+  try {
+    return Promise.resolve(handle(request, info, upgrade));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** The request's Host header (or target) does not make a URL: it never reaches the handler. */
+function refuseBadUrl(url: string, req: IncomingMessage): void {
+  debug("refused %s %s: the Host header %o does not make a URL (%s)", req.method, req.url, req.headers.host, url);
+}
+
 export function attachToNodeServer(
   server: HttpServer,
   handle: EngineHandle,
@@ -261,9 +278,16 @@ export function attachToNodeServer(
       return;
     }
     const request = new NodeRequest(req, res).asRequest();
-    Promise.resolve(handle(request, connInfo(req), () => undefined))
+    if (!URL.canParse(request.url)) {
+      refuseBadUrl(request.url, req);
+      res.writeHead(400, { "content-type": "text/plain" });
+      res.end("Bad Request");
+      return;
+    }
+    answer(handle, request, connInfo(req), () => undefined)
       .then((response) => writeWebResponse(res, response ?? new Response(null, { status: 500 })))
-      .catch(() => {
+      .catch((err) => {
+        console.error("[socket.io] error answering a request:", err);
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });
@@ -276,15 +300,23 @@ export function attachToNodeServer(
     // upgrade request (headers, raw headers, the web Request) alive as long as the connection.
     socket.on("error", destroyOnError);
     const request = new NodeRequest(req).asRequest();
+    if (!URL.canParse(request.url)) {
+      refuseBadUrl(request.url, req);
+      writeRawResponse(socket, new Response(null, { status: 400 }), "Bad Request");
+      return;
+    }
     const upgrade: Upgrader = (_request, handlers) => {
       wss.handleUpgrade(req, socket, head, (ws) => bindWs(ws, handlers));
       return undefined;
     };
-    Promise.resolve(handle(request, connInfo(req), upgrade))
+    answer(handle, request, connInfo(req), upgrade)
       .then(async (response) => {
         if (response !== undefined) writeRawResponse(socket, response, responseText(response) ?? await response.text());
       })
-      .catch(() => socket.destroy());
+      .catch((err) => {
+        console.error("[socket.io] error answering an upgrade request:", err);
+        socket.destroy();
+      });
   };
 
   server.on("request", onRequest);
