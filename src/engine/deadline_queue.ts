@@ -108,7 +108,13 @@ export class DeadlineQueue<T> {
     const now = performance.now();
     for (let head = queue.#head; head !== null && head.at <= now; head = queue.#head) {
       queue.remove(head);
-      queue.#onDue(head.owner, head.at);
+      try {
+        queue.#onDue(head.owner, head.at);
+      } catch (err) {
+        // One owner's failure (a session's close listener that throws) must not stop the others'
+        // deadlines, nor leave the queue without a timer.
+        console.error("[engine.io] error in a heartbeat deadline:", err);
+      }
     }
     queue.#arm();
   }
