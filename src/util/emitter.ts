@@ -24,10 +24,14 @@ export type ListenerOf<M extends EventsMap, E extends keyof M> = M[E] extends An
  * name (`toString`, `__proto__`) is just a key. Much smaller than a `Map` for the few events an
  * emitter has (a Map costs some 200 bytes even with two entries; idle connections hold several).
  * An event whose last listener is removed keeps its key with `undefined` (deleting keys would turn
- * the object into a slow dictionary).
+ * the object into a slow dictionary); past {@linkcode MAX_VACANT} such keys the table is rebuilt
+ * with the live ones, so per-request names (`once("reply:" + id)`) do not pile up.
  */
 const ListenerTable = function ListenerTable() {} as unknown as new () => Record<string, AnyListener[] | undefined>;
 ListenerTable.prototype = Object.create(null);
+
+/** How many emptied keys a table keeps before it is rebuilt. */
+const MAX_VACANT = 32;
 
 /**
  * A typed event emitter.
@@ -42,6 +46,7 @@ ListenerTable.prototype = Object.create(null);
  */
 export class Emitter<M extends EventsMap> {
   #listeners: Record<string, AnyListener[] | undefined> | undefined;
+  #vacant = 0;
 
   /** Adds a listener for `event`. */
   on<E extends keyof M & string>(event: E, listener: ListenerOf<M, E>): this {
@@ -73,23 +78,35 @@ export class Emitter<M extends EventsMap> {
     if (table === undefined) return this;
     if (event === undefined) {
       this.#listeners = undefined;
+      this.#vacant = 0;
       return this;
     }
     const list = table[event];
     if (list === undefined) return this;
-    if (listener === undefined) {
-      table[event] = undefined;
-      return this;
-    }
-    for (let i = list.length - 1; i >= 0; i--) {
-      const l = list[i] as AnyListener & { listener?: AnyListener };
-      if (l === listener || l.listener === listener) {
-        list.splice(i, 1);
-        break;
+    if (listener !== undefined) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const l = list[i] as AnyListener & { listener?: AnyListener };
+        if (l === listener || l.listener === listener) {
+          list.splice(i, 1);
+          break;
+        }
       }
+      if (list.length > 0) return this;
     }
-    if (list.length === 0) table[event] = undefined;
+    table[event] = undefined;
+    if (++this.#vacant > MAX_VACANT) this.#compact(table);
     return this;
+  }
+
+  /** Rebuilds the table without its emptied keys. */
+  #compact(table: Record<string, AnyListener[] | undefined>): void {
+    let live: Record<string, AnyListener[] | undefined> | undefined;
+    for (const key in table) {
+      const list = table[key];
+      if (list !== undefined) (live ??= new ListenerTable())[key] = list;
+    }
+    this.#listeners = live;
+    this.#vacant = 0;
   }
 
   /** Alias of {@linkcode Emitter.off}. */
