@@ -100,16 +100,94 @@ if (isNode) {
         const conn = connect(port, "127.0.0.1");
         conn.write(
           "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nX-Multi: 1\r\nx-multi: 2\r\n" +
-            "__proto__: p\r\nConnection: close\r\n\r\n",
+            "Cookie: a=1\r\nCookie: b=2\r\n__proto__: p\r\nConnection: close\r\n\r\n",
         );
         const { headers, record } = await opened;
         conn.destroy();
         assert.equal(record["x-multi"], "1, 2");
+        // Repeated cookies are one cookie string, as Node's req.headers and undici give them.
+        assert.equal(record.cookie, "a=1; b=2");
         assert.equal(headers.get("x-multi"), "1, 2");
         assert.equal(Object.getPrototypeOf(record), Object.prototype);
         assert.ok(Object.hasOwn(record, "__proto__"));
         assert.equal(record["__proto__" as string], "p");
         assert.equal(record.host, "x");
+      } finally {
+        await engine.close(100);
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
+    it("hands hooks a real Request, and headers a hook sets are the session's", async () => {
+      const { Engine } = await import("../src/engine/server.ts");
+      const { createServer } = await import("node:http");
+      const { attachToNodeServer } = await import("../src/runtime/node.ts");
+      const seen: string[] = [];
+      const engine = new Engine({
+        allowRequest: (request) => {
+          // undici reads a Request's internals: a stand-in would throw here.
+          const copy = new Request(request);
+          seen.push(`allowRequest ${copy.headers.get("x-in")}`);
+          request.headers.set("x-added", "by allowRequest");
+          return true;
+        },
+        onHeaders: (_headers, request) => seen.push(`onHeaders ${new Request(request).method}`),
+        generateId: (request) => {
+          seen.push(`generateId ${new Request(request).url.includes("transport=polling")}`);
+          return crypto.randomUUID();
+        },
+      });
+      const server = createServer();
+      attachToNodeServer(server, (r, i, u) => engine.handleRequest(r, i, u), { matches: (p) => p.startsWith("/engine.io") });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const port = (server.address() as { port: number }).port;
+      try {
+        const opened = new Promise<Headers>((resolve) => engine.once("connection", (socket) => resolve(socket.request.headers)));
+        await handshake(`http://127.0.0.1:${port}/engine.io/?EIO=4&transport=polling`, { "x-in": "1" });
+        const headers = await opened;
+        assert.deepEqual(seen, ["onHeaders GET", "allowRequest 1", "generateId true"]);
+        assert.equal(headers.get("x-added"), "by allowRequest");
+        assert.equal(headers.get("x-in"), "1");
+      } finally {
+        await engine.close(100);
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
+    it("closes the session of a POST whose client left before the engine read its body", async () => {
+      // A handler that awaits before handing the request on (here: until the client is gone)
+      // used to leave the body read waiting for ever: the session stayed in its POST.
+      const { Engine } = await import("../src/engine/server.ts");
+      const { createServer } = await import("node:http");
+      const { attachToNodeServer } = await import("../src/runtime/node.ts");
+      const engine = new Engine({ pingInterval: 20000, pingTimeout: 20000 });
+      const server = createServer();
+      let postArrived!: () => void;
+      const arrived = new Promise<void>((resolve) => postArrived = resolve);
+      attachToNodeServer(server, async (request, info, upgrade) => {
+        if (request.method === "POST") {
+          postArrived();
+          const signal = request.signal;
+          if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return engine.handleRequest(request, info, upgrade);
+      }, { matches: (p) => p.startsWith("/engine.io") });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const port = (server.address() as { port: number }).port;
+      try {
+        const base = `http://127.0.0.1:${port}/engine.io/?EIO=4&transport=polling`;
+        const sid = await handshake(base);
+        const closed = new Promise<string>((resolve) => engine.clients.get(sid)!.once("close", (reason) => resolve(reason)));
+        const controller = new AbortController();
+        const post = fetch(`${base}&sid=${sid}`, { method: "POST", body: "4hello", signal: controller.signal }).catch(() => undefined);
+        await arrived;
+        controller.abort();
+        await post;
+        assert.equal(await closed, "transport error");
+        assert.equal(engine.clientsCount, 0);
       } finally {
         await engine.close(100);
         server.closeAllConnections();

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { headerOf } from "./request_fast_paths.ts";
+
 /** A function deciding whether an origin is allowed (callback or promise style). */
 export type CorsOriginFunction = (
   origin: string | undefined,
@@ -78,7 +80,7 @@ export async function applyCors(
   headers: Headers,
   preflight: boolean,
 ): Promise<void> {
-  const requestOrigin = request.headers.get("origin") ?? undefined;
+  const requestOrigin = headerOf(request, "origin") ?? undefined;
   const option = options.origin ?? "*";
   const origin = await resolveOrigin(option, requestOrigin);
   if (origin === false) return;
@@ -90,7 +92,7 @@ export async function applyCors(
   }
   if (!preflight) return;
   headers.set("Access-Control-Allow-Methods", join(options.methods ?? "GET,HEAD,PUT,PATCH,POST,DELETE"));
-  const allowed = options.allowedHeaders ?? request.headers.get("access-control-request-headers");
+  const allowed = options.allowedHeaders ?? headerOf(request, "access-control-request-headers");
   if (allowed) {
     headers.set("Access-Control-Allow-Headers", join(allowed));
     if (options.allowedHeaders === undefined) headers.append("Vary", "Access-Control-Request-Headers");
@@ -111,11 +113,11 @@ export async function applyCors(
  * ```
  */
 export async function isWebSocketOriginAllowed(options: CorsOptions | undefined, request: Request): Promise<boolean> {
-  const origin = request.headers.get("origin");
+  const origin = headerOf(request, "origin");
   if (origin === null) return true;
   if (options === undefined) {
     try {
-      return new URL(origin).host === (request.headers.get("host") ?? new URL(request.url).host);
+      return new URL(origin).host === (headerOf(request, "host") ?? new URL(request.url).host);
     } catch {
       return false;
     }

@@ -16,6 +16,12 @@ export const HEADER_RECORD: unique symbol = Symbol("sio.request.headerRecord");
 export const READ_BODY_TEXT: unique symbol = Symbol("sio.request.readBodyText");
 
 /**
+ * Key of a function that returns a real `Request` for this one, for user code: a shim's stand-in
+ * can be read like a `Request` but not passed to `new Request()` or `fetch()`.
+ */
+export const WEB_REQUEST: unique symbol = Symbol("sio.request.web");
+
+/**
  * What a `Request` may carry besides its standard members.
  *
  * @example
@@ -29,6 +35,24 @@ export interface RequestFastPaths {
   readonly [HEADER_RECORD]?: Record<string, string>;
   /** Reads the body, as {@linkcode READ_BODY_TEXT} describes. */
   readonly [READ_BODY_TEXT]?: (limit: number) => Promise<string | null>;
+  /** A real `Request`, as {@linkcode WEB_REQUEST} describes. */
+  readonly [WEB_REQUEST]?: () => Request;
+}
+
+/**
+ * The `Request` to hand user code (hooks, events): the shim's real one when it offers one, else
+ * `request` itself.
+ *
+ * @example
+ * ```ts
+ * import { webRequestOf } from "./request_fast_paths.ts";
+ * const request = new Request("http://x/");
+ * webRequestOf(request) === request; // true
+ * ```
+ */
+export function webRequestOf(request: Request): Request {
+  const web = (request as RequestFastPaths)[WEB_REQUEST];
+  return web === undefined ? request : web.call(request);
 }
 
 /**
@@ -82,7 +106,8 @@ export function headerRecord(headers: Headers): Record<string, string> {
 
 /**
  * Sets `name` on a header record as an own property, joining a repeated header with `", "` as
- * `Headers` does.
+ * `Headers` does, and repeated `cookie` headers with `"; "` (as HTTP/2 and Node do: a cookie value
+ * may hold a comma).
  *
  * @example
  * ```ts
@@ -93,7 +118,8 @@ export function headerRecord(headers: Headers): Record<string, string> {
  * ```
  */
 export function addHeader(record: Record<string, string>, name: string, value: string): void {
-  setHeader(record, name, Object.hasOwn(record, name) ? `${record[name]}, ${value}` : value);
+  if (!Object.hasOwn(record, name)) setHeader(record, name, value);
+  else setHeader(record, name, `${record[name]}${name === "cookie" ? "; " : ", "}${value}`);
 }
 
 function setHeader(record: Record<string, string>, name: string, value: string): void {

@@ -32,7 +32,7 @@ import { PollingTransport } from "./transports/polling.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
 import type { HandshakeRequest } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
-import { headerOf } from "./request_fast_paths.ts";
+import { headerOf, webRequestOf } from "./request_fast_paths.ts";
 
 export type { EngineOptions } from "./options.ts";
 export { EngineSocket } from "./socket.ts";
@@ -140,11 +140,11 @@ export class Engine extends Emitter<EngineEvents> {
     try {
       if (request.method === "OPTIONS" && this.options.cors) {
         await applyCors(this.options.cors, request, headers, true);
-        this.options.onHeaders?.(headers, request);
+        this.options.onHeaders?.(headers, webRequestOf(request));
         return new Response(null, { status: this.options.cors.optionsSuccessStatus ?? 204, headers });
       }
       if (this.options.cors) await applyCors(this.options.cors, request, headers, false);
-      this.options.onHeaders?.(headers, request);
+      this.options.onHeaders?.(headers, webRequestOf(request));
     } catch (err) {
       return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { cors: String(err) }));
     }
@@ -159,7 +159,7 @@ export class Engine extends Emitter<EngineEvents> {
     }
 
     if (transport === "websocket" && this.options.checkWebSocketOrigin && !(await isWebSocketOriginAllowed(this.options.cors, request))) {
-      return this.#refuse(request, headers, new Refusal(EngineErrorCode.FORBIDDEN, { name: "WEBSOCKET_ORIGIN", origin: request.headers.get("origin") }));
+      return this.#refuse(request, headers, new Refusal(EngineErrorCode.FORBIDDEN, { name: "WEBSOCKET_ORIGIN", origin: headerOf(request, "origin") }));
     }
 
     if (sid !== null) {
@@ -202,7 +202,7 @@ export class Engine extends Emitter<EngineEvents> {
 
     let id: string;
     try {
-      id = this.options.generateId ? await this.options.generateId(request) : randomId();
+      id = this.options.generateId ? await this.options.generateId(webRequestOf(request)) : randomId();
     } catch (err) {
       return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { name: "ID_GENERATION_ERROR", error: String(err) }));
     }
@@ -213,7 +213,7 @@ export class Engine extends Emitter<EngineEvents> {
     }
 
     if (this.options.cookie) headers.append("Set-Cookie", serializeCookie(this.options.cookie, id));
-    this.options.onInitialHeaders?.(headers, request);
+    this.options.onInitialHeaders?.(headers, webRequestOf(request));
     const polling = new PollingTransport(
       this.options.maxHttpBufferSize,
       this.options.pingInterval + this.options.pingTimeout,
@@ -228,7 +228,7 @@ export class Engine extends Emitter<EngineEvents> {
   async #checkAllowRequest(request: Request): Promise<Refusal | null> {
     try {
       const verdict = await new Promise<{ ok: boolean; message?: string }>((resolve, reject) => {
-        const result = this.options.allowRequest!(request, (err, success) => {
+        const result = this.options.allowRequest!(webRequestOf(request), (err, success) => {
           resolve({ ok: !err && success === true, message: err || undefined });
         });
         if (result !== undefined) {
@@ -305,12 +305,14 @@ export class Engine extends Emitter<EngineEvents> {
       const url = new URL(request.url);
       debug("refused %s %s%s: code %d (%s) %o", request.method, url.pathname, url.search, refusal.code, refusal.message, refusal.context);
     }
-    this.emitReserved("connection_error", {
-      request,
-      code: refusal.code,
-      message: refusal.message,
-      context: refusal.context,
-    });
+    if (this.hasListeners("connection_error")) {
+      this.emitReserved("connection_error", {
+        request: webRequestOf(request),
+        code: refusal.code,
+        message: refusal.message,
+        context: refusal.context,
+      });
+    }
     return errorResponse(request, refusal.code, headers, refusal.message);
   }
 

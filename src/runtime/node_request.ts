@@ -13,7 +13,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import { addHeader, decodeChunks, HEADER_RECORD, READ_BODY_TEXT, readStreamText } from "../engine/request_fast_paths.ts";
+import { addHeader, decodeChunks, HEADER_RECORD, READ_BODY_TEXT, readStreamText, WEB_REQUEST } from "../engine/request_fast_paths.ts";
 import { TEXT_ANSWERS } from "../engine/text_response.ts";
 
 /** The full URL of a Node request. */
@@ -88,8 +88,13 @@ export class NodeRequest {
     return this.#controller.signal;
   }
 
-  /** The headers as one plain object, lower-case names; repeated headers joined with `", "`. */
-  get [HEADER_RECORD](): Record<string, string> {
+  /**
+   * The headers as one plain object, lower-case names; repeated headers joined as `addHeader`
+   * does. None once the real `Request` exists: user code may have changed its headers, which the
+   * engine then reads.
+   */
+  get [HEADER_RECORD](): Record<string, string> | undefined {
+    if (this.#web !== undefined) return undefined;
     if (this.#record !== undefined) return this.#record;
     const raw = this.#req.rawHeaders;
     const record: Record<string, string> = {};
@@ -102,12 +107,19 @@ export class NodeRequest {
     return true;
   }
 
+  /** The real `Request`, for user code (see `webRequestOf`). */
+  [WEB_REQUEST](): Request {
+    return this.#request();
+  }
+
   /** Reads the body straight from the Node stream: UTF-8 text, `null` past `limit` bytes. */
   [READ_BODY_TEXT](limit: number): Promise<string | null> {
     // Once the real Request exists, its stream has the body.
     if (this.#web !== undefined) return readStreamText(this.#web.body, limit);
     this.#bodyTaken = true;
     const req = this.#req;
+    // Listeners added after the stream ended or closed would wait for ever.
+    if (req.destroyed || req.readableEnded) return Promise.reject(new Error("request closed before its body was read"));
     return new Promise<string | null>((resolve, reject) => {
       const chunks: Uint8Array[] = [];
       let size = 0;
