@@ -738,6 +738,11 @@ describe("io: rooms and broadcasts", () => {
     assert.deepEqual(found.map((s) => s.id).sort(), [sa.id, sb.id].sort());
     const fa = found.find((s) => s.id === sa.id)!;
     assert.deepEqual(fa.data, { name: "a" });
+    // data never set reads as {}; set to null, it stays null
+    assert.deepEqual(found.find((s) => s.id === sb.id)!.data, {});
+    sb.data = null as unknown as typeof sb.data;
+    assert.equal(sb.data, null);
+    assert.equal((await io.in(sb.id).fetchSockets())[0].data, null);
     assert.ok(fa.rooms.has("x"));
     assert.equal(typeof fa.handshake.time, "string");
     fa.emit("direct", 1);

@@ -36,6 +36,8 @@ const debug = createDebug("sio:io:socket");
 const NO_FLAGS: BroadcastFlags = Object.freeze({});
 /** How a packet without flags is written (shared: never written). */
 const DEFAULT_WRITE = Object.freeze({ volatile: undefined, compress: true });
+/** `socket.data` not made yet (see `Socket.data`). */
+const NO_DATA: unique symbol = Symbol("sio.noData");
 
 /**
  * Why a socket disconnected (the values socket.io 4.x uses).
@@ -233,13 +235,15 @@ export class Socket<
   readonly client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** Free-form data, visible to `fetchSockets` (and session helpers); an empty object until set. */
   get data(): SocketData {
-    return this.#data ??= {} as SocketData;
+    if (this.#data === NO_DATA) this.#data = {} as SocketData;
+    return this.#data as SocketData;
   }
   set data(value: SocketData) {
     this.#data = value;
   }
-  // Made on first read: most sockets never use it, and an idle connection's bytes add up.
-  #data: SocketData | undefined;
+  // Made on first read: most sockets never use it, and an idle connection's bytes add up. Not
+  // `undefined` for "not yet": `socket.data = undefined` (or null) must read back as set.
+  #data: SocketData | typeof NO_DATA = NO_DATA;
   /** Whether the socket is connected. */
   connected = false;
 
