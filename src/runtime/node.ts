@@ -225,19 +225,6 @@ function writeRawResponse(socket: Duplex, response: Response, body: string): voi
   socket.end(head + body);
 }
 
-/**
- * Serves an engine-shaped handler on a Node HTTP server: requests for our paths go to `handle`
- * (others are left to the server's other listeners), and so do WebSocket upgrades.
- *
- * @example
- * ```ts ignore
- * const server = createServer();
- * attachToNodeServer(server, (req, info, up) => engine.handleRequest(req, info, up), {
- *   matches: (p) => engine.matches(p),
- * });
- * server.listen(3000);
- * ```
- */
 /** Calls the handler; a synchronous throw becomes a rejection like an asynchronous one. */
 function answer(handle: EngineHandle, request: Request, info: ConnInfo, upgrade: Upgrader): Promise<Response | undefined> {
   try {
@@ -252,6 +239,19 @@ function refuseBadUrl(url: string, req: IncomingMessage): void {
   debug("refused %s %s: the Host header %o does not make a URL (%s)", req.method, req.url, req.headers.host, url);
 }
 
+/**
+ * Serves an engine-shaped handler on a Node HTTP server: requests for our paths go to `handle`
+ * (others are left to the server's other listeners), and so do WebSocket upgrades.
+ *
+ * @example
+ * ```ts ignore
+ * const server = createServer();
+ * attachToNodeServer(server, (req, info, up) => engine.handleRequest(req, info, up), {
+ *   matches: (p) => engine.matches(p),
+ * });
+ * server.listen(3000);
+ * ```
+ */
 export function attachToNodeServer(
   server: HttpServer,
   handle: EngineHandle,
