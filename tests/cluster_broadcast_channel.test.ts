@@ -55,6 +55,26 @@ describe("BroadcastChannel adapter", () => {
     assert.deepEqual([...answers].sort(), [0, 1]);
   });
 
+  it("ignores what is not its own on the channel, and keeps serving", async () => {
+    // A broadcast without its message used to throw in onmessage (Deno exits); a message without
+    // a uid counted as a server for heartbeatTimeout.
+    const intruder = new BroadcastChannel(`${channel}#/`);
+    try {
+      for (const message of [{ kind: "broadcast", uid: "z" }, { kind: "broadcast", uid: "z", message: { uid: "z", packet: { type: 2, nsp: "/", data: ["x"] }, opts: { rooms: 5 } } }, {}, { kind: "hello" }, { uid: 5, kind: "hello" }, "text", null]) {
+        intruder.postMessage(message);
+      }
+      const got = clients.map((c) => next(c, "hello"));
+      intruder.postMessage({ kind: "broadcast", uid: "z", message: { uid: "z", packet: { type: 2, nsp: "/", data: ["hello", "from the bus"] }, opts: { rooms: [], except: [] } } });
+      for (const args of await Promise.all(got)) assert.deepEqual(args, ["from the bus"]);
+      // "z" did say a valid broadcast: it counts as a server now, but the malformed ones added none
+      assert.equal(await servers[0].io.of("/").adapter.serverCount(), 3);
+      intruder.postMessage({ kind: "bye", uid: "z" });
+      await until(async () => (await servers[0].io.of("/").adapter.serverCount()) === 2, 2000, "z gone");
+    } finally {
+      intruder.close();
+    }
+  });
+
   // heartbeatTimeout is 5 s: within 2 s only its goodbye can count it out
   it("counts a server out once it closes", async () => {
     await servers[1].io.of("/").adapter.close();

@@ -106,6 +106,25 @@ describe("connection state recovery in memory", () => {
     assert.notEqual(socket.id, id);
   });
 
+  it("a parent namespace's broadcast gives each child's clients their own offset only", async () => {
+    // The children used to share the packet's data array: the second appended its offset after
+    // the first's, and its clients got the first offset as an extra argument.
+    const { io, running } = await setup({ connectionStateRecovery: {} });
+    const parent = io.of(/^\/dyn-\d+$/);
+    const one = client(`${running.url}/dyn-1`);
+    const two = client(`${running.url}/dyn-2`);
+    cleanup.push(() => one.disconnect(), () => two.disconnect(), () => running.close());
+    await Promise.all([connected(one), connected(two)]);
+    const got = [next(one, "via-parent"), next(two, "via-parent")];
+    parent.except("nobody").emit("via-parent", 1); // through the parent's broadcast operator
+    // socket.io-client hands the offset to listeners as the last argument
+    for (const args of await Promise.all(got)) {
+      assert.equal(args.length, 2, JSON.stringify(args));
+      assert.equal(args[0], 1);
+      assert.equal(typeof args[1], "string");
+    }
+  });
+
   it("without the option, nothing is appended and no pid is sent", async () => {
     const { io, running } = await setup({});
     const socket = client(running.url);

@@ -5,6 +5,9 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { closeClients, redisClient, type RedisServer, startRedis, until } from "./adapters/_redis.ts";
 import { client, type ClientSocket, connected, type LocalServer, next, OTHER_RUNTIME, startChild, startLocal } from "./adapters/_cluster.ts";
+import { RequestType } from "../src/adapters/cluster.ts";
+import { encodeMsgpack } from "../src/adapters/redis/_msgpack.ts";
+import { Buffer } from "node:buffer";
 
 describe("redis faults", () => {
   let redis: RedisServer;
@@ -86,6 +89,87 @@ describe("redis faults", () => {
     assert.deepEqual(found.map((s) => s.name), ["a", "a2"]);
     const result = await ca.timeout(3000).emitWithAck("sse");
     assert.deepEqual(result, { err: null, responses: ["pong from a2"] });
+  });
+
+  it("drops malformed and hostile messages from the bus, and keeps serving", async () => {
+    // Each of these used to throw inside the subscription callback (node-redis then reset its
+    // decoder and the subscription went deaf; ioredis would end the process), or reached clients.
+    const ca = client(a.url);
+    sockets.push(ca);
+    await connected(ca);
+    const got: Array<{ event: string; args: unknown[] }> = [];
+    ca.onAny((event: string, ...args: unknown[]) => got.push({ event, args }));
+    let forged = 0;
+    a.io.on("connection", (socket) => {
+      if (typeof socket !== "object") forged++;
+    });
+    const publisher = await redisClient(redis.url);
+    try {
+      const broadcast = (packet: unknown, opts: unknown) => publisher.publish(a.adapter.channel, Buffer.from(encodeMsgpack(["x", packet, opts])));
+      const request = (body: Record<string, unknown>) => publisher.publish(a.adapter.requestChannel, JSON.stringify({ uid: "x", ...body }));
+      await broadcast({ type: 2, nsp: "/", data: ["rooms-not-a-list"] }, { rooms: 5, except: [] });
+      await broadcast({ type: 2, nsp: "/", data: ["except-not-strings"] }, { rooms: [], except: [{}] });
+      await broadcast({ type: 1, nsp: "/" }, { rooms: [], except: [] }); // a DISCONNECT for everyone
+      await broadcast({ type: 2, nsp: "/", data: "not-a-list" }, { rooms: [], except: [] });
+      await broadcast("not a packet", null);
+      await publisher.publish(a.adapter.channel, Buffer.from([0xc1, 0xff, 0x00]));
+      await broadcast({ type: 2, nsp: "/", data: ["with-an-ack-id"], id: 7 }, { rooms: [], except: [] });
+      await request({ type: RequestType.REMOTE_FETCH, requestId: "r1", opts: { rooms: 5 } });
+      await request({ type: RequestType.REMOTE_JOIN, opts: { rooms: [] }, rooms: 7 });
+      await request({ type: RequestType.REMOTE_JOIN, sid: 1, room: {} });
+      await request({ type: RequestType.SERVER_SIDE_EMIT, data: ["connection", "forged"] });
+      await request({ type: RequestType.BROADCAST, requestId: "r2", packet: { type: 1, nsp: "/" }, opts: { rooms: [] } });
+      await publisher.publish(a.adapter.requestChannel, "{not json");
+      // Redis delivers in order: once this arrives, everything above was handled.
+      await broadcast({ type: 2, nsp: "/", data: ["sentinel"] }, { rooms: [], except: [] });
+      await until(() => got.some((g) => g.event === "sentinel"), 5000, "the sentinel broadcast");
+      const fromBus = got.filter((g) => g.event !== "hello"); // the scenario's greeting may come late
+      assert.deepEqual(fromBus.map((g) => g.event), ["with-an-ack-id", "sentinel"]);
+      assert.deepEqual(fromBus[0].args, [], "a broadcast from the bus carries no ack id");
+      assert.equal(forged, 0);
+      assert.ok(ca.connected);
+      const back = next(ca, "broadcast-back");
+      ca.emit("broadcast", "still serving");
+      assert.deepEqual(await back, ["still serving"]);
+    } finally {
+      await closeClients(publisher);
+    }
+  });
+
+  it("with connection state recovery, a broadcast that cannot be encoded does not stop the ones after it", async () => {
+    // Recoverable broadcasts wait in a queue for their log append; one that failed there used to
+    // leave the queue rejected (every later broadcast dropped) and the rejection unhandled.
+    const r = await startLocal(redis.url, "recovering", { connectionStateRecovery: { maxDisconnectionDuration: 60_000 } });
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args);
+    try {
+      const c = client(r.url);
+      sockets.push(c);
+      await connected(c);
+      const got: string[] = [];
+      c.onAny((event: string) => got.push(event));
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      let deep: unknown = "bottom";
+      for (let i = 0; i < 200; i++) deep = [deep];
+      r.io.emit("first", 1);
+      for (const bad of [circular, deep]) {
+        try {
+          r.io.emit("bad", bad);
+        } catch {
+          // refusing it at once is as good
+        }
+      }
+      r.io.emit("good", 2);
+      await until(() => got.includes("good"), 5000, "the broadcast after the bad ones");
+      // The circular one cannot be sent; the deep one goes without an offset (its log append failed).
+      assert.deepEqual(got.filter((event) => event !== "hello"), ["first", "bad", "good"]);
+      assert.ok(logged.length >= 1, "the failures are logged");
+    } finally {
+      console.error = original;
+      await r.close();
+    }
   });
 
   it("a request to a server that never answers times out with a clear error", async () => {

@@ -40,6 +40,14 @@ type Message =
   | { kind: "request"; uid: string; request: ClusterRequest }
   | { kind: "response"; uid: string; to?: string; response: ClusterResponse };
 
+const KINDS = new Set(["hello", "heartbeat", "bye", "broadcast", "request", "response"]);
+
+function isMessage(value: unknown): value is Message {
+  if (value === null || typeof value !== "object") return false;
+  const { kind, uid } = value as { kind?: unknown; uid?: unknown };
+  return typeof uid === "string" && typeof kind === "string" && KINDS.has(kind);
+}
+
 /**
  * The adapter of one namespace; build it with {@linkcode createBroadcastChannelAdapter}.
  *
@@ -81,7 +89,17 @@ export class BroadcastChannelAdapter extends ClusterAdapter {
   }
 
   #onMessage(message: Message): void {
-    if (!message || message.uid === this.uid) return;
+    // Anything may be posted on the channel (another library, another version): only messages
+    // of ours, and none of them may throw out of the handler.
+    if (!isMessage(message) || message.uid === this.uid) return;
+    try {
+      this.#onOwnMessage(message);
+    } catch (err) {
+      this.onPublishError(err, `${message.kind} message`);
+    }
+  }
+
+  #onOwnMessage(message: Message): void {
     if (message.kind === "bye") {
       this.#nodes.delete(message.uid);
       return;
@@ -92,7 +110,8 @@ export class BroadcastChannelAdapter extends ClusterAdapter {
     } else this.#nodes.set(message.uid, Date.now());
     switch (message.kind) {
       case "broadcast":
-        return this.onBroadcast(message.message);
+        if (message.message && typeof message.message === "object") this.onBroadcast(message.message);
+        return;
       case "request":
         this.onRequest(message.request).catch((err) => this.onPublishError(err, "request"));
         return;

@@ -16,7 +16,7 @@
  */
 
 import { Adapter, type AnyNamespace, type BroadcastFlags, type BroadcastOptions, type FetchedSocket, type Room, type SocketDetails, type SocketId } from "../io/adapter.ts";
-import type { Packet } from "../parser/socket_io.ts";
+import { type Packet, PacketType } from "../parser/socket_io.ts";
 import { isRecoverablePacket } from "../io/recovery.ts";
 import { generateId, reportListenerError } from "../io/_util.ts";
 
@@ -171,8 +171,21 @@ function raw(opts: BroadcastOptions): RawOptions {
   return { rooms: [...opts.rooms], except: [...(opts.except ?? [])] };
 }
 
-function cook(opts: RawOptions | undefined): BroadcastOptions {
-  return { rooms: new Set(opts?.rooms ?? []), except: new Set(opts?.except ?? []), flags: opts?.flags ?? {} };
+/** The room names of a list from another server: `null` unless a list of strings (or absent). */
+function roomNames(value: unknown): Room[] | null {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) return null;
+  for (const room of value) if (typeof room !== "string") return null;
+  return value;
+}
+
+/** Targets from another server; `null` when malformed (the message is then dropped). */
+function cook(opts: RawOptions | undefined): BroadcastOptions | null {
+  const rooms = roomNames(opts?.rooms);
+  const except = roomNames(opts?.except);
+  if (rooms === null || except === null) return null;
+  const flags = opts?.flags;
+  return { rooms: new Set(rooms), except: new Set(except), flags: flags !== null && typeof flags === "object" ? flags : {} };
 }
 
 /** A random id of 6 hex bytes, for servers and requests. */
@@ -265,14 +278,19 @@ export abstract class ClusterAdapter extends Adapter {
       : undefined;
     if (!logged && this.#queued === 0) return this.#deliver(packet, opts, local);
     this.#queued++;
+    // Settled as soon as the append is: a failure waiting for its turn is not unhandled.
+    const offset = logged?.catch((err) => {
+      this.onPublishError(err, "recovery log");
+      return undefined;
+    });
     const step = async () => {
-      let offset: string | undefined;
       try {
-        offset = await logged;
+        this.#deliver(packet, opts, local, await offset);
       } catch (err) {
-        this.onPublishError(err, "recovery log");
+        // Its data could not be encoded (the caller's emit returned long ago): the broadcasts
+        // queued after it still go.
+        this.onPublishError(err, "broadcast");
       }
-      this.#deliver(packet, opts, local, offset);
     };
     this.#queue = (this.#queue ?? Promise.resolve()).then(step).finally(() => {
       this.#queued--;
@@ -294,11 +312,16 @@ export abstract class ClusterAdapter extends Adapter {
     const { uid, packet, opts } = message;
     if (uid === this.uid || !packet || typeof packet !== "object") return;
     if ((packet.nsp ?? "/") !== this.nsp.name) return;
+    // Only events go to clients (a DISCONNECT or CONNECT_ERROR from the bus would reach every one
+    // of them), and never with an ack id (their answers would settle unrelated acks here).
+    if (packet.type !== PacketType.EVENT && packet.type !== PacketType.BINARY_EVENT || !Array.isArray(packet.data)) return;
+    delete packet.id;
     packet.nsp = this.nsp.name;
     if (opts?.offset !== undefined && this.nsp.server._recovery && Array.isArray(packet.data)) {
       packet.data.push(opts.offset);
     }
-    super.broadcast(packet, cook(opts));
+    const targets = cook(opts);
+    if (targets !== null) super.broadcast(packet, targets);
   }
 
   /** Broadcasts expecting acks: this server's clients, and the other servers' through requests. */
@@ -354,12 +377,15 @@ export abstract class ClusterAdapter extends Adapter {
       return new Promise<T[]>((resolve, reject) => {
         const results = [...local];
         const request: ClusterRequest = { uid: this.uid, requestId: shortId(), type, opts: raw(opts) };
+        // @socket.io/redis-adapter reads the rooms of a SOCKETS request from the top
+        if (type === RequestType.SOCKETS) request.rooms = request.opts!.rooms;
         this.#request(
           request,
           count - 1,
           (response) => {
             const items = pick(response);
-            if (items) results.push(...items);
+            // One at a time: push(...items) overflows the stack past some 100,000 items.
+            if (items) for (const item of items) results.push(item);
           },
           (err) => (err ? reject(err) : resolve(results)),
         );
@@ -465,9 +491,14 @@ export abstract class ClusterAdapter extends Adapter {
       case RequestType.REMOTE_FETCH: {
         if (own || request.requestId === undefined || this.#requests.has(request.requestId)) return;
         const opts = cook(request.opts);
+        if (opts === null) return;
         let response: ClusterResponse;
         if (request.type === RequestType.SOCKETS) {
-          response = { requestId: request.requestId, sockets: [...await super.sockets(opts.rooms)] };
+          // @socket.io/redis-adapter puts the rooms at the top of the request
+          const names = request.rooms !== undefined ? roomNames(request.rooms) : [...opts.rooms];
+          if (names === null) return;
+          const rooms = new Set(names);
+          response = { requestId: request.requestId, sockets: [...await super.sockets(rooms)] };
         } else if (request.type === RequestType.ALL_ROOMS) {
           response = { requestId: request.requestId, rooms: [...this.rooms.keys()] };
         } else {
@@ -486,16 +517,20 @@ export abstract class ClusterAdapter extends Adapter {
         if (own) return;
         if (request.opts) {
           const opts = cook(request.opts);
+          const rooms = roomNames(request.rooms);
+          if (opts === null || rooms === null) return;
           opts.flags = { local: true };
-          if (request.type === RequestType.REMOTE_JOIN) super.addSockets(opts, request.rooms ?? []);
-          else if (request.type === RequestType.REMOTE_LEAVE) super.delSockets(opts, request.rooms ?? []);
+          if (request.type === RequestType.REMOTE_JOIN) super.addSockets(opts, rooms);
+          else if (request.type === RequestType.REMOTE_LEAVE) super.delSockets(opts, rooms);
           else super.disconnectSockets(opts, request.close === true);
           return;
         }
-        const socket = request.sid === undefined ? undefined : this.nsp.sockets.get(request.sid);
+        const socket = typeof request.sid !== "string" ? undefined : this.nsp.sockets.get(request.sid);
         if (!socket) return;
-        if (request.type === RequestType.REMOTE_JOIN) socket.join(request.room ?? []);
-        else if (request.type === RequestType.REMOTE_LEAVE) socket.leave(request.room ?? "");
+        const room = request.room;
+        if (request.type !== RequestType.REMOTE_DISCONNECT && typeof room !== "string") return;
+        if (request.type === RequestType.REMOTE_JOIN) socket.join(room!);
+        else if (request.type === RequestType.REMOTE_LEAVE) socket.leave(room!);
         else socket.disconnect(request.close === true);
         if (request.requestId !== undefined) {
           const requestId = request.requestId;
@@ -521,13 +556,15 @@ export abstract class ClusterAdapter extends Adapter {
       }
       case RequestType.BROADCAST: {
         if (own || request.requestId === undefined || this.#ackRequests.has(request.requestId)) return;
-        if (!request.packet) return;
-        const requestId = request.requestId;
         const packet = request.packet;
+        const opts = cook(request.opts);
+        if (!packet || typeof packet !== "object" || !Array.isArray(packet.data) || opts === null) return;
+        if (packet.type !== PacketType.EVENT && packet.type !== PacketType.BINARY_EVENT) return;
+        const requestId = request.requestId;
         packet.nsp = this.nsp.name;
         super.broadcastWithAck(
           packet,
-          cook(request.opts),
+          opts,
           (clientCount) => {
             const response = { type: RequestType.BROADCAST_CLIENT_COUNT, requestId, clientCount };
             this.#send(() => this.publishResponse(request, response), "broadcast client count");

@@ -359,6 +359,8 @@ export class Namespace<
   /** @internal Another server emitted `args` with `serverSideEmit`. */
   _onServerSideEmit(args: [string, ...unknown[]]): void {
     const [event, ...rest] = args;
+    // From the bus, anything may come: never a reserved event (a forged "connection").
+    if (typeof event !== "string" || NAMESPACE_RESERVED.has(event)) return;
     this.emitUntyped(event, ...rest);
   }
 

@@ -80,6 +80,10 @@ export class ParentNamespace<
 class ParentBroadcastAdapter extends Adapter {
   override broadcast(packet: Packet, opts: BroadcastOptions): void {
     const parent = this.nsp as ParentNamespace;
-    for (const child of parent.children) child.adapter.broadcast({ ...packet }, opts);
+    // A packet of its own for each child, data included: with connection state recovery each
+    // child appends its own offset to the data.
+    for (const child of parent.children) {
+      child.adapter.broadcast({ ...packet, data: Array.isArray(packet.data) ? [...packet.data] : packet.data }, opts);
+    }
   }
 }

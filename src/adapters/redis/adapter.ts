@@ -127,7 +127,13 @@ export class RedisAdapter extends ClusterAdapter {
     if (!Array.isArray(decoded)) return;
     const [uid, packet, opts] = decoded as [string, Packet, ClusterBroadcast["opts"]];
     if (packet && typeof packet === "object" && packet.nsp === undefined) packet.nsp = "/";
-    this.onBroadcast({ uid, packet, opts: opts ?? { rooms: [], except: [] } });
+    // Nothing from the bus may throw into the Redis client's callback (ioredis rethrows it and the
+    // process ends; node-redis resets its decoder and the subscription goes deaf).
+    try {
+      this.onBroadcast({ uid, packet, opts: opts ?? { rooms: [], except: [] } });
+    } catch (err) {
+      this.onPublishError(err, "broadcast message");
+    }
   }
 
   #onRequestMessage(channel: string, message: Uint8Array): void {
@@ -138,9 +144,13 @@ export class RedisAdapter extends ClusterAdapter {
     } catch {
       return; // malformed
     }
-    if (channel.startsWith(this.responseChannel)) this.onResponse(decoded as ClusterResponse);
-    else if (channel === this.requestChannel) {
-      this.onRequest(decoded as ClusterRequest).catch((err) => this.onPublishError(err, "request"));
+    try {
+      if (channel.startsWith(this.responseChannel)) this.onResponse(decoded as ClusterResponse);
+      else if (channel === this.requestChannel) {
+        this.onRequest(decoded as ClusterRequest).catch((err) => this.onPublishError(err, "request"));
+      }
+    } catch (err) {
+      this.onPublishError(err, "response message");
     }
   }
 
