@@ -91,6 +91,36 @@ describe("redis faults", () => {
     assert.deepEqual(result, { err: null, responses: ["pong from a2"] });
   });
 
+  it("with Redis down, requests fail within requestsTimeout and a server still closes", async () => {
+    // The server count (PUBSUB NUMSUB) waited in the client's offline queue for the whole outage,
+    // and so did close() for its UNSUBSCRIBEs, keeping io.close() from closing the sessions.
+    const extra = await startLocal(redis.url, "extra");
+    let closed = false;
+    try {
+      await until(async () => (await extra.adapter.serverCount()) === 3, 5000, "extra subscribed");
+      await redis.stop(true);
+      let started = Date.now();
+      // "timeout reached", or the connection's own error when the client fails the command at once
+      await assert.rejects(extra.io.fetchSockets());
+      await assert.rejects(extra.io.serverSideEmitWithAck("ping", "x"));
+      assert.ok(Date.now() - started < 4000, `${Date.now() - started} ms`);
+      started = Date.now();
+      await extra.close();
+      closed = true;
+      assert.ok(Date.now() - started < 3000, `closed after ${Date.now() - started} ms`);
+    } finally {
+      if (!closed) await extra.close();
+      await redis.start();
+      await until(async () => {
+        try {
+          return (await a.adapter.serverCount()) === 2 && (await a2.adapter.serverCount()) === 2;
+        } catch {
+          return false;
+        }
+      }, 8000, "both adapters resubscribed");
+    }
+  });
+
   it("drops malformed and hostile messages from the bus, and keeps serving", async () => {
     // Each of these used to throw inside the subscription callback (node-redis then reset its
     // decoder and the subscription went deaf; ioredis would end the process), or reached clients.

@@ -371,8 +371,20 @@ export abstract class ClusterAdapter extends Adapter {
     this.#send(() => this.publishRequest(request), "request");
   }
 
+  /** `serverCount()` within requestsTimeout: a bus that does not answer (Redis down) fails the request. */
+  #countServers(): Promise<number> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`timeout reached: no server count within ${this.requestsTimeout} ms (namespace ${this.nsp.name})`)),
+        this.requestsTimeout,
+      );
+    });
+    return Promise.race([this.serverCount(), late]).finally(() => clearTimeout(timer));
+  }
+
   #collect<T>(type: number, opts: BroadcastOptions, local: T[], pick: (r: ClusterResponse) => T[] | undefined): Promise<T[]> {
-    return this.serverCount().then((count) => {
+    return this.#countServers().then((count) => {
       if (count <= 1) return local;
       return new Promise<T[]>((resolve, reject) => {
         const results = [...local];
@@ -468,7 +480,7 @@ export abstract class ClusterAdapter extends Adapter {
         reportListenerError(e, "serverSideEmit ack");
       }
     };
-    this.serverCount().then((count) => {
+    this.#countServers().then((count) => {
       if (count <= 1) return call(null, []);
       const responses: unknown[] = [];
       const request: ClusterRequest = {

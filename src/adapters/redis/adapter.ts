@@ -196,13 +196,21 @@ export class RedisAdapter extends ClusterAdapter {
     return this.#store.restore(pid, offset);
   }
 
-  /** Unsubscribes and fails pending requests. */
+  /**
+   * Fails pending requests and unsubscribes, waiting at most a second for Redis: with Redis down
+   * the commands wait in the client's queue, and `io.close()` would wait with them. Messages that
+   * still arrive are ignored from the start.
+   */
   override async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await super.close();
-    const undo = await Promise.allSettled(this.#unsubscribe);
-    await Promise.allSettled(undo.map((r) => r.status === "fulfilled" ? r.value() : undefined));
+    const unsubscribed = Promise.allSettled(this.#unsubscribe)
+      .then((undo) => Promise.allSettled(undo.map((r) => r.status === "fulfilled" ? r.value() : undefined)));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<void>((resolve) => timer = setTimeout(resolve, 1000));
+    await Promise.race([unsubscribed, bound]);
+    clearTimeout(timer);
   }
 }
 
