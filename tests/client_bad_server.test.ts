@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import type { Server as NetServer, Socket as NetSocket } from "node:net";
 import process from "node:process";
-import { Manager } from "../client.ts";
+import { Engine, Manager } from "../client.ts";
 import type { ClientOptions } from "../client.ts";
 import { closeAll, connect, next, sleep } from "./client/_helpers.ts";
 import { fakeFetch, fakeWebSocket, openPacket } from "./client/_fake.ts";
@@ -135,6 +135,97 @@ describe("client against a misbehaving server", () => {
     assert.equal(reason, "ping timeout");
     assert.ok(Date.now() - started >= 60, "waited pingInterval + pingTimeout");
     await next(socket.io, "reconnect_attempt");
+  });
+
+  it("aborts every request on close: a GET whose body never ends, and an unanswered goodbye", async () => {
+    // The goodbye POST was not in the list aborted after a second, and a GET whose headers had
+    // come could no longer be aborted: either stayed open as long as the server wanted.
+    let gets = 0;
+    const fake = fakeFetch((req) => {
+      if (req.method === "POST") return req.body === "1" ? "hang" : "ok";
+      if (!req.sid) return openPacket("s1", 10000, 5000);
+      if (++gets === 1) return '40{"sid":"abc"}';
+      // Headers now, a body never (until the request is aborted).
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          const stop = () => controller.error(new DOMException("The operation was aborted", "AbortError"));
+          if (req.signal.aborted) stop();
+          else req.signal.addEventListener("abort", stop);
+        },
+      });
+      return new Response(body, { status: 200 });
+    });
+    const socket = connect(URL_, fetchOnly(fake.fetch, { reconnection: false }));
+    await next(socket, "connect");
+    await until(() => gets >= 2, 3000, "the GET whose body never ends");
+    socket.disconnect();
+    await until(() => fake.requests.some((r) => r.body === "1"), 3000, "the goodbye");
+    const endless = fake.requests.filter((r) => r.method === "GET" && r.sid !== null)[1];
+    const goodbye = fake.requests.find((r) => r.body === "1")!;
+    await until(() => endless.signal.aborted && goodbye.signal.aborted, 3000, "both aborted");
+  });
+
+  it("closes once when closed during an upgrade whose paused poll then fails", async () => {
+    // Closing cancelled the probe first, which resumed and flushed the closing transport and
+    // closed the engine a second time ("forced close", then "transport error").
+    let releaseGet: (answer: Response) => void = () => {};
+    const fake = fakeFetch((req) => {
+      if (req.method === "POST") return "ok";
+      if (!req.sid) return openPacket("s1", 25000, 20000, ["websocket"]);
+      return new Promise<Response>((resolve) => releaseGet = resolve);
+    });
+    const engine = new Engine(URL_, {
+      fetch: fake.fetch,
+      WebSocket: fakeWebSocket((ws) => {
+        const send = ws.send.bind(ws);
+        ws.send = (data) => {
+          send(data);
+          if (data === "2probe") queueMicrotask(() => ws.message("3probe"));
+        };
+        ws.open();
+      }),
+    });
+    const closes: string[] = [];
+    engine.on("close", (reason: string) => closes.push(reason));
+    engine.on("error", () => {});
+    const upgrading = new Promise<void>((resolve) => engine.on("upgrading", () => resolve()));
+    engine.open();
+    await upgrading;
+    engine.close();
+    releaseGet(new Response("boom", { status: 500 }));
+    await until(() => closes.length > 0, 3000, "the close");
+    await sleep(100); // a second close would follow at once
+    // The close waited for the upgrade; the failed poll ends it, once.
+    assert.deepEqual(closes, ["transport error"]);
+  });
+
+  it("keeps timer delays in range for a handshake with huge ping values, refuses non-numbers", async () => {
+    // pingInterval + pingTimeout past 2^31 - 1 ms made runtimes fire the heartbeat check at once,
+    // which re-armed itself every millisecond for ever.
+    const original = globalThis.setTimeout;
+    const outOfRange: number[] = [];
+    globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
+      if (typeof ms === "number" && ms > 2 ** 31 - 1) outOfRange.push(ms);
+      return original(fn, Math.min(ms ?? 0, 2 ** 31 - 1), ...args);
+    }) as typeof setTimeout;
+    try {
+      let gets = 0;
+      const fake = fakeFetch((req) => {
+        if (req.method === "POST") return "ok";
+        if (!req.sid) return openPacket("s1", 2 ** 31, 2 ** 31);
+        return ++gets === 1 ? '40{"sid":"abc"}' : "hang";
+      });
+      const socket = connect(URL_, fetchOnly(fake.fetch, { reconnection: false }));
+      await next(socket, "connect");
+      assert.deepEqual(outOfRange, []);
+      socket.disconnect();
+    } finally {
+      globalThis.setTimeout = original;
+    }
+    const strings = fakeFetch((req) => req.sid ? "hang" : "0" + JSON.stringify({ sid: "s", upgrades: [], pingInterval: "300", pingTimeout: "200" }));
+    const socket = connect(URL_, fetchOnly(strings.fetch, { reconnection: false }));
+    const [err] = await next(socket, "connect_error");
+    assert.equal(err.message, "Invalid handshake");
   });
 
   it("answers pings with pongs and stays connected", async () => {

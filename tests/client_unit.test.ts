@@ -28,9 +28,17 @@ describe("Backoff", () => {
     }
   });
 
-  it("never overflows", () => {
+  it("never overflows, and stays at max after thousands of attempts, with jitter too", () => {
     const backoff = new Backoff({ min: 1000, max: 5000 });
     for (let i = 0; i < 2000; i++) assert.ok(backoff.duration() <= 5000);
+    // min * factor^attempts is Infinity past ~1,015 attempts: with jitter it used to give NaN | 0 = 0
+    const jittered = new Backoff({ min: 1000, max: 5000, jitter: 0.5 });
+    const late: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const ms = jittered.duration();
+      if (i >= 1000) late.push(ms);
+    }
+    assert.deepEqual([...new Set(late)], [5000]);
   });
 });
 

@@ -60,7 +60,9 @@ export class Backoff {
 
   /** The delay before the next attempt, in milliseconds; counts the attempt. */
   duration(): number {
-    let ms = this.min * Math.pow(this.factor, this.attempts++);
+    // Past some 1,000 attempts the product is Infinity, and with jitter Infinity - Infinity is
+    // NaN, whose `| 0` is a delay of 0: the largest finite number keeps it at max.
+    let ms = Math.min(this.min * Math.pow(this.factor, this.attempts++), Number.MAX_VALUE);
     if (this.jitter) {
       const deviation = Math.floor(Math.random() * this.jitter * ms);
       ms = Math.random() < 0.5 ? ms - deviation : ms + deviation;

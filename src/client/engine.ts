@@ -169,6 +169,14 @@ export type EngineState = "opening" | "open" | "closing" | "closed";
 /** Whether a connection of this page or process upgraded to WebSocket (for `rememberUpgrade`). */
 let priorWebsocketSuccess = false;
 
+/** The longest delay a timer takes (2^31 - 1 ms; runtimes fire longer ones at once). */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/** A handshake's pingInterval or pingTimeout: a finite number of milliseconds, not negative. */
+function isDelay(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
 /** UTF-8 length of a string, or the length of a binary packet inside a polling payload. */
 function byteLength(data: string | Uint8Array | undefined): number {
   if (data === undefined) return 0;
@@ -329,7 +337,7 @@ export class Engine extends Emitter<EngineEvents> {
     }
     if (
       this.readyState !== "opening" || !hs || typeof hs.sid !== "string" ||
-      !(hs.pingInterval >= 0) || !(hs.pingTimeout >= 0)
+      !isDelay(hs.pingInterval) || !isDelay(hs.pingTimeout)
     ) {
       return this.#onError(new Error("Invalid handshake"));
     }
@@ -357,11 +365,12 @@ export class Engine extends Emitter<EngineEvents> {
     this.#deadline = Date.now() + delay;
     const check = () => {
       const left = this.#deadline - Date.now();
-      if (left > 0) this.#timer = setTimeout(check, left);
+      if (left > 0) this.#timer = setTimeout(check, Math.min(left, MAX_TIMER_DELAY));
       else this.#onClose("ping timeout");
     };
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(check, delay);
+    // Timers take at most 2^31 - 1 ms (longer ones fire at once): a longer wait is several.
+    this.#timer = setTimeout(check, Math.min(delay, MAX_TIMER_DELAY));
   }
 
   /**
@@ -371,7 +380,10 @@ export class Engine extends Emitter<EngineEvents> {
   hasPingExpired(): boolean {
     if (this.readyState !== "open") return false;
     const expired = Date.now() > this.#deadline;
-    if (expired) setTimeout(() => this.#onClose("ping timeout"));
+    if (expired) {
+      this.#deadline = Infinity; // one close is scheduled, not one per call
+      setTimeout(() => this.#onClose("ping timeout"));
+    }
     return expired;
   }
 
@@ -507,13 +519,16 @@ export class Engine extends Emitter<EngineEvents> {
   #onClose(reason: EngineCloseReason, description?: CloseDetails | Error): void {
     if (this.readyState === "closed") return;
     clearTimeout(this.#timer);
+    // Closed before the probe is cancelled: a pausing upgrade would otherwise resume and flush the
+    // closing transport and close the engine a second time.
+    this.readyState = "closed";
+    this.upgrading = false;
     this.#cancelProbe?.();
     const transport = this.transport;
     if (transport) {
       transport.off();
       transport.close();
     }
-    this.readyState = "closed";
     if (this.#offline) {
       removeEventListener("offline", this.#offline);
       this.#offline = undefined;

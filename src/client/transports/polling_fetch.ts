@@ -95,15 +95,18 @@ export class PollingTransport extends Transport {
   }
 
   protected doClose(): void {
-    const requests = [...this.#requests];
-    const abort = () => requests.forEach((c) => c.abort());
-    if (this.readyState !== "open") return abort();
+    // Every request still out when it is time, the goodbye included: a server that answers
+    // neither (or sends headers and then nothing) must not keep a request open for ever.
+    const abortAll = () => {
+      for (const controller of this.#requests) controller.abort();
+    };
+    if (this.readyState !== "open") return abortAll();
     // Say goodbye, then drop the pending GET (aborting it first would close the session with an
     // error on the server). A server that does not answer within a second is not waited for.
-    const timer = setTimeout(abort, 1000);
-    this.#send("1").then((res) => res.body?.cancel()).catch(() => {}).finally(() => {
+    const timer = setTimeout(abortAll, 1000);
+    this.#send("1").catch(() => {}).finally(() => {
       clearTimeout(timer);
-      abort();
+      abortAll();
     });
   }
 
@@ -111,20 +114,20 @@ export class PollingTransport extends Transport {
   async #request(body?: string): Promise<string | undefined> {
     const what = body === undefined ? "fetch read error" : "fetch write error";
     try {
-      const res = await this.#send(body);
-      if (!res.ok) {
-        const text = await res.text().catch(() => "");
-        if (this.readyState !== "closed") this.onError(what, res.status, { response: res, body: text });
+      const { response, text } = await this.#send(body);
+      if (!response.ok) {
+        if (this.readyState !== "closed") this.onError(what, response.status, { response, body: text });
         return undefined;
       }
-      return await res.text();
+      return text;
     } catch (err) {
       if (this.readyState !== "closed") this.onError(what, err);
       return undefined;
     }
   }
 
-  async #send(body?: string): Promise<Response> {
+  /** One request, its body read while it can still be aborted (see `doClose`). */
+  async #send(body?: string): Promise<{ response: Response; text: string }> {
     const opts = this.opts;
     const headers = new Headers(opts.extraHeaders);
     if (body !== undefined) headers.set("content-type", "text/plain;charset=UTF-8");
@@ -142,7 +145,9 @@ export class PollingTransport extends Transport {
         signal: controller.signal,
       });
       if (opts.cookieJar && res.headers.getSetCookie) opts.cookieJar.parse(res.headers.getSetCookie());
-      return res;
+      // An error answer's body is only a description: failing to read it is not another error.
+      const text = res.ok ? await res.text() : await res.text().catch(() => "");
+      return { response: res, text };
     } finally {
       this.#requests.delete(controller);
     }
