@@ -228,6 +228,35 @@ describe("client against a misbehaving server", () => {
     assert.equal(err.message, "Invalid handshake");
   });
 
+  it("turns an auth function that throws into connect_error, and the connection stays whole", async () => {
+    // The throw escaped the manager's "open" half-way: no data listener, no heartbeat, no poll,
+    // and every socket of the connection waited for ever.
+    let gets = 0;
+    let connectPosted: () => void = () => {};
+    const posted = new Promise<void>((resolve) => connectPosted = resolve);
+    const fake = fakeFetch((req) => {
+      if (req.method === "POST") {
+        if (req.body === "40/other,") connectPosted();
+        return "ok";
+      }
+      if (!req.sid) return openPacket("s1", 10000, 5000);
+      if (++gets === 1) return posted.then(() => '40/other,{"sid":"o"}');
+      return "hang";
+    });
+    const manager = new Manager(URL_, fetchOnly(fake.fetch, { reconnection: false }));
+    const failing = manager.socket("/", {
+      auth: () => {
+        throw new Error("no token");
+      },
+    });
+    const [err] = await next(failing, "connect_error");
+    assert.equal(err.message, "no token");
+    const other = manager.socket("/other");
+    await next(other, "connect");
+    other.disconnect();
+    failing.disconnect();
+  });
+
   it("answers pings with pongs and stays connected", async () => {
     let gets = 0;
     const posts: string[] = [];

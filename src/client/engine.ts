@@ -347,12 +347,13 @@ export class Engine extends Emitter<EngineEvents> {
     transport.query.sid = hs.sid;
     this.readyState = "open";
     priorWebsocketSuccess = transport.name === "websocket";
+    // The heartbeat is armed before any listener runs: one that throws leaves a watched session.
+    this.#resetTimer();
     this.emitReserved("handshake", hs);
     debug("session %s open over %s", this.id, this.transport?.name);
     this.emitReserved("open");
     this.#flush();
     if (this.readyState !== "open") return;
-    this.#resetTimer();
     if (this.#opts.upgrade !== false && transport.name === "polling" && Array.isArray(hs.upgrades)) {
       if (hs.upgrades.includes("websocket") && this.#transports.includes("websocket")) this.#probe("websocket");
     }

@@ -327,7 +327,6 @@ export class Manager<
   #onOpen(): void {
     this.#cleanup();
     this._readyState = "open";
-    this.emitReserved("open");
     const engine = this.engine!;
     const onPing = () => this.emitReserved("ping");
     const onData = (data: string | Uint8Array) => {
@@ -367,6 +366,8 @@ export class Manager<
       engine.off("error", onError);
       engine.off("close", onClose);
     });
+    // Last: the connection is whole whatever a listener of "open" does.
+    this.emitReserved("open");
   }
 
   /**

@@ -362,8 +362,13 @@ export class Socket<
 
   #onOpen(): void {
     const auth = this.auth;
-    if (typeof auth === "function") auth((data) => this.#sendConnect(data));
-    else this.#sendConnect(auth);
+    if (typeof auth !== "function") return this.#sendConnect(auth);
+    try {
+      auth((data) => this.#sendConnect(data));
+    } catch (err) {
+      // Thrown out of here, it would stop the connection's opening half-way for every socket.
+      this.emitReserved("connect_error", err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   #sendConnect(data: Record<string, unknown> | undefined): void {
