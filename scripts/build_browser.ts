@@ -36,7 +36,7 @@ const browserEnv: Plugin = {
   name: "browser-env",
   setup(b) {
     b.onLoad({ filter: /src[\\/]client[\\/]env\.ts$/ }, () => ({
-      contents: "export const isBrowser = true;",
+      contents: "export const isBrowser = true;\nexport const isWorkers = false;",
       loader: "ts",
     }));
     // The browser bundle carries no debug logging (like socket.io-client's production build): the

@@ -18,3 +18,15 @@ const ua: unknown = typeof navigator !== "undefined" ? navigator.userAgent : und
  */
 export const isBrowser: boolean = typeof ua === "string" &&
   !/^(Node\.js|Deno|Bun|Cloudflare-Workers)\b/.test(ua);
+
+/**
+ * Whether the code runs on Cloudflare Workers (workerd), whose `WebSocket` constructor takes no
+ * headers.
+ *
+ * @example
+ * ```ts
+ * import { isWorkers } from "./env.ts";
+ * console.log(isWorkers ? "Workers" : "elsewhere");
+ * ```
+ */
+export const isWorkers: boolean = typeof ua === "string" && /^Cloudflare-Workers\b/.test(ua);
