@@ -257,6 +257,32 @@ describe("client against a misbehaving server", () => {
     failing.disconnect();
   });
 
+  it("counts only pings for the heartbeat, and emits engine.io-client's engine events", async () => {
+    // A server whose pings stopped but whose messages still come is found out (engine.io-client
+    // resets its deadline on pings only; any packet used to count here).
+    let gets = 0;
+    const fake = fakeFetch(async (req) => {
+      if (req.method === "POST") return "ok";
+      if (!req.sid) return openPacket("s1", 100, 100);
+      gets++;
+      await sleep(gets === 1 ? 0 : 30);
+      return gets === 1 ? "2" : `4message ${gets}`;
+    });
+    const engine = new Engine(URL_, { fetch: fake.fetch, transports: ["polling"] });
+    const seen: string[] = [];
+    for (const event of ["ping", "pong", "heartbeat", "message", "flush"] as const) engine.on(event, () => seen.push(event));
+    const created: unknown[] = [];
+    engine.on("packetCreate", (packet) => created.push(packet));
+    const closed = new Promise<string>((resolve) => engine.on("close", (reason: string) => resolve(reason)));
+    engine.open();
+    await until(() => seen.includes("message"), 3000, "a message");
+    engine.send("hello");
+    assert.equal(await closed, "ping timeout");
+    assert.deepEqual(seen.slice(0, 4), ["heartbeat", "flush", "ping", "pong"]); // the pong goes out first
+    assert.ok(seen.includes("message") && seen.filter((e) => e === "heartbeat").length >= 2);
+    assert.deepEqual(created, [{ type: "pong" }, { type: "message", data: "hello" }]);
+  });
+
   it("answers pings with pongs and stays connected", async () => {
     let gets = 0;
     const posts: string[] = [];

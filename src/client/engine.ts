@@ -140,6 +140,16 @@ export interface EngineEvents {
   data: (data: string | Uint8Array) => void;
   /** The server pinged (the pong is already sent). */
   ping: () => void;
+  /** The pong to a ping was sent (right after `ping`, as engine.io-client has it). */
+  pong: () => void;
+  /** A packet arrived after the handshake: the connection is alive. */
+  heartbeat: () => void;
+  /** A message arrived (the same as `data`, under engine.io-client's name). */
+  message: (data: string | Uint8Array) => void;
+  /** A packet is about to be buffered for sending. */
+  packetCreate: (packet: EnginePacket) => void;
+  /** Buffered packets were handed to the transport. */
+  flush: () => void;
   /** The connection failed. */
   error: (err: Error) => void;
   /** A probe succeeded; the switch is starting. */
@@ -308,19 +318,24 @@ export class Engine extends Emitter<EngineEvents> {
 
   #onPacket(packet: EnginePacket): void {
     if (this.readyState === "closed") return;
-    this.#deadline = Date.now() + (this.handshake ? this.handshake.pingInterval + this.handshake.pingTimeout : 0);
     this.emitReserved("packet", packet);
     if (packet.type === "open") return this.#onHandshake(packet.data);
     if (this.readyState === "opening") {
       return this.#onError(new Error(`Unexpected "${packet.type}" packet before the handshake`));
     }
+    this.emitReserved("heartbeat");
     switch (packet.type) {
       case "ping":
+        // Only pings count for the heartbeat (as in engine.io-client): a server whose heartbeat
+        // stopped is found out even while its messages still come.
+        this.#deadline = Date.now() + this.handshake!.pingInterval + this.handshake!.pingTimeout;
         this.#sendPacket("pong");
         this.emitReserved("ping");
+        this.emitReserved("pong");
         break;
       case "message":
         this.emitReserved("data", packet.data!);
+        this.emitReserved("message", packet.data!);
         break;
       case "close":
         this.#onClose("transport close", { description: "transport closed by the server" });
@@ -451,6 +466,7 @@ export class Engine extends Emitter<EngineEvents> {
     const packets = this.#writablePackets();
     this.writeBuffer = packets.length === this.writeBuffer.length ? [] : this.writeBuffer.slice(packets.length);
     transport.send(packets);
+    this.emitReserved("flush");
   }
 
   /** On polling, as many packets as fit in the server's maxPayload (at least one). */
@@ -480,7 +496,9 @@ export class Engine extends Emitter<EngineEvents> {
 
   #sendPacket(type: EnginePacketType, data?: string | Uint8Array): void {
     if (this.readyState === "closing" || this.readyState === "closed") return;
-    this.writeBuffer.push(data === undefined ? { type } : { type, data });
+    const packet: EnginePacket = data === undefined ? { type } : { type, data };
+    this.emitReserved("packetCreate", packet);
+    this.writeBuffer.push(packet);
     this.#flush();
   }
 
