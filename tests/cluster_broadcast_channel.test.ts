@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { Server } from "../server.ts";
 import { createBroadcastChannelAdapter } from "../src/adapters/broadcast_channel.ts";
 import { startServer, type Running } from "./_server.ts";
-import { client, type ClientSocket, connected, next } from "./adapters/_cluster.ts";
+import { client, type ClientSocket, connected, next, sleep } from "./adapters/_cluster.ts";
 import { until } from "./adapters/_redis.ts";
 
 describe("BroadcastChannel adapter", () => {
@@ -53,6 +53,9 @@ describe("BroadcastChannel adapter", () => {
     clients.forEach((c, i) => c.on("q", (ack: (v: number) => void) => ack(i)));
     const answers = await servers[1].io.timeout(1000).emitWithAck("q");
     assert.deepEqual([...answers].sort(), [0, 1]);
+    // local: this server's clients only, so one server's count is awaited, not the cluster's
+    // (it used to wait for the other server's and always time out)
+    assert.deepEqual(await servers[0].io.local.timeout(1000).emitWithAck("q"), [0]);
   });
 
   it("ignores what is not its own on the channel, and keeps serving", async () => {
@@ -73,6 +76,16 @@ describe("BroadcastChannel adapter", () => {
     } finally {
       intruder.close();
     }
+  });
+
+  it("io.adapter(...) replaces the adapters, and the old ones leave the cluster", async () => {
+    // The old adapter stayed subscribed: it kept counting as a server and answered requests.
+    servers[1].io.adapter(
+      createBroadcastChannelAdapter({ channel, heartbeatInterval: 100, heartbeatTimeout: 5000, requestsTimeout: 2000 }),
+    );
+    await sleep(300); // the new adapter's hello and heartbeats have been heard
+    assert.equal(await servers[0].io.of("/").adapter.serverCount(), 2);
+    assert.deepEqual(await servers[0].io.serverSideEmitWithAck("ping"), ["pong from two"]);
   });
 
   // heartbeatTimeout is 5 s: within 2 s only its goodbye can count it out

@@ -202,7 +202,8 @@ export class BroadcastOperator<EmitEvents extends EventsMap, SocketData = unknow
         check();
       },
     );
-    this.#adapter.serverCount().then((count) => {
+    // `local`: only this server's clients are asked, whatever the size of the cluster.
+    (this.#flags.local ? Promise.resolve(1) : this.#adapter.serverCount()).then((count) => {
       expectedServers = count;
       check();
     }, (err) => finish(err instanceof Error ? err : new Error(String(err))));

@@ -136,6 +136,16 @@ export class Namespace<
 
   /** @internal (Re)creates the adapter from the server's adapter option. */
   _initAdapter(): void {
+    // A replaced adapter is closed: still subscribed, it would answer the cluster's requests (and
+    // count as a server) under its own id.
+    const previous = this.adapter as Adapter | undefined;
+    if (previous !== undefined) {
+      try {
+        Promise.resolve(previous.close()).catch((err) => reportListenerError(err, "adapter close"));
+      } catch (err) {
+        reportListenerError(err, "adapter close");
+      }
+    }
     this.adapter = createAdapter(this.server.adapter(), this);
     try {
       Promise.resolve(this.adapter.init()).catch((err) => reportListenerError(err, "adapter init"));
