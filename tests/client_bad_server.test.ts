@@ -197,6 +197,10 @@ describe("client against a misbehaving server", () => {
     await sleep(100); // a second close would follow at once
     // The close waited for the upgrade; the failed poll ends it, once.
     assert.deepEqual(closes, ["transport error"]);
+    // ... and the pausing polling transport is closed too (it stayed "pausing" and writable, so a
+    // volatile emit of the socket was buffered instead of dropped).
+    assert.equal(engine.transport?.readyState, "closed");
+    assert.equal(engine.transport?.writable, false);
   });
 
   it("keeps timer delays in range for a handshake with huge ping values, refuses non-numbers", async () => {

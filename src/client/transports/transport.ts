@@ -226,7 +226,8 @@ export abstract class Transport extends Emitter<TransportEvents> {
 
   /** Closes the transport (a no-op when it is already closed). */
   close(): this {
-    if (this.readyState === "opening" || this.readyState === "open") {
+    // Pausing or paused (an upgrade under way) too: such a transport still has requests out.
+    if (this.readyState !== "closed") {
       this.doClose();
       this.onClose();
     }
