@@ -78,6 +78,27 @@ describe("BroadcastChannel adapter", () => {
     }
   });
 
+  it("forgets the acks of a remote broadcast once the requester stopped waiting", async () => {
+    // They stayed with the client's socket (closing over the request) until it answered or left.
+    const late: Array<() => void> = [];
+    clients[1].on("late", (ack: () => void) => late.push(ack));
+    const spy = new BroadcastChannel(`${channel}#/`);
+    const acksPosted: unknown[] = [];
+    spy.onmessage = (event: MessageEvent) => {
+      if (event.data?.kind === "response" && event.data.response?.type === 9) acksPosted.push(event.data.response);
+    };
+    try {
+      await assert.rejects(servers[0].io.timeout(200).emitWithAck("late"), /timed out/);
+      await until(() => late.length === 1, 2000, "the client got the event");
+      await sleep(800); // well past the 200 ms the other server waits too
+      late[0](); // the client answers, late
+      await sleep(200);
+      assert.deepEqual(acksPosted, []);
+    } finally {
+      spy.close();
+    }
+  });
+
   it("io.adapter(...) replaces the adapters, and the old ones leave the cluster", async () => {
     // The old adapter stayed subscribed: it kept counting as a server and answered requests.
     servers[1].io.adapter(
@@ -92,5 +113,7 @@ describe("BroadcastChannel adapter", () => {
   it("counts a server out once it closes", async () => {
     await servers[1].io.of("/").adapter.close();
     await until(async () => (await servers[0].io.of("/").adapter.serverCount()) === 1, 2000, "count 1");
+    // Closed, it sends nothing more: a request fails at once instead of going out and timing out.
+    await assert.rejects(servers[1].io.serverSideEmitWithAck("ping"), /adapter closed/);
   });
 });

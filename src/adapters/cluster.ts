@@ -242,6 +242,7 @@ export abstract class ClusterAdapter extends Adapter {
   }
 
   #send(fn: () => void | Promise<unknown>, what: string): void {
+    if (this.#closed) return; // closed: nothing more goes out (a count or a log append may end late)
     try {
       const result = fn();
       if (result && typeof (result as Promise<unknown>).catch === "function") {
@@ -260,6 +261,7 @@ export abstract class ClusterAdapter extends Adapter {
     reportListenerError(err, `cluster adapter (${what})`);
   }
   #lastError = 0;
+  #closed = false;
 
   #isLocal(opts: BroadcastOptions): boolean {
     if (opts.flags?.local) return true;
@@ -332,7 +334,7 @@ export abstract class ClusterAdapter extends Adapter {
     ack: (...args: unknown[]) => void,
   ): void {
     packet.nsp = this.nsp.name;
-    if (!opts.flags?.local) {
+    if (!opts.flags?.local && !this.#closed) {
       const requestId = shortId();
       const timer = setTimeout(() => this.#ackRequests.delete(requestId), opts.flags?.timeout ?? this.requestsTimeout);
       this.#ackRequests.set(requestId, { clientCountCallback, ack, timer });
@@ -355,6 +357,7 @@ export abstract class ClusterAdapter extends Adapter {
     onResponse: (response: ClusterResponse) => void,
     finish: (err: Error | null) => void,
   ): void {
+    if (this.#closed) return finish(new Error("adapter closed"));
     const requestId = request.requestId!;
     const timer = setTimeout(() => {
       const pending = this.#requests.get(requestId);
@@ -574,14 +577,26 @@ export abstract class ClusterAdapter extends Adapter {
         if (packet.type !== PacketType.EVENT && packet.type !== PacketType.BINARY_EVENT) return;
         const requestId = request.requestId;
         packet.nsp = this.nsp.name;
+        // The requester stops waiting after its timeout: the acks its clients here still hold (and
+        // the request they close over) go then, not when each client answers or leaves.
+        const waitFor = typeof opts.flags?.timeout === "number" ? opts.flags.timeout : this.requestsTimeout;
+        let expected = -1;
+        let answered = 0;
+        const timer = setTimeout(() => {
+          if (packet.id === undefined) return;
+          for (const socket of this.nsp.sockets.values()) socket._deleteAck(packet.id);
+        }, waitFor);
         super.broadcastWithAck(
           packet,
           opts,
           (clientCount) => {
+            expected = clientCount;
+            if (answered >= expected) clearTimeout(timer);
             const response = { type: RequestType.BROADCAST_CLIENT_COUNT, requestId, clientCount };
             this.#send(() => this.publishResponse(request, response), "broadcast client count");
           },
           (arg) => {
+            if (++answered === expected) clearTimeout(timer);
             const response = { type: RequestType.BROADCAST_ACK, requestId, packet: arg };
             this.#send(() => this.publishResponse(request, response), "broadcast ack");
           },
@@ -617,6 +632,7 @@ export abstract class ClusterAdapter extends Adapter {
 
   /** Fails pending requests and forgets broadcast acks. */
   override close(): void | Promise<void> {
+    this.#closed = true;
     for (const [id, pending] of this.#requests) {
       clearTimeout(pending.timer);
       this.#requests.delete(id);
