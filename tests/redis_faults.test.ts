@@ -21,6 +21,18 @@ describe("redis faults", () => {
     await until(async () => (await a.adapter.serverCount()) === 2, 5000, "2 servers");
   });
 
+  /** Starts Redis again and waits until both servers' adapters are subscribed again. */
+  async function restartRedis(): Promise<void> {
+    await redis.start();
+    await until(async () => {
+      try {
+        return (await a.adapter.serverCount()) === 2 && (await a2.adapter.serverCount()) === 2;
+      } catch {
+        return false;
+      }
+    }, 8000, "both adapters resubscribed");
+  }
+
   after(async () => {
     for (const s of sockets) s.disconnect();
     await Promise.allSettled([a?.close(), a2?.close()]);
@@ -43,14 +55,7 @@ describe("redis faults", () => {
     ca.emit("broadcast", "during");
     assert.deepEqual(await got, ["during"]);
 
-    await redis.start();
-    await until(async () => {
-      try {
-        return (await a.adapter.serverCount()) === 2 && (await a2.adapter.serverCount()) === 2;
-      } catch {
-        return false;
-      }
-    }, 8000, "both adapters resubscribed");
+    await restartRedis();
     // The Redis client may queue the publish made while Redis was down and send it on reconnect:
     // "during" can then reach the other node late, but before "after", never after it.
     const seen: unknown[] = [];
@@ -110,14 +115,7 @@ describe("redis faults", () => {
       assert.ok(Date.now() - started < 3000, `closed after ${Date.now() - started} ms`);
     } finally {
       if (!closed) await extra.close();
-      await redis.start();
-      await until(async () => {
-        try {
-          return (await a.adapter.serverCount()) === 2 && (await a2.adapter.serverCount()) === 2;
-        } catch {
-          return false;
-        }
-      }, 8000, "both adapters resubscribed");
+      await restartRedis();
     }
   });
 
