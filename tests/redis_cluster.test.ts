@@ -87,6 +87,16 @@ describe(`redis cluster: ours on ${RUNTIME} + ours on ${OTHER_RUNTIME} + Node so
     assert.deepEqual(seen.map((s) => s.items.length), [1, 0, 1]);
   });
 
+  it("allSockets of a room counts the members on every server, the Node one included", async () => {
+    // @socket.io/redis-adapter reads a SOCKETS request's rooms at its top; sent only inside
+    // `opts`, the Node server answered with every socket it has.
+    for (const target of NAMES) {
+      const ids = await a.io.in(`room-${target}`).allSockets();
+      assert.deepEqual([...ids], [clients[target].id], `room-${target}`);
+    }
+    assert.equal((await a.io.allSockets()).size, 3);
+  });
+
   it("fetchSockets sees every socket, from every server", async () => {
     for (const from of NAMES) {
       const sockets = await clients[from].timeout(3000).emitWithAck("fetch") as Array<{ id: string; name: string; rooms: string[] }>;
