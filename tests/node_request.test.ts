@@ -4,6 +4,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { until } from "./conformance/_helpers.ts";
+import type { Engine } from "../src/engine/server.ts";
+import type { EngineHandle } from "../src/runtime/node.ts";
 
 const isNode = !(globalThis as { Deno?: unknown }).Deno && !(globalThis as { Bun?: unknown }).Bun;
 
@@ -13,35 +15,44 @@ interface Started {
   seen: Request[];
 }
 
-/** A bare engine on a Node server; `allowRequest` (optional) sees every handshake request. */
-async function start(
-  allowRequest?: (request: Request) => Promise<boolean> | boolean,
-  maxHttpBufferSize = 1000,
-  before?: (request: Request) => void,
-): Promise<Started> {
+
+/** Serves `engine` (through `handle`, by default straight to it) on a Node server of a free port. */
+async function serveEngine(
+  engine: Engine,
+  handle: EngineHandle = (request, info, upgrade) => engine.handleRequest(request, info, upgrade),
+): Promise<{ base: string; close(): Promise<void> }> {
   const { createServer } = await import("node:http");
-  const { Engine } = await import("../src/engine/server.ts");
   const { attachToNodeServer } = await import("../src/runtime/node.ts");
-  const engine = new Engine({ maxHttpBufferSize, ...(allowRequest ? { allowRequest: (req: Request) => allowRequest(req) } : {}) });
-  const seen: Request[] = [];
   const server = createServer();
-  attachToNodeServer(server, (request, info, upgrade) => {
-    seen.push(request);
-    before?.(request);
-    return engine.handleRequest(request, info, upgrade);
-  }, { matches: (p) => p.startsWith("/engine.io") });
-  engine.on("connection", (socket) => socket.on("message", (m) => socket.send(`echo:${typeof m === "string" ? m : "binary"}`)));
+  attachToNodeServer(server, handle, { matches: (p) => p.startsWith("/engine.io") });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
   return {
     base: `http://127.0.0.1:${port}/engine.io/?EIO=4&transport=polling`,
-    seen,
     close: async () => {
       await engine.close(100);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A bare engine on a Node server; `allowRequest` (optional) sees every handshake request. */
+async function start(
+  allowRequest?: (request: Request) => Promise<boolean> | boolean,
+  maxHttpBufferSize = 1000,
+  before?: (request: Request) => void,
+): Promise<Started> {
+  const { Engine } = await import("../src/engine/server.ts");
+  const engine = new Engine({ maxHttpBufferSize, ...(allowRequest ? { allowRequest: (req: Request) => allowRequest(req) } : {}) });
+  const seen: Request[] = [];
+  engine.on("connection", (socket) => socket.on("message", (m) => socket.send(`echo:${typeof m === "string" ? m : "binary"}`)));
+  const served = await serveEngine(engine, (request, info, upgrade) => {
+    seen.push(request);
+    before?.(request);
+    return engine.handleRequest(request, info, upgrade);
+  });
+  return { ...served, seen };
 }
 
 async function handshake(base: string, headers?: HeadersInit): Promise<string> {
@@ -81,13 +92,9 @@ if (isNode) {
 
     it("keeps the headers of the handshake as the session's, repeated ones joined", async () => {
       const { Engine } = await import("../src/engine/server.ts");
-      const { createServer } = await import("node:http");
-      const { attachToNodeServer } = await import("../src/runtime/node.ts");
       const engine = new Engine({});
-      const server = createServer();
-      attachToNodeServer(server, (r, i, u) => engine.handleRequest(r, i, u), { matches: (p) => p.startsWith("/engine.io") });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      const port = (server.address() as { port: number }).port;
+      const served = await serveEngine(engine);
+      const port = Number(new URL(served.base).port);
       try {
         const opened = new Promise<{ headers: Headers; record: Record<string, string> }>((resolve) =>
           engine.once("connection", (socket) => {
@@ -113,16 +120,12 @@ if (isNode) {
         assert.equal(record["__proto__" as string], "p");
         assert.equal(record.host, "x");
       } finally {
-        await engine.close(100);
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await served.close();
       }
     });
 
     it("hands hooks a real Request, and headers a hook sets are the session's", async () => {
       const { Engine } = await import("../src/engine/server.ts");
-      const { createServer } = await import("node:http");
-      const { attachToNodeServer } = await import("../src/runtime/node.ts");
       const seen: string[] = [];
       const engine = new Engine({
         allowRequest: (request) => {
@@ -138,21 +141,16 @@ if (isNode) {
           return crypto.randomUUID();
         },
       });
-      const server = createServer();
-      attachToNodeServer(server, (r, i, u) => engine.handleRequest(r, i, u), { matches: (p) => p.startsWith("/engine.io") });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      const port = (server.address() as { port: number }).port;
+      const served = await serveEngine(engine);
       try {
         const opened = new Promise<Headers>((resolve) => engine.once("connection", (socket) => resolve(socket.request.headers)));
-        await handshake(`http://127.0.0.1:${port}/engine.io/?EIO=4&transport=polling`, { "x-in": "1" });
+        await handshake(served.base, { "x-in": "1" });
         const headers = await opened;
         assert.deepEqual(seen, ["onHeaders GET", "allowRequest 1", "generateId true"]);
         assert.equal(headers.get("x-added"), "by allowRequest");
         assert.equal(headers.get("x-in"), "1");
       } finally {
-        await engine.close(100);
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await served.close();
       }
     });
 
@@ -160,13 +158,10 @@ if (isNode) {
       // A handler that awaits before handing the request on (here: until the client is gone)
       // used to leave the body read waiting for ever: the session stayed in its POST.
       const { Engine } = await import("../src/engine/server.ts");
-      const { createServer } = await import("node:http");
-      const { attachToNodeServer } = await import("../src/runtime/node.ts");
       const engine = new Engine({ pingInterval: 20000, pingTimeout: 20000 });
-      const server = createServer();
       let postArrived!: () => void;
       const arrived = new Promise<void>((resolve) => postArrived = resolve);
-      attachToNodeServer(server, async (request, info, upgrade) => {
+      const served = await serveEngine(engine, async (request, info, upgrade) => {
         if (request.method === "POST") {
           postArrived();
           const signal = request.signal;
@@ -174,11 +169,9 @@ if (isNode) {
           await new Promise((resolve) => setTimeout(resolve, 10));
         }
         return engine.handleRequest(request, info, upgrade);
-      }, { matches: (p) => p.startsWith("/engine.io") });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      const port = (server.address() as { port: number }).port;
+      });
       try {
-        const base = `http://127.0.0.1:${port}/engine.io/?EIO=4&transport=polling`;
+        const base = served.base;
         const sid = await handshake(base);
         const closed = new Promise<string>((resolve) => engine.clients.get(sid)!.once("close", (reason) => resolve(reason)));
         const controller = new AbortController();
@@ -189,9 +182,7 @@ if (isNode) {
         assert.equal(await closed, "transport error");
         assert.equal(engine.clientsCount, 0);
       } finally {
-        await engine.close(100);
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await served.close();
       }
     });
 

@@ -317,7 +317,7 @@ export abstract class ClusterAdapter extends Adapter {
     // Only events go to clients (a DISCONNECT or CONNECT_ERROR from the bus would reach every one
     // of them), and never with an ack id (their answers would settle unrelated acks here).
     if (packet.type !== PacketType.EVENT && packet.type !== PacketType.BINARY_EVENT || !Array.isArray(packet.data)) return;
-    delete packet.id;
+    if (packet.id !== undefined) packet.id = undefined; // (no `delete`: it would slow the object down)
     packet.nsp = this.nsp.name;
     if (opts?.offset !== undefined && this.nsp.server._recovery && Array.isArray(packet.data)) {
       packet.data.push(opts.offset);
