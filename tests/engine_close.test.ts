@@ -30,3 +30,35 @@ describe("Engine.close with a polling session between polls", () => {
     }
   });
 });
+
+describe("a session's close listener that throws", () => {
+  it("does not keep the listeners after it from running, nor escape the request that closed it", async () => {
+    const engine = new Engine({ pingInterval: 25000, pingTimeout: 20000 });
+    const base = "http://x/engine.io/?EIO=4&transport=polling";
+    const open = await engine.handleRequest(new Request(base));
+    const sid = JSON.parse((await open!.text()).slice(1)).sid;
+    const session = engine.clients.get(sid)!;
+    const reasons: string[] = [];
+    const logged: unknown[][] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args);
+    try {
+      session.on("close", () => {
+        throw new Error("a broken close listener");
+      });
+      session.on("close", (reason) => void reasons.push(reason));
+      // The client's close packet: the POST that carries it is answered as usual.
+      const post = await engine.handleRequest(new Request(`${base}&sid=${sid}`, { method: "POST", body: "1" }));
+      assert.equal(post?.status, 200);
+    } finally {
+      console.error = error;
+    }
+    assert.deepEqual(reasons, ["transport close"]);
+    assert.equal(engine.clients.size, 0);
+    assert.ok(
+      logged.some((args) => args.some((a) => a instanceof Error && a.message === "a broken close listener")),
+      `not logged: ${JSON.stringify(logged.map((a) => a.map(String)))}`,
+    );
+    await engine.close();
+  });
+});

@@ -191,6 +191,40 @@ for (const kind of ["fast", "auto", "plain"] as const) {
       assert.deepEqual(after, kind === "auto" ? ["6"] : []);
     });
 
+    it("a session whose close listener throws is cleaned up, and the others' heartbeat goes on", async () => {
+      const url = `${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket&do=${kind}&room=${kind}-${room}`;
+      // B answers its pings; A does not, and its session's close listener throws.
+      const b = new WebSocket(url);
+      const bPings: number[] = [];
+      b.onmessage = (event) => {
+        if (event.data === "2") {
+          bPings.push(Date.now());
+          b.send("3");
+        }
+      };
+      const a = new WebSocket(`${url}&throw_on_close`);
+      const aFrames: string[] = [];
+      a.onmessage = (event) => aFrames.push(String(event.data));
+      // Closed by the heartbeat (CLOSING is the server's answer, see above).
+      const start = Date.now();
+      while (a.readyState < 2) {
+        if (Date.now() - start > 3000) throw new Error("A not closed");
+        await delay(20);
+      }
+      const closedAt = Date.now();
+      assert.ok(aFrames.includes("2"), `A got no ping: ${JSON.stringify(aFrames)}`);
+      // B's pings go on at the usual pace: two within three pingIntervals of A's close. (An alarm
+      // that throws is retried by the platform after 2 s or more, with no ping for anyone meanwhile.)
+      while (bPings.filter((t) => t > closedAt).length < 2 && Date.now() - closedAt < 5000) await delay(20);
+      const after = bPings.filter((t) => t > closedAt).map((t) => t - closedAt);
+      assert.ok(after.length >= 2 && after[1] < 1200, `B's pings after A closed: ${JSON.stringify(after)} ms`);
+      // A's session is gone from the server: B and the asking client are left.
+      const probe = client();
+      const info = await (await connected(probe)).timeout(2000).emitWithAck("whoami") as { clients: number };
+      b.close();
+      assert.equal(info.clients, 2);
+    });
+
     it("pings a session that joins a running heartbeat no sooner than min(pingInterval, pingTimeout) / 2", async () => {
       // pingInterval 400, pingTimeout 300: no first ping within 150 ms of the handshake, wherever
       // in the shared round the session opened. Sessions open every 30 ms across a whole round,

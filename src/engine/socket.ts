@@ -407,7 +407,18 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     // Let a waiting poll know (it receives a close packet) and release the WebSocket.
     if (this.#transport.writable) this.#transport.close();
     else this.#transport.discard();
-    this.emitReserved("close", reason, description);
+    // Every close listener runs, even after one throws: the engine's, the server's and the host's
+    // clean-ups hang on this event (a throw used to skip the rest and leak the session).
+    const listeners = this._list("close");
+    if (listeners !== undefined) {
+      for (const listener of listeners.slice()) {
+        try {
+          listener.call(this, reason, description);
+        } catch (err) {
+          console.error(`[engine.io] error in a "close" listener of session ${this.id}:`, err);
+        }
+      }
+    }
     this.off();
   }
 }

@@ -305,6 +305,10 @@ export class SocketIoDurableObject implements SocketIoObject {
     this.#alarmRunning = true;
     try {
       await this.#heartbeatAlarm();
+    } catch (err) {
+      // Never let it throw: the platform retries a failed alarm only after 2 s or more (then
+      // 4, 8, ...; it gives up after six), and no session gets a ping meanwhile.
+      console.error("socket.io: error in the heartbeat alarm", err);
     } finally {
       this.#alarmRunning = false;
     }
@@ -334,7 +338,12 @@ export class SocketIoDurableObject implements SocketIoObject {
       for (const entry of entries) {
         if (entry.openedAt > hb.pingAt - young) continue; // not pinged in that round
         const auto = getTimestamp?.(entry.ws)?.getTime() ?? 0;
-        if (Math.max(auto, entry.lastPong) < hb.pingAt) entry.session?.heartbeatTimedOut();
+        if (Math.max(auto, entry.lastPong) >= hb.pingAt) continue;
+        try {
+          entry.session?.heartbeatTimedOut();
+        } catch (err) {
+          console.error("socket.io: error closing a session on ping timeout", err);
+        }
       }
       // Never at or before the current time: an alarm that the alarm handler sets to `Date.now()`
       // or earlier is stored by workerd but never fired (getAlarm() then answers a time in the

@@ -77,12 +77,19 @@ export function createWebSocket(url: string): TestSocket {
     message: [],
     error: [],
   };
-  let closed = false;
+  let closed: CloseEvent | undefined;
+  // A message can no longer come once the socket closed: its waiters fail at once and say how it
+  // closed (a close the test did not expect then reads as one, not as a missing message).
+  const messageLost = () =>
+    new Error(`WebSocket ${url} closed (code ${closed!.code}${closed!.reason ? `, "${closed!.reason}"` : ""}) while waiting for a message`);
+  const failed: Array<(err: Error) => void> = [];
   for (const type of Object.keys(buffers) as EventName[]) {
     ws.addEventListener(type, (event: Event) => {
       if (type === "close") {
-        closed = true;
+        closed = event as CloseEvent;
         open.delete(ws);
+        waiters.message.length = 0;
+        for (const fail of failed.splice(0)) fail(messageLost());
       }
       const waiter = waiters[type].shift();
       if (waiter) waiter(event);
@@ -92,15 +99,20 @@ export function createWebSocket(url: string): TestSocket {
   function waitFor(type: EventName, ms = 3000): Promise<Event> {
     const buffered = buffers[type].shift();
     if (buffered) return Promise.resolve(buffered);
+    if (type === "message" && closed) return Promise.reject(messageLost());
     let resolver!: (e: Event) => void;
-    const promise = new Promise<Event>((resolve) => {
+    let rejecter!: (err: Error) => void;
+    const promise = new Promise<Event>((resolve, reject) => {
       resolver = resolve;
+      rejecter = reject;
       waiters[type].push(resolve);
+      if (type === "message") failed.push(reject);
     });
-    return deadline(promise, ms, `WebSocket "${type}" on ${url}`).catch((err) => {
+    return deadline(promise, ms, `WebSocket "${type}" on ${url}`).finally(() => {
       const i = waiters[type].indexOf(resolver);
       if (i >= 0) waiters[type].splice(i, 1);
-      throw err;
+      const j = failed.indexOf(rejecter);
+      if (j >= 0) failed.splice(j, 1);
     });
   }
   const socket: TestSocket = {
@@ -131,7 +143,7 @@ export function createWebSocket(url: string): TestSocket {
       ws.close();
     },
     get closed() {
-      return closed;
+      return closed !== undefined;
     },
   };
   return socket;

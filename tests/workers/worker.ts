@@ -19,6 +19,14 @@ import {
 function setup(io: Server): () => Response {
   // A new id per object instance: a wake-up from hibernation shows as a new instance.
   const instance = crypto.randomUUID();
+  // `?throw_on_close`: the session gets a close listener that throws (a user's bug must cost no
+  // one else their heartbeat, nor leave the session behind).
+  io.engine.on("connection", (session) => {
+    if (!session.request.url.searchParams.has("throw_on_close")) return;
+    session.on("close", () => {
+      throw new Error("a broken close listener");
+    });
+  });
   io.on("connection", (socket) => {
     if (!socket.recovered) {
       socket.data = { connectedTo: instance };
