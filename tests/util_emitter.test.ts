@@ -88,4 +88,30 @@ describe("Emitter", () => {
     assert.equal(answered, 101_001);
     assert.ok(grown < 3_000_000, `the emitter grew by ${grown} bytes over 100,000 names`);
   });
+
+  it("emitIsolated: a listener that throws or rejects goes to onError, the others still run", async () => {
+    const e = new Emitter<AnyEvents>();
+    const got: string[] = [];
+    const errors: Array<[string, string, boolean]> = [];
+    const onError = function (this: unknown, err: unknown, event: string) {
+      errors.push([event, (err as Error).message, this === e]);
+    };
+    // One listener (the inline path)...
+    e.on("one", () => {
+      throw new Error("sync");
+    });
+    assert.equal(e.emitIsolated("one", onError, 1), true);
+    // ... several, one of them async.
+    e.on("many", (n: number) => got.push(`first ${n}`));
+    e.on("many", () => {
+      throw new Error("second");
+    });
+    e.on("many", (n: number) => Promise.reject(new Error(`third ${n}`)));
+    e.on("many", (n: number) => got.push(`fourth ${n}`));
+    assert.equal(e.emitIsolated("many", onError, 2), true);
+    assert.equal(e.emitIsolated("none", onError), false);
+    assert.deepEqual(got, ["first 2", "fourth 2"]);
+    await Promise.resolve();
+    assert.deepEqual(errors, [["one", "sync", true], ["many", "second", true], ["many", "third 2", true]]);
+  });
 });

@@ -221,7 +221,7 @@ export class Engine extends Emitter<EngineEvents> {
     const session = this.#register(new EngineSocket(id, handshake, polling, this.options));
     const response = polling.handleGet(request, headers);
     session.open();
-    this.emitReserved("connection", session);
+    this.emitIsolated("connection", connectionListenerFailed, session);
     return response;
   }
 
@@ -279,7 +279,7 @@ export class Engine extends Emitter<EngineEvents> {
       const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize);
       const session = engine.#register(new EngineSocket(this.#id, this.#handshake, transport, engine.options));
       session.open();
-      engine.emitReserved("connection", session);
+      engine.emitIsolated("connection", connectionListenerFailed, session);
     }
   };
 
@@ -306,7 +306,7 @@ export class Engine extends Emitter<EngineEvents> {
       debug("refused %s %s%s: code %d (%s) %o", request.method, url.pathname, url.search, refusal.code, refusal.message, refusal.context);
     }
     if (this.hasListeners("connection_error")) {
-      this.emitReserved("connection_error", {
+      this.emitIsolated("connection_error", connectionListenerFailed, {
         request: webRequestOf(request),
         code: refusal.code,
         message: refusal.message,
@@ -355,4 +355,9 @@ function toHandshakeRequest(request: Request, url: URL, info?: ConnInfo): Handsh
   const secure = url.protocol === "https:" || url.protocol === "wss:" || proto === "https";
   // Copied out of the request: some runtimes (Deno) release it once the upgrade response is sent.
   return SessionRequest.from(request, info?.remoteAddress ?? "", secure);
+}
+
+/** A "connection" or "connection_error" listener threw: logged; the other listeners still run. */
+function connectionListenerFailed(err: unknown, event: string): void {
+  console.error(`[engine.io] error in a "${event}" listener:`, err);
 }

@@ -245,7 +245,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (packet.type === "ping" && packet.data === "probe") {
       transport.send([{ type: "pong", data: "probe" }]);
       upgrade.probed = true;
-      this.emitReserved("upgrading", transport.name);
+      this.emitIsolated("upgrading", listenerFailed, transport.name);
       // End the pending poll so the client can complete the upgrade.
       if (this.#transport.writable) this.#transport.send([{ type: "noop" }]);
       return;
@@ -260,7 +260,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       this.#bind(transport);
       this.upgraded = true;
       debug("session %s upgraded to %s", this.id, transport.name);
-      this.emitReserved("upgrade", transport.name);
+      this.emitIsolated("upgrade", listenerFailed, transport.name);
       this.#flush();
       if (this.readyState === "closing") transport.close(() => this.#onClose("forced close"));
       return;
@@ -310,11 +310,11 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (this.readyState !== "open" && this.readyState !== "closing") return;
     switch (packet.type) {
       case "message":
-        this.emitReserved("message", packet.data ?? "");
+        this.emitIsolated("message", listenerFailed, packet.data ?? "");
         return;
       case "pong":
         this.#schedulePing();
-        this.emitReserved("heartbeat");
+        this.emitIsolated("heartbeat", listenerFailed);
         return;
       case "ping":
         // v4: only the server pings (the upgrade probe goes through the other transport).
@@ -389,7 +389,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       this.#onClose("transport full", `${queued} bytes queued in the WebSocket`);
       return;
     }
-    this.emitReserved("drain");
+    this.emitIsolated("drain", listenerFailed);
   }
 
   #onClose(reason: EngineCloseReason, description?: unknown): void {
@@ -409,16 +409,15 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     else this.#transport.discard();
     // Every close listener runs, even after one throws: the engine's, the server's and the host's
     // clean-ups hang on this event (a throw used to skip the rest and leak the session).
-    const listeners = this._list("close");
-    if (listeners !== undefined) {
-      for (const listener of listeners.slice()) {
-        try {
-          listener.call(this, reason, description);
-        } catch (err) {
-          console.error(`[engine.io] error in a "close" listener of session ${this.id}:`, err);
-        }
-      }
-    }
+    this.emitIsolated("close", listenerFailed, reason, description);
     this.off();
   }
+}
+
+/**
+ * A listener of a session threw: logged, never thrown into the transport or the runtime's event
+ * handler (an uncaught error there ends a Deno or Node process).
+ */
+function listenerFailed(this: EngineSocket, err: unknown, event: string): void {
+  console.error(`[engine.io] error in a "${event}" listener of session ${this.id}:`, err);
 }
