@@ -71,4 +71,24 @@ describe("redis clients: ioredis next to node-redis", () => {
     assert.deepEqual(session.missedPackets.map((p) => p[1]), ["missed"]);
     assert.equal(await adapter.restoreSession("p1", String(offset)), null, "a session is taken once");
   });
+
+  it("with Redis down, a recoverable broadcast through ioredis goes out at once, without an offset", async () => {
+    // (Last: it stops Redis.) The XADD for its offset would wait in ioredis' offline queue.
+    const b = sockets[1];
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args);
+    try {
+      await redis.stop(true);
+      await until(() => pub.status !== "ready", 3000, "ioredis to notice");
+      const got = next(b, "broadcast-back");
+      const started = Date.now();
+      io.emit("broadcast-back", "during");
+      assert.deepEqual(await got, ["during"]);
+      assert.ok(Date.now() - started < 800, `delivered after ${Date.now() - started} ms`);
+      assert.ok(logged.some((args) => String(args[1]).includes("Redis is not connected")), JSON.stringify(logged.map(String)));
+    } finally {
+      console.error = original;
+    }
+  });
 });

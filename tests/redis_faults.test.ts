@@ -200,6 +200,50 @@ describe("redis faults", () => {
     }
   });
 
+  it("with connection state recovery and Redis down, local broadcasts still go out at once", async () => {
+    // A recoverable broadcast waits for its offset (XADD). With Redis down that command sat in the
+    // client's offline queue for the whole outage, and every broadcast queued behind it.
+    const r = await startLocal(redis.url, "recovering-down", { connectionStateRecovery: { maxDisconnectionDuration: 60_000 } });
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args);
+    try {
+      const c = client(r.url);
+      sockets.push(c);
+      await connected(c);
+      const got: Array<[string, unknown[]]> = [];
+      c.onAny((event: string, ...args: unknown[]) => got.push([event, args]));
+      r.io.emit("before", 1);
+      await until(() => got.some(([e]) => e === "before"), 5000, "the broadcast before the outage");
+      const [, beforeArgs] = got.find(([e]) => e === "before")!;
+      assert.equal(beforeArgs.length, 2, "an offset comes with the broadcast while Redis is up");
+      await redis.stop(true);
+      const started = Date.now();
+      r.io.emit("during", 2);
+      r.io.emit("during", 3);
+      await until(() => got.filter(([e]) => e === "during").length === 2, 5000, "the broadcasts during the outage");
+      const waited = Date.now() - started;
+      assert.deepEqual(got.filter(([e]) => e === "during").map(([, args]) => args), [[2], [3]], "no offset without the log");
+      assert.ok(waited < 800, `delivered after ${waited} ms`);
+      assert.ok(logged.length >= 1, "the failed appends are logged");
+      // A client that reconnects now (with its pid and offset) gets a fresh socket at once, as
+      // when its session is unknown: its restore no longer waits for Redis either.
+      const oldId = c.id;
+      const reconnected = new Promise<void>((resolve) => c.io.once("reconnect", () => resolve()));
+      const restarted = Date.now();
+      c.io.engine.close();
+      await reconnected;
+      await until(() => c.connected, 3000, "the socket connected again");
+      assert.equal(c.recovered, false);
+      assert.notEqual(c.id, oldId);
+      assert.ok(Date.now() - restarted < 1000, `reconnected after ${Date.now() - restarted} ms`);
+    } finally {
+      console.error = original;
+      await r.close();
+      await restartRedis();
+    }
+  });
+
   it("a request to a server that never answers times out with a clear error", async () => {
     // a subscriber on the request channel counts as a server but never responds
     const silent = await redisClient(redis.url);

@@ -42,6 +42,11 @@ export interface RedisOps {
   subscribe(channels: string[], handler: MessageHandler): Promise<() => Promise<void>>;
   /** PSUBSCRIBE to a pattern; returns what undoes it. */
   psubscribe(pattern: string, handler: MessageHandler): Promise<() => Promise<void>>;
+  /**
+   * Whether the client is connected now. While it is not, both clients keep commands in an
+   * offline queue until they reconnect: a caller that must not wait that long asks first.
+   */
+  ready(): boolean;
 }
 
 function toBytes(value: unknown): Uint8Array {
@@ -70,6 +75,9 @@ export function isNodeRedis(client: RedisClient): boolean {
   return typeof client?.pSubscribe === "function" && typeof client?.sendCommand === "function";
 }
 
+/** ioredis states in which a command would wait in the offline queue (or fail). */
+const OFFLINE_IOREDIS = new Set(["connecting", "reconnecting", "close", "end"]);
+
 /**
  * Wraps a node-redis or ioredis client.
  *
@@ -96,6 +104,7 @@ export function wrapClient(client: RedisClient): RedisOps {
         await client.pSubscribe(pattern, listener, true);
         return () => client.pUnsubscribe(pattern, listener, true);
       },
+      ready: () => client.isReady !== false,
     };
   }
   if (typeof client?.psubscribe !== "function" || typeof client?.call !== "function") {
@@ -128,5 +137,7 @@ export function wrapClient(client: RedisClient): RedisOps {
         await client.punsubscribe(pattern);
       };
     },
+    // "wait" is a lazyConnect client before its first command, which connects it.
+    ready: () => !OFFLINE_IOREDIS.has(client.status),
   };
 }

@@ -66,20 +66,35 @@ export class RedisSessionStore {
   readonly #stream: string;
   readonly #prefix: string;
   readonly #maxLen: number;
+  readonly #timeout: number;
 
-  /** Creates the store of namespace `nsp`. */
-  constructor(redis: RedisOps, nsp: string, options: Required<SessionStoreOptions>) {
+  /**
+   * Creates the store of namespace `nsp`. Its commands fail at once while the client is
+   * disconnected, and after `timeout` ms without an answer: a broadcast waits for its offset,
+   * and a reconnecting client for its session, so neither may wait for the end of an outage.
+   */
+  constructor(redis: RedisOps, nsp: string, options: Required<SessionStoreOptions>, timeout = 5000) {
     this.#redis = redis;
+    this.#timeout = timeout;
     this.#nsp = nsp;
     this.#stream = options.streamName;
     this.#prefix = options.sessionKeyPrefix;
     this.#maxLen = options.maxLen;
   }
 
+  #command(args: string[]): Promise<unknown> {
+    if (!this.#redis.ready()) return Promise.reject(new Error(`Redis is not connected (${args[0]})`));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timeout reached: no answer to ${args[0]} within ${this.#timeout} ms`)), this.#timeout);
+    });
+    return Promise.race([this.#redis.command(args), timeout]).finally(() => clearTimeout(timer));
+  }
+
   /** Appends a packet's data and receivers; resolves with the entry id (the offset). */
   async append(data: unknown[], opts: BroadcastOptions): Promise<string> {
     const payload = toBase64(encodeMsgpack({ data, rooms: [...opts.rooms], except: [...(opts.except ?? [])] }));
-    const id = await this.#redis.command([
+    const id = await this.#command([
       "XADD",
       this.#stream,
       "MAXLEN",
@@ -97,22 +112,22 @@ export class RedisSessionStore {
   /** Stores a session until `ttl` ms have passed. */
   async persist(session: SessionToPersist, ttl: number): Promise<void> {
     const payload = toBase64(encodeMsgpack(session));
-    await this.#redis.command(["SET", this.#prefix + session.pid, payload, "PX", String(Math.max(1, Math.round(ttl)))]);
+    await this.#command(["SET", this.#prefix + session.pid, payload, "PX", String(Math.max(1, Math.round(ttl)))]);
   }
 
   /** Takes a session and the packets it missed after `offset`; null when either is gone. */
   async restore(pid: string, offset: string): Promise<Session | null> {
     if (!/^\d+-\d+$/.test(offset)) return null;
     const [raw, found] = await Promise.all([
-      this.#redis.command(["GETDEL", this.#prefix + pid]),
-      this.#redis.command(["XRANGE", this.#stream, offset, offset]),
+      this.#command(["GETDEL", this.#prefix + pid]),
+      this.#command(["XRANGE", this.#stream, offset, offset]),
     ]);
     if (raw === null || raw === undefined || !Array.isArray(found) || found.length === 0) return null;
     const session = decodeMsgpack(fromBase64(text(raw))) as SessionToPersist;
     const missedPackets: unknown[][] = [];
     let from = offset;
     for (let round = 0; round < 100; round++) {
-      const entries = await this.#redis.command(["XRANGE", this.#stream, "(" + from, "+", "COUNT", "1000"]) as
+      const entries = await this.#command(["XRANGE", this.#stream, "(" + from, "+", "COUNT", "1000"]) as
         | StreamEntry[]
         | null;
       if (!entries || entries.length === 0) break;

@@ -100,7 +100,7 @@ export class RedisAdapter extends ClusterAdapter {
       streamName: options.streamName ?? `${key}-stream`,
       sessionKeyPrefix: options.sessionKeyPrefix ?? `${key}-session:`,
       maxLen: options.maxLen ?? 10000,
-    });
+    }, this.requestsTimeout);
   }
 
   /** Subscribes to the namespace's channels. */
