@@ -72,9 +72,31 @@ describe("redis clients: ioredis next to node-redis", () => {
     assert.equal(await adapter.restoreSession("p1", String(offset)), null, "a session is taken once");
   });
 
+  it("a new adapter on the same ioredis clients keeps hearing the channels the old one leaves", async () => {
+    // io.adapter() replaces the adapters and closes the old ones. Both use the same channels on the
+    // same clients: the old one's UNSUBSCRIBE used to drop the new one's subscription (ioredis
+    // counts no subscribers), and this server no longer heard the cluster.
+    const adapter = io.of("/").adapter;
+    io.adapter(createAdapter(pub, sub));
+    assert.notEqual(io.of("/").adapter, adapter);
+    const fresh = io.of("/").adapter as RedisAdapter;
+    await until(async () => (await fresh.serverCount()) === 2, 5000, "2 servers after the swap");
+    // Let the old adapter's unsubscriptions through before listening. (A new adapter starts with
+    // no rooms, as in socket.io: a client of this server connects after the swap.)
+    await new Promise((r) => setTimeout(r, 100));
+    const a = sockets[0];
+    const b = client(running.url);
+    sockets.push(b);
+    await connected(b);
+    const got = next(b, "broadcast-back");
+    a.emit("broadcast", "after the swap");
+    assert.deepEqual(await got, ["after the swap"]);
+    assert.equal(await fresh.serverCount(), 2);
+  });
+
   it("with Redis down, a recoverable broadcast through ioredis goes out at once, without an offset", async () => {
     // (Last: it stops Redis.) The XADD for its offset would wait in ioredis' offline queue.
-    const b = sockets[1];
+    const b = sockets.at(-1)!;
     const logged: unknown[][] = [];
     const original = console.error;
     console.error = (...args: unknown[]) => logged.push(args);

@@ -75,6 +75,31 @@ export function isNodeRedis(client: RedisClient): boolean {
   return typeof client?.pSubscribe === "function" && typeof client?.sendCommand === "function";
 }
 
+/**
+ * How many of our subscribers each channel (or pattern) has on an ioredis client. ioredis keeps
+ * one subscription per channel, so an UNSUBSCRIBE from one adapter would end it for another on
+ * the same client (io.adapter() swapping adapters, two servers sharing clients): only the last
+ * one out unsubscribes. (node-redis counts listeners itself.)
+ */
+const subscribers = new WeakMap<object, { channels: Map<string, number>; patterns: Map<string, number> }>();
+
+function subscriberCounts(client: object, kind: "channels" | "patterns"): Map<string, number> {
+  let counts = subscribers.get(client);
+  if (counts === undefined) subscribers.set(client, counts = { channels: new Map(), patterns: new Map() });
+  return counts[kind];
+}
+
+/** One subscriber less; whether it was the last. */
+function release(counts: Map<string, number>, name: string): boolean {
+  const left = (counts.get(name) ?? 1) - 1;
+  if (left > 0) {
+    counts.set(name, left);
+    return false;
+  }
+  counts.delete(name);
+  return true;
+}
+
 /** ioredis states in which a command would wait in the offline queue (or fail). */
 const OFFLINE_IOREDIS = new Set(["connecting", "reconnecting", "close", "end"]);
 
@@ -119,22 +144,39 @@ export function wrapClient(client: RedisClient): RedisOps {
         const name = toText(channel);
         if (wanted.has(name)) handler(name, toBytes(message));
       };
+      const counts = subscriberCounts(client, "channels");
+      for (const channel of channels) counts.set(channel, (counts.get(channel) ?? 0) + 1);
       client.on("messageBuffer", listener);
-      await client.subscribe(...channels);
+      try {
+        await client.subscribe(...channels);
+      } catch (err) {
+        client.off("messageBuffer", listener);
+        for (const channel of channels) release(counts, channel);
+        throw err;
+      }
       return async () => {
         client.off("messageBuffer", listener);
-        await client.unsubscribe(...channels);
+        const last = channels.filter((channel) => release(counts, channel));
+        if (last.length > 0) await client.unsubscribe(...last);
       };
     },
     async psubscribe(pattern, handler) {
       const listener = (matched: unknown, channel: unknown, message: unknown) => {
         if (toText(matched) === pattern) handler(toText(channel), toBytes(message));
       };
+      const counts = subscriberCounts(client, "patterns");
+      counts.set(pattern, (counts.get(pattern) ?? 0) + 1);
       client.on("pmessageBuffer", listener);
-      await client.psubscribe(pattern);
+      try {
+        await client.psubscribe(pattern);
+      } catch (err) {
+        client.off("pmessageBuffer", listener);
+        release(counts, pattern);
+        throw err;
+      }
       return async () => {
         client.off("pmessageBuffer", listener);
-        await client.punsubscribe(pattern);
+        if (release(counts, pattern)) await client.punsubscribe(pattern);
       };
     },
     // "wait" is a lazyConnect client before its first command, which connects it.
