@@ -67,6 +67,13 @@ function command(kind: string, port: number): [string, string[]] {
   throw new Error(`Unknown FIXTURE ${JSON.stringify(kind)}: use "reference", "deno", "bun", "node" or "workerd"`);
 }
 
+/** Lines every fixture prints that say nothing about the tests. */
+const QUIET = [
+  /^listening on /,
+  // Deno warns once that it reads request.signal (a held poll watches it for the client leaving).
+  /^Deno\.serve: request\.signal aborts on successful responses/,
+];
+
 /**
  * Starts the fixture on `port` (0, the default, lets the server pick a free one; the port it
  * chose is read from its `listening on http://127.0.0.1:PORT` line).
@@ -138,6 +145,12 @@ export function startFixture(
           }
           child.stdout?.destroy();
           child.stderr?.destroy();
+          // What the server logged (an error in a handler, a heartbeat alarm that failed) explains
+          // a failure on the client's side: shown after the file's tests, unless it said nothing.
+          const said = output.split("\n").filter((line) => line.trim() !== "" && !QUIET.some((q) => q.test(line)));
+          if (said.length > 0 && !process.env.FIXTURE_LOG) {
+            process.stderr.write(`--- the ${kind} fixture logged ---\n${said.join("\n")}\n--- end of the fixture's log ---\n`);
+          }
         },
       });
     });
