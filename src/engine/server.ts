@@ -33,6 +33,7 @@ import { WebSocketTransport } from "./transports/websocket.ts";
 import type { HandshakeRequest } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
 import { headerOf, webRequestOf } from "./request_fast_paths.ts";
+import { emitIsolated } from "../util/emit_isolated.ts";
 
 export type { EngineOptions } from "./options.ts";
 export { EngineSocket } from "./socket.ts";
@@ -221,7 +222,7 @@ export class Engine extends Emitter<EngineEvents> {
     const session = this.#register(new EngineSocket(id, handshake, polling, this.options));
     const response = polling.handleGet(request, headers);
     session.open();
-    this.emitIsolated("connection", connectionListenerFailed, session);
+    emitIsolated(this, "connection", connectionListenerFailed, session);
     return response;
   }
 
@@ -279,7 +280,7 @@ export class Engine extends Emitter<EngineEvents> {
       const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize);
       const session = engine.#register(new EngineSocket(this.#id, this.#handshake, transport, engine.options));
       session.open();
-      engine.emitIsolated("connection", connectionListenerFailed, session);
+      emitIsolated(engine, "connection", connectionListenerFailed, session);
     }
   };
 
@@ -306,7 +307,7 @@ export class Engine extends Emitter<EngineEvents> {
       debug("refused %s %s%s: code %d (%s) %o", request.method, url.pathname, url.search, refusal.code, refusal.message, refusal.context);
     }
     if (this.hasListeners("connection_error")) {
-      this.emitIsolated("connection_error", connectionListenerFailed, {
+      emitIsolated(this, "connection_error", connectionListenerFailed, {
         request: webRequestOf(request),
         code: refusal.code,
         message: refusal.message,

@@ -20,6 +20,7 @@ import type {
   WriteOptions,
 } from "./types.ts";
 import { createDebug } from "../util/debug.ts";
+import { emitIsolated } from "../util/emit_isolated.ts";
 
 const debug = createDebug("sio:engine");
 
@@ -245,7 +246,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (packet.type === "ping" && packet.data === "probe") {
       transport.send([{ type: "pong", data: "probe" }]);
       upgrade.probed = true;
-      this.emitIsolated("upgrading", listenerFailed, transport.name);
+      emitIsolated(this, "upgrading", listenerFailed, transport.name);
       // End the pending poll so the client can complete the upgrade.
       if (this.#transport.writable) this.#transport.send([{ type: "noop" }]);
       return;
@@ -260,7 +261,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       this.#bind(transport);
       this.upgraded = true;
       debug("session %s upgraded to %s", this.id, transport.name);
-      this.emitIsolated("upgrade", listenerFailed, transport.name);
+      emitIsolated(this, "upgrade", listenerFailed, transport.name);
       this.#flush();
       if (this.readyState === "closing") transport.close(() => this.#onClose("forced close"));
       return;
@@ -310,11 +311,11 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (this.readyState !== "open" && this.readyState !== "closing") return;
     switch (packet.type) {
       case "message":
-        this.emitIsolated("message", listenerFailed, packet.data ?? "");
+        emitIsolated(this, "message", listenerFailed, packet.data ?? "");
         return;
       case "pong":
         this.#schedulePing();
-        this.emitIsolated("heartbeat", listenerFailed);
+        emitIsolated(this, "heartbeat", listenerFailed);
         return;
       case "ping":
         // v4: only the server pings (the upgrade probe goes through the other transport).
@@ -389,7 +390,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       this.#onClose("transport full", `${queued} bytes queued in the WebSocket`);
       return;
     }
-    this.emitIsolated("drain", listenerFailed);
+    emitIsolated(this, "drain", listenerFailed);
   }
 
   #onClose(reason: EngineCloseReason, description?: unknown): void {
@@ -409,7 +410,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     else this.#transport.discard();
     // Every close listener runs, even after one throws: the engine's, the server's and the host's
     // clean-ups hang on this event (a throw used to skip the rest and leak the session).
-    this.emitIsolated("close", listenerFailed, reason, description);
+    emitIsolated(this, "close", listenerFailed, reason, description);
     this.off();
   }
 }

@@ -139,44 +139,6 @@ export class Emitter<M extends EventsMap> {
     return this.#listeners?.[event] !== undefined;
   }
 
-  /**
-   * Calls the listeners of `event` with `args`, each on its own: one that throws (or returns a
-   * promise that rejects) is passed to `onError` (called on this emitter) with the event's name,
-   * and the others still run.
-   * For events that user code listens to next to the library's own bookkeeping.
-   *
-   * @example
-   * ```ts
-   * import { Emitter } from "./emitter.ts";
-   * const e = new Emitter<{ ping: (n: number) => void }>();
-   * e.on("ping", () => { throw new Error("boom"); });
-   * e.on("ping", (n) => console.log(n)); // still runs
-   * e.emitIsolated("ping", (err, event) => console.error(event, err), 1);
-   * ```
-   */
-  emitIsolated<E extends keyof M & string>(
-    event: E,
-    onError: (this: this, err: unknown, event: string) => void,
-    ...args: Parameters<ListenerOf<M, E>>
-  ): boolean {
-    const list = this.#listeners?.[event];
-    if (list === undefined) return false;
-    if (list.length !== 1) {
-      for (const l of list.slice()) callIsolated(this, l, args, onError, event);
-      return true;
-    }
-    // One listener (a session's "message": the server's), kept inline for the hot path.
-    try {
-      const result: unknown = list[0].apply(this, args);
-      if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === "function") {
-        (result as PromiseLike<unknown>).then(undefined, (err) => onError.call(this, err, event));
-      }
-    } catch (err) {
-      onError.call(this, err, event);
-    }
-    return true;
-  }
-
   /** Calls the listeners of `event` with `args`; returns whether there were any. */
   emitReserved<E extends keyof M & string>(event: E, ...args: Parameters<ListenerOf<M, E>>): boolean {
     const list = this.#listeners?.[event];
@@ -187,23 +149,5 @@ export class Emitter<M extends EventsMap> {
     }
     for (const l of list.slice()) l.apply(this, args);
     return true;
-  }
-}
-
-function callIsolated(
-  self: unknown,
-  listener: AnyListener,
-  args: unknown[],
-  // deno-lint-ignore no-explicit-any
-  onError: (this: any, err: unknown, event: string) => void,
-  event: string,
-): void {
-  try {
-    const result: unknown = listener.apply(self, args);
-    if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
-      (result as PromiseLike<unknown>).then(undefined, (err) => onError.call(self, err, event));
-    }
-  } catch (err) {
-    onError.call(self, err, event);
   }
 }

@@ -1,0 +1,65 @@
+/**
+ * Emitting to listeners that must not hurt each other: for the server's events that user code
+ * listens to next to the library's own bookkeeping (a session's `close`, `message`). Kept out of
+ * {@linkcode Emitter} so that the browser client does not carry it.
+ *
+ * @module
+ */
+
+import type { AnyListener, Emitter, EventsMap, ListenerOf } from "./emitter.ts";
+
+/**
+ * Calls the listeners of `event` on `emitter` with `args`, each on its own: one that throws (or
+ * returns a promise that rejects) is passed to `onError` (called on the emitter) with the event's
+ * name, and the others still run. Returns whether there were any listeners.
+ *
+ * @example
+ * ```ts
+ * import { Emitter } from "./emitter.ts";
+ * import { emitIsolated } from "./emit_isolated.ts";
+ * const e = new Emitter<{ ping: (n: number) => void }>();
+ * e.on("ping", () => { throw new Error("boom"); });
+ * e.on("ping", (n) => console.log(n)); // still runs
+ * emitIsolated(e, "ping", (err, event) => console.error(event, err), 1);
+ * ```
+ */
+export function emitIsolated<M extends EventsMap, T extends Emitter<M>, E extends keyof M & string>(
+  emitter: T,
+  event: E,
+  onError: (this: T, err: unknown, event: string) => void,
+  ...args: Parameters<ListenerOf<M, E>>
+): boolean {
+  const list = emitter._list(event);
+  if (list === undefined) return false;
+  if (list.length !== 1) {
+    for (const listener of list.slice()) call(emitter, listener, args, onError, event);
+    return true;
+  }
+  // One listener (a session's "message": the server's), kept inline for the hot path.
+  try {
+    const result: unknown = list[0].apply(emitter, args);
+    if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === "function") {
+      (result as PromiseLike<unknown>).then(undefined, (err) => onError.call(emitter, err, event));
+    }
+  } catch (err) {
+    onError.call(emitter, err, event);
+  }
+  return true;
+}
+
+function call<T>(
+  self: T,
+  listener: AnyListener,
+  args: unknown[],
+  onError: (this: T, err: unknown, event: string) => void,
+  event: string,
+): void {
+  try {
+    const result: unknown = listener.apply(self, args);
+    if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === "function") {
+      (result as PromiseLike<unknown>).then(undefined, (err) => onError.call(self, err, event));
+    }
+  } catch (err) {
+    onError.call(self, err, event);
+  }
+}
