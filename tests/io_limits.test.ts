@@ -102,4 +102,50 @@ describe("io limits", () => {
     await ws.waitFor("close");
     assert.equal(reason, "parse error");
   });
+
+  it("closes a connection that sends CONNECT again while its first one waits for a middleware", async () => {
+    // It used to get two sockets in that namespace, and every broadcast twice.
+    let connections = 0;
+    const { io, server } = await start({}, (io) => {
+      io.use((_socket, next) => void setTimeout(next, 100));
+      io.on("connection", () => connections++);
+    });
+    const ws = await connectRaw(server.wsUrl);
+    ws.send("40");
+    ws.send("40");
+    await ws.waitFor("close");
+    await new Promise((r) => setTimeout(r, 200)); // past the middleware
+    assert.equal(connections, 0);
+    assert.equal(io.of("/").sockets.size, 0);
+  });
+
+  it("counts CONNECTs still waiting against maxNamespacesPerConnection", async () => {
+    const { server } = await start({ maxNamespacesPerConnection: 2 }, (io) => {
+      io.of(/^\/n\d+$/).use((_socket, next) => void setTimeout(next, 100));
+    });
+    const ws = await connectRaw(server.wsUrl);
+    ws.send("40/n1,");
+    ws.send("40/n2,");
+    ws.send("40/n3,");
+    const answers = (await ws.waitForPackets(3)).map(String).sort();
+    assert.match(answers[0], /^40\/n1,\{"sid":/);
+    assert.match(answers[1], /^40\/n2,\{"sid":/);
+    assert.equal(answers[2], '44/n3,{"message":"Too many namespaces"}');
+  });
+
+  it("takes a new CONNECT after a middleware refused the last one, or the namespace was unknown", async () => {
+    let attempts = 0;
+    const { server } = await start({}, (io) => {
+      io.use((_socket, next) => void setTimeout(() => next(++attempts === 1 ? new Error("not yet") : undefined), 20));
+    });
+    const ws = await connectRaw(server.wsUrl);
+    ws.send("40/nowhere,");
+    assert.equal(await ws.next(), '44/nowhere,{"message":"Invalid namespace"}');
+    ws.send("40/nowhere,");
+    assert.equal(await ws.next(), '44/nowhere,{"message":"Invalid namespace"}');
+    ws.send("40");
+    assert.equal(await ws.next(), '44{"message":"not yet"}');
+    ws.send("40");
+    assert.match(String(await ws.next()), /^40\{"sid":/);
+  });
 });

@@ -127,7 +127,7 @@ export class Client<
 
   #ondecoded(packet: Packet): void {
     const socket = this.#socketOf(packet.nsp);
-    if (!socket && packet.type === PacketType.CONNECT) {
+    if (!socket && packet.type === PacketType.CONNECT && !this.#connecting?.has(packet.nsp)) {
       this.#connect(packet.nsp, (packet.data as Record<string, unknown> | undefined) ?? {});
     } else if (socket && packet.type !== PacketType.CONNECT && packet.type !== PacketType.CONNECT_ERROR) {
       socket._onpacket(packet);
@@ -143,17 +143,34 @@ export class Client<
     return undefined;
   }
 
+  /**
+   * Namespaces whose CONNECT is still being answered (a dynamic namespace's check, middlewares, a
+   * session lookup): a second CONNECT for one of them is out of turn, as for a connected one (it
+   * used to give the client two sockets there, each broadcast twice), and they count against
+   * maxNamespacesPerConnection. Dropped when empty (an idle connection keeps nothing).
+   */
+  #connecting: Set<string> | undefined;
+
+  #connected(name: string): void {
+    const connecting = this.#connecting;
+    if (connecting === undefined) return;
+    connecting.delete(name);
+    if (connecting.size === 0) this.#connecting = undefined;
+  }
+
   #connect(name: string, auth: Record<string, unknown>): void {
-    if (this.#sockets.length >= (this.server._opts.maxNamespacesPerConnection ?? 100)) {
+    if (this.#sockets.length + (this.#connecting?.size ?? 0) >= (this.server._opts.maxNamespacesPerConnection ?? 100)) {
       debug("session %s: CONNECT to %s refused, too many namespaces", this.id, name);
       this._packet({ type: PacketType.CONNECT_ERROR, nsp: name, data: { message: "Too many namespaces" } });
       return;
     }
+    (this.#connecting ??= new Set()).add(name);
     if (this.server._nsps.has(name)) return this.#doConnect(name, auth);
     this.server._checkNamespace(name, auth, (nsp) => {
       if (this.#closed) return;
       if (nsp) this.#doConnect(name, auth);
       else {
+        this.#connected(name);
         debug("session %s: CONNECT to unknown namespace %s", this.id, name);
         this._packet({ type: PacketType.CONNECT_ERROR, nsp: name, data: { message: "Invalid namespace" } });
       }
@@ -162,11 +179,12 @@ export class Client<
 
   #doConnect(name: string, auth: Record<string, unknown>): void {
     const nsp = this.server.of(name);
-    nsp._add(this, auth, (socket) => this._attach(socket));
+    nsp._add(this, auth, (socket) => this._attach(socket), () => this.#connected(name));
   }
 
   /** @internal Routes this connection's packets for the socket's namespace to it. */
   _attach(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    this.#connected(socket.nsp.name);
     this.#sockets.push(socket);
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);

@@ -172,11 +172,15 @@ export class Namespace<
     runMiddlewares(this._fns, socket, "namespace middleware", done);
   }
 
-  /** @internal A client sent CONNECT for this namespace: middlewares, then CONNECT or CONNECT_ERROR. */
+  /**
+   * @internal A client sent CONNECT for this namespace: middlewares, then CONNECT (`onConnect`) or
+   * CONNECT_ERROR (`onRefused`).
+   */
   _add(
     client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     auth: Record<string, unknown>,
     onConnect: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+    onRefused: () => void = () => {},
   ): void {
     const recovery = this.server._recovery;
     if (recovery && typeof auth.pid === "string" && typeof auth.offset === "string") {
@@ -200,17 +204,18 @@ export class Namespace<
             missedPackets: session.missedPackets,
           }
           : undefined;
-        this.#connect(client, auth, onConnect, previous, !!session && recovery.skipMiddlewares);
+        this.#connect(client, auth, onConnect, onRefused, previous, !!session && recovery.skipMiddlewares);
       }).catch((err) => reportListenerError(err, "connection state recovery"));
       return;
     }
-    this.#connect(client, auth, onConnect);
+    this.#connect(client, auth, onConnect, onRefused);
   }
 
   #connect(
     client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     auth: Record<string, unknown>,
     onConnect: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+    onRefused: () => void,
     previous?: PreviousSocketState<SocketData>,
     skipMiddlewares = false,
   ): void {
@@ -227,6 +232,7 @@ export class Namespace<
       }
       if (err) {
         socket._cleanup();
+        onRefused();
         socket._error({ message: err.message, data: err.data });
         return;
       }
