@@ -33,6 +33,29 @@ describe("redis faults", () => {
     }, 8000, "both adapters resubscribed");
   }
 
+  /**
+   * Runs `test` with a server that has connection state recovery and a client connected to it;
+   * what the server logs meanwhile is collected in `logged` instead of printed.
+   */
+  async function withRecovering(
+    name: string,
+    test: (r: LocalServer, c: ClientSocket, logged: unknown[][]) => Promise<void>,
+  ): Promise<void> {
+    const r = await startLocal(redis.url, name, { connectionStateRecovery: { maxDisconnectionDuration: 60_000 } });
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args);
+    try {
+      const c = client(r.url);
+      sockets.push(c);
+      await connected(c);
+      await test(r, c, logged);
+    } finally {
+      console.error = original;
+      await r.close();
+    }
+  }
+
   after(async () => {
     for (const s of sockets) s.disconnect();
     await Promise.allSettled([a?.close(), a2?.close()]);
@@ -167,14 +190,7 @@ describe("redis faults", () => {
   it("with connection state recovery, a broadcast that cannot be encoded does not stop the ones after it", async () => {
     // Recoverable broadcasts wait in a queue for their log append; one that failed there used to
     // leave the queue rejected (every later broadcast dropped) and the rejection unhandled.
-    const r = await startLocal(redis.url, "recovering", { connectionStateRecovery: { maxDisconnectionDuration: 60_000 } });
-    const logged: unknown[][] = [];
-    const original = console.error;
-    console.error = (...args: unknown[]) => logged.push(args);
-    try {
-      const c = client(r.url);
-      sockets.push(c);
-      await connected(c);
+    await withRecovering("recovering", async (r, c, logged) => {
       const got: string[] = [];
       c.onAny((event: string) => got.push(event));
       const circular: Record<string, unknown> = {};
@@ -194,23 +210,13 @@ describe("redis faults", () => {
       // The circular one cannot be sent; the deep one goes without an offset (its log append failed).
       assert.deepEqual(got.filter((event) => event !== "hello"), ["first", "bad", "good"]);
       assert.ok(logged.length >= 1, "the failures are logged");
-    } finally {
-      console.error = original;
-      await r.close();
-    }
+    });
   });
 
   it("with connection state recovery and Redis down, local broadcasts still go out at once", async () => {
     // A recoverable broadcast waits for its offset (XADD). With Redis down that command sat in the
     // client's offline queue for the whole outage, and every broadcast queued behind it.
-    const r = await startLocal(redis.url, "recovering-down", { connectionStateRecovery: { maxDisconnectionDuration: 60_000 } });
-    const logged: unknown[][] = [];
-    const original = console.error;
-    console.error = (...args: unknown[]) => logged.push(args);
-    try {
-      const c = client(r.url);
-      sockets.push(c);
-      await connected(c);
+    await withRecovering("recovering-down", async (r, c, logged) => {
       const got: Array<[string, unknown[]]> = [];
       c.onAny((event: string, ...args: unknown[]) => got.push([event, args]));
       r.io.emit("before", 1);
@@ -237,11 +243,7 @@ describe("redis faults", () => {
       assert.equal(c.recovered, false);
       assert.notEqual(c.id, oldId);
       assert.ok(Date.now() - restarted < 1000, `reconnected after ${Date.now() - restarted} ms`);
-    } finally {
-      console.error = original;
-      await r.close();
-      await restartRedis();
-    }
+    }).finally(restartRedis);
   });
 
   it("a request to a server that never answers times out with a clear error", async () => {
