@@ -127,8 +127,11 @@ export class Client<
 
   #ondecoded(packet: Packet): void {
     const socket = this.#socketOf(packet.nsp);
-    if (!socket && packet.type === PacketType.CONNECT && !this.#connecting?.has(packet.nsp)) {
-      this.#connect(packet.nsp, (packet.data as Record<string, unknown> | undefined) ?? {});
+    if (!socket && packet.type === PacketType.CONNECT) {
+      // Again while the first is being answered (socket.connect() twice, or disconnect() then
+      // connect(), before the answer): that answer serves both.
+      if (this.#connecting?.has(packet.nsp)) debug("session %s: CONNECT to %s again while answering one: dropped", this.id, packet.nsp);
+      else this.#connect(packet.nsp, (packet.data as Record<string, unknown> | undefined) ?? {});
     } else if (socket && packet.type !== PacketType.CONNECT && packet.type !== PacketType.CONNECT_ERROR) {
       socket._onpacket(packet);
     } else {
@@ -145,9 +148,9 @@ export class Client<
 
   /**
    * Namespaces whose CONNECT is still being answered (a dynamic namespace's check, middlewares, a
-   * session lookup): a second CONNECT for one of them is out of turn, as for a connected one (it
-   * used to give the client two sockets there, each broadcast twice), and they count against
-   * maxNamespacesPerConnection. Dropped when empty (an idle connection keeps nothing).
+   * session lookup): a second CONNECT for one of them is dropped (it used to give the client two
+   * sockets there, each broadcast twice), and they count against maxNamespacesPerConnection.
+   * Kept by the name the client sent; dropped when empty (an idle connection keeps nothing).
    */
   #connecting: Set<string> | undefined;
 
@@ -179,12 +182,14 @@ export class Client<
 
   #doConnect(name: string, auth: Record<string, unknown>): void {
     const nsp = this.server.of(name);
-    nsp._add(this, auth, (socket) => this._attach(socket), () => this.#connected(name));
+    nsp._add(this, auth, (socket) => {
+      this.#connected(name);
+      this._attach(socket);
+    }, () => this.#connected(name));
   }
 
   /** @internal Routes this connection's packets for the socket's namespace to it. */
   _attach(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    this.#connected(socket.nsp.name);
     this.#sockets.push(socket);
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);

@@ -303,20 +303,25 @@ export class SocketIoDurableObject implements SocketIoObject {
     // their own. During the handler `getAlarm()` answers null, so a session adopted meanwhile
     // would schedule a second heartbeat and overwrite its phase (a "check" lost to a "ping").
     this.#alarmRunning = true;
+    let failure: { err: unknown } | undefined;
     try {
       await this.#heartbeatAlarm();
     } catch (err) {
-      // Never let it throw: the platform retries a failed alarm only after 2 s or more (then
-      // 4, 8, ...; it gives up after six), and no session gets a ping meanwhile.
+      // Not thrown on: the platform retries a failed alarm only after 2 s or more (then 4, 8, ...;
+      // it gives up after six), and no session gets a ping meanwhile. The next one is set below.
       console.error("socket.io: error in the heartbeat alarm", err);
+      failure = { err };
     } finally {
       this.#alarmRunning = false;
     }
-    // Sessions adopted while it ran, after it found none and stopped the heartbeat.
+    // Sessions adopted while it ran, after it found none and stopped the heartbeat; or it failed
+    // before setting the next alarm.
     if (this.#bySession.size > 0 && !this.#alarmSet) {
       this.#ensureAlarm();
       await this.#settle();
     }
+    // Storage is failing and no alarm could be set: the platform's retry is the one left.
+    if (failure !== undefined && this.#bySession.size > 0 && !this.#alarmSet) throw failure.err;
   }
 
   async #heartbeatAlarm(): Promise<void> {

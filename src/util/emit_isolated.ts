@@ -23,8 +23,8 @@ import type { AnyListener, Emitter, EventsMap, ListenerOf } from "./emitter.ts";
  * emitIsolated(e, "ping", (err, event) => console.error(event, err), 1);
  * ```
  */
-export function emitIsolated<M extends EventsMap, T extends Emitter<M>, E extends keyof M & string>(
-  emitter: T,
+export function emitIsolated<M extends EventsMap, E extends keyof M & string, T extends Emitter<M>>(
+  emitter: T & Emitter<M>,
   event: E,
   onError: (this: T, err: unknown, event: string) => void,
   ...args: Parameters<ListenerOf<M, E>>

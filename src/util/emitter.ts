@@ -45,6 +45,8 @@ const MAX_VACANT = 32;
  * ```
  */
 export class Emitter<M extends EventsMap> {
+  /** @internal Type only (nothing at run time): lets functions infer the event map of an emitter. */
+  declare readonly _events?: M;
   #listeners: Record<string, AnyListener[] | undefined> | undefined;
   #vacant = 0;
 

@@ -151,7 +151,9 @@ export function wrapClient(client: RedisClient): RedisOps {
         await client.subscribe(...channels);
       } catch (err) {
         client.off("messageBuffer", listener);
-        for (const channel of channels) release(counts, channel);
+        // Another subscriber may have left meanwhile, counting on this one to stay.
+        const last = channels.filter((channel) => release(counts, channel));
+        if (last.length > 0) client.unsubscribe(...last).catch(() => {});
         throw err;
       }
       return async () => {
@@ -171,7 +173,7 @@ export function wrapClient(client: RedisClient): RedisOps {
         await client.psubscribe(pattern);
       } catch (err) {
         client.off("pmessageBuffer", listener);
-        release(counts, pattern);
+        if (release(counts, pattern)) client.punsubscribe(pattern).catch(() => {});
         throw err;
       }
       return async () => {

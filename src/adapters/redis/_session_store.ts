@@ -82,6 +82,9 @@ export class RedisSessionStore {
     this.#maxLen = options.maxLen;
   }
 
+  // A command that timed out is not taken back: an XADD may still land, and a client that later
+  // recovers from an earlier offset then gets that packet again (it went out without an offset).
+  // Rare (Redis slower than requestsTimeout), and better than holding every broadcast.
   #command(args: string[]): Promise<unknown> {
     if (!this.#redis.ready()) return Promise.reject(new Error(`Redis is not connected (${args[0]})`));
     let timer: ReturnType<typeof setTimeout> | undefined;
