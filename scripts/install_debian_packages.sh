@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs (python-socketio for interop, Chromium for the
-# browser test, redis-server for the cluster tests, which start their own instance on a free port).
+# browser test, redis-server for the cluster tests, which start their own instance on a free port,
+# redis-tools for redis-cli, which makes a Redis Cluster of three of them).
 # Skips what is installed already, so it is cheap to run every time.
 set -euo pipefail
 
-PACKAGES=(python3-socketio python3-aiohttp python3-websocket python3-requests chromium redis-server openssl)
+PACKAGES=(python3-socketio python3-aiohttp python3-websocket python3-requests chromium redis-server redis-tools openssl)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -5,8 +5,12 @@
  * @module
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createClient } from "redis";
+import { until } from "../conformance/_helpers.ts";
 
 /** Whether `redis-server` can be started here. */
 export const HAS_REDIS: boolean = (() => {
@@ -39,30 +43,86 @@ export interface RedisServer {
   start(): Promise<void>;
 }
 
+/** Starts one redis-server on `port` (no persistence; `extra` arguments appended). */
+function spawnRedis(port: number, extra: string[] = []): Promise<ChildProcess> {
+  return new Promise<ChildProcess>((resolve, reject) => {
+    const proc = spawn(
+      "redis-server",
+      ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", ...extra],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${out}`)), 10000);
+    proc.stdout!.on("data", (chunk) => {
+      out += String(chunk);
+      if (/Ready to accept connections/.test(out)) {
+        clearTimeout(timer);
+        resolve(proc);
+      }
+    });
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited (${code}):\n${out}`));
+    });
+  });
+}
+
+/** A running Redis Cluster (masters only). */
+export interface RedisClusterServer {
+  /** The nodes' ports. */
+  ports: number[];
+  /** Stops every node. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a Redis Cluster of `nodes` masters on free ports (`redis-cli --cluster create`), and
+ * waits until every node says `cluster_state:ok`.
+ */
+export async function startRedisCluster(nodes = 3): Promise<RedisClusterServer> {
+  const dir = mkdtempSync(join(tmpdir(), "sio-redis-cluster-"));
+  const ports: number[] = [];
+  for (let i = 0; i < nodes; i++) ports.push(await freePort());
+  const procs = await Promise.all(ports.map((port) =>
+    spawnRedis(port, ["--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`), "--dir", dir])
+  ));
+  const stop = async () => {
+    await Promise.all(procs.map((proc) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return undefined;
+      const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+      proc.kill("SIGKILL");
+      return exited.then(() => {
+        proc.stdout?.destroy();
+        proc.stderr?.destroy();
+      });
+    }));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const created = spawnSync(
+      "redis-cli",
+      ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"],
+      { encoding: "utf8", timeout: 20000 },
+    );
+    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${created.stdout}${created.stderr}`);
+    await until(() =>
+      ports.every((port) =>
+        /cluster_state:ok/.test(spawnSync("redis-cli", ["-p", String(port), "cluster", "info"], { encoding: "utf8" }).stdout ?? "")
+      ), 10000, "the cluster to be ok on every node");
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ports, stop };
+}
+
 /** Starts redis-server on a free port. */
 export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess | undefined;
-  const start = () =>
-    new Promise<void>((resolve, reject) => {
-      const proc = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      child = proc;
-      let out = "";
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${out}`)), 10000);
-      proc.stdout!.on("data", (chunk) => {
-        out += String(chunk);
-        if (/Ready to accept connections/.test(out)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      proc.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited (${code}):\n${out}`));
-      });
-    });
+  const start = async () => {
+    child = await spawnRedis(port);
+  };
   const stop = async (hard = false) => {
     const proc = child;
     child = undefined;
@@ -99,4 +159,4 @@ export async function closeClients(...clients: NodeRedisClient[]): Promise<void>
   }));
 }
 
-export { until } from "../conformance/_helpers.ts";
+export { until };

@@ -36,8 +36,16 @@ export type MessageHandler = (channel: string, message: Uint8Array) => void;
 export interface RedisOps {
   /** PUBLISH a text or binary payload. */
   publish(channel: string, payload: string | Uint8Array): Promise<unknown>;
-  /** Sends a raw command (`["PUBSUB", "NUMSUB", channel]`); replies come back as RESP2 shapes. */
+  /**
+   * Sends a raw command whose key, if it has one, is `args[1]` (`["XADD", stream, ...]`): a Redis
+   * Cluster client sends it to the node that holds that key. Replies come back as RESP2 shapes.
+   */
   command(args: string[]): Promise<unknown>;
+  /**
+   * How many clients subscribe to `channel` (`PUBSUB NUMSUB`), summed over every node of a Redis
+   * Cluster: each node counts only the subscribers connected to it.
+   */
+  numsub(channel: string): Promise<number>;
   /** SUBSCRIBE to channels; returns what undoes it. */
   subscribe(channels: string[], handler: MessageHandler): Promise<() => Promise<void>>;
   /** PSUBSCRIBE to a pattern; returns what undoes it. */
@@ -103,20 +111,53 @@ function release(counts: Map<string, number>, name: string): boolean {
 /** ioredis states in which a command would wait in the offline queue (or fail). */
 const OFFLINE_IOREDIS = new Set(["connecting", "reconnecting", "close", "end"]);
 
+/** The count in a `PUBSUB NUMSUB channel` reply (`[channel, count]`). */
+function countOf(reply: unknown): number {
+  return Array.isArray(reply) ? Number(reply[1] ?? 0) || 0 : 0;
+}
+
+/** The sum of each node's `PUBSUB NUMSUB channel`. */
+async function sumNumsub(nodes: Array<() => Promise<unknown>>): Promise<number> {
+  const replies = await Promise.all(nodes.map((ask) => ask()));
+  let total = 0;
+  for (const reply of replies) total += countOf(reply);
+  return total;
+}
+
 /**
- * Wraps a node-redis or ioredis client.
+ * Whether `client` is a Redis Cluster client of node-redis (`createCluster()`): it keeps its
+ * nodes in `masters`, and its `sendCommand` takes the command's key first.
+ */
+function isNodeRedisCluster(client: RedisClient): boolean {
+  return Array.isArray(client?.masters);
+}
+
+/**
+ * Wraps a node-redis or ioredis client, or a Redis Cluster client of either (`createCluster()`,
+ * `new Cluster()`).
  *
  * @example
  * ```ts ignore
  * const ops = wrapClient(new Redis());
- * const [, count] = await ops.command(["PUBSUB", "NUMSUB", "chan"]) as [string, number];
+ * const servers = await ops.numsub("socket.io-request#/#");
  * ```
  */
 export function wrapClient(client: RedisClient): RedisOps {
   if (isNodeRedis(client)) {
+    const cluster = isNodeRedisCluster(client);
     return {
       publish: (channel, payload) => client.publish(channel, toArg(payload)),
-      command: (args) => client.sendCommand(args),
+      command: cluster ? (args) => client.sendCommand(args[1], false, args) : (args) => client.sendCommand(args),
+      numsub: cluster
+        ? (channel) => {
+          // Every master, and the replicas it has a connection to (a subscriber may sit there).
+          const nodes = [...client.masters, ...(client.replicas ?? []).filter((n: { client?: unknown }) => n.client)];
+          return sumNumsub(nodes.map((node: { client?: RedisClient }) => async () => {
+            const nodeClient = node.client ?? await client.nodeClient(node);
+            return nodeClient.sendCommand(["PUBSUB", "NUMSUB", channel]);
+          }));
+        }
+        : async (channel) => countOf(await client.sendCommand(["PUBSUB", "NUMSUB", channel])),
       async subscribe(channels, handler) {
         const listener = (message: unknown, channel: unknown) => handler(toText(channel), toBytes(message));
         await client.subscribe(channels, listener, true);
@@ -137,7 +178,11 @@ export function wrapClient(client: RedisClient): RedisOps {
   }
   return {
     publish: (channel, payload) => client.publish(channel, toArg(payload)),
+    // A Cluster routes by the command's key by itself.
     command: ([name, ...args]) => client.call(name, ...args),
+    numsub: client.isCluster === true
+      ? (channel) => sumNumsub(client.nodes("all").map((node: RedisClient) => () => node.call("PUBSUB", "NUMSUB", channel)))
+      : async (channel) => countOf(await client.call("PUBSUB", "NUMSUB", channel)),
     async subscribe(channels, handler) {
       const wanted = new Set(channels);
       const listener = (channel: unknown, message: unknown) => {

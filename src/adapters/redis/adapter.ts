@@ -8,12 +8,14 @@
  * - `socket.io-request#/#` requests (JSON; broadcasts with acks in msgpack);
  * - `socket.io-response#/#` responses (JSON; broadcast acks in msgpack), and
  *   `socket.io-response#/#UID#` when `publishOnSpecificResponseChannel` is set.
- * `serverCount()` is `PUBSUB NUMSUB socket.io-request#/#`.
+ * `serverCount()` is `PUBSUB NUMSUB socket.io-request#/#` (summed over the nodes of a Redis
+ * Cluster, where each node counts only its own subscribers).
  *
  * Clients: pass your own connected client instances, one to publish and one to subscribe (a
  * subscribed connection cannot send other commands). Tested: node-redis v5 (`redis` on npm,
- * `createClient`); also accepted: node-redis v4 and ioredis (`new Redis()`), whose shapes are
- * covered by unit tests. All work on Deno, Bun and Node (they need `node:net`).
+ * `createClient`, and `createCluster` for a Redis Cluster) and ioredis (`new Redis()`,
+ * `new Cluster()`); node-redis v4 has the same shapes. All work on Deno, Bun and Node (they need
+ * `node:net`).
  *
  * With `connectionStateRecovery` on the server, recoverable broadcasts are also appended to a
  * Redis Stream and sessions are stored as expiring keys, so a client recovers on any of our
@@ -174,10 +176,12 @@ export class RedisAdapter extends ClusterAdapter {
     return this.#pub.publish(channel, payload);
   }
 
-  /** How many servers subscribe to this namespace's request channel (`PUBSUB NUMSUB`). */
-  override async serverCount(): Promise<number> {
-    const reply = await this.#pub.command(["PUBSUB", "NUMSUB", this.requestChannel]) as unknown[];
-    return Number(reply?.[1] ?? 0);
+  /**
+   * How many servers subscribe to this namespace's request channel (`PUBSUB NUMSUB`, summed over
+   * the nodes of a Redis Cluster).
+   */
+  override serverCount(): Promise<number> {
+    return this.#pub.numsub(this.requestChannel);
   }
 
   /** Appends a recoverable broadcast to the Redis Stream; its entry id is the offset. */
