@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createClient, createCluster } from "redis";
 import { Cluster } from "ioredis";
 import { Server } from "../server.ts";
-import { createAdapter, type RedisAdapter } from "../src/adapters/redis/mod.ts";
+import { createAdapter, Emitter, type RedisAdapter } from "../src/adapters/redis/mod.ts";
 import { type Running, startServer } from "./_server.ts";
 import { closeClients, type RedisClusterServer, startRedisCluster, until } from "./adapters/_redis.ts";
 import { client, type ClientSocket, connected, next } from "./adapters/_cluster.ts";
@@ -95,6 +95,18 @@ describe("redis cluster mode: node-redis createCluster and ioredis Cluster on a 
     const found = await ca.timeout(3000).emitWithAck("fetch") as Array<{ name: string }>;
     assert.deepEqual(found.map((s) => s.name), ["a", "b"]);
     assert.deepEqual(await cb.timeout(3000).emitWithAck("sse"), { err: null, responses: ["pong from a"] });
+  });
+
+  it("an Emitter on each kind of cluster client reaches the clients of both servers", async () => {
+    const ca = client(runA.url);
+    const cb = client(runB.url);
+    sockets.push(ca, cb);
+    await Promise.all([connected(ca), connected(cb)]);
+    for (const [name, redis] of [["node-redis", nrPub], ["ioredis", ioPub]] as const) {
+      const got = [next(ca, "from-emitter"), next(cb, "from-emitter")];
+      new Emitter(redis).emit("from-emitter", name);
+      assert.deepEqual(await Promise.all(got), [[name], [name]]);
+    }
   });
 
   it("keeps the recovery log and sessions on the cluster: a session is restored with what it missed", async () => {
