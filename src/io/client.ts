@@ -170,7 +170,11 @@ export class Client<
     (this.#connecting ??= new Set()).add(name);
     if (this.server._nsps.has(name)) return this.#doConnect(name, auth);
     this.server._checkNamespace(name, auth, (nsp) => {
-      if (this.#closed) return;
+      if (this.#closed) {
+        // A child made for this CONNECT goes again if nothing else is in it.
+        if (nsp) nsp._releaseIfEmpty();
+        return;
+      }
       if (nsp) this.#doConnect(name, auth);
       else {
         this.#connected(name);

@@ -192,8 +192,14 @@ export class Namespace<
           return null; // unknown session or offset: a fresh socket
         }
       };
+      this.#restoring++;
       restore().then((session) => {
-        if (!client._isOpen) return;
+        this.#restoring--;
+        if (!client._isOpen) {
+          onRefused();
+          this._releaseIfEmpty();
+          return;
+        }
         const previous = session
           ? {
             id: session.sid,
@@ -270,8 +276,22 @@ export class Namespace<
   /** @internal Forgets a socket. */
   _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
     if (!this.sockets.delete(socket.id)) this.#preConnect.delete(socket.id);
-    if (this._onEmpty && this.sockets.size === 0) this._onEmpty();
+    this._releaseIfEmpty();
   }
+
+  /**
+   * @internal A child namespace with nothing in it goes (`cleanupEmptyChildNamespaces`): no socket,
+   * none in its middlewares and no session being looked up. (Going while a socket was still in
+   * the middlewares left that socket in a namespace the server no longer had.)
+   */
+  _releaseIfEmpty(): void {
+    if (this._onEmpty && this.sockets.size === 0 && this.#preConnect.size === 0 && this.#restoring === 0) {
+      this._onEmpty();
+    }
+  }
+
+  /** Sessions being looked up for CONNECTs (connection state recovery). */
+  #restoring = 0;
 
   /** @internal Called when the last socket leaves (set on child namespaces to clean them up). */
   _onEmpty?: () => void;

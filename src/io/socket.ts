@@ -526,7 +526,7 @@ export class Socket<
     if (!this.connected) return this;
     if (close) {
       this.client._disconnect();
-    } else {
+    } else if (!this.#closing) {
       this.#packet({ type: PacketType.DISCONNECT, nsp: this.nsp.name });
       this._onclose("server namespace disconnect");
     }
@@ -721,7 +721,9 @@ export class Socket<
 
   /** @internal Closes the socket: `disconnecting`, leave every room, `disconnect`. */
   _onclose(reason: DisconnectReason | EngineCloseReason, description?: unknown): void {
-    if (!this.connected) return;
+    // Once: disconnect() from a "disconnecting" listener used to start it again, without end.
+    if (!this.connected || this.#closing) return;
+    this.#closing = true;
     this.emitReserved("disconnecting", reason, description);
     if (this.pid !== undefined && RECOVERABLE_DISCONNECT_REASONS.has(reason)) {
       const session = { sid: this.id, pid: this.pid, rooms: [...this.rooms], data: this.data };
@@ -740,6 +742,9 @@ export class Socket<
     this.emitReserved("disconnect", reason, description);
     this.#failPendingAcks();
   }
+
+  /** Between `disconnecting` and `disconnect`. */
+  #closing = false;
 
   /** @internal Leaves every room and the namespace; later `join`s do nothing. */
   _cleanup(): void {
