@@ -70,7 +70,12 @@ export interface ServerOptions extends EngineOptions {
   parser?: Parser;
   /** The adapter class or factory (default: the in-memory {@linkcode Adapter}). */
   adapter?: AdapterConstructor;
-  /** Removes child namespaces of dynamic namespaces once they have no socket left (default false). */
+  /**
+   * Removes child namespaces of dynamic namespaces once they have no socket left, none connecting
+   * (default false). As in socket.io, a removed child takes its adapter along: with connection
+   * state recovery on the in-memory adapter, the sessions of its last sockets go with it (a
+   * cluster adapter keeps them in its store).
+   */
   cleanupEmptyChildNamespaces?: boolean;
   /**
    * Serve the client's browser bundle at `PATH/socket.io.js`, `PATH/socket.io.min.js` (a script that
