@@ -183,3 +183,114 @@ describe("admin UI protocol: readonly, production, no auth", () => {
     }
   });
 });
+
+describe("admin UI instrumentation: what it does to the server it watches", () => {
+  let io: Server;
+  let running: Running;
+  let instrumentation: Instrumentation;
+  const shared = { level: 1 };
+  const logged: unknown[][] = [];
+  const error = console.error;
+  let conns: Any[] = [];
+
+  before(async () => {
+    console.error = (...args: unknown[]) => void logged.push(args);
+    io = new Server({ pingInterval: 300, pingTimeout: 200 });
+    io.engine.on("connection", (conn: Any) => conns.push(conn));
+    instrumentation = instrument(io, { auth: false });
+    io.use((socket, next) => {
+      const mode = (socket.handshake.auth as { mode?: string }).mode;
+      if (mode === "classes") {
+        socket.data = { seen: new Set<string>(), since: new Date(0), cache: new Map<string, number>() };
+      } else if (mode === "shared") socket.data = shared;
+      next();
+    });
+    io.on("connection", (socket) => {
+      if ((socket.handshake.auth as { mode?: string }).mode === "replace") socket.data = { replaced: true };
+      socket.on("use-data", (ack: (v: unknown) => void) => {
+        const data = socket.data as Any;
+        if (data.seen) {
+          data.seen.add("x");
+          data.cache.set("k", 1);
+          ack([data.seen.size, data.cache.get("k"), data.since.getTime()]);
+        } else {
+          data.score = 7;
+          ack(shared);
+        }
+      });
+    });
+    io.of("/chat");
+    running = await startServer(io);
+  });
+  after(async () => {
+    console.error = error;
+    for (const s of open.splice(0)) s.disconnect();
+    instrumentation?.close();
+    await running?.close();
+  });
+
+  it("leaves Sets, Maps and Dates in socket.data working, and writes reach the object the app set", async () => {
+    const ui = client(`${running.url}/admin`);
+    await once(ui, "config");
+    const updated = once(ui, "socket_updated", 3000, (u: Any) => u.data?.score === 7);
+    const c1 = client(running.url, { auth: { mode: "classes" } });
+    assert.deepEqual(await c1.timeout(2000).emitWithAck("use-data"), [1, 1, 0]);
+    const c2 = client(running.url, { auth: { mode: "shared" } });
+    // The object itself (the UI's `_admin` part is added to it, as @socket.io/admin-ui does).
+    const seen = await c2.timeout(2000).emitWithAck("use-data") as Record<string, unknown>;
+    assert.deepEqual([seen.level, seen.score], [1, 7]);
+    await updated;
+    assert.deepEqual(logged, []);
+  });
+
+  it("survives socket.data being replaced: the upgrade still shows, nothing is logged", async () => {
+    const ui = client(`${running.url}/admin`);
+    await once(ui, "config");
+    const upgraded = once(ui, "socket_updated", 5000, (u: Any) => u.transport === "websocket");
+    const c = client(running.url, { auth: { mode: "replace" }, transports: ["polling", "websocket"] });
+    await once(c, "connect");
+    await upgraded;
+    assert.deepEqual(logged, []);
+  });
+
+  it("takes its per-socket listeners off the connection when a socket leaves", async () => {
+    conns = [];
+    const c = client(running.url);
+    await once(c, "connect");
+    const conn = conns[0];
+    const before = conn.listenerCount("upgrade");
+    for (let i = 0; i < 20; i++) {
+      const chat = c.io.socket("/chat");
+      chat.connect();
+      await once(chat, "connect");
+      chat.disconnect();
+    }
+    const end = Date.now() + 3000;
+    while (io.of("/chat").sockets.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(conn.listenerCount("upgrade"), before);
+  });
+
+  it("sends nothing to the admin namespace while no admin is there, and close() takes its hooks off", async () => {
+    for (const s of open.splice(0)) s.disconnect();
+    await new Promise((r) => setTimeout(r, 100));
+    const adapter = io.of("/admin").adapter;
+    const broadcast = adapter.broadcast;
+    let sent = 0;
+    adapter.broadcast = function (...args: Parameters<typeof broadcast>) {
+      sent++;
+      return broadcast.apply(this, args);
+    };
+    try {
+      const c = client(running.url);
+      await once(c, "connect");
+      await c.timeout(2000).emitWithAck("use-data");
+      io.emit("news", 1);
+      assert.equal(sent, 0);
+    } finally {
+      adapter.broadcast = broadcast;
+    }
+    const listeners = io.engine.listenerCount("connection");
+    instrumentation.close();
+    assert.equal(io.engine.listenerCount("connection"), listeners - 1);
+  });
+});

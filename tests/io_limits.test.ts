@@ -123,6 +123,25 @@ describe("io limits", () => {
     assert.equal(ws.closed, false);
   });
 
+  it("drops a CONNECT for a namespace the connection is in already; the connection goes on", async () => {
+    // socket.io-client sends it for manager.socket(nsp) followed by socket.connect(); closing the
+    // connection took the client's other namespaces down with it.
+    const { io, server } = await start({}, (io) => {
+      io.of("/chat").on("connection", (socket) => socket.on("ping-me", (ack: (v: string) => void) => ack(socket.id)));
+    });
+    const ws = await connectRaw(server.wsUrl);
+    ws.send("40");
+    await ws.next();
+    ws.send("40/chat,");
+    const [, sid] = /^40\/chat,\{"sid":"([^"]+)"/.exec(String(await ws.next()))!;
+    ws.send("40/chat,");
+    ws.send('42/chat,1["ping-me"]');
+    assert.equal(await ws.next(), `43/chat,1["${sid}"]`);
+    assert.equal(io.of("/chat").sockets.size, 1);
+    assert.equal(io.of("/").sockets.size, 1);
+    assert.equal(ws.closed, false);
+  });
+
   it("counts CONNECTs still waiting against maxNamespacesPerConnection", async () => {
     const { server } = await start({ maxNamespacesPerConnection: 2 }, (io) => {
       io.of(/^\/n\d+$/).use((_socket, next) => void setTimeout(next, 100));

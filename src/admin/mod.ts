@@ -22,6 +22,8 @@ import type { Server } from "../io/server.ts";
 import type { Namespace } from "../io/namespace.ts";
 import type { Socket } from "../io/socket.ts";
 import type { EngineSocket } from "../engine/socket.ts";
+import { Adapter, InMemoryAdapter } from "../io/adapter.ts";
+import { SessionAwareAdapter } from "../io/recovery.ts";
 
 /**
  * Basic authentication: the UI's login form sends `username` and `password`; `password` here is a
@@ -124,7 +126,10 @@ export interface InstrumentOptions {
 export interface Instrumentation {
   /** The admin namespace. */
   namespace: Namespace;
-  /** Stops sending statistics (the namespace stays). */
+  /**
+   * Stops the statistics and the per-event messages and takes the server's hooks off (the
+   * namespace stays).
+   */
   close(): void;
 }
 
@@ -164,8 +169,28 @@ function randomId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** UTF-8 bytes of a frame, counted without encoding it (once per frame in and out). */
 function byteLength(data: string | Uint8Array): number {
-  return typeof data === "string" ? new TextEncoder().encode(data).length : data.byteLength;
+  if (typeof data !== "string") return data.byteLength;
+  let bytes = data.length;
+  for (let i = 0; i < data.length; i++) {
+    const c = data.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < data.length) {
+      bytes += 2; // a surrogate pair: 4 bytes for 2 code units
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+/** Whether `value` is a plain object or an array: the only values whose writes are watched. */
+function isPlain(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 /** Counters per second and type, as the UI's charts want them. */
@@ -201,8 +226,8 @@ interface SocketLike {
   rooms: Set<string>;
 }
 
-function serialize(socket: SocketLike, nsp: string): Record<string, unknown> {
-  const admin = (socket.data as { _admin?: { clientId?: string; transport?: string } } | undefined)?._admin;
+function serialize(socket: SocketLike, nsp: string, own?: { clientId: string; transport: string }): Record<string, unknown> {
+  const admin = own ?? (socket.data as { _admin?: { clientId?: string; transport?: string } } | undefined)?._admin;
   const headers = socket.handshake.headers;
   return {
     id: socket.id,
@@ -273,52 +298,87 @@ function registerActions(io: AnyServer, socket: AnySocket): void {
   });
 }
 
-function watchNamespace(admin: AnyNamespace, nsp: AnyNamespace): void {
-  nsp.on("connection", (socket: AnySocket) => {
+/** Hooks removed by {@linkcode Instrumentation.close}. */
+type Disposers = Array<() => void>;
+
+function watchNamespace(admin: AnyNamespace, nsp: AnyNamespace, watched: () => boolean, disposers: Disposers): void {
+  const onConnection = (socket: AnySocket) => {
     const conn = socket.client.conn;
-    const update = () => admin.emit("socket_updated", { id: socket.id, nsp: nsp.name, data: serializeData(socket.data) });
-    // `socket.data` changes show in the UI: the object is watched (one level, as socket.io's).
+    const update = () => {
+      if (!watched()) return;
+      try {
+        admin.emit("socket_updated", { id: socket.id, nsp: nsp.name, data: serializeData(socket.data) });
+      } catch (err) {
+        // Data that cannot be sent (a cycle): the UI misses this update; the user's write stands.
+        console.error("[socket.io admin] cannot send the socket's data:", err);
+      }
+    };
+    // `socket.data` changes show in the UI: writes to it and to the plain objects and arrays in it
+    // are watched (as socket.io's). The object itself is kept (the proxy writes through to it);
+    // Maps, Sets, Dates and class instances are left alone (a proxy breaks their methods).
     const watch = (value: unknown): unknown =>
-      value && typeof value === "object"
-        ? new Proxy(value as Record<string, unknown>, {
+      isPlain(value)
+        ? new Proxy(value, {
+          get(target, key) {
+            const v = target[key as string];
+            return isPlain(v) ? watch(v) : v;
+          },
           set(target, key, v) {
-            target[key as string] = watch(v);
+            target[key as string] = v;
+            update();
+            return true;
+          },
+          deleteProperty(target, key) {
+            delete target[key as string];
             update();
             return true;
           },
         })
         : value;
-    const initial = (socket.data ?? {}) as Record<string, unknown>;
-    const data = watch({ _admin: { clientId: socket.client.id.slice(0, 12), transport: conn.transportName } }) as Record<
-      string,
-      unknown
-    >;
-    for (const key of Object.keys(initial)) (data as Record<string, unknown>)[key] = watch(initial[key]);
-    socket.data = data;
-    admin.emit("socket_connected", serialize(socket, nsp.name), new Date());
-    conn.on("upgrade", (transport: string) => {
-      ((socket.data as Record<string, unknown>)._admin as { transport: string }).transport = transport;
-      admin.emit("socket_updated", { id: socket.id, nsp: nsp.name, transport });
-    });
+    const admin_: { clientId: string; transport: string } = {
+      clientId: socket.client.id.slice(0, 12),
+      transport: conn.transportName,
+    };
+    if (socket.data === undefined || socket.data === null) socket.data = {};
+    if (isPlain(socket.data)) {
+      (socket.data as Record<string, unknown>)._admin = admin_;
+      socket.data = watch(socket.data);
+    }
+    if (watched()) admin.emit("socket_connected", serialize(socket, nsp.name, admin_), new Date());
+    const onUpgrade = (transport: string) => {
+      admin_.transport = transport;
+      if (watched()) admin.emit("socket_updated", { id: socket.id, nsp: nsp.name, transport });
+    };
+    conn.on("upgrade", onUpgrade);
     if (nsp !== admin) {
       socket.onAny((...args: unknown[]) => {
+        if (!watched()) return;
         if (typeof args[args.length - 1] === "function") args = args.slice(0, -1);
         admin.emit("event_received", nsp.name, socket.id, args, new Date());
       });
       socket.onAnyOutgoing((...args: unknown[]) => {
-        admin.emit("event_sent", nsp.name, socket.id, args, new Date());
+        if (watched()) admin.emit("event_sent", nsp.name, socket.id, args, new Date());
       });
     }
     socket.on("disconnect", (reason: string) => {
-      admin.emit("socket_disconnected", nsp.name, socket.id, reason, new Date());
+      conn.off("upgrade", onUpgrade);
+      if (watched()) admin.emit("socket_disconnected", nsp.name, socket.id, reason, new Date());
     });
-  });
-  nsp.adapter.on("join-room", (room: string, id: string) => {
-    admin.emit("room_joined", nsp.name, room, id, new Date());
-  });
-  nsp.adapter.on("leave-room", (room: string, id: string) => {
+  };
+  const onJoin = (room: string, id: string) => {
+    if (watched()) admin.emit("room_joined", nsp.name, room, id, new Date());
+  };
+  const onLeave = (room: string, id: string) => {
     // After the leave is done (socket.io waits a tick too).
-    queueMicrotask(() => admin.emit("room_left", nsp.name, room, id, new Date()));
+    if (watched()) queueMicrotask(() => admin.emit("room_left", nsp.name, room, id, new Date()));
+  };
+  nsp.on("connection", onConnection);
+  nsp.adapter.on("join-room", onJoin);
+  nsp.adapter.on("leave-room", onLeave);
+  disposers.push(() => {
+    nsp.off("connection", onConnection);
+    nsp.adapter.off("join-room", onJoin);
+    nsp.adapter.off("leave-room", onLeave);
   });
 }
 
@@ -362,8 +422,16 @@ export function instrument(io: InstrumentedServer, options: InstrumentOptions): 
 
   // Engine statistics: connections, polling clients, packets and bytes each way.
   const events = new EventBuffer();
+  const disposers: Disposers = [];
+  let closed = false;
+  // Per-event messages only while someone can read them: an admin connected here, or elsewhere in
+  // a cluster (the in-memory adapter has no elsewhere). Without them a broadcast to N sockets was
+  // encoded N more times for nobody.
+  const kind = admin.adapter.constructor;
+  const local = kind === Adapter || kind === InMemoryAdapter || kind === SessionAwareAdapter;
+  const watched = () => !closed && (admin.sockets.size > 0 || !local);
   let pollingClients = 0;
-  io.engine.on("connection", (conn: EngineSocket) => {
+  const onEngineConnection = (conn: EngineSocket) => {
     events.push("rawConnection");
     if (conn.transportName === "polling") {
       pollingClients++;
@@ -376,21 +444,28 @@ export function instrument(io: InstrumentedServer, options: InstrumentOptions): 
       conn.on("close", uncount);
     }
     conn.on("message", (data: string | Uint8Array) => {
+      if (closed) return;
       events.push("packetsIn");
       events.push("bytesIn", undefined, byteLength(data));
     });
     const write = conn.write;
     conn.write = function (data, writeOptions) {
-      events.push("packetsOut");
-      events.push("bytesOut", undefined, byteLength(data));
+      if (!closed) {
+        events.push("packetsOut");
+        events.push("bytesOut", undefined, byteLength(data));
+      }
       return write.call(this, data, writeOptions);
     };
     conn.on("close", (reason: string) => events.push("rawDisconnection", reason));
-  });
+  };
+  io.engine.on("connection", onEngineConnection);
+  disposers.push(() => io.engine.off("connection", onEngineConnection));
 
   if (development) {
-    for (const nsp of io._nsps.values()) watchNamespace(admin, nsp);
-    io.on("new_namespace", (nsp: AnyNamespace) => watchNamespace(admin, nsp));
+    for (const nsp of io._nsps.values()) watchNamespace(admin, nsp, watched, disposers);
+    const onNamespace = (nsp: AnyNamespace) => watchNamespace(admin, nsp, watched, disposers);
+    io.on("new_namespace", onNamespace);
+    disposers.push(() => io.off("new_namespace", onNamespace));
   }
 
   const g = globalThis as { process?: { pid?: number }; location?: { hostname?: string } };
@@ -414,5 +489,13 @@ export function instrument(io: InstrumentedServer, options: InstrumentOptions): 
   if (d?.unrefTimer) d.unrefTimer(timer as unknown as number);
   else (timer as { unref?: () => void }).unref?.();
   emitStats();
-  return { namespace: admin, close: () => clearInterval(timer) };
+  return {
+    namespace: admin,
+    close() {
+      closed = true;
+      clearInterval(timer);
+      for (const dispose of disposers.splice(0)) dispose();
+      events.drain();
+    },
+  };
 }

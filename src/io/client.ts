@@ -127,12 +127,14 @@ export class Client<
 
   #ondecoded(packet: Packet): void {
     const socket = this.#socketOf(packet.nsp);
-    if (!socket && packet.type === PacketType.CONNECT) {
-      // Again while the first is being answered (socket.connect() twice, or disconnect() then
-      // connect(), before the answer): that answer serves both.
-      if (this.#connecting?.has(packet.nsp)) debug("session %s: CONNECT to %s again while answering one: dropped", this.id, packet.nsp);
+    if (packet.type === PacketType.CONNECT) {
+      // Again for a namespace this connection is in, or is being answered for: socket.io-client
+      // sends that for `manager.socket(nsp)` then `socket.connect()`, or connect() twice. The
+      // first answer serves both (socket.io closed the whole connection, or made a second socket
+      // there that got every broadcast twice).
+      if (socket || this.#connecting?.has(packet.nsp)) debug("session %s: CONNECT to %s again: dropped", this.id, packet.nsp);
       else this.#connect(packet.nsp, (packet.data as Record<string, unknown> | undefined) ?? {});
-    } else if (socket && packet.type !== PacketType.CONNECT && packet.type !== PacketType.CONNECT_ERROR) {
+    } else if (socket && packet.type !== PacketType.CONNECT_ERROR) {
       socket._onpacket(packet);
     } else {
       debug("session %s sent packet type %d for namespace %s in the wrong state: closing it", this.id, packet.type, packet.nsp);
@@ -148,8 +150,8 @@ export class Client<
 
   /**
    * Namespaces whose CONNECT is still being answered (a dynamic namespace's check, middlewares, a
-   * session lookup): a second CONNECT for one of them is dropped (it used to give the client two
-   * sockets there, each broadcast twice), and they count against maxNamespacesPerConnection.
+   * session lookup): a second CONNECT for one of them is dropped, and they count against
+   * maxNamespacesPerConnection.
    * Kept by the name the client sent; dropped when empty (an idle connection keeps nothing).
    */
   #connecting: Set<string> | undefined;
