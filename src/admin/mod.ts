@@ -24,6 +24,7 @@ import type { Socket } from "../io/socket.ts";
 import type { EngineSocket } from "../engine/socket.ts";
 import { Adapter, InMemoryAdapter } from "../io/adapter.ts";
 import { SessionAwareAdapter } from "../io/recovery.ts";
+import { utf8Length } from "../util/utf8_length.ts";
 
 /**
  * Basic authentication: the UI's login form sends `username` and `password`; `password` here is a
@@ -167,22 +168,6 @@ type AnySocket = Socket<any, any, any, any>;
 function randomId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** UTF-8 bytes of a frame, counted without encoding it (once per frame in and out). */
-function byteLength(data: string | Uint8Array): number {
-  if (typeof data !== "string") return data.byteLength;
-  let bytes = data.length;
-  for (let i = 0; i < data.length; i++) {
-    const c = data.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < data.length) {
-      bytes += 2; // a surrogate pair: 4 bytes for 2 code units
-      i++;
-    } else bytes += 2;
-  }
-  return bytes;
 }
 
 /** Whether `value` is a plain object or an array: the only values whose writes are watched. */
@@ -446,13 +431,13 @@ export function instrument(io: InstrumentedServer, options: InstrumentOptions): 
     conn.on("message", (data: string | Uint8Array) => {
       if (closed) return;
       events.push("packetsIn");
-      events.push("bytesIn", undefined, byteLength(data));
+      events.push("bytesIn", undefined, utf8Length(data));
     });
     const write = conn.write;
     conn.write = function (data, writeOptions) {
       if (!closed) {
         events.push("packetsOut");
-        events.push("bytesOut", undefined, byteLength(data));
+        events.push("bytesOut", undefined, utf8Length(data));
       }
       return write.call(this, data, writeOptions);
     };
