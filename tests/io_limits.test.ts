@@ -2,33 +2,14 @@
 // per packet. Raw frames over WebSocket against a server on the runtime running the tests.
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Server, type ServerOptions, type Socket } from "../server.ts";
-import { closeAllWebSockets, createWebSocket, type TestSocket } from "./conformance/_helpers.ts";
-import { type Running, startServer } from "./_server.ts";
+import type { Socket } from "../server.ts";
+import { closeRawIo, connectRaw, startIo } from "./_raw_io.ts";
 
-const running: Running[] = [];
-afterEach(async () => {
-  closeAllWebSockets();
-  for (const s of running.splice(0)) await s.close();
-});
-
-async function start(options: ServerOptions, setup: (io: Server) => void = () => {}) {
-  const io = new Server({ pingInterval: 5000, pingTimeout: 5000, ...options });
-  setup(io);
-  const server = await startServer(io);
-  running.push(server);
-  return { io, server };
-}
-
-async function connectRaw(wsUrl: string): Promise<TestSocket> {
-  const ws = createWebSocket(`${wsUrl}/socket.io/?EIO=4&transport=websocket`);
-  await ws.waitFor("message"); // open packet
-  return ws;
-}
+afterEach(closeRawIo);
 
 describe("io limits", () => {
   it("refuses namespaces past maxNamespacesPerConnection with CONNECT_ERROR, keeping the others", async () => {
-    const { server } = await start({ maxNamespacesPerConnection: 2 }, (io) => {
+    const { server } = await startIo({ maxNamespacesPerConnection: 2 }, (io) => {
       io.of(/^\/n\d+$/).on("connection", (socket) => socket.on("ping-me", (ack: (v: string) => void) => ack(socket.nsp.name)));
     });
     const ws = await connectRaw(server.wsUrl);
@@ -45,7 +26,7 @@ describe("io limits", () => {
   it("answers acks past maxPendingAcks with an error at once; earlier ones still resolve", async () => {
     const results: unknown[] = [];
     let serverSocket!: Socket;
-    const { server } = await start({ maxPendingAcks: 2 }, (io) => {
+    const { server } = await startIo({ maxPendingAcks: 2 }, (io) => {
       io.on("connection", (socket) => {
         serverSocket = socket;
       });
@@ -71,7 +52,7 @@ describe("io limits", () => {
 
   it("fails timed acknowledgements at once when the socket disconnects (no timer left behind)", async () => {
     let serverSocket!: Socket;
-    const { server } = await start({}, (io) => {
+    const { server } = await startIo({}, (io) => {
       io.on("connection", (socket) => {
         serverSocket = socket;
       });
@@ -92,7 +73,7 @@ describe("io limits", () => {
 
   it("closes a connection announcing more attachments than maxAttachments", async () => {
     let reason = "";
-    const { server } = await start({ maxAttachments: 2 }, (io) => {
+    const { server } = await startIo({ maxAttachments: 2 }, (io) => {
       io.on("connection", (socket) => socket.on("disconnect", (r: string) => reason = r));
     });
     const ws = await connectRaw(server.wsUrl);
@@ -107,7 +88,7 @@ describe("io limits", () => {
     // socket.connect() twice (or disconnect() then connect()) before the answer. It used to give
     // the client two sockets in that namespace, and every broadcast twice.
     let connections = 0;
-    const { io, server } = await start({}, (io) => {
+    const { io, server } = await startIo({}, (io) => {
       io.use((_socket, next) => void setTimeout(next, 100));
       io.on("connection", () => connections++);
     });
@@ -126,7 +107,7 @@ describe("io limits", () => {
   it("drops a CONNECT for a namespace the connection is in already; the connection goes on", async () => {
     // socket.io-client sends it for manager.socket(nsp) followed by socket.connect(); closing the
     // connection took the client's other namespaces down with it.
-    const { io, server } = await start({}, (io) => {
+    const { io, server } = await startIo({}, (io) => {
       io.of("/chat").on("connection", (socket) => socket.on("ping-me", (ack: (v: string) => void) => ack(socket.id)));
     });
     const ws = await connectRaw(server.wsUrl);
@@ -143,7 +124,7 @@ describe("io limits", () => {
   });
 
   it("counts CONNECTs still waiting against maxNamespacesPerConnection", async () => {
-    const { server } = await start({ maxNamespacesPerConnection: 2 }, (io) => {
+    const { server } = await startIo({ maxNamespacesPerConnection: 2 }, (io) => {
       io.of(/^\/n\d+$/).use((_socket, next) => void setTimeout(next, 100));
     });
     const ws = await connectRaw(server.wsUrl);
@@ -158,7 +139,7 @@ describe("io limits", () => {
 
   it("takes a new CONNECT after a middleware refused the last one, or the namespace was unknown", async () => {
     let attempts = 0;
-    const { server } = await start({}, (io) => {
+    const { server } = await startIo({}, (io) => {
       io.use((_socket, next) => void setTimeout(() => next(++attempts === 1 ? new Error("not yet") : undefined), 20));
     });
     const ws = await connectRaw(server.wsUrl);

@@ -4,34 +4,15 @@
 // WebSocket against a server on the runtime running the tests.
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Server, type ServerOptions } from "../server.ts";
-import { closeAllWebSockets, createWebSocket, type TestSocket, until } from "./conformance/_helpers.ts";
-import { type Running, startServer } from "./_server.ts";
+import { until } from "./conformance/_helpers.ts";
+import { closeRawIo, connectRaw, startIo } from "./_raw_io.ts";
 
-const running: Running[] = [];
-afterEach(async () => {
-  closeAllWebSockets();
-  for (const s of running.splice(0)) await s.close();
-});
-
-async function start(options: ServerOptions, setup: (io: Server) => void): Promise<{ io: Server; server: Running }> {
-  const io = new Server({ pingInterval: 5000, pingTimeout: 5000, ...options });
-  setup(io);
-  const server = await startServer(io);
-  running.push(server);
-  return { io, server };
-}
-
-async function connectRaw(wsUrl: string): Promise<TestSocket> {
-  const ws = createWebSocket(`${wsUrl}/socket.io/?EIO=4&transport=websocket`);
-  await ws.waitFor("message"); // open packet
-  return ws;
-}
+afterEach(closeRawIo);
 
 describe("namespace lifecycle", () => {
   it("keeps a child namespace while a socket is still in its middlewares, after the last one left", async () => {
     let slowOnes = 0;
-    const { io, server } = await start({ cleanupEmptyChildNamespaces: true }, (io) => {
+    const { io, server } = await startIo({ cleanupEmptyChildNamespaces: true }, (io) => {
       io.of(/^\/room-\d+$/).use((socket, next) => {
         if (!(socket.handshake.auth as { slow?: boolean }).slow) return next();
         slowOnes++;
@@ -54,7 +35,7 @@ describe("namespace lifecycle", () => {
 
   it("does not keep a child made for a client that left before its matcher answered", async () => {
     let answered = 0;
-    const { io, server } = await start({ cleanupEmptyChildNamespaces: true }, (io) => {
+    const { io, server } = await startIo({ cleanupEmptyChildNamespaces: true }, (io) => {
       io.of((_name, _auth, next) =>
         void setTimeout(() => {
           next(null, true);
@@ -73,7 +54,7 @@ describe("namespace lifecycle", () => {
 
   it("runs disconnecting and disconnect once when a disconnecting listener calls disconnect()", async () => {
     const events: string[] = [];
-    const { server } = await start({}, (io) => {
+    const { server } = await startIo({}, (io) => {
       io.on("connection", (socket) => {
         socket.on("disconnecting", () => {
           events.push("disconnecting");
