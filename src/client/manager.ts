@@ -219,7 +219,10 @@ export class Manager<
   reconnection(value?: boolean): this | boolean {
     if (value === undefined) return this.#reconnection;
     this.#reconnection = !!value;
-    if (!value) this.#skipReconnect = true;
+    if (!value) {
+      this.#skipReconnect = true;
+      this.#cancelReconnect();
+    }
     return this;
   }
 
@@ -326,6 +329,8 @@ export class Manager<
 
   #onOpen(): void {
     this.#cleanup();
+    // Opened by open() or connect() during the wait for a reconnection attempt: none is needed.
+    if (this.#reconnectTimer !== undefined) this.#cancelReconnect();
     this._readyState = "open";
     const engine = this.engine!;
     const onPing = () => this.emitReserved("ping");
@@ -416,8 +421,23 @@ export class Manager<
   /** @internal Closes the connection without reconnecting. */
   _close(): void {
     this.#skipReconnect = true;
-    this._reconnecting = false;
+    this.#cancelReconnect();
     this.#onClose("forced close");
+  }
+
+  /**
+   * The wait for the next reconnection attempt. Kept apart from the connection's subscriptions:
+   * clearing those (a connection attempt that failed meanwhile, one opened by hand) used to drop
+   * the timer and leave `_reconnecting` set, and no attempt ever came again.
+   */
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+
+  #cancelReconnect(): void {
+    if (this.#reconnectTimer !== undefined) {
+      clearTimeout(this.#reconnectTimer);
+      this.#reconnectTimer = undefined;
+    }
+    this._reconnecting = false;
   }
 
   /** Closes the connection; the sockets get `disconnect` and no reconnection follows. */
@@ -445,11 +465,18 @@ export class Manager<
     }
     const delay = backoff.duration();
     this._reconnecting = true;
-    const timer = setTimeout(() => {
-      if (this.#skipReconnect) return;
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (this.#skipReconnect) {
+        this._reconnecting = false;
+        return;
+      }
       debug("reconnection attempt %d", backoff.attempts);
       this.emitReserved("reconnect_attempt", backoff.attempts);
-      if (this.#skipReconnect) return;
+      if (this.#skipReconnect) {
+        this._reconnecting = false;
+        return;
+      }
       this.open((err) => {
         if (err) {
           this._reconnecting = false;
@@ -463,6 +490,5 @@ export class Manager<
         }
       });
     }, delay);
-    this.#subs.push(() => clearTimeout(timer));
   }
 }

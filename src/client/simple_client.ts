@@ -178,7 +178,11 @@ export class SimpleClient<
         waiter.resolve(event);
       } else this.#queue.push(event);
     });
+    // Gone for good: no reconnection will follow (off, given up, or refused by the server).
     socket.on("disconnect", () => {
+      if (!socket.active || !socket.io.reconnection()) this.#failWaiters();
+    });
+    socket.on("connect_error", () => {
       if (!socket.active) this.#failWaiters();
     });
     socket.io.on("reconnect_failed", () => this.#failWaiters());

@@ -18,7 +18,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { io, SimpleClient } from "../../client.ts";
 import type { ClientOptions, Socket } from "../../client.ts";
-import { closeAll, connect, connected, FAST, next, sleep, track } from "./_helpers.ts";
+import { closeAll, connect, connected, deadline, FAST, next, sleep, track } from "./_helpers.ts";
 
 /** A running scenario server. */
 export interface ScenarioServer {
@@ -324,6 +324,52 @@ export function clientSuite(target: Target): void {
         await client.disconnect();
       }
       assert.equal(client.connected, false);
+    });
+
+    it("SimpleClient without reconnection fails its waiters once the server drops it", async () => {
+      // The socket stays "active" (its manager is not closed), so only the reconnection setting
+      // says that nothing will come back: receive() and call() used to wait for ever.
+      const client = new SimpleClient();
+      await client.connect(server.url, { reconnection: false, transports: ["websocket"] });
+      try {
+        await client.receive({ timeout: 2000 }); // auth
+        const waiting = client.receive();
+        await client.emit("drop");
+        await assert.rejects(deadline(waiting, 4000, "the waiter's end"), { name: "DisconnectedError" });
+        await assert.rejects(deadline(client.call("message-with-ack", 1), 2000, "the call's end"), { name: "DisconnectedError" });
+      } finally {
+        await client.disconnect();
+      }
+    });
+
+    it("reconnects on its own after a connect() by hand during the wait for a reconnection", async () => {
+      // The manual connection's success cleared the reconnection timer and left the manager
+      // "reconnecting": the next drop was never followed by a reconnection.
+      const socket = connect(server.url, { transports: ["websocket"], reconnectionDelay: 400, reconnectionDelayMax: 400 });
+      await connected(socket);
+      let dropped = next(socket, "disconnect");
+      socket.emit("drop");
+      await dropped;
+      socket.io.connect(); // before the reconnection attempt is due
+      await connected(socket);
+      dropped = next(socket, "disconnect");
+      socket.emit("drop");
+      await dropped;
+      await connected(socket, 4000);
+      assert.equal(await socket.timeout(4000).emitWithAck("message-with-ack", "back"), "back");
+    });
+
+    it("connects by hand after reconnection(false) during the wait for a reconnection", async () => {
+      const socket = connect(server.url, { transports: ["websocket"], reconnectionDelay: 200, reconnectionDelayMax: 200 });
+      await connected(socket);
+      const dropped = next(socket, "disconnect");
+      socket.emit("drop");
+      await dropped;
+      socket.io.reconnection(false);
+      await sleep(300); // past the attempt that was due
+      assert.equal(socket.connected, false);
+      socket.connect();
+      await connected(socket, 4000);
     });
 
     if (target.recoveryPath) {
