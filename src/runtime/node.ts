@@ -225,6 +225,20 @@ function writeRawResponse(socket: Duplex, response: Response, body: string): voi
   socket.end(head + body);
 }
 
+/**
+ * The sockets of upgrade requests (WebSockets once upgraded), per server: they leave the HTTP
+ * server's bookkeeping, so `closeAllConnections()` does not reach them and a client that stopped
+ * reading kept `close()` waiting for ws's 30 s closing handshake.
+ */
+const upgrades = new WeakMap<HttpServer, Set<Duplex>>();
+
+function trackUpgrade(server: HttpServer, socket: Duplex): void {
+  let set = upgrades.get(server);
+  if (set === undefined) upgrades.set(server, set = new Set());
+  set.add(socket);
+  socket.once("close", () => set.delete(socket));
+}
+
 /** Calls the handler; a synchronous throw becomes a rejection like an asynchronous one. */
 function answer(handle: EngineHandle, request: Request, info: ConnInfo, upgrade: Upgrader): Promise<Response | undefined> {
   try {
@@ -294,8 +308,17 @@ export function attachToNodeServer(
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    trackUpgrade(server, socket);
     const pathname = (req.url ?? "/").split("?")[0];
-    if (!options.matches(pathname)) return;
+    if (!options.matches(pathname)) {
+      // Another listener's, or nobody's: then it gets 404, as a request would (it used to stay
+      // open, unanswered, and kept the server from closing).
+      if (server.listenerCount("upgrade") === 1) {
+        socket.on("error", destroyOnError);
+        writeRawResponse(socket, new Response(null, { status: 404 }), "Not Found");
+      }
+      return;
+    }
     // A function without closure: a closure here would share this scope's context and keep the
     // upgrade request (headers, raw headers, the web Request) alive as long as the connection.
     socket.on("error", destroyOnError);
@@ -387,7 +410,10 @@ export function attach<T extends HttpServer>(io: AttachableServer, server: T): T
  */
 export function stopNodeServer(server: HttpServer, graceMs = 1000): Promise<void> {
   return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      for (const socket of upgrades.get(server) ?? []) socket.destroy();
+    }, graceMs);
     server.close(() => {
       clearTimeout(timer);
       resolve();

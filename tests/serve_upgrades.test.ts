@@ -1,0 +1,69 @@
+// WebSocket upgrades at the edges, through serve() on the runtime running the tests (Deno.serve,
+// Bun.serve, node:http with ws): an upgrade to a path that is not the server's gets 404 (on Node it
+// stayed open, unanswered), and io.close() finishes although a WebSocket client stopped reading
+// (on Node it waited for ws's 30 s closing handshake, or for ever with the unanswered upgrade).
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { connect as tcpConnect, type Socket as TcpSocket } from "node:net";
+import { Buffer } from "node:buffer";
+import { Server, serve } from "../server.ts";
+import { until } from "./conformance/_helpers.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+// serve() on Node takes its server from the Node entry point.
+if (!g.Deno && !g.Bun) await import("../src/runtime/node.ts");
+
+function rawUpgrade(port: number, path: string): { socket: TcpSocket; received: () => string } {
+  let got = "";
+  const socket = tcpConnect(port, "127.0.0.1", () => {
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+  });
+  socket.on("data", (chunk: Buffer) => got += chunk.toString("latin1"));
+  socket.on("error", () => {});
+  return { socket, received: () => got };
+}
+
+/** A masked text frame, as a client sends it. */
+function clientFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]);
+}
+
+describe("serve(): upgrades at the edges", () => {
+  it("answers an upgrade to another path with 404, and closes with it pending", async () => {
+    const io = new Server();
+    const listening = await serve(io, { port: 0, hostname: "127.0.0.1" });
+    const { socket, received } = rawUpgrade(listening.port, "/other?EIO=4&transport=websocket");
+    try {
+      await until(() => /^HTTP\/1\.1 404/.test(received()), 3000, "a 404");
+    } finally {
+      const started = Date.now();
+      await io.close();
+      assert.ok(Date.now() - started < 5000, `closed after ${Date.now() - started} ms`);
+      socket.destroy();
+    }
+  });
+
+  it("closes although a WebSocket client stopped reading", async () => {
+    const io = new Server();
+    let connected = 0;
+    io.on("connection", () => connected++);
+    const listening = await serve(io, { port: 0, hostname: "127.0.0.1" });
+    const { socket, received } = rawUpgrade(listening.port, "/socket.io/?EIO=4&transport=websocket");
+    await until(() => received().includes('"sid"'), 3000, "the open packet");
+    socket.write(clientFrame("40"));
+    await until(() => connected === 1, 3000, "the socket's connection");
+    socket.pause(); // never reads the close frame, never answers it
+    const started = Date.now();
+    await io.close();
+    const took = Date.now() - started;
+    socket.destroy();
+    assert.ok(took < 5000, `closed after ${took} ms`);
+  });
+});
