@@ -67,3 +67,43 @@ describe("serve(): upgrades at the edges", () => {
     assert.ok(took < 5000, `closed after ${took} ms`);
   });
 });
+
+/** Sends `head` raw and resolves with what comes back until the server ends the reply. */
+function rawRequest(port: number, head: string): Promise<string> {
+  return new Promise((resolve) => {
+    let got = "";
+    const socket = tcpConnect(port, "127.0.0.1", () => socket.write(head));
+    socket.on("data", (chunk: Buffer) => {
+      got += chunk.toString("latin1");
+      // One reply is enough: the head and a body of Content-Length bytes.
+      const [head_, body = ""] = got.split("\r\n\r\n");
+      const length = /content-length: *(\d+)/i.exec(head_)?.[1];
+      if (length !== undefined && Buffer.byteLength(body, "latin1") >= Number(length)) socket.destroy();
+    });
+    socket.on("close", () => resolve(got));
+    socket.on("error", () => resolve(got));
+    setTimeout(() => socket.destroy(), 3000);
+  });
+}
+
+describe("serve(): requests with a bad or no Host", () => {
+  it("answers a Host that makes no URL with 400, and a request without Host as usual", async () => {
+    const io = new Server();
+    const listening = await serve(io, { port: 0, hostname: "127.0.0.1" });
+    const logged: unknown[][] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args);
+    try {
+      const bad = await rawRequest(listening.port, "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n");
+      assert.match(bad, /^HTTP\/1\.1 400/);
+      const noHost = await rawRequest(listening.port, "GET /socket.io/?EIO=4&transport=polling HTTP/1.0\r\n\r\n");
+      assert.match(noHost, /^HTTP\/1\.[01] 200/);
+      assert.match(noHost, /0\{"sid":/);
+    } finally {
+      console.error = error;
+      await io.close();
+    }
+    // A clear line, no stack trace of a TypeError.
+    assert.ok(!logged.some((args) => args.some((a) => a instanceof TypeError)), JSON.stringify(logged.map(String)));
+  });
+});

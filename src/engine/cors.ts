@@ -117,7 +117,7 @@ export async function isWebSocketOriginAllowed(options: CorsOptions | undefined,
   if (origin === null) return true;
   if (options === undefined) {
     try {
-      return new URL(origin).host === (headerOf(request, "host") ?? new URL(request.url).host);
+      return new URL(origin).host === (headerOf(request, "host") ?? URL.parse(request.url)?.host);
     } catch {
       return false;
     }

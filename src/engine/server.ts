@@ -34,6 +34,7 @@ import type { HandshakeRequest } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
 import { headerOf, webRequestOf } from "./request_fast_paths.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
+import { logBadUrl, requestUrl } from "./request_url.ts";
 
 export type { EngineOptions } from "./options.ts";
 export { EngineSocket } from "./socket.ts";
@@ -136,7 +137,11 @@ export class Engine extends Emitter<EngineEvents> {
     info?: ConnInfo,
     upgrade?: Upgrader,
   ): Promise<Response | undefined> {
-    const url = new URL(request.url);
+    const url = requestUrl(request);
+    if (url === null) {
+      logBadUrl(request.url);
+      return new Response("Bad Request", { status: 400, headers: { "content-type": "text/plain" } });
+    }
     const headers = new Headers();
     try {
       if (request.method === "OPTIONS" && this.options.cors) {
@@ -303,7 +308,7 @@ export class Engine extends Emitter<EngineEvents> {
 
   #refuse(request: Request, headers: Headers, refusal: Refusal): Response {
     if (debug.enabled) {
-      const url = new URL(request.url);
+      const url = requestUrl(request) ?? new URL("http://invalid/");
       debug("refused %s %s%s: code %d (%s) %o", request.method, url.pathname, url.search, refusal.code, refusal.message, refusal.context);
     }
     if (this.hasListeners("connection_error")) {

@@ -37,6 +37,7 @@ import type {
   ReservedOrUserEventNames,
   ReservedOrUserListener,
 } from "./typed_events.ts";
+import { logBadUrl, requestUrl } from "../engine/request_url.ts";
 
 /**
  * Options of the server: the engine's (path defaults to `/socket.io`) plus the io layer's.
@@ -292,7 +293,12 @@ export class Server<
     upgrade: Upgrader | undefined,
     fallback?: (request: Request) => Response | Promise<Response>,
   ): Promise<Response | undefined> {
-    const { pathname } = new URL(request.url);
+    const url = requestUrl(request);
+    if (url === null) {
+      logBadUrl(request.url);
+      return new Response("Bad Request", { status: 400, headers: { "content-type": "text/plain" } });
+    }
+    const { pathname } = url;
     if (this.engine.matches(pathname)) return this.engine.handleRequest(request, info, upgrade);
     const bundle = this._serveClient(request, pathname);
     if (bundle) return bundle;
@@ -332,7 +338,7 @@ export class Server<
    * @internal The client bundle's response when `serveClient` is on and `pathname` names one of its
    * files (see {@linkcode ServerOptions.serveClient}); `undefined` otherwise.
    */
-  _serveClient(request: Request, pathname: string = new URL(request.url).pathname): Promise<Response> | undefined {
+  _serveClient(request: Request, pathname: string = requestUrl(request)?.pathname ?? ""): Promise<Response> | undefined {
     const kind = this.#clientBundleKind(pathname);
     return kind ? serveClientBundle(request, kind) : undefined;
   }
