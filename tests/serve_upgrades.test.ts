@@ -86,6 +86,27 @@ function rawRequest(port: number, head: string): Promise<string> {
   });
 }
 
+describe("serve(): a WebSocket handshake without its key", () => {
+  it("gets 400 on every runtime (Deno answered 500 and logged a TypeError)", async () => {
+    const io = new Server();
+    const listening = await serve(io, { port: 0, hostname: "127.0.0.1" });
+    const error = console.error;
+    console.error = () => {};
+    try {
+      const reply = await rawRequest(
+        listening.port,
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n" +
+          "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      );
+      assert.match(reply, /^HTTP\/1\.1 400/);
+      assert.equal(io.engine.clientsCount, 0);
+    } finally {
+      console.error = error;
+      await io.close();
+    }
+  });
+});
+
 describe("serve(): requests with a bad or no Host", () => {
   it("answers a Host that makes no URL with 400, and a request without Host as usual", async () => {
     const io = new Server();

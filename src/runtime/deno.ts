@@ -6,6 +6,7 @@
  */
 
 import { bindStandardWebSocket, type ConnInfo, type Upgrader } from "./types.ts";
+import { EngineErrorCode, errorResponse } from "../engine/errors.ts";
 
 interface DenoNamespace {
   upgradeWebSocket(request: Request, options?: { idleTimeout?: number }): {
@@ -25,10 +26,18 @@ declare const Deno: DenoNamespace;
  * ```
  */
 export const denoUpgrader: Upgrader = (request, handlers): Response => {
-  // idleTimeout 0: the engine's own heartbeat decides when a peer is gone.
-  const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
-  bindStandardWebSocket(socket, handlers);
-  return response;
+  let upgraded: { socket: WebSocket; response: Response };
+  try {
+    // idleTimeout 0: the engine's own heartbeat decides when a peer is gone.
+    upgraded = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
+  } catch (err) {
+    // Not a WebSocket handshake after all (no Sec-WebSocket-Key, no Connection: Upgrade): the
+    // protocol's 400, as on Bun and Node, not a 500 with a stack trace.
+    console.error(`[engine.io] refused a WebSocket handshake: ${err instanceof Error ? err.message : String(err)}`);
+    return errorResponse(request, EngineErrorCode.BAD_REQUEST, new Headers());
+  }
+  bindStandardWebSocket(upgraded.socket, handlers);
+  return upgraded.response;
 };
 
 /** Deno's `ServeHandlerInfo`, as far as we read it. */
