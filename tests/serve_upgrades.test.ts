@@ -128,3 +128,34 @@ describe("serve(): requests with a bad or no Host", () => {
     assert.ok(!logged.some((args) => args.some((a) => a instanceof TypeError)), JSON.stringify(logged.map(String)));
   });
 });
+
+describe("serve(): a WebSocket client that stops reading room broadcasts", () => {
+  it("is disconnected, not left with a silent gap (Bun's publish dropped them past its limit)", async () => {
+    const io = new Server({ maxBufferedBytes: 1024 * 1024 });
+    const reasons: string[] = [];
+    let connected = 0;
+    io.on("connection", (socket) => {
+      connected++;
+      socket.join("room");
+      socket.on("disconnect", (reason) => reasons.push(reason));
+    });
+    const listening = await serve(io, { port: 0, hostname: "127.0.0.1" });
+    const { socket, received } = rawUpgrade(listening.port, "/socket.io/?EIO=4&transport=websocket");
+    try {
+      await until(() => received().includes('"sid"'), 3000, "the open packet");
+      socket.write(clientFrame("40"));
+      await until(() => connected === 1, 3000, "the socket's connection");
+      socket.pause(); // reads nothing more
+      const chunk = "x".repeat(100_000);
+      for (let i = 0; i < 300 && reasons.length === 0; i++) {
+        io.to("room").emit("news", i, chunk);
+        if (i % 10 === 9) await new Promise((r) => setTimeout(r, 10));
+      }
+      await until(() => reasons.length > 0, 10000, "the slow reader's disconnection");
+      assert.match(reasons[0], /^transport (full|close|error)$/);
+    } finally {
+      socket.destroy();
+      await io.close();
+    }
+  });
+});

@@ -47,6 +47,10 @@ export interface BunWebSocketHandler {
   idleTimeout?: number;
   /** permessage-deflate. */
   perMessageDeflate?: boolean;
+  /** Bytes queued for one socket before Bun applies `closeOnBackpressureLimit`. */
+  backpressureLimit?: number;
+  /** Close a socket past `backpressureLimit` (Bun's default drops the messages instead). */
+  closeOnBackpressureLimit?: boolean;
 }
 
 /** What `Bun.serve` takes from us. */
@@ -110,7 +114,11 @@ export const bunWebSocketHandler: BunWebSocketHandler = {
  * Bun.serve({ port: 3000, ...bunServeOptions((req, info, up) => engine.handleRequest(req, info, up)) });
  * ```
  */
-export function bunServeOptions(handle: EngineHandle, maxPayloadLength = 1e6): BunServeOptions {
+export function bunServeOptions(
+  handle: EngineHandle,
+  maxPayloadLength = 1e6,
+  maxBufferedBytes = 16 * 1024 * 1024,
+): BunServeOptions {
   // The server, known from the first request: sockets publish room broadcasts through it.
   let current: BunServer | undefined;
   return {
@@ -127,6 +135,12 @@ export function bunServeOptions(handle: EngineHandle, maxPayloadLength = 1e6): B
         ws.data.onOpen(wrap(ws, current));
       },
       maxPayloadLength: Math.max(maxPayloadLength, 1024) + 64,
+      // Room broadcasts go out through Bun's publish(), which the engine's maxBufferedBytes check
+      // never sees: past Bun's limit it dropped them silently and kept the socket. Closing is the
+      // engine's answer too; twice the engine's limit, so that direct sends still end with the
+      // engine's own "transport full".
+      backpressureLimit: 2 * maxBufferedBytes,
+      closeOnBackpressureLimit: true,
     },
     idleTimeout: 0,
   };
@@ -135,7 +149,7 @@ export function bunServeOptions(handle: EngineHandle, maxPayloadLength = 1e6): B
 /** What {@linkcode bunOptions} needs of an io server. */
 export interface BunServable {
   /** Its engine's options. */
-  engine: { options: { maxHttpBufferSize: number } };
+  engine: { options: { maxHttpBufferSize: number; maxBufferedBytes?: number } };
   /** Answers one request (see `Server._handle`). */
   _handle(
     request: Request,
@@ -164,5 +178,6 @@ export function bunOptions(
   return bunServeOptions(
     (request, info, upgrade) => io._handle(request, info, upgrade, fallback),
     io.engine.options.maxHttpBufferSize,
+    io.engine.options.maxBufferedBytes,
   );
 }
