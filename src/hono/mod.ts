@@ -5,8 +5,8 @@
  * - Deno: `Deno.serve(app.fetch)`.
  * - Bun: `export default { fetch: app.fetch, websocket: bunWebSocketHandler, idleTimeout: 0 }`
  *   (`idleTimeout` above the ping interval, so long polls are not cut).
- * - Node: `@hono/node-server`'s `serve({ fetch: app.fetch })`, then `attachUpgrades(io, server)`
- *   from the Node entry point for WebSockets.
+ * - Node: `@hono/node-server`'s `serve({ fetch: app.fetch })`, then `io.attach(server)` (with the
+ *   Node entry point imported) for Socket.IO's requests and WebSocket upgrades.
  * - Workers: inside the Durable Object that hosts the server.
  *
  * @module
