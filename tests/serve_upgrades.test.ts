@@ -107,6 +107,27 @@ describe("serve(): a WebSocket handshake without its key", () => {
   });
 });
 
+describe("serve(): a WebSocket handshake that is not an upgrade", () => {
+  it("gets no 500 (Node and Deno answered 500): 400, or Bun's upgrade", async () => {
+    const io = new Server();
+    const listening = await serve(io, { port: 0, hostname: "127.0.0.1" });
+    const error = console.error;
+    console.error = () => {};
+    try {
+      const reply = await rawRequest(
+        listening.port,
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" +
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n",
+      );
+      // Bun upgrades it anyway; Deno and Node refuse it.
+      assert.match(reply, listening.runtime === "bun" ? /^HTTP\/1\.1 (101|400)/ : /^HTTP\/1\.1 400/);
+    } finally {
+      console.error = error;
+      await io.close();
+    }
+  });
+});
+
 describe("serve(): requests with a bad or no Host", () => {
   it("answers a Host that makes no URL with 400, and a request without Host as usual", async () => {
     const io = new Server();

@@ -15,6 +15,7 @@ import { setAttacher } from "./attacher.ts";
 import { responseText } from "../engine/text_response.ts";
 import { NodeRequest, requestHeaderPairs, requestUrl } from "./node_request.ts";
 import { createDebug } from "../util/debug.ts";
+import { EngineErrorCode, errorResponse } from "../engine/errors.ts";
 
 const debug = createDebug("sio:node");
 
@@ -239,6 +240,10 @@ function trackUpgrade(server: HttpServer, socket: Duplex): void {
   socket.once("close", () => set.delete(socket));
 }
 
+function refuseUpgrade(request: Request): Response {
+  return errorResponse(request, EngineErrorCode.BAD_REQUEST, new Headers());
+}
+
 /** Calls the handler; a synchronous throw becomes a rejection like an asynchronous one. */
 function answer(handle: EngineHandle, request: Request, info: ConnInfo, upgrade: Upgrader): Promise<Response | undefined> {
   try {
@@ -298,7 +303,9 @@ export function attachToNodeServer(
       res.end("Bad Request");
       return;
     }
-    answer(handle, request, connInfo(req), () => undefined)
+    // A WebSocket handshake that did not come as an upgrade (no `Connection: Upgrade`): the
+    // protocol's 400, as Deno answers (an upgrader that answers nothing made it a 500).
+    answer(handle, request, connInfo(req), refuseUpgrade)
       .then((response) => writeWebResponse(res, response ?? new Response(null, { status: 500 })))
       .catch((err) => {
         console.error("[socket.io] error answering a request:", err);
