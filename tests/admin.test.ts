@@ -188,7 +188,7 @@ describe("admin UI instrumentation: what it does to the server it watches", () =
   let io: Server;
   let running: Running;
   let instrumentation: Instrumentation;
-  const shared = { level: 1 };
+  const shared = { level: 1, nested: { n: 1 } };
   const logged: unknown[][] = [];
   const error = console.error;
   let conns: Any[] = [];
@@ -215,7 +215,10 @@ describe("admin UI instrumentation: what it does to the server it watches", () =
           ack([data.seen.size, data.cache.get("k"), data.since.getTime()]);
         } else {
           data.score = 7;
-          ack(shared);
+          if (!data.nested) return ack(null);
+          // A nested plain object reads back as one object (one proxy), and writes reach it.
+          data.nested.n = 2;
+          ack({ ...shared, same: data.nested === data.nested });
         }
       });
     });
@@ -238,7 +241,7 @@ describe("admin UI instrumentation: what it does to the server it watches", () =
     const c2 = client(running.url, { auth: { mode: "shared" } });
     // The object itself (the UI's `_admin` part is added to it, as @socket.io/admin-ui does).
     const seen = await c2.timeout(2000).emitWithAck("use-data") as Record<string, unknown>;
-    assert.deepEqual([seen.level, seen.score], [1, 7]);
+    assert.deepEqual([seen.level, seen.score, seen.nested, seen.same], [1, 7, { n: 2 }, true]);
     await updated;
     assert.deepEqual(logged, []);
   });

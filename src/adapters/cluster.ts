@@ -19,6 +19,7 @@ import { Adapter, type AnyNamespace, type BroadcastFlags, type BroadcastOptions,
 import { type Packet, PacketType } from "../parser/socket_io.ts";
 import { isRecoverablePacket } from "../io/recovery.ts";
 import { generateId, reportListenerError } from "../io/_util.ts";
+import { within } from "../util/within.ts";
 
 /**
  * The request and response types (the numbers `@socket.io/redis-adapter` uses).
@@ -376,14 +377,11 @@ export abstract class ClusterAdapter extends Adapter {
 
   /** `serverCount()` within requestsTimeout: a bus that does not answer (Redis down) fails the request. */
   #countServers(): Promise<number> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`timeout reached: no server count within ${this.requestsTimeout} ms (namespace ${this.nsp.name})`)),
-        this.requestsTimeout,
-      );
-    });
-    return Promise.race([this.serverCount(), late]).finally(() => clearTimeout(timer));
+    return within(
+      this.serverCount(),
+      this.requestsTimeout,
+      () => `timeout reached: no server count within ${this.requestsTimeout} ms (namespace ${this.nsp.name})`,
+    );
   }
 
   #collect<T>(type: number, opts: BroadcastOptions, local: T[], pick: (r: ClusterResponse) => T[] | undefined): Promise<T[]> {

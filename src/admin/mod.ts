@@ -301,25 +301,29 @@ function watchNamespace(admin: AnyNamespace, nsp: AnyNamespace, watched: () => b
     // `socket.data` changes show in the UI: writes to it and to the plain objects and arrays in it
     // are watched (as socket.io's). The object itself is kept (the proxy writes through to it);
     // Maps, Sets, Dates and class instances are left alone (a proxy breaks their methods).
-    const watch = (value: unknown): unknown =>
-      isPlain(value)
-        ? new Proxy(value, {
-          get(target, key) {
-            const v = target[key as string];
-            return isPlain(v) ? watch(v) : v;
-          },
-          set(target, key, v) {
-            target[key as string] = v;
-            update();
-            return true;
-          },
-          deleteProperty(target, key) {
-            delete target[key as string];
-            update();
-            return true;
-          },
-        })
-        : value;
+    // One proxy per object, made on first read: `data.user === data.user`, no allocation per read.
+    const proxies = new WeakMap<object, unknown>();
+    const handler: ProxyHandler<Record<string, unknown>> = {
+      get(target, key) {
+        return watch(target[key as string]);
+      },
+      set(target, key, v) {
+        target[key as string] = v;
+        update();
+        return true;
+      },
+      deleteProperty(target, key) {
+        delete target[key as string];
+        update();
+        return true;
+      },
+    };
+    const watch = (value: unknown): unknown => {
+      if (!isPlain(value)) return value;
+      let proxy = proxies.get(value);
+      if (proxy === undefined) proxies.set(value, proxy = new Proxy(value, handler));
+      return proxy;
+    };
     const admin_: { clientId: string; transport: string } = {
       clientId: socket.client.id.slice(0, 12),
       transport: conn.transportName,

@@ -28,7 +28,17 @@ export function requestUrl(request: Request): URL | null {
   return URL.parse(request.url, `http://${host ?? "localhost"}`);
 }
 
-/** Logs a request whose URL cannot be parsed (once per request, with the offending URL). */
-export function logBadUrl(url: string): void {
-  console.error(`[engine.io] refused a request with an invalid URL (bad Host header?): ${JSON.stringify(url.slice(0, 200))}`);
+/**
+ * The answer to a request whose URL cannot be parsed ({@linkcode requestUrl} gave `null`): 400,
+ * and one log line with the offending URL.
+ *
+ * @example
+ * ```ts
+ * import { badUrlResponse } from "./request_url.ts";
+ * badUrlResponse({ url: "http://a b/" }).status; // 400
+ * ```
+ */
+export function badUrlResponse(request: { url: string }): Response {
+  console.error(`[engine.io] refused a request with an invalid URL (bad Host header?): ${JSON.stringify(request.url.slice(0, 200))}`);
+  return new Response("Bad Request", { status: 400, headers: { "content-type": "text/plain" } });
 }

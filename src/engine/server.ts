@@ -34,7 +34,8 @@ import type { HandshakeRequest } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
 import { headerOf, webRequestOf } from "./request_fast_paths.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
-import { logBadUrl, requestUrl } from "./request_url.ts";
+import { badUrlResponse, requestUrl } from "./request_url.ts";
+import { atMost } from "../util/within.ts";
 
 export type { EngineOptions } from "./options.ts";
 export { EngineSocket } from "./socket.ts";
@@ -138,10 +139,7 @@ export class Engine extends Emitter<EngineEvents> {
     upgrade?: Upgrader,
   ): Promise<Response | undefined> {
     const url = requestUrl(request);
-    if (url === null) {
-      logBadUrl(request.url);
-      return new Response("Bad Request", { status: 400, headers: { "content-type": "text/plain" } });
-    }
+    if (url === null) return badUrlResponse(request);
     const headers = new Headers();
     try {
       if (request.method === "OPTIONS" && this.options.cors) {
@@ -341,12 +339,7 @@ export class Engine extends Emitter<EngineEvents> {
       })
     );
     for (const session of sessions) session.close();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      Promise.all(closed),
-      new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs)),
-    ]);
-    clearTimeout(timer);
+    await atMost(Promise.all(closed), graceMs);
     for (const session of [...this.clients.values()]) session.terminate("server shutting down");
   }
 

@@ -37,7 +37,7 @@ import type {
   ReservedOrUserEventNames,
   ReservedOrUserListener,
 } from "./typed_events.ts";
-import { logBadUrl, requestUrl } from "../engine/request_url.ts";
+import { badUrlResponse, requestUrl } from "../engine/request_url.ts";
 
 /**
  * Options of the server: the engine's (path defaults to `/socket.io`) plus the io layer's.
@@ -294,10 +294,7 @@ export class Server<
     fallback?: (request: Request) => Response | Promise<Response>,
   ): Promise<Response | undefined> {
     const url = requestUrl(request);
-    if (url === null) {
-      logBadUrl(request.url);
-      return new Response("Bad Request", { status: 400, headers: { "content-type": "text/plain" } });
-    }
+    if (url === null) return badUrlResponse(request);
     const { pathname } = url;
     if (this.engine.matches(pathname)) return this.engine.handleRequest(request, info, upgrade);
     const bundle = this._serveClient(request, pathname);

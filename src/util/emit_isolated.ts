@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { AnyListener, Emitter, EventsMap, ListenerOf } from "./emitter.ts";
+import type { Emitter, EventsMap, ListenerOf } from "./emitter.ts";
 
 /**
  * Calls the listeners of `event` on `emitter` with `args`, each on its own: one that throws (or
@@ -31,35 +31,17 @@ export function emitIsolated<M extends EventsMap, E extends keyof M & string, T 
 ): boolean {
   const list = emitter._list(event);
   if (list === undefined) return false;
-  if (list.length !== 1) {
-    for (const listener of list.slice()) call(emitter, listener, args, onError, event);
-    return true;
-  }
-  // One listener (a session's "message": the server's), kept inline for the hot path.
-  try {
-    const result: unknown = list[0].apply(emitter, args);
-    if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === "function") {
-      (result as PromiseLike<unknown>).then(undefined, (err) => onError.call(emitter, err, event));
+  // A copy only when there are several (one listener, a session's "message", is the hot path).
+  const listeners = list.length === 1 ? list : list.slice();
+  for (let i = 0, n = listeners.length; i < n; i++) {
+    try {
+      const result: unknown = listeners[i].apply(emitter, args);
+      if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === "function") {
+        (result as PromiseLike<unknown>).then(undefined, (err) => onError.call(emitter, err, event));
+      }
+    } catch (err) {
+      onError.call(emitter, err, event);
     }
-  } catch (err) {
-    onError.call(emitter, err, event);
   }
   return true;
-}
-
-function call<T>(
-  self: T,
-  listener: AnyListener,
-  args: unknown[],
-  onError: (this: T, err: unknown, event: string) => void,
-  event: string,
-): void {
-  try {
-    const result: unknown = listener.apply(self, args);
-    if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === "function") {
-      (result as PromiseLike<unknown>).then(undefined, (err) => onError.call(self, err, event));
-    }
-  } catch (err) {
-    onError.call(self, err, event);
-  }
 }

@@ -11,6 +11,7 @@ import type { BroadcastOptions, Session, SessionToPersist } from "../../io/adapt
 import { shouldIncludePacket } from "../../io/recovery.ts";
 import { decodeMsgpack, encodeMsgpack } from "./_msgpack.ts";
 import type { RedisOps } from "./_client.ts";
+import { within } from "../../util/within.ts";
 
 function toBase64(bytes: Uint8Array): string {
   let binary = "";
@@ -87,11 +88,7 @@ export class RedisSessionStore {
   // Rare (Redis slower than requestsTimeout), and better than holding every broadcast.
   #command(args: string[]): Promise<unknown> {
     if (!this.#redis.ready()) return Promise.reject(new Error(`Redis is not connected (${args[0]})`));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timeout reached: no answer to ${args[0]} within ${this.#timeout} ms`)), this.#timeout);
-    });
-    return Promise.race([this.#redis.command(args), timeout]).finally(() => clearTimeout(timer));
+    return within(this.#redis.command(args), this.#timeout, () => `timeout reached: no answer to ${args[0]} within ${this.#timeout} ms`);
   }
 
   /** Appends a packet's data and receivers; resolves with the entry id (the offset). */

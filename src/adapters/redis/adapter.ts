@@ -37,6 +37,7 @@ import {
 import { type RedisClient, type RedisOps, wrapClient } from "./_client.ts";
 import { decodeMsgpack, encodeMsgpack } from "./_msgpack.ts";
 import { RedisSessionStore, type SessionStoreOptions } from "./_session_store.ts";
+import { atMost } from "../../util/within.ts";
 
 /**
  * Options of the Redis adapter.
@@ -211,10 +212,7 @@ export class RedisAdapter extends ClusterAdapter {
     await super.close();
     const unsubscribed = Promise.allSettled(this.#unsubscribe)
       .then((undo) => Promise.allSettled(undo.map((r) => r.status === "fulfilled" ? r.value() : undefined)));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const bound = new Promise<void>((resolve) => timer = setTimeout(resolve, 1000));
-    await Promise.race([unsubscribed, bound]);
-    clearTimeout(timer);
+    await atMost(unsubscribed, 1000);
   }
 }
 
