@@ -21,8 +21,8 @@
 
 export * from "./server.ts";
 export {
-  ConnectionError,
   connect,
+  ConnectionError,
   DisconnectedError,
   Engine as ClientEngine,
   io,

@@ -17,7 +17,7 @@ function children(pid: number): number[] {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
         const text = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim();
-        if (text) for (const c of text.split(/\s+/)) out.push(Number(c));
+        if (text) { for (const c of text.split(/\s+/)) out.push(Number(c)); }
       } catch { /* thread gone */ }
     }
   } catch { /* process gone */ }

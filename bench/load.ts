@@ -34,7 +34,12 @@ function arg(name: string, fallback: string): string {
 
 if (process.argv.includes("--serve")) {
   const { startTarget } = await import("../tests/fuzz/_target.ts");
-  const target = await startTarget({ pingInterval: 25000, pingTimeout: 20000, connectTimeout: 45000, upgradeTimeout: 10000 });
+  const target = await startTarget({
+    pingInterval: 25000,
+    pingTimeout: 20000,
+    connectTimeout: 45000,
+    upgradeTimeout: 10000,
+  });
   console.log(`listening on http://127.0.0.1:${target.server.port}`);
   const report = setInterval(() => {
     console.log(`clients ${target.io.engine.clientsCount}`);
@@ -97,7 +102,9 @@ async function main(): Promise<void> {
   const httpBase = `http://127.0.0.1:${port}/socket.io/`;
   const wsBase = `ws://127.0.0.1:${port}/socket.io/`;
   console.log(
-    `load: ${clients} clients (${Math.round(pollingShare * 100)} % polling, ${Math.round(upgradeShare * 100)} % upgrade), ` +
+    `load: ${clients} clients (${Math.round(pollingShare * 100)} % polling, ${
+      Math.round(upgradeShare * 100)
+    } % upgrade), ` +
       `one round every ${period} ms each, ${duration} s, server on ${runtime} (pid ${child.pid}, port ${port})`,
   );
 
@@ -121,7 +128,11 @@ async function main(): Promise<void> {
     }
   }));
   const connectMs = performance.now() - t0;
-  console.log(`connected ${clients - errors.length}/${clients} in ${(connectMs / 1000).toFixed(1)} s; server rss ${(rssOf(child.pid!) / 1e6).toFixed(0)} MB`);
+  console.log(
+    `connected ${clients - errors.length}/${clients} in ${(connectMs / 1000).toFixed(1)} s; server rss ${
+      (rssOf(child.pid!) / 1e6).toFixed(0)
+    } MB`,
+  );
 
   // Each client ticks once per period, phases spread evenly.
   const timers: Array<ReturnType<typeof setInterval>> = [];
@@ -141,7 +152,11 @@ async function main(): Promise<void> {
     const received = all.reduce((a, c) => a + c.stats.received, 0);
     const secs = (performance.now() - runStart) / 1000;
     if (Math.round(secs) % 5 === 0) {
-      console.log(`${secs.toFixed(0)} s: ${received} answers (${(received / secs).toFixed(0)}/s), failed clients ${failed}, oldest unanswered ${maxWait.toFixed(0)} ms`);
+      console.log(
+        `${secs.toFixed(0)} s: ${received} answers (${
+          (received / secs).toFixed(0)
+        }/s), failed clients ${failed}, oldest unanswered ${maxWait.toFixed(0)} ms`,
+      );
     }
   }
   for (const t of starts) clearTimeout(t);
@@ -161,12 +176,18 @@ async function main(): Promise<void> {
   const failedClients = stats.filter((s) => s.failure).length;
   const f = (n: number) => n.toFixed(1);
   console.log("");
-  console.log(`| clients | server | duration | messages sent | answered | lost | wrong | failed clients | msg/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | server RSS |`);
+  console.log(
+    `| clients | server | duration | messages sent | answered | lost | wrong | failed clients | msg/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | server RSS |`,
+  );
   console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`);
   console.log(
-    `| ${clients} | ${runtime} | ${elapsed.toFixed(0)} s | ${sent} | ${received} | ${lost} | ${wrong} | ${failedClients} | ` +
+    `| ${clients} | ${runtime} | ${
+      elapsed.toFixed(0)
+    } s | ${sent} | ${received} | ${lost} | ${wrong} | ${failedClients} | ` +
       `${(received / elapsed).toFixed(0)} | ${f(percentile(latencies, 50))} | ${f(percentile(latencies, 90))} | ` +
-      `${f(percentile(latencies, 99))} | ${f(percentile(latencies, 99.9))} | ${f(latencies.at(-1) ?? 0)} | ${(rss / 1e6).toFixed(0)} MB |`,
+      `${f(percentile(latencies, 99))} | ${f(percentile(latencies, 99.9))} | ${f(latencies.at(-1) ?? 0)} | ${
+        (rss / 1e6).toFixed(0)
+      } MB |`,
   );
   if (errors.length || lost || wrong || failedClients) {
     console.log(`\nproblems:\n- ${errors.join("\n- ")}`);

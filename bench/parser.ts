@@ -12,7 +12,7 @@
 import process from "node:process";
 import * as sioParser from "socket.io-parser";
 import * as eioParser from "engine.io-parser";
-import { JsonDecoder, encodePacket as ourEncode, PacketType } from "../src/parser/socket_io.ts";
+import { encodePacket as ourEncode, JsonDecoder, PacketType } from "../src/parser/socket_io.ts";
 import {
   decodePacket as ourDecodePacket,
   decodePayload as ourDecodePayload,

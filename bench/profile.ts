@@ -65,7 +65,9 @@ export function summarize(path: string, top = 30): string {
   const busy = all - idle;
   const pct = (x: number) => `${((100 * x) / busy).toFixed(1).padStart(5)}%`;
   const lines: string[] = [];
-  lines.push(`${path.replace(ROOT, "")}: ${(all / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (JS thread)`);
+  lines.push(
+    `${path.replace(ROOT, "")}: ${(all / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (JS thread)`,
+  );
   lines.push("", "Self time (of busy):");
   for (const [k, v] of [...self].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, top)) {
     lines.push(`  ${pct(v)}  ${k}`);

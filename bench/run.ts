@@ -90,21 +90,61 @@ const DENO_FLAGS = ["run", "--allow-net", "--allow-read", "--allow-env", "--allo
 const DENO_SERVER = [...DENO_FLAGS, "--v8-flags=--expose-gc"];
 const NODE_SERVER = ["--expose-gc"];
 const SERVERS: ServerDef[] = [
-  { id: "ours-deno", label: "ours (Deno)", runtime: "deno", kind: "ours", cmd: [`${BIN}/deno`, ...DENO_SERVER, "bench/servers/ours.ts"] },
+  {
+    id: "ours-deno",
+    label: "ours (Deno)",
+    runtime: "deno",
+    kind: "ours",
+    cmd: [`${BIN}/deno`, ...DENO_SERVER, "bench/servers/ours.ts"],
+  },
   { id: "ours-bun", label: "ours (Bun)", runtime: "bun", kind: "ours", cmd: [`${BIN}/bun`, "bench/servers/ours.ts"] },
-  { id: "ours-node", label: "ours (Node)", runtime: "node", kind: "ours", cmd: [`${BIN}/node`, ...NODE_SERVER, "bench/servers/ours.ts"] },
-  { id: "sio-node", label: "socket.io (Node)", runtime: "node", kind: "sio", cmd: [`${BIN}/node`, ...NODE_SERVER, "bench/servers/socketio_node.mjs"] },
-  { id: "sio-bun", label: "socket.io + bun-engine (Bun)", runtime: "bun", kind: "sio", cmd: [`${BIN}/bun`, "bench/servers/socketio_bun.ts"] },
-  { id: "raw-deno", label: "raw WebSocket (Deno)", runtime: "deno", kind: "raw", cmd: [`${BIN}/deno`, ...DENO_SERVER, "bench/servers/raw.ts"] },
-  { id: "raw-bun", label: "raw WebSocket (Bun)", runtime: "bun", kind: "raw", cmd: [`${BIN}/bun`, "bench/servers/raw.ts"] },
-  { id: "raw-node", label: "raw WebSocket (Node, ws)", runtime: "node", kind: "raw", cmd: [`${BIN}/node`, ...NODE_SERVER, "bench/servers/raw.ts"] },
+  {
+    id: "ours-node",
+    label: "ours (Node)",
+    runtime: "node",
+    kind: "ours",
+    cmd: [`${BIN}/node`, ...NODE_SERVER, "bench/servers/ours.ts"],
+  },
+  {
+    id: "sio-node",
+    label: "socket.io (Node)",
+    runtime: "node",
+    kind: "sio",
+    cmd: [`${BIN}/node`, ...NODE_SERVER, "bench/servers/socketio_node.mjs"],
+  },
+  {
+    id: "sio-bun",
+    label: "socket.io + bun-engine (Bun)",
+    runtime: "bun",
+    kind: "sio",
+    cmd: [`${BIN}/bun`, "bench/servers/socketio_bun.ts"],
+  },
+  {
+    id: "raw-deno",
+    label: "raw WebSocket (Deno)",
+    runtime: "deno",
+    kind: "raw",
+    cmd: [`${BIN}/deno`, ...DENO_SERVER, "bench/servers/raw.ts"],
+  },
+  {
+    id: "raw-bun",
+    label: "raw WebSocket (Bun)",
+    runtime: "bun",
+    kind: "raw",
+    cmd: [`${BIN}/bun`, "bench/servers/raw.ts"],
+  },
+  {
+    id: "raw-node",
+    label: "raw WebSocket (Node, ws)",
+    runtime: "node",
+    kind: "raw",
+    cmd: [`${BIN}/node`, ...NODE_SERVER, "bench/servers/raw.ts"],
+  },
 ];
 const BASELINE = "sio-node";
 const rawOf = (s: ServerDef) => `raw-${s.runtime}`;
 
-const servers = args.has("servers")
-  ? SERVERS.filter((s) => args.get("servers")!.split(",").includes(s.id))
-  : SERVERS;
+const servers = args.has("servers") ? SERVERS.filter((s) => args.get("servers")!.split(",").includes(s.id)) : SERVERS;
 const ALL_SCENARIOS: Scenario[] = ["idle", "echo", "ack", "broadcast", "polling"];
 const scenarios = args.has("scenarios")
   ? ALL_SCENARIOS.filter((s) => args.get("scenarios")!.split(",").includes(s))
@@ -205,12 +245,21 @@ async function loadgen(options: Record<string, unknown>): Promise<Result> {
   try {
     return JSON.parse(last);
   } catch {
-    return { error: `no result (exit ${out.code}): ${text.slice(-300)} ${new TextDecoder().decode(out.stderr).slice(-500)}` };
+    return {
+      error: `no result (exit ${out.code}): ${text.slice(-300)} ${new TextDecoder().decode(out.stderr).slice(-500)}`,
+    };
   }
 }
 
 function scenarioOptions(scenario: Scenario, r: Running): Record<string, unknown> {
-  const base = { scenario, port: r.port, pid: r.pid, warmup: config.warmup, duration: config.duration, payload: config.payload };
+  const base = {
+    scenario,
+    port: r.port,
+    pid: r.pid,
+    warmup: config.warmup,
+    duration: config.duration,
+    payload: config.payload,
+  };
   switch (scenario) {
     case "echo":
     case "ack":
@@ -307,11 +356,17 @@ async function runServer(def: ServerDef, list: Scenario[], label: string): Promi
         result.error || !(result.otherCores > NOISY) || attempt + 1 >= MAX_ATTEMPTS ||
         Date.now() - started > RETRY_BUDGET_MS
       ) break;
-      log(`${label} ${def.id.padEnd(9)} ${scenario.padEnd(9)} noisy (${fmt(result.otherCores, 2)} cores used by others), again`);
+      log(
+        `${label} ${def.id.padEnd(9)} ${scenario.padEnd(9)} noisy (${
+          fmt(result.otherCores, 2)
+        } cores used by others), again`,
+      );
     }
     ((raw[def.id] ??= {})[scenario] ??= []).push(result);
-    log(`${label} ${def.id.padEnd(9)} ${scenario.padEnd(9)} ${summary(scenario, result)}` +
-      `  [others ${fmt(result.otherCores, 2)} cores]`);
+    log(
+      `${label} ${def.id.padEnd(9)} ${scenario.padEnd(9)} ${summary(scenario, result)}` +
+        `  [others ${fmt(result.otherCores, 2)} cores]`,
+    );
     // Let the server settle (closed sockets, timers) before the next scenario.
     await new Promise((r) => setTimeout(r, quick ? 100 : 300));
   }
@@ -368,7 +423,9 @@ function summary(scenario: Scenario, r: Result): string {
     case "echo":
     case "ack":
     case "polling":
-      return `${fmt(r.rate, 0)} msg/s  ${fmt(r.cpuUsPerMessage, 1)} µs CPU/msg  p50 ${fmt(r.p50, 2)} p99 ${fmt(r.p99, 2)} ms` +
+      return `${fmt(r.rate, 0)} msg/s  ${fmt(r.cpuUsPerMessage, 1)} µs CPU/msg  p50 ${fmt(r.p50, 2)} p99 ${
+        fmt(r.p99, 2)
+      } ms` +
         (r.lost ? `  lost ${r.lost}` : "") + (r.errors ? `  errors ${r.errors}` : "");
     case "broadcast":
       return `${fmt(r.rate, 0)} deliveries/s  ${fmt(r.cpuUsPerDelivery, 2)} µs CPU/delivery  missed ${r.missed}`;
@@ -415,9 +472,7 @@ function agg(server: string, scenario: Scenario): Result | undefined {
   if (valid.length === 0) return { error: runs[0].error };
   // Rounds disturbed by other processes only add cost: use the quiet ones, or the quietest.
   const quiet = valid.filter((r) => !(r.otherCores > NOISY));
-  const ok = quiet.length > 0
-    ? quiet
-    : [valid.reduce((a, b) => ((a.otherCores ?? 0) <= (b.otherCores ?? 0) ? a : b))];
+  const ok = quiet.length > 0 ? quiet : [valid.reduce((a, b) => ((a.otherCores ?? 0) <= (b.otherCores ?? 0) ? a : b))];
   const out: Result = { rounds: ok.length };
   for (const key of Object.keys(ok[0])) {
     if (typeof ok[0][key] === "number") out[key] = median(ok.map((r) => r[key]));
@@ -488,77 +543,125 @@ const shown = servers.map((s) => s.id);
 
 p(quick ? "# Benchmark results (quick smoke run)" : "# Benchmark results");
 p();
-p(`Produced by \`${command}\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC in ` +
-  `${((Date.now() - started) / 60000).toFixed(1)} min. Rerun it to refresh this file.`);
+p(
+  `Produced by \`${command}\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC in ` +
+    `${((Date.now() - started) / 60000).toFixed(1)} min. Rerun it to refresh this file.`,
+);
 p();
-p(`- Machine: ${cpuModel}, ${navigator.hardwareConcurrency} cores, ${memTotal.toFixed(0)} GiB RAM, ` +
-  `${osName}, Linux ${Deno.build.os === "linux" ? await sh("uname", "-r") : "?"}; ulimit -n ${fdLimit}`);
-p(`- Runtimes: Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), Bun ${await sh(`${BIN}/bun`, "--version")}, ` +
-  `Node ${await sh(`${BIN}/node`, "--version")}`);
-p(`- Ours: ${ourVersion} at ${gitRev}${dirty ? " + uncommitted changes in src/" : ""} (sources ` +
-  (fingerprintAtStart === fingerprintAtEnd
-    ? `${fingerprintAtStart}, unchanged during the run); `
-    : `**changed during the run**: ${fingerprintAtStart} -> ${fingerprintAtEnd}; rounds may mix versions); `) +
-  `socket.io ${pkgVersion("socket.io")} (engine.io ${pkgVersion("engine.io")}, ws ${pkgVersion("ws")}), ` +
-  `@socket.io/bun-engine ${pkgVersion("@socket.io/bun-engine")}, socket.io-parser ${pkgVersion("socket.io-parser")}, ` +
-  `engine.io-parser ${pkgVersion("engine.io-parser")}`);
-p(`- Load generator: \`bench/loadgen.ts\` on Bun, its own process, raw Engine.IO/Socket.IO frames over ` +
-  `standard WebSocket/fetch, answering pings. ${config.rounds} round(s), server order reversed every other ` +
-  `round, a fresh server process per round; figures are medians over the rounds in which other ` +
-  `processes on the machine used under ${NOISY} cores (a scenario disturbed by them is run again, up to ` +
-  `${MAX_ATTEMPTS} times; if every round was disturbed, the quietest is shown). ` +
-  (config.rounds === 2
-    ? `This machine's speed drifts even when nothing else runs: where a server's two rounds of a scenario ` +
-      `differ by more than ${DISAGREE * 100}% in the figure it is judged by, it gets a third, tie-breaking round ` +
-      `and the median of three is shown (${tieBreaks} this run). `
-    : "") +
-  `Column \`others\`: cores used ` +
-  `by other processes during the window (rounds counted). Warm-up ${config.warmup} s, ` +
-  `measured ${config.duration} s. Payload: ${config.payload} bytes of padding in an object.`);
-p(`- **Server CPU** is user+system time of the server's process tree (from /proc) over the measured window, ` +
-  `divided by the work done: the figure to judge by, since load generator and server share ${navigator.hardwareConcurrency} cores.`);
-p(`- Ratios: \`÷ sio\` is this server's figure divided by socket.io on Node's (for CPU and memory, lower is better); ` +
-  `\`raw ÷ this\` is the raw WebSocket server's figure on the same runtime divided by this one ` +
-  `(for CPU: the share of the ceiling's efficiency reached; 1.00× = as cheap as raw).`);
+p(
+  `- Machine: ${cpuModel}, ${navigator.hardwareConcurrency} cores, ${memTotal.toFixed(0)} GiB RAM, ` +
+    `${osName}, Linux ${Deno.build.os === "linux" ? await sh("uname", "-r") : "?"}; ulimit -n ${fdLimit}`,
+);
+p(
+  `- Runtimes: Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), Bun ${await sh(`${BIN}/bun`, "--version")}, ` +
+    `Node ${await sh(`${BIN}/node`, "--version")}`,
+);
+p(
+  `- Ours: ${ourVersion} at ${gitRev}${dirty ? " + uncommitted changes in src/" : ""} (sources ` +
+    (fingerprintAtStart === fingerprintAtEnd
+      ? `${fingerprintAtStart}, unchanged during the run); `
+      : `**changed during the run**: ${fingerprintAtStart} -> ${fingerprintAtEnd}; rounds may mix versions); `) +
+    `socket.io ${pkgVersion("socket.io")} (engine.io ${pkgVersion("engine.io")}, ws ${pkgVersion("ws")}), ` +
+    `@socket.io/bun-engine ${pkgVersion("@socket.io/bun-engine")}, socket.io-parser ${
+      pkgVersion("socket.io-parser")
+    }, ` +
+    `engine.io-parser ${pkgVersion("engine.io-parser")}`,
+);
+p(
+  `- Load generator: \`bench/loadgen.ts\` on Bun, its own process, raw Engine.IO/Socket.IO frames over ` +
+    `standard WebSocket/fetch, answering pings. ${config.rounds} round(s), server order reversed every other ` +
+    `round, a fresh server process per round; figures are medians over the rounds in which other ` +
+    `processes on the machine used under ${NOISY} cores (a scenario disturbed by them is run again, up to ` +
+    `${MAX_ATTEMPTS} times; if every round was disturbed, the quietest is shown). ` +
+    (config.rounds === 2
+      ? `This machine's speed drifts even when nothing else runs: where a server's two rounds of a scenario ` +
+        `differ by more than ${DISAGREE * 100}% in the figure it is judged by, it gets a third, tie-breaking round ` +
+        `and the median of three is shown (${tieBreaks} this run). `
+      : "") +
+    `Column \`others\`: cores used ` +
+    `by other processes during the window (rounds counted). Warm-up ${config.warmup} s, ` +
+    `measured ${config.duration} s. Payload: ${config.payload} bytes of padding in an object.`,
+);
+p(
+  `- **Server CPU** is user+system time of the server's process tree (from /proc) over the measured window, ` +
+    `divided by the work done: the figure to judge by, since load generator and server share ${navigator.hardwareConcurrency} cores.`,
+);
+p(
+  `- Ratios: \`÷ sio\` is this server's figure divided by socket.io on Node's (for CPU and memory, lower is better); ` +
+    `\`raw ÷ this\` is the raw WebSocket server's figure on the same runtime divided by this one ` +
+    `(for CPU: the share of the ceiling's efficiency reached; 1.00× = as cheap as raw).`,
+);
 p();
 
 // Targets
 const targets: string[][] = [];
 function targetRow(name: string, goal: string, values: [string, number | undefined, boolean | undefined][]) {
-  targets.push([name, goal, ...values.map(([_, v, ok]) => v === undefined || !Number.isFinite(v) ? "–" : `${v.toFixed(2)}× ${ok ? "✅" : "❌"}`)]);
+  targets.push([
+    name,
+    goal,
+    ...values.map(([_, v, ok]) =>
+      v === undefined || !Number.isFinite(v) ? "–" : `${v.toFixed(2)}× ${ok ? "✅" : "❌"}`
+    ),
+  ]);
 }
 const ourIds = ["ours-deno", "ours-bun", "ours-node"];
 const base = (sc: Scenario, key: string) => res(BASELINE, sc)?.[key] as number | undefined;
 const val = (id: string, sc: Scenario, key: string) => res(id, sc)?.[key] as number | undefined;
 const div = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : a / b);
 for (const sc of ["echo", "ack"] as Scenario[]) {
-  targetRow(`${sc}: CPU/msg ÷ socket.io (Node)`, "≤ 0.67×", ourIds.map((id) => {
-    const r = div(val(id, sc, "cpuUsPerMessage"), base(sc, "cpuUsPerMessage"));
-    return [id, r, r !== undefined && r <= 1 / 1.5];
-  }));
+  targetRow(
+    `${sc}: CPU/msg ÷ socket.io (Node)`,
+    "≤ 0.67×",
+    ourIds.map((id) => {
+      const r = div(val(id, sc, "cpuUsPerMessage"), base(sc, "cpuUsPerMessage"));
+      return [id, r, r !== undefined && r <= 1 / 1.5];
+    }),
+  );
 }
-targetRow("echo: p99 latency ÷ socket.io (Node)", "≤ 1.00×", ourIds.map((id) => {
-  const r = div(val(id, "echo", "p99"), base("echo", "p99"));
-  return [id, r, r !== undefined && r <= 1];
-}));
-targetRow("broadcast: CPU/delivery ÷ socket.io (Node)", "≤ 0.50× (Bun ≤ 0.25×)", ourIds.map((id) => {
-  const r = div(val(id, "broadcast", "cpuUsPerDelivery"), base("broadcast", "cpuUsPerDelivery"));
-  return [id, r, r !== undefined && r <= (id === "ours-bun" ? 0.25 : 0.5)];
-}));
-targetRow("broadcast: raw CPU/delivery ÷ ours (same runtime)", "Bun ≥ 0.80×", ourIds.map((id) => {
-  const r = div(val(`raw-${id.slice(5)}`, "broadcast", "cpuUsPerDelivery"), val(id, "broadcast", "cpuUsPerDelivery"));
-  return [id, r, id === "ours-bun" ? r !== undefined && r >= 0.8 : true];
-}));
-targetRow("idle: memory/connection ÷ socket.io (Node)", "≤ 0.60×", ourIds.map((id) => {
-  const r = div(val(id, "idle", "bytesPerConnection"), base("idle", "bytesPerConnection"));
-  return [id, r, r !== undefined && r <= 0.6];
-}));
+targetRow(
+  "echo: p99 latency ÷ socket.io (Node)",
+  "≤ 1.00×",
+  ourIds.map((id) => {
+    const r = div(val(id, "echo", "p99"), base("echo", "p99"));
+    return [id, r, r !== undefined && r <= 1];
+  }),
+);
+targetRow(
+  "broadcast: CPU/delivery ÷ socket.io (Node)",
+  "≤ 0.50× (Bun ≤ 0.25×)",
+  ourIds.map((id) => {
+    const r = div(val(id, "broadcast", "cpuUsPerDelivery"), base("broadcast", "cpuUsPerDelivery"));
+    return [id, r, r !== undefined && r <= (id === "ours-bun" ? 0.25 : 0.5)];
+  }),
+);
+targetRow(
+  "broadcast: raw CPU/delivery ÷ ours (same runtime)",
+  "Bun ≥ 0.80×",
+  ourIds.map((id) => {
+    const r = div(val(`raw-${id.slice(5)}`, "broadcast", "cpuUsPerDelivery"), val(id, "broadcast", "cpuUsPerDelivery"));
+    return [id, r, id === "ours-bun" ? r !== undefined && r >= 0.8 : true];
+  }),
+);
+targetRow(
+  "idle: memory/connection ÷ socket.io (Node)",
+  "≤ 0.60×",
+  ourIds.map((id) => {
+    const r = div(val(id, "idle", "bytesPerConnection"), base("idle", "bytesPerConnection"));
+    return [id, r, r !== undefined && r <= 0.6];
+  }),
+);
 for (const rt of ["node", "deno", "bun"]) {
   if (!parser[rt]) continue;
   const ratios = Object.values(parser[rt]).map((c) => c.ours / c.theirs);
   const worst = Math.min(...ratios);
   const passing = ratios.filter((r) => r >= 2).length;
-  targets.push([`parser (${rt}): worst ours ÷ theirs`, "≥ 2×", `${worst.toFixed(2)}× (${passing}/${ratios.length} cases ≥ 2×)`, "", ""]);
+  targets.push([
+    `parser (${rt}): worst ours ÷ theirs`,
+    "≥ 2×",
+    `${worst.toFixed(2)}× (${passing}/${ratios.length} cases ≥ 2×)`,
+    "",
+    "",
+  ]);
 }
 p("## Where we stand against the targets of issue 6");
 p();
@@ -569,11 +672,15 @@ p();
 // Echo and ack
 for (const sc of ["echo", "ack"] as Scenario[]) {
   if (!scenarios.includes(sc)) continue;
-  p(`## ${sc === "echo" ? "Echo" : "Ack"} round trips (${config.echoClients} WebSocket clients, one message in flight each)`);
+  p(`## ${
+    sc === "echo" ? "Echo" : "Ack"
+  } round trips (${config.echoClients} WebSocket clients, one message in flight each)`);
   p();
-  p(sc === "echo"
-    ? "Client emits `echo` with an object; the server emits it back. The raw servers echo the frame."
-    : "Client emits `ack` with an ack id; the server calls the ack with the same argument. The raw servers echo the frame.");
+  p(
+    sc === "echo"
+      ? "Client emits `echo` with an object; the server emits it back. The raw servers echo the frame."
+      : "Client emits `ack` with an ack id; the server calls the ack with the same argument. The raw servers echo the frame.",
+  );
   p();
   const rows: string[][] = [];
   for (const id of shown) {
@@ -599,16 +706,31 @@ for (const sc of ["echo", "ack"] as Scenario[]) {
       others(r),
     ]);
   }
-  table(["Server", "msg/s", "÷ sio", "÷ raw", "CPU µs/msg", "÷ sio", "raw ÷ this", "p50 ms", "p99 ms", "p99 ÷ sio", "lost", "others"], rows);
+  table([
+    "Server",
+    "msg/s",
+    "÷ sio",
+    "÷ raw",
+    "CPU µs/msg",
+    "÷ sio",
+    "raw ÷ this",
+    "p50 ms",
+    "p99 ms",
+    "p99 ÷ sio",
+    "lost",
+    "others",
+  ], rows);
 }
 
 if (scenarios.includes("broadcast")) {
   p(`## Broadcast to a room of ${config.broadcastClients} WebSocket clients`);
   p();
-  p(`One client emits \`bcast\`; the server emits \`b\` to the room (every client joined it); up to ` +
-    `${config.broadcastWindow} broadcasts in flight. A delivery is one message received by one client; ` +
-    `latency is from the request until the last client has it. Raw servers send the frame to every ` +
-    `socket (Bun: native \`server.publish\`).`);
+  p(
+    `One client emits \`bcast\`; the server emits \`b\` to the room (every client joined it); up to ` +
+      `${config.broadcastWindow} broadcasts in flight. A delivery is one message received by one client; ` +
+      `latency is from the request until the last client has it. Raw servers send the frame to every ` +
+      `socket (Bun: native \`server.publish\`).`,
+  );
   p();
   const rows: string[][] = [];
   for (const id of shown) {
@@ -633,16 +755,30 @@ if (scenarios.includes("broadcast")) {
       others(r),
     ]);
   }
-  table(["Server", "deliveries/s", "÷ sio", "÷ raw", "CPU µs/delivery", "÷ sio", "raw ÷ this", "p50 ms", "p99 ms", "missed", "others"], rows);
+  table([
+    "Server",
+    "deliveries/s",
+    "÷ sio",
+    "÷ raw",
+    "CPU µs/delivery",
+    "÷ sio",
+    "raw ÷ this",
+    "p50 ms",
+    "p99 ms",
+    "missed",
+    "others",
+  ], rows);
 }
 
 if (scenarios.includes("idle")) {
   p(`## ${config.idleClients.toLocaleString("en-US")} idle WebSocket connections`);
   p();
-  p("Memory is the server's RSS after the connections are open and settled minus before (after a warm-up " +
-    "of 200 connections), divided by the connections; before each reading the server runs full garbage " +
-    "collections (bench/servers/_app.ts, SIGUSR2), so garbage does not count. Connect rate: handshakes (through the CONNECT reply) " +
-    "per second with 100 in flight.");
+  p(
+    "Memory is the server's RSS after the connections are open and settled minus before (after a warm-up " +
+      "of 200 connections), divided by the connections; before each reading the server runs full garbage " +
+      "collections (bench/servers/_app.ts, SIGUSR2), so garbage does not count. Connect rate: handshakes (through the CONNECT reply) " +
+      "per second with 100 in flight.",
+  );
   p();
   const rows: string[][] = [];
   for (const id of shown) {
@@ -666,7 +802,18 @@ if (scenarios.includes("idle")) {
       others(r),
     ]);
   }
-  table(["Server", "KB/conn", "÷ sio", "raw ÷ this", "RSS before MB", "RSS after MB", "connects/s", "÷ sio", "CPU µs/connect", "others"], rows);
+  table([
+    "Server",
+    "KB/conn",
+    "÷ sio",
+    "raw ÷ this",
+    "RSS before MB",
+    "RSS after MB",
+    "connects/s",
+    "÷ sio",
+    "CPU µs/connect",
+    "others",
+  ], rows);
 }
 
 if (scenarios.includes("polling")) {
@@ -700,9 +847,11 @@ if (scenarios.includes("polling")) {
 if (Object.keys(parser).length > 0) {
   p("## Parser micro-benchmarks (ops/s, median of 7 interleaved samples after a warm-up)");
   p();
-  p("Ours (`src/parser/socket_io.ts`, `src/parser/engine_io.ts`) against `socket.io-parser` / `engine.io-parser`, " +
-    "same inputs (an event with a small object; a 1 KiB binary attachment; 10-packet polling payloads). " +
-    "Decoders are long-lived, as one per connection.");
+  p(
+    "Ours (`src/parser/socket_io.ts`, `src/parser/engine_io.ts`) against `socket.io-parser` / `engine.io-parser`, " +
+      "same inputs (an event with a small object; a 1 KiB binary attachment; 10-packet polling payloads). " +
+      "Decoders are long-lived, as one per connection.",
+  );
   p();
   const rts = Object.keys(parser);
   const cases = Object.keys(parser[rts[0]]);
@@ -710,7 +859,9 @@ if (Object.keys(parser).length > 0) {
     c,
     ...rts.flatMap((rt) => {
       const x = parser[rt][c];
-      return x ? [fmt(x.ours / 1e6, 2) + "M", fmt(x.theirs / 1e6, 2) + "M", `**${(x.ours / x.theirs).toFixed(2)}×**`] : ["–", "–", "–"];
+      return x
+        ? [fmt(x.ours / 1e6, 2) + "M", fmt(x.theirs / 1e6, 2) + "M", `**${(x.ours / x.theirs).toFixed(2)}×**`]
+        : ["–", "–", "–"];
     }),
   ]);
   table(["Case", ...rts.flatMap((rt) => [`ours (${rt})`, `theirs (${rt})`, "ours ÷ theirs"])], rows);

@@ -155,7 +155,9 @@ export async function buildBrowser(
     const over = size.gzip > BUDGET_GZIP_BYTES;
     if (over) ok = false;
     log(
-      `dist/browser/${name}: ${kb(size.min)} min, ${kb(size.gzip)} min+gzip (${size.gzip} bytes; budget ${BUDGET_GZIP_BYTES})` +
+      `dist/browser/${name}: ${kb(size.min)} min, ${
+        kb(size.gzip)
+      } min+gzip (${size.gzip} bytes; budget ${BUDGET_GZIP_BYTES})` +
         (over ? "  OVER BUDGET" : ""),
     );
   }

@@ -19,7 +19,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
-import { buildBrowser, BUDGET_GZIP_BYTES } from "./build_browser.ts";
+import { BUDGET_GZIP_BYTES, buildBrowser } from "./build_browser.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const out = `${root}dist/npm`;
@@ -130,7 +130,11 @@ export async function buildNpm(
   const exports: Record<string, { types: string; import: string; default: string }> = {};
   for (const [exportPath, file] of Object.entries(deno.exports)) {
     const js = `./${entryName(exportPath)}.js`;
-    exports[exportPath] = { types: `./types/${file.replace(/^\.\//, "").replace(/\.ts$/, ".d.ts")}`, import: js, default: js };
+    exports[exportPath] = {
+      types: `./types/${file.replace(/^\.\//, "").replace(/\.ts$/, ".d.ts")}`,
+      import: js,
+      default: js,
+    };
   }
   const pkg: Record<string, unknown> = {
     name: deno.name,

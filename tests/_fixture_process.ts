@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
@@ -50,7 +50,14 @@ function command(kind: string, port: number): [string, string[]] {
   if (kind === "deno") {
     // Deno's coming request.signal behaviour here (the in-process servers of the deno group have
     // the legacy one): a held poll must see a client leave with both.
-    return [bin("deno"), ["run", "-A", "--unstable-no-legacy-abort", `${ROOT}tests/fixture/launch.ts`, "deno", String(port)]];
+    return [bin("deno"), [
+      "run",
+      "-A",
+      "--unstable-no-legacy-abort",
+      `${ROOT}tests/fixture/launch.ts`,
+      "deno",
+      String(port),
+    ]];
   }
   if (kind === "bun") return [bin("bun"), ["run", `${ROOT}tests/fixture/serve.ts`, String(port)]];
   if (kind === "node") return [bin("node"), [`${ROOT}tests/fixture/serve.ts`, String(port)]];
@@ -151,7 +158,9 @@ export function startFixture(
           // a failure on the client's side: shown after the file's tests, unless it said nothing.
           const said = output.split("\n").filter((line) => line.trim() !== "" && !QUIET.some((q) => q.test(line)));
           if (said.length > 0 && !process.env.FIXTURE_LOG) {
-            process.stderr.write(`--- the ${kind} fixture logged ---\n${said.join("\n")}\n--- end of the fixture's log ---\n`);
+            process.stderr.write(
+              `--- the ${kind} fixture logged ---\n${said.join("\n")}\n--- end of the fixture's log ---\n`,
+            );
           }
         },
       });

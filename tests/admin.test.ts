@@ -66,7 +66,10 @@ describe("admin UI protocol (instrument)", () => {
     const [err] = await once(ui, "connect_error");
     assert.equal(err.message, "invalid credentials");
     assert.throws(() => instrument(new Server(), {} as Any), /auth/);
-    assert.throws(() => instrument(new Server(), { auth: { type: "basic", username: "a", password: "plain" } }), /bcrypt/);
+    assert.throws(
+      () => instrument(new Server(), { auth: { type: "basic", username: "a", password: "plain" } }),
+      /bcrypt/,
+    );
   });
 
   it("logs in, gets a session, the config, all sockets and server stats; the session logs in again", async () => {
@@ -80,7 +83,19 @@ describe("admin UI protocol (instrument)", () => {
     const [sessionId] = await session;
     assert.match(sessionId, /^[0-9a-f]{16}$/);
     const [{ supportedFeatures }] = await config;
-    for (const f of ["EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "MLEAVE", "MDISCONNECT", "AGGREGATED_EVENTS", "ALL_EVENTS"]) {
+    for (
+      const f of [
+        "EMIT",
+        "JOIN",
+        "LEAVE",
+        "DISCONNECT",
+        "MJOIN",
+        "MLEAVE",
+        "MDISCONNECT",
+        "AGGREGATED_EVENTS",
+        "ALL_EVENTS",
+      ]
+    ) {
       assert.ok(supportedFeatures.includes(f), f);
     }
     const [sockets] = await all;
@@ -101,7 +116,12 @@ describe("admin UI protocol (instrument)", () => {
       s.namespaces.map((n: Any) => n.name).sort(),
       ["/", "/admin", "/chat"],
     );
-    const later = await once(ui, "server_stats", 3000, (st: Any) => st.aggregatedEvents.some((e: Any) => e.type === "bytesOut"));
+    const later = await once(
+      ui,
+      "server_stats",
+      3000,
+      (st: Any) => st.aggregatedEvents.some((e: Any) => e.type === "bytesOut"),
+    );
     assert.ok(later[0].aggregatedEvents.every((e: Any) => typeof e.timestamp === "number" && e.count > 0));
 
     const again = client(`${running.url}/admin`, { auth: { sessionId } });
@@ -160,7 +180,13 @@ describe("admin UI protocol (instrument)", () => {
 describe("admin UI protocol: readonly, production, no auth", () => {
   it("readonly offers no actions and ignores them; production sends no sockets or events", async () => {
     const io = new Server();
-    const admin = instrument(io, { auth: false, readonly: true, mode: "production", namespaceName: "/ops", statsInterval: 100 });
+    const admin = instrument(io, {
+      auth: false,
+      readonly: true,
+      mode: "production",
+      namespaceName: "/ops",
+      statsInterval: 100,
+    });
     const running = await startServer(io);
     try {
       const user = client(running.url);

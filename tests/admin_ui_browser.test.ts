@@ -49,8 +49,10 @@ describe("Admin UI (@socket.io/admin-ui) in headless Chromium", () => {
   before(async () => {
     io = new Server({ pingInterval: 1000, pingTimeout: 1000 });
     admin = instrument(io, { auth: false, statsInterval: 500 });
-    running = await serve((request, info, upgrade) => io.handler({ upgrade, fallback: serveUi })(request, info), () =>
-      io.close());
+    running = await serve(
+      (request, info, upgrade) => io.handler({ upgrade, fallback: serveUi })(request, info),
+      () => io.close(),
+    );
     user = npmIo(running.url, { forceNew: true, reconnection: false, transports: ["websocket"] });
     await new Promise((resolve) => user.on("connect", () => resolve(undefined)));
     browser = await launchChromium();

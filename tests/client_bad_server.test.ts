@@ -226,7 +226,9 @@ describe("client against a misbehaving server", () => {
     } finally {
       globalThis.setTimeout = original;
     }
-    const strings = fakeFetch((req) => req.sid ? "hang" : "0" + JSON.stringify({ sid: "s", upgrades: [], pingInterval: "300", pingTimeout: "200" }));
+    const strings = fakeFetch((req) =>
+      req.sid ? "hang" : "0" + JSON.stringify({ sid: "s", upgrades: [], pingInterval: "300", pingTimeout: "200" })
+    );
     const socket = connect(URL_, fetchOnly(strings.fetch, { reconnection: false }));
     const [err] = await next(socket, "connect_error");
     assert.equal(err.message, "Invalid handshake");
@@ -274,7 +276,9 @@ describe("client against a misbehaving server", () => {
     });
     const engine = new Engine(URL_, { fetch: fake.fetch, transports: ["polling"] });
     const seen: string[] = [];
-    for (const event of ["ping", "pong", "heartbeat", "message", "flush"] as const) engine.on(event, () => seen.push(event));
+    for (const event of ["ping", "pong", "heartbeat", "message", "flush"] as const) {
+      engine.on(event, () => seen.push(event));
+    }
     const created: unknown[] = [];
     engine.on("packetCreate", (packet) => created.push(packet));
     const closed = new Promise<string>((resolve) => engine.on("close", (reason: string) => resolve(reason)));

@@ -8,7 +8,6 @@ import { bin, spawnServer } from "./client/_spawn.ts";
 import type { ServerProcess } from "./client/_spawn.ts";
 import { type Chromium, launchChromium } from "./_chromium.ts";
 
-
 describe("client bundle in headless Chromium", () => {
   let server: ServerProcess;
   let browser: Chromium | undefined;

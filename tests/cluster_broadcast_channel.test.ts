@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Server } from "../server.ts";
 import { createBroadcastChannelAdapter } from "../src/adapters/broadcast_channel.ts";
-import { startServer, type Running } from "./_server.ts";
+import { type Running, startServer } from "./_server.ts";
 import { client, type ClientSocket, connected, next, sleep } from "./adapters/_cluster.ts";
 import { until } from "./adapters/_redis.ts";
 
@@ -16,7 +16,12 @@ describe("BroadcastChannel adapter", () => {
   before(async () => {
     for (const name of ["one", "two"]) {
       const io = new Server({
-        adapter: createBroadcastChannelAdapter({ channel, heartbeatInterval: 100, heartbeatTimeout: 5000, requestsTimeout: 2000 }),
+        adapter: createBroadcastChannelAdapter({
+          channel,
+          heartbeatInterval: 100,
+          heartbeatTimeout: 5000,
+          requestsTimeout: 2000,
+        }),
       });
       io.on("connection", (socket) => {
         socket.data = { name };
@@ -63,11 +68,33 @@ describe("BroadcastChannel adapter", () => {
     // a uid counted as a server for heartbeatTimeout.
     const intruder = new BroadcastChannel(`${channel}#/`);
     try {
-      for (const message of [{ kind: "broadcast", uid: "z" }, { kind: "broadcast", uid: "z", message: { uid: "z", packet: { type: 2, nsp: "/", data: ["x"] }, opts: { rooms: 5 } } }, {}, { kind: "hello" }, { uid: 5, kind: "hello" }, "text", null]) {
+      for (
+        const message of [
+          { kind: "broadcast", uid: "z" },
+          {
+            kind: "broadcast",
+            uid: "z",
+            message: { uid: "z", packet: { type: 2, nsp: "/", data: ["x"] }, opts: { rooms: 5 } },
+          },
+          {},
+          { kind: "hello" },
+          { uid: 5, kind: "hello" },
+          "text",
+          null,
+        ]
+      ) {
         intruder.postMessage(message);
       }
       const got = clients.map((c) => next(c, "hello"));
-      intruder.postMessage({ kind: "broadcast", uid: "z", message: { uid: "z", packet: { type: 2, nsp: "/", data: ["hello", "from the bus"] }, opts: { rooms: [], except: [] } } });
+      intruder.postMessage({
+        kind: "broadcast",
+        uid: "z",
+        message: {
+          uid: "z",
+          packet: { type: 2, nsp: "/", data: ["hello", "from the bus"] },
+          opts: { rooms: [], except: [] },
+        },
+      });
       for (const args of await Promise.all(got)) assert.deepEqual(args, ["from the bus"]);
       // "z" did say a valid broadcast: it counts as a server now, but the malformed ones added none
       assert.equal(await servers[0].io.of("/").adapter.serverCount(), 3);

@@ -67,7 +67,10 @@ describe("debug logging", () => {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       const text = lines.join("\n");
-      assert.match(text, /sio:engine refused GET \/socket\.io\/\?EIO=4&transport=polling&sid=nope: code 1 \(Session ID unknown\)/);
+      assert.match(
+        text,
+        /sio:engine refused GET \/socket\.io\/\?EIO=4&transport=polling&sid=nope: code 1 \(Session ID unknown\)/,
+      );
       assert.match(text, /sio:engine session \S+ opened over websocket/);
       assert.match(text, /sio:io:client session \S+ sent a malformed packet \(Invalid payload\): closing it/);
       assert.match(text, /sio:io:socket socket \S+ of \/ disconnected: parse error/);

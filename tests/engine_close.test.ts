@@ -15,7 +15,9 @@ describe("Engine.close with a polling session between polls", () => {
       const open = await engine.handleRequest(new Request(base));
       assert.equal(open?.status, 200);
       const sid = JSON.parse((await open!.text()).slice(1)).sid;
-      const closed = new Promise<string>((resolve) => engine.clients.get(sid)!.once("close", (reason) => resolve(reason)));
+      const closed = new Promise<string>((resolve) =>
+        engine.clients.get(sid)!.once("close", (reason) => resolve(reason))
+      );
       const started = Date.now();
       await engine.close(50);
       assert.equal(await closed, "server shutting down");

@@ -66,7 +66,9 @@ describe("DeadlineQueue", () => {
         if (owner === "a") throw new Error("a close listener threw");
       });
       const now = performance.now();
-      for (const [name, delay] of [["a", 5], ["b", 5], ["c", 6]] as const) queue.add(new DeadlineEntry<string>(name), now + delay);
+      for (const [name, delay] of [["a", 5], ["b", 5], ["c", 6]] as const) {
+        queue.add(new DeadlineEntry<string>(name), now + delay);
+      }
       await until(() => fired.length >= 3, 3000, "three deadlines");
       assert.deepEqual(fired, ["a", "b", "c"]);
       // The queue still has a timer for what comes next.

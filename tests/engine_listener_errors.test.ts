@@ -20,7 +20,11 @@ describe("engine listeners that throw", () => {
 
   before(async () => {
     // A short heartbeat, so that a pong (and its "heartbeat" event) comes within the test.
-    engine = new Engine({ pingInterval: 100, pingTimeout: 1000, allowRequest: (req, cb) => cb(null, !req.url.includes("refuse")) });
+    engine = new Engine({
+      pingInterval: 100,
+      pingTimeout: 1000,
+      allowRequest: (req, cb) => cb(null, !req.url.includes("refuse")),
+    });
     const broken = () => {
       throw new Error(BROKEN);
     };

@@ -235,7 +235,11 @@ describe("engine: errors and limits", () => {
   });
 
   it("drops a polling client that does not read once maxBufferedBytes are waiting", async () => {
-    const { server, sessions, engine } = await start({ maxBufferedBytes: 10_000, pingInterval: 5000, pingTimeout: 5000 });
+    const { server, sessions, engine } = await start({
+      maxBufferedBytes: 10_000,
+      pingInterval: 5000,
+      pingTimeout: 5000,
+    });
     const polling = new Polling(server.url, "/engine.io/");
     await polling.open();
     const reason = new Promise((resolve) => sessions[0].on("close", resolve));

@@ -61,9 +61,16 @@ describe("SessionRequest", () => {
       });
     });
     io.of("/other").on("connection", (socket) => {
-      seen.push({ headers: socket.handshake.headers, query: socket.handshake.query, url: socket.handshake.url, xdomain: socket.handshake.xdomain });
+      seen.push({
+        headers: socket.handshake.headers,
+        query: socket.handshake.query,
+        url: socket.handshake.url,
+        xdomain: socket.handshake.xdomain,
+      });
     });
-    const open = await io.handler()(new Request("http://x/socket.io/?EIO=4&transport=polling&k=v&k=w", { headers: { origin: "https://o" } }));
+    const open = await io.handler()(
+      new Request("http://x/socket.io/?EIO=4&transport=polling&k=v&k=w", { headers: { origin: "https://o" } }),
+    );
     const sid = JSON.parse((await open.text()).slice(1)).sid;
     const url = `http://x/socket.io/?EIO=4&transport=polling&sid=${sid}`;
     const post = await io.handler()(new Request(url, { method: "POST", body: "40\x1e40/other," }));

@@ -10,7 +10,10 @@ afterEach(closeRawIo);
 describe("io limits", () => {
   it("refuses namespaces past maxNamespacesPerConnection with CONNECT_ERROR, keeping the others", async () => {
     const { server } = await startIo({ maxNamespacesPerConnection: 2 }, (io) => {
-      io.of(/^\/n\d+$/).on("connection", (socket) => socket.on("ping-me", (ack: (v: string) => void) => ack(socket.nsp.name)));
+      io.of(/^\/n\d+$/).on(
+        "connection",
+        (socket) => socket.on("ping-me", (ack: (v: string) => void) => ack(socket.nsp.name)),
+      );
     });
     const ws = await connectRaw(server.wsUrl);
     ws.send("40/n1,");

@@ -11,7 +11,7 @@ import { io as npmIo, type Socket as NpmSocket } from "socket.io-client";
 import npmParser from "socket.io-msgpack-parser";
 import { Server } from "../server.ts";
 import { io } from "../client.ts";
-import { msgpackParser, MsgpackPacketDecoder, MsgpackPacketEncoder } from "../src/parser/msgpack.ts";
+import { MsgpackPacketDecoder, MsgpackPacketEncoder, msgpackParser } from "../src/parser/msgpack.ts";
 import type { Packet } from "../src/parser/socket_io.ts";
 import { type Running, startServer } from "./_server.ts";
 

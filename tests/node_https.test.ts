@@ -18,9 +18,21 @@ if (isNode) {
 
     it("serves polling and WebSocket sessions over TLS; handshake.secure is true", async () => {
       execFileSync("openssl", [
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-        "-addext", "subjectAltName=IP:127.0.0.1",
-        "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
       ], { stdio: "ignore" });
       const { createServer } = await import("node:https");
       const { Server } = await import("../server.ts");
@@ -32,7 +44,10 @@ if (isNode) {
         secure.push(socket.handshake.secure);
         socket.on("echo", (value: unknown, ack: (v: unknown) => void) => ack(value));
       });
-      const server = createServer({ key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) });
+      const server = createServer({
+        key: readFileSync(join(dir, "key.pem")),
+        cert: readFileSync(join(dir, "cert.pem")),
+      });
       io.attach(server);
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       const port = (server.address() as { port: number }).port;

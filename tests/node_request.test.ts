@@ -15,7 +15,6 @@ interface Started {
   seen: Request[];
 }
 
-
 /** Serves `engine` (through `handle`, by default straight to it) on a Node server of a free port. */
 async function serveEngine(
   engine: Engine,
@@ -44,9 +43,15 @@ async function start(
   before?: (request: Request) => void,
 ): Promise<Started> {
   const { Engine } = await import("../src/engine/server.ts");
-  const engine = new Engine({ maxHttpBufferSize, ...(allowRequest ? { allowRequest: (req: Request) => allowRequest(req) } : {}) });
+  const engine = new Engine({
+    maxHttpBufferSize,
+    ...(allowRequest ? { allowRequest: (req: Request) => allowRequest(req) } : {}),
+  });
   const seen: Request[] = [];
-  engine.on("connection", (socket) => socket.on("message", (m) => socket.send(`echo:${typeof m === "string" ? m : "binary"}`)));
+  engine.on(
+    "connection",
+    (socket) => socket.on("message", (m) => socket.send(`echo:${typeof m === "string" ? m : "binary"}`)),
+  );
   const served = await serveEngine(engine, (request, info, upgrade) => {
     seen.push(request);
     before?.(request);
@@ -143,7 +148,9 @@ if (isNode) {
       });
       const served = await serveEngine(engine);
       try {
-        const opened = new Promise<Headers>((resolve) => engine.once("connection", (socket) => resolve(socket.request.headers)));
+        const opened = new Promise<Headers>((resolve) =>
+          engine.once("connection", (socket) => resolve(socket.request.headers))
+        );
         await handshake(served.base, { "x-in": "1" });
         const headers = await opened;
         assert.deepEqual(seen, ["onHeaders GET", "allowRequest 1", "generateId true"]);
@@ -165,7 +172,9 @@ if (isNode) {
         if (request.method === "POST") {
           postArrived();
           const signal = request.signal;
-          if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+          if (!signal.aborted) {
+            await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+          }
           await new Promise((resolve) => setTimeout(resolve, 10));
         }
         return engine.handleRequest(request, info, upgrade);
@@ -173,9 +182,13 @@ if (isNode) {
       try {
         const base = served.base;
         const sid = await handshake(base);
-        const closed = new Promise<string>((resolve) => engine.clients.get(sid)!.once("close", (reason) => resolve(reason)));
+        const closed = new Promise<string>((resolve) =>
+          engine.clients.get(sid)!.once("close", (reason) => resolve(reason))
+        );
         const controller = new AbortController();
-        const post = fetch(`${base}&sid=${sid}`, { method: "POST", body: "4hello", signal: controller.signal }).catch(() => undefined);
+        const post = fetch(`${base}&sid=${sid}`, { method: "POST", body: "4hello", signal: controller.signal }).catch(
+          () => undefined,
+        );
         await arrived;
         controller.abort();
         await post;
@@ -285,7 +298,10 @@ if (isNode) {
         // listener and end the process.
         const path = "/socket.io/?EIO=4&transport=polling";
         assert.equal(await raw(port, `GET ${path} HTTP/1.1\r\nHost: a b\r\n`), "HTTP/1.1 400 Bad Request");
-        assert.equal(await raw(port, `GET /socket.io/socket.io.js HTTP/1.1\r\nHost: a b\r\n`), "HTTP/1.1 400 Bad Request");
+        assert.equal(
+          await raw(port, `GET /socket.io/socket.io.js HTTP/1.1\r\nHost: a b\r\n`),
+          "HTTP/1.1 400 Bad Request",
+        );
         const upgrade = "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a b\r\nConnection: Upgrade\r\n" +
           "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
         assert.equal(await raw(port, upgrade), "HTTP/1.1 400 Bad Request");

@@ -146,29 +146,35 @@ describe("npm package (dist/npm)", () => {
   });
 
   // Node only (where tsc runs best); other runtimes define no test here.
-  if (isNode) it("its declarations type-check a typed program (tsc, skipLibCheck off)", () => {
-    writeFileSync(join(app, "app.ts"), TYPED_APP);
-    writeFileSync(
-      join(app, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "es2022",
-          module: "nodenext",
-          moduleResolution: "nodenext",
-          strict: true,
-          noEmit: true,
-          lib: ["es2023", "dom"],
-          types: [],
-          skipLibCheck: false,
-        },
-        files: ["app.ts"],
-      }),
-    );
-    try {
-      run(join(ROOT, "node_modules/.bin/node"), [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], app);
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string };
-      assert.fail(`tsc failed:\n${e.stdout ?? ""}${e.stderr ?? ""}`);
-    }
-  });
+  if (isNode) {
+    it("its declarations type-check a typed program (tsc, skipLibCheck off)", () => {
+      writeFileSync(join(app, "app.ts"), TYPED_APP);
+      writeFileSync(
+        join(app, "tsconfig.json"),
+        JSON.stringify({
+          compilerOptions: {
+            target: "es2022",
+            module: "nodenext",
+            moduleResolution: "nodenext",
+            strict: true,
+            noEmit: true,
+            lib: ["es2023", "dom"],
+            types: [],
+            skipLibCheck: false,
+          },
+          files: ["app.ts"],
+        }),
+      );
+      try {
+        run(join(ROOT, "node_modules/.bin/node"), [
+          join(ROOT, "node_modules/typescript/bin/tsc"),
+          "-p",
+          "tsconfig.json",
+        ], app);
+      } catch (err) {
+        const e = err as { stdout?: string; stderr?: string };
+        assert.fail(`tsc failed:\n${e.stdout ?? ""}${e.stderr ?? ""}`);
+      }
+    });
+  }
 });

@@ -1,12 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  decodePacket,
-  decodePayload,
-  encodePacket,
-  encodePacketText,
-  encodePayload,
-} from "../src/parser/engine_io.ts";
+import { decodePacket, decodePayload, encodePacket, encodePacketText, encodePayload } from "../src/parser/engine_io.ts";
 import { decodeBase64, encodeBase64 } from "../src/parser/base64.ts";
 
 describe("engine.io parser", () => {

@@ -1,12 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  decodeText,
-  encodePacket,
-  JsonDecoder,
-  type Packet,
-  PacketType,
-} from "../src/parser/socket_io.ts";
+import { decodeText, encodePacket, JsonDecoder, type Packet, PacketType } from "../src/parser/socket_io.ts";
 import { hasBinary } from "../src/parser/binary.ts";
 
 function decodeAll(frames: Array<string | Uint8Array>): Packet[] {
@@ -85,7 +79,12 @@ describe("socket.io parser: decoding", () => {
   });
 
   it("round-trips through encode and decode", () => {
-    const packet: Packet = { type: PacketType.EVENT, nsp: "/x", id: 1, data: ["e", { n: new Uint8Array([7]) }, null, "é"] };
+    const packet: Packet = {
+      type: PacketType.EVENT,
+      nsp: "/x",
+      id: 1,
+      data: ["e", { n: new Uint8Array([7]) }, null, "é"],
+    };
     const [decoded] = decodeAll(encodePacket(packet));
     assert.deepEqual(decoded, { ...packet, type: PacketType.BINARY_EVENT, attachments: 1 });
   });
@@ -105,7 +104,7 @@ describe("socket.io parser: decoding", () => {
     ["connect payload an array", "0[1]"],
     ["disconnect with data", "1{}"],
     ["ack data not an array", "3{}"],
-    ["ack id too large", '3123456789012345678[]'],
+    ["ack id too large", "3123456789012345678[]"],
     ["binary without attachment count", '5["a"]'],
     ["binary count without dash", '52["a"]'],
     ["too many attachments", '51001-["a"]'],

@@ -20,8 +20,10 @@ async function setup(options: ServerOptions) {
       socket.data = { visits: 1 };
     }
     socket.on("drop", () => socket.conn.close());
-    socket.on("whoami", (ack: (v: unknown) => void) =>
-      ack({ id: socket.id, recovered: socket.recovered, rooms: [...socket.rooms].sort(), data: socket.data })
+    socket.on(
+      "whoami",
+      (ack: (v: unknown) => void) =>
+        ack({ id: socket.id, recovered: socket.recovered, rooms: [...socket.rooms].sort(), data: socket.data }),
     );
   });
   const running = await startServer(io);
@@ -48,7 +50,9 @@ describe("connection state recovery in memory", () => {
   }
 
   it("restores id, rooms, data and missed packets; CONNECT carries a pid", async () => {
-    const { io, running, middlewareCalls } = await setup({ connectionStateRecovery: { maxDisconnectionDuration: 5000 } });
+    const { io, running, middlewareCalls } = await setup({
+      connectionStateRecovery: { maxDisconnectionDuration: 5000 },
+    });
     const socket = client(running.url, {}, { reconnectionDelay: 200, randomizationFactor: 0 });
     cleanup.push(() => socket.disconnect(), () => running.close());
     await connected(socket);

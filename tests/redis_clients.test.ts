@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { Server } from "../server.ts";
 import { createAdapter, type RedisAdapter } from "../src/adapters/redis/mod.ts";
-import { startServer, type Running } from "./_server.ts";
+import { type Running, startServer } from "./_server.ts";
 import { type RedisServer, startRedis, until } from "./adapters/_redis.ts";
 import { client, type ClientSocket, connected, type LocalServer, next, startLocal } from "./adapters/_cluster.ts";
 
@@ -108,7 +108,10 @@ describe("redis clients: ioredis next to node-redis", () => {
       io.emit("broadcast-back", "during");
       assert.deepEqual(await got, ["during"]);
       assert.ok(Date.now() - started < 800, `delivered after ${Date.now() - started} ms`);
-      assert.ok(logged.some((args) => String(args[1]).includes("Redis is not connected")), JSON.stringify(logged.map(String)));
+      assert.ok(
+        logged.some((args) => String(args[1]).includes("Redis is not connected")),
+        JSON.stringify(logged.map(String)),
+      );
     } finally {
       console.error = original;
     }

@@ -5,7 +5,14 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Emitter as NodeEmitter } from "@socket.io/redis-emitter";
 import { Emitter } from "../src/adapters/redis/mod.ts";
-import { closeClients, type NodeRedisClient, redisClient, type RedisServer, startRedis, until } from "./adapters/_redis.ts";
+import {
+  closeClients,
+  type NodeRedisClient,
+  redisClient,
+  type RedisServer,
+  startRedis,
+  until,
+} from "./adapters/_redis.ts";
 import {
   client,
   type ClientSocket,
@@ -99,7 +106,9 @@ describe(`redis cluster: ours on ${RUNTIME} + ours on ${OTHER_RUNTIME} + Node so
 
   it("fetchSockets sees every socket, from every server", async () => {
     for (const from of NAMES) {
-      const sockets = await clients[from].timeout(3000).emitWithAck("fetch") as Array<{ id: string; name: string; rooms: string[] }>;
+      const sockets = await clients[from].timeout(3000).emitWithAck("fetch") as Array<
+        { id: string; name: string; rooms: string[] }
+      >;
       assert.deepEqual(sockets.map((s) => s.name), ["a", "b", "n"]);
       for (const s of sockets) {
         assert.equal(s.id, clients[s.name].id);
@@ -127,7 +136,8 @@ describe(`redis cluster: ours on ${RUNTIME} + ours on ${OTHER_RUNTIME} + Node so
     for (const from of NAMES) {
       await clients[from].timeout(3000).emitWithAck("join-all", `all-${from}`);
       // the join reaches the other servers on another connection than the broadcast below
-      const rooms = async () => (await clients.b.timeout(3000).emitWithAck("fetch") as Array<{ rooms: string[] }>).map((s) => s.rooms);
+      const rooms = async () =>
+        (await clients.b.timeout(3000).emitWithAck("fetch") as Array<{ rooms: string[] }>).map((s) => s.rooms);
       await until(async () => (await rooms()).every((r) => r.includes(`all-${from}`)), 3000, "every socket to join");
       const got = NAMES.map((name) => next(clients[name], "room-back"));
       clients.a.emit("to-room", `all-${from}`, "joined");

@@ -61,13 +61,15 @@ describe("redis cluster mode: node-redis createCluster and ioredis Cluster on a 
 
   it("counts the subscribers of every node, not only of the node asked", async () => {
     // Two more subscribers, each on its own node: no single node has all four.
-    const pinned = await Promise.all(cluster.ports.slice(0, 2).map(async (port) => {
-      const c = createClient({ url: `redis://127.0.0.1:${port}` });
-      c.on("error", () => {});
-      await c.connect();
-      await c.subscribe(REQUEST_CHANNEL, () => {});
-      return c;
-    }));
+    const pinned = await Promise.all(
+      cluster.ports.slice(0, 2).map(async (port) => {
+        const c = createClient({ url: `redis://127.0.0.1:${port}` });
+        c.on("error", () => {});
+        await c.connect();
+        await c.subscribe(REQUEST_CHANNEL, () => {});
+        return c;
+      }),
+    );
     try {
       for (const io of [a, b]) {
         const adapter = io.of("/").adapter as RedisAdapter;
@@ -120,7 +122,12 @@ describe("redis cluster mode: node-redis createCluster and ioredis Cluster on a 
     b.to("r1").emit("broadcast-back", "missed");
     const adapterA = a.of("/").adapter as RedisAdapter;
     // Written through one client, read through the other.
-    await (b.of("/").adapter as RedisAdapter).persistSession({ sid: "s1", pid: "p1", rooms: ["s1", "r1"], data: { n: 1 } });
+    await (b.of("/").adapter as RedisAdapter).persistSession({
+      sid: "s1",
+      pid: "p1",
+      rooms: ["s1", "r1"],
+      data: { n: 1 },
+    });
     assert.equal(await adapterA.restoreSession("p-none", String(offset)), null);
     const session = await adapterA.restoreSession("p1", String(offset));
     assert.ok(session);

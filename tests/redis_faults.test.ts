@@ -4,7 +4,16 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { closeClients, redisClient, type RedisServer, startRedis, until } from "./adapters/_redis.ts";
-import { client, type ClientSocket, connected, type LocalServer, next, OTHER_RUNTIME, startChild, startLocal } from "./adapters/_cluster.ts";
+import {
+  client,
+  type ClientSocket,
+  connected,
+  type LocalServer,
+  next,
+  OTHER_RUNTIME,
+  startChild,
+  startLocal,
+} from "./adapters/_cluster.ts";
 import { RequestType } from "../src/adapters/cluster.ts";
 import { encodeMsgpack } from "../src/adapters/redis/_msgpack.ts";
 import { Buffer } from "node:buffer";
@@ -24,13 +33,17 @@ describe("redis faults", () => {
   /** Starts Redis again and waits until both servers' adapters are subscribed again. */
   async function restartRedis(): Promise<void> {
     await redis.start();
-    await until(async () => {
-      try {
-        return (await a.adapter.serverCount()) === 2 && (await a2.adapter.serverCount()) === 2;
-      } catch {
-        return false;
-      }
-    }, 8000, "both adapters resubscribed");
+    await until(
+      async () => {
+        try {
+          return (await a.adapter.serverCount()) === 2 && (await a2.adapter.serverCount()) === 2;
+        } catch {
+          return false;
+        }
+      },
+      8000,
+      "both adapters resubscribed",
+    );
   }
 
   /**
@@ -156,8 +169,10 @@ describe("redis faults", () => {
     });
     const publisher = await redisClient(redis.url);
     try {
-      const broadcast = (packet: unknown, opts: unknown) => publisher.publish(a.adapter.channel, Buffer.from(encodeMsgpack(["x", packet, opts])));
-      const request = (body: Record<string, unknown>) => publisher.publish(a.adapter.requestChannel, JSON.stringify({ uid: "x", ...body }));
+      const broadcast = (packet: unknown, opts: unknown) =>
+        publisher.publish(a.adapter.channel, Buffer.from(encodeMsgpack(["x", packet, opts])));
+      const request = (body: Record<string, unknown>) =>
+        publisher.publish(a.adapter.requestChannel, JSON.stringify({ uid: "x", ...body }));
       await broadcast({ type: 2, nsp: "/", data: ["rooms-not-a-list"] }, { rooms: 5, except: [] });
       await broadcast({ type: 2, nsp: "/", data: ["except-not-strings"] }, { rooms: [], except: [{}] });
       await broadcast({ type: 1, nsp: "/" }, { rooms: [], except: [] }); // a DISCONNECT for everyone
@@ -169,7 +184,12 @@ describe("redis faults", () => {
       await request({ type: RequestType.REMOTE_JOIN, opts: { rooms: [] }, rooms: 7 });
       await request({ type: RequestType.REMOTE_JOIN, sid: 1, room: {} });
       await request({ type: RequestType.SERVER_SIDE_EMIT, data: ["connection", "forged"] });
-      await request({ type: RequestType.BROADCAST, requestId: "r2", packet: { type: 1, nsp: "/" }, opts: { rooms: [] } });
+      await request({
+        type: RequestType.BROADCAST,
+        requestId: "r2",
+        packet: { type: 1, nsp: "/" },
+        opts: { rooms: [] },
+      });
       await publisher.publish(a.adapter.requestChannel, "{not json");
       // Redis delivers in order: once this arrives, everything above was handled.
       await broadcast({ type: 2, nsp: "/", data: ["sentinel"] }, { rooms: [], except: [] });
@@ -229,7 +249,11 @@ describe("redis faults", () => {
       r.io.emit("during", 3);
       await until(() => got.filter(([e]) => e === "during").length === 2, 5000, "the broadcasts during the outage");
       const waited = Date.now() - started;
-      assert.deepEqual(got.filter(([e]) => e === "during").map(([, args]) => args), [[2], [3]], "no offset without the log");
+      assert.deepEqual(
+        got.filter(([e]) => e === "during").map(([, args]) => args),
+        [[2], [3]],
+        "no offset without the log",
+      );
       assert.ok(waited < 800, `delivered after ${waited} ms`);
       assert.ok(logged.length >= 1, "the failed appends are logged");
       // A client that reconnects now (with its pid and offset) gets a fresh socket at once, as

@@ -12,10 +12,32 @@ const SAMPLES: unknown[] = [
     except: [],
     flags: { volatile: true },
   }],
-  ["emitter", { type: 2, data: ["bin", new Uint8Array([0, 1, 2, 255])], nsp: "/custom" }, { rooms: [], except: ["x"], flags: {} }],
-  { uid: "u", requestId: "r", type: 7, packet: { type: 2, data: ["q"], nsp: "/" }, opts: { rooms: [], except: [], flags: { timeout: 1000 } } },
+  ["emitter", { type: 2, data: ["bin", new Uint8Array([0, 1, 2, 255])], nsp: "/custom" }, {
+    rooms: [],
+    except: ["x"],
+    flags: {},
+  }],
+  {
+    uid: "u",
+    requestId: "r",
+    type: 7,
+    packet: { type: 2, data: ["q"], nsp: "/" },
+    opts: { rooms: [], except: [], flags: { timeout: 1000 } },
+  },
   { type: 9, requestId: "r", packet: { nested: { deep: [1, 2, { k: "v" }] } } },
-  ["big", 300, 70000, 5_000_000_000, -200, -40000, -3_000_000_000, "é€😀", "x".repeat(40), "y".repeat(300), "z".repeat(70000)],
+  [
+    "big",
+    300,
+    70000,
+    5_000_000_000,
+    -200,
+    -40000,
+    -3_000_000_000,
+    "é€😀",
+    "x".repeat(40),
+    "y".repeat(300),
+    "z".repeat(70000),
+  ],
   { skipped: undefined, kept: 1, fn: () => 1, date: { toJSON: () => "2024-01-01" } },
   [new Uint8Array(300), new Uint8Array(70000)],
   { many: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])) },
@@ -29,12 +51,19 @@ function bytes(value: Uint8Array): number[] {
 describe("redis msgpack", () => {
   it("encodes exactly as notepack.io", () => {
     for (const sample of SAMPLES) {
-      assert.deepEqual(bytes(encodeMsgpack(sample)), bytes(notepack.encode(sample)), JSON.stringify(sample)?.slice(0, 80));
+      assert.deepEqual(
+        bytes(encodeMsgpack(sample)),
+        bytes(notepack.encode(sample)),
+        JSON.stringify(sample)?.slice(0, 80),
+      );
     }
   });
 
   it("decodes notepack.io's output and notepack decodes ours", () => {
-    const value = ["uid", { type: 2, data: ["e", new Uint8Array([1, 2]), { a: [1, "b"] }], nsp: "/" }, { rooms: ["r"], except: [] }];
+    const value = ["uid", { type: 2, data: ["e", new Uint8Array([1, 2]), { a: [1, "b"] }], nsp: "/" }, {
+      rooms: ["r"],
+      except: [],
+    }];
     const decoded = decodeMsgpack(notepack.encode(value)) as unknown[];
     const packet = decoded[1] as { data: unknown[] };
     assert.deepEqual([...(packet.data[1] as Uint8Array)], [1, 2]);

@@ -4,7 +4,18 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type RedisServer, startRedis, until } from "./adapters/_redis.ts";
-import { client, type ClientSocket, collect, connected, type LocalServer, next, OTHER_RUNTIME, RUNTIME, startChild, startLocal } from "./adapters/_cluster.ts";
+import {
+  client,
+  type ClientSocket,
+  collect,
+  connected,
+  type LocalServer,
+  next,
+  OTHER_RUNTIME,
+  RUNTIME,
+  startChild,
+  startLocal,
+} from "./adapters/_cluster.ts";
 import { type Proxy, startProxy } from "./adapters/_proxy.ts";
 import type { ServerProcess } from "./client/_spawn.ts";
 
@@ -33,11 +44,20 @@ describe(`redis recovery: ours on ${RUNTIME} and on ${OTHER_RUNTIME} behind a ro
   });
 
   it("recovers id, rooms, data and every missed packet on another node", async () => {
-    const socket = client(proxy.url, { room: "vip" }, { reconnectionDelay: 500, reconnectionDelayMax: 500, randomizationFactor: 0 });
+    const socket = client(proxy.url, { room: "vip" }, {
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 500,
+      randomizationFactor: 0,
+    });
     const other = client(b.url);
     sockets.push(socket, other);
     await Promise.all([connected(socket), connected(other)]);
-    const before = await socket.timeout(2000).emitWithAck("whoami") as { id: string; name: string; recovered: boolean; rooms: string[] };
+    const before = await socket.timeout(2000).emitWithAck("whoami") as {
+      id: string;
+      name: string;
+      recovered: boolean;
+      rooms: string[];
+    };
     assert.equal(before.name, "a");
     assert.equal(before.recovered, false);
     assert.equal(socket.recovered, false);

@@ -98,7 +98,13 @@ const GROUPS: Record<string, Group> = {
   },
   bun: {
     name: "bun test (tests/, servers and clients on Bun)",
-    cmd: [bun, "test", "--timeout", "20000", ...testFiles(new Set([...RUNTIME_INDEPENDENT, "tests/package_npm.test.ts"]))],
+    cmd: [
+      bun,
+      "test",
+      "--timeout",
+      "20000",
+      ...testFiles(new Set([...RUNTIME_INDEPENDENT, "tests/package_npm.test.ts"])),
+    ],
     env: { FIXTURE: "bun" },
     junit: { args: (path) => ["--reporter=junit", `--reporter-outfile=${path}`], dialect: "flat" },
   },

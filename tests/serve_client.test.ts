@@ -31,11 +31,13 @@ describe("serveClient", () => {
   });
 
   it("serves the classic script and the ES module with caching headers", async () => {
-    for (const [file, text] of [
-      ["socket.io.js", CLIENT_BUNDLE_GLOBAL],
-      ["socket.io.min.js", CLIENT_BUNDLE_GLOBAL],
-      ["socket.io.esm.min.js", CLIENT_BUNDLE_ESM],
-    ]) {
+    for (
+      const [file, text] of [
+        ["socket.io.js", CLIENT_BUNDLE_GLOBAL],
+        ["socket.io.min.js", CLIENT_BUNDLE_GLOBAL],
+        ["socket.io.esm.min.js", CLIENT_BUNDLE_ESM],
+      ]
+    ) {
       const response = await fetch(`${running.url}/socket.io/${file}`, { headers: { "accept-encoding": "identity" } });
       assert.equal(response.status, 200, file);
       assert.equal(response.headers.get("content-type"), "application/javascript; charset=utf-8");
@@ -124,26 +126,28 @@ describe("serveClient", () => {
     }
   });
 
-  if (isNode) it("io.attach() on a node:http server serves it too (Node)", async () => {
-    await import("../src/runtime/node.ts");
-    const { createServer } = await import("node:http");
-    const attached = new Server();
-    const http = attached.attach(createServer((_req, res) => res.writeHead(418).end()));
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    const port = (http.address() as { port: number }).port;
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/socket.io/socket.io.esm.min.js`);
-      assert.equal(response.status, 200);
-      assert.equal(await response.text(), CLIENT_BUNDLE_ESM);
-      const other = await fetch(`http://127.0.0.1:${port}/elsewhere`);
-      assert.equal(other.status, 418);
-      await other.arrayBuffer();
-    } finally {
-      await attached.close();
-      http.closeAllConnections();
-      await new Promise((resolve) => http.close(resolve));
-    }
-  });
+  if (isNode) {
+    it("io.attach() on a node:http server serves it too (Node)", async () => {
+      await import("../src/runtime/node.ts");
+      const { createServer } = await import("node:http");
+      const attached = new Server();
+      const http = attached.attach(createServer((_req, res) => res.writeHead(418).end()));
+      await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+      const port = (http.address() as { port: number }).port;
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/socket.io/socket.io.esm.min.js`);
+        assert.equal(response.status, 200);
+        assert.equal(await response.text(), CLIENT_BUNDLE_ESM);
+        const other = await fetch(`http://127.0.0.1:${port}/elsewhere`);
+        assert.equal(other.status, 418);
+        await other.arrayBuffer();
+      } finally {
+        await attached.close();
+        http.closeAllConnections();
+        await new Promise((resolve) => http.close(resolve));
+      }
+    });
+  }
 });
 
 describe("embedded client bundle", () => {

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect as tcpConnect, type Socket as TcpSocket } from "node:net";
 import { Buffer } from "node:buffer";
-import { Server, serve } from "../server.ts";
+import { serve, Server } from "../server.ts";
 import { until } from "./conformance/_helpers.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -134,7 +134,10 @@ describe("serve(): WebSocket handshakes that are not quite", () => {
 describe("serve(): requests with a bad or no Host", () => {
   it("answers a Host that makes no URL with 400, and a request without Host as usual", async () => {
     await withServer(async (port) => {
-      const bad = await rawRequest(port, "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n");
+      const bad = await rawRequest(
+        port,
+        "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n",
+      );
       assert.match(bad, /^HTTP\/1\.1 400/);
       const noHost = await rawRequest(port, "GET /socket.io/?EIO=4&transport=polling HTTP/1.0\r\n\r\n");
       assert.match(noHost, /^HTTP\/1\.[01] 200/);

@@ -29,7 +29,9 @@ afterEach(() => {
 
 function bytesOf(value: unknown): Uint8Array {
   assert.ok(value instanceof Uint8Array || value instanceof ArrayBuffer, "not binary");
-  return value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return value instanceof ArrayBuffer
+    ? new Uint8Array(value)
+    : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
 
 const KINDS = {
@@ -146,7 +148,9 @@ for (const kind of ["fast", "auto", "plain"] as const) {
     });
 
     it("closes a websocket session that does not answer pings", async () => {
-      const url = `${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket&do=${kind}&room=${kind}-${room}`;
+      const url = `${
+        server.url.replace("http", "ws")
+      }/socket.io/?EIO=4&transport=websocket&do=${kind}&room=${kind}-${room}`;
       const ws = new WebSocket(url);
       const frames: string[] = [];
       ws.onmessage = (event) => frames.push(String(event.data));
@@ -169,7 +173,9 @@ for (const kind of ["fast", "auto", "plain"] as const) {
     });
 
     it("a raw pong gets no answer (autoPong: a noop)", async () => {
-      const url = `${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket&do=${kind}&room=${kind}-${room}`;
+      const url = `${
+        server.url.replace("http", "ws")
+      }/socket.io/?EIO=4&transport=websocket&do=${kind}&room=${kind}-${room}`;
       const ws = new WebSocket(url);
       const frames: string[] = [];
       const ping = new Promise<void>((resolve) => {
@@ -192,7 +198,9 @@ for (const kind of ["fast", "auto", "plain"] as const) {
     });
 
     it("a session whose close listener throws is cleaned up, and the others' heartbeat goes on", async () => {
-      const url = `${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket&do=${kind}&room=${kind}-${room}`;
+      const url = `${
+        server.url.replace("http", "ws")
+      }/socket.io/?EIO=4&transport=websocket&do=${kind}&room=${kind}-${room}`;
       // B answers its pings; A does not, and its session's close listener throws.
       const b = new WebSocket(url);
       const bPings: number[] = [];
@@ -229,7 +237,9 @@ for (const kind of ["fast", "auto", "plain"] as const) {
       // pingInterval 400, pingTimeout 300: no first ping within 150 ms of the handshake, wherever
       // in the shared round the session opened. Sessions open every 30 ms across a whole round,
       // so one opens just before a round's pings; every session answers its pings.
-      const url = `${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket&do=${kind}&room=${kind}-${room}`;
+      const url = `${
+        server.url.replace("http", "ws")
+      }/socket.io/?EIO=4&transport=websocket&do=${kind}&room=${kind}-${room}`;
       const live = (): { ws: WebSocket; pings: number[] } => {
         const ws = new WebSocket(url);
         const session = { ws, pings: [] as number[] };

@@ -15,7 +15,8 @@ import { announce } from "./_app.ts";
 const g = globalThis as any;
 const wanted = Number(process.argv[2] ?? 0);
 
-const OPEN = '0{"sid":"rawrawrawrawrawrawraw","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}';
+const OPEN =
+  '0{"sid":"rawrawrawrawrawrawraw","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}';
 const CONNECTED = '40{"sid":"rawsocketrawsocketraw"}';
 const BCAST = '42["bcast"';
 
@@ -95,8 +96,7 @@ if (g.Deno?.serve) {
         // Encoded once, written to every receiver as a text frame.
         const bytes = Buffer.from(data);
         for (const s of room) s.send(bytes, { binary: false });
-      }
-      else ws.send(data);
+      } else ws.send(data);
     });
     ws.on("close", () => room.delete(ws));
   });

@@ -15,7 +15,16 @@
  * @module
  */
 
-import { Adapter, type AnyNamespace, type BroadcastFlags, type BroadcastOptions, type FetchedSocket, type Room, type SocketDetails, type SocketId } from "../io/adapter.ts";
+import {
+  Adapter,
+  type AnyNamespace,
+  type BroadcastFlags,
+  type BroadcastOptions,
+  type FetchedSocket,
+  type Room,
+  type SocketDetails,
+  type SocketId,
+} from "../io/adapter.ts";
 import { type Packet, PacketType } from "../parser/socket_io.ts";
 import { isRecoverablePacket } from "../io/recovery.ts";
 import { generateId, reportListenerError } from "../io/_util.ts";
@@ -186,7 +195,11 @@ function cook(opts: RawOptions | undefined): BroadcastOptions | null {
   const except = roomNames(opts?.except);
   if (rooms === null || except === null) return null;
   const flags = opts?.flags;
-  return { rooms: new Set(rooms), except: new Set(except), flags: flags !== null && typeof flags === "object" ? flags : {} };
+  return {
+    rooms: new Set(rooms),
+    except: new Set(except),
+    flags: flags !== null && typeof flags === "object" ? flags : {},
+  };
 }
 
 /** A random id of 6 hex bytes, for servers and requests. */
@@ -317,7 +330,9 @@ export abstract class ClusterAdapter extends Adapter {
     if ((packet.nsp ?? "/") !== this.nsp.name) return;
     // Only events go to clients (a DISCONNECT or CONNECT_ERROR from the bus would reach every one
     // of them), and never with an ack id (their answers would settle unrelated acks here).
-    if (packet.type !== PacketType.EVENT && packet.type !== PacketType.BINARY_EVENT || !Array.isArray(packet.data)) return;
+    if (packet.type !== PacketType.EVENT && packet.type !== PacketType.BINARY_EVENT || !Array.isArray(packet.data)) {
+      return;
+    }
     if (packet.id !== undefined) packet.id = undefined; // (no `delete`: it would slow the object down)
     packet.nsp = this.nsp.name;
     if (opts?.offset !== undefined && this.nsp.server._recovery && Array.isArray(packet.data)) {
@@ -384,7 +399,12 @@ export abstract class ClusterAdapter extends Adapter {
     );
   }
 
-  #collect<T>(type: number, opts: BroadcastOptions, local: T[], pick: (r: ClusterResponse) => T[] | undefined): Promise<T[]> {
+  #collect<T>(
+    type: number,
+    opts: BroadcastOptions,
+    local: T[],
+    pick: (r: ClusterResponse) => T[] | undefined,
+  ): Promise<T[]> {
     return this.#countServers().then((count) => {
       if (count <= 1) return local;
       return new Promise<T[]>((resolve, reject) => {
@@ -398,7 +418,7 @@ export abstract class ClusterAdapter extends Adapter {
           (response) => {
             const items = pick(response);
             // One at a time: push(...items) overflows the stack past some 100,000 items.
-            if (items) for (const item of items) results.push(item);
+            if (items) { for (const item of items) results.push(item); }
           },
           (err) => (err ? reject(err) : resolve(results)),
         );

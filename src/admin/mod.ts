@@ -211,7 +211,11 @@ interface SocketLike {
   rooms: Set<string>;
 }
 
-function serialize(socket: SocketLike, nsp: string, own?: { clientId: string; transport: string }): Record<string, unknown> {
+function serialize(
+  socket: SocketLike,
+  nsp: string,
+  own?: { clientId: string; transport: string },
+): Record<string, unknown> {
   const admin = own ?? (socket.data as { _admin?: { clientId?: string; transport?: string } } | undefined)?._admin;
   const headers = socket.handshake.headers;
   return {
@@ -246,7 +250,7 @@ async function fetchAllSockets(io: AnyServer): Promise<Record<string, unknown>[]
 function initAuth(nsp: AnyNamespace, auth: BasicAuth | false | undefined, store: AdminSessionStore): void {
   if (auth === undefined) throw new Error("The `auth` option must be given, or explicitly set to `false`");
   if (auth === false) return;
-  if (auth?.type !== "basic") throw new Error("Invalid `auth` option: expected `false` or `{ type: \"basic\", ... }`");
+  if (auth?.type !== "basic") throw new Error('Invalid `auth` option: expected `false` or `{ type: "basic", ... }`');
   if (typeof auth.password !== "string" || !BCRYPT_HASH.test(auth.password)) {
     throw new Error("The `password` field must be a valid bcrypt hash");
   }

@@ -39,6 +39,10 @@ export function requestUrl(request: Request): URL | null {
  * ```
  */
 export function badUrlResponse(request: { url: string }): Response {
-  console.error(`[engine.io] refused a request with an invalid URL (bad Host header?): ${JSON.stringify(request.url.slice(0, 200))}`);
+  console.error(
+    `[engine.io] refused a request with an invalid URL (bad Host header?): ${
+      JSON.stringify(request.url.slice(0, 200))
+    }`,
+  );
   return new Response("Bad Request", { status: 400, headers: { "content-type": "text/plain" } });
 }

@@ -11,19 +11,9 @@
 import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "../runtime/types.ts";
 import { Emitter } from "../util/emitter.ts";
 import { applyCors, isWebSocketOriginAllowed } from "./cors.ts";
-import {
-  ENGINE_ERROR_MESSAGES,
-  type EngineConnectionError,
-  EngineErrorCode,
-  errorResponse,
-} from "./errors.ts";
+import { ENGINE_ERROR_MESSAGES, type EngineConnectionError, EngineErrorCode, errorResponse } from "./errors.ts";
 import { randomId } from "./ids.ts";
-import {
-  type EngineOptions,
-  resolveEngineOptions,
-  type ResolvedEngineOptions,
-  serializeCookie,
-} from "./options.ts";
+import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions, serializeCookie } from "./options.ts";
 import { EngineSocket } from "./socket.ts";
 import { createDebug } from "../util/debug.ts";
 
@@ -162,8 +152,15 @@ export class Engine extends Emitter<EngineEvents> {
       return this.#refuse(request, headers, new Refusal(EngineErrorCode.UNKNOWN_TRANSPORT, { transport }));
     }
 
-    if (transport === "websocket" && this.options.checkWebSocketOrigin && !(await isWebSocketOriginAllowed(this.options.cors, request))) {
-      return this.#refuse(request, headers, new Refusal(EngineErrorCode.FORBIDDEN, { name: "WEBSOCKET_ORIGIN", origin: headerOf(request, "origin") }));
+    if (
+      transport === "websocket" && this.options.checkWebSocketOrigin &&
+      !(await isWebSocketOriginAllowed(this.options.cors, request))
+    ) {
+      return this.#refuse(
+        request,
+        headers,
+        new Refusal(EngineErrorCode.FORBIDDEN, { name: "WEBSOCKET_ORIGIN", origin: headerOf(request, "origin") }),
+      );
     }
 
     if (sid !== null) {
@@ -172,13 +169,24 @@ export class Engine extends Emitter<EngineEvents> {
         return this.#refuse(request, headers, new Refusal(EngineErrorCode.UNKNOWN_SID, { sid }));
       }
       if (transport === "websocket") {
-        if (!isUpgrade || !upgrade || session.transportName !== "polling" || session.upgrading || !this.options.allowUpgrades) {
-          return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", sid }));
+        if (
+          !isUpgrade || !upgrade || session.transportName !== "polling" || session.upgrading ||
+          !this.options.allowUpgrades
+        ) {
+          return this.#refuse(
+            request,
+            headers,
+            new Refusal(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", sid }),
+          );
         }
         return this.#upgradeSession(request, session, upgrade);
       }
       if (session.transportName !== "polling") {
-        return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", sid }));
+        return this.#refuse(
+          request,
+          headers,
+          new Refusal(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", sid }),
+        );
       }
       const polling = session.transport as PollingTransport;
       if (request.method === "GET") return polling.handleGet(request, headers);
@@ -191,24 +199,40 @@ export class Engine extends Emitter<EngineEvents> {
       return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { name: "SERVER_CLOSING" }));
     }
     if (request.method !== "GET") {
-      return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_HANDSHAKE_METHOD, { method: request.method }));
+      return this.#refuse(
+        request,
+        headers,
+        new Refusal(EngineErrorCode.BAD_HANDSHAKE_METHOD, { method: request.method }),
+      );
     }
     if (transport === "websocket" && (!isUpgrade || !upgrade)) {
-      return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" }));
+      return this.#refuse(
+        request,
+        headers,
+        new Refusal(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" }),
+      );
     }
     if (this.options.allowRequest) {
       const refusal = await this.#checkAllowRequest(request);
       if (refusal) return this.#refuse(request, headers, refusal);
     }
     if (query.get("EIO") !== "4") {
-      return this.#refuse(request, headers, new Refusal(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: query.get("EIO") }));
+      return this.#refuse(
+        request,
+        headers,
+        new Refusal(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: query.get("EIO") }),
+      );
     }
 
     let id: string;
     try {
       id = this.options.generateId ? await this.options.generateId(webRequestOf(request)) : randomId();
     } catch (err) {
-      return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { name: "ID_GENERATION_ERROR", error: String(err) }));
+      return this.#refuse(
+        request,
+        headers,
+        new Refusal(EngineErrorCode.BAD_REQUEST, { name: "ID_GENERATION_ERROR", error: String(err) }),
+      );
     }
     const handshake = toHandshakeRequest(request, url, info);
 
@@ -240,7 +264,11 @@ export class Engine extends Emitter<EngineEvents> {
         }
       });
       if (verdict.ok) return null;
-      return new Refusal(EngineErrorCode.FORBIDDEN, { name: "ALLOW_REQUEST" }, verdict.message ?? ENGINE_ERROR_MESSAGES[EngineErrorCode.FORBIDDEN]);
+      return new Refusal(
+        EngineErrorCode.FORBIDDEN,
+        { name: "ALLOW_REQUEST" },
+        verdict.message ?? ENGINE_ERROR_MESSAGES[EngineErrorCode.FORBIDDEN],
+      );
     } catch (err) {
       return new Refusal(EngineErrorCode.FORBIDDEN, { name: "ALLOW_REQUEST", error: String(err) });
     }
@@ -307,7 +335,15 @@ export class Engine extends Emitter<EngineEvents> {
   #refuse(request: Request, headers: Headers, refusal: Refusal): Response {
     if (debug.enabled) {
       const url = requestUrl(request) ?? new URL("http://invalid/");
-      debug("refused %s %s%s: code %d (%s) %o", request.method, url.pathname, url.search, refusal.code, refusal.message, refusal.context);
+      debug(
+        "refused %s %s%s: code %d (%s) %o",
+        request.method,
+        url.pathname,
+        url.search,
+        refusal.code,
+        refusal.message,
+        refusal.context,
+      );
     }
     if (this.hasListeners("connection_error")) {
       emitIsolated(this, "connection_error", connectionListenerFailed, {

@@ -39,7 +39,13 @@ export class SessionRequest implements HandshakeRequest {
   #headers: Headers | undefined;
 
   /** Keeps the given parts; see {@linkcode SessionRequest.from}. */
-  constructor(href: string, headerRecord: Record<string, string>, method: string, remoteAddress: string, secure: boolean) {
+  constructor(
+    href: string,
+    headerRecord: Record<string, string>,
+    method: string,
+    remoteAddress: string,
+    secure: boolean,
+  ) {
     this.href = href;
     this.headerRecord = headerRecord;
     this.method = method;

@@ -342,13 +342,21 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
    */
   static #pingDue(session: EngineSocket): void {
     session.#sendPacket({ type: "ping" });
-    EngineSocket.#heartbeatsOf(session.#options).pong.add(session.#beat, performance.now() + session.#options.pingTimeout);
+    EngineSocket.#heartbeatsOf(session.#options).pong.add(
+      session.#beat,
+      performance.now() + session.#options.pingTimeout,
+    );
   }
 
   /** Each engine's two heartbeat queues (its sessions share one options object). */
-  static #queues = new WeakMap<ResolvedEngineOptions, { ping: DeadlineQueue<EngineSocket>; pong: DeadlineQueue<EngineSocket> }>();
+  static #queues = new WeakMap<
+    ResolvedEngineOptions,
+    { ping: DeadlineQueue<EngineSocket>; pong: DeadlineQueue<EngineSocket> }
+  >();
 
-  static #heartbeatsOf(options: ResolvedEngineOptions): { ping: DeadlineQueue<EngineSocket>; pong: DeadlineQueue<EngineSocket> } {
+  static #heartbeatsOf(
+    options: ResolvedEngineOptions,
+  ): { ping: DeadlineQueue<EngineSocket>; pong: DeadlineQueue<EngineSocket> } {
     let queues = EngineSocket.#queues.get(options);
     if (queues === undefined) {
       queues = { ping: new DeadlineQueue(EngineSocket.#pingDue), pong: new DeadlineQueue(EngineSocket.#pongMissed) };

@@ -132,12 +132,18 @@ export class Client<
       // sends that for `manager.socket(nsp)` then `socket.connect()`, or connect() twice. The
       // first answer serves both (socket.io closed the whole connection, or made a second socket
       // there that got every broadcast twice).
-      if (socket || this.#connecting?.has(packet.nsp)) debug("session %s: CONNECT to %s again: dropped", this.id, packet.nsp);
-      else this.#connect(packet.nsp, (packet.data as Record<string, unknown> | undefined) ?? {});
+      if (socket || this.#connecting?.has(packet.nsp)) {
+        debug("session %s: CONNECT to %s again: dropped", this.id, packet.nsp);
+      } else this.#connect(packet.nsp, (packet.data as Record<string, unknown> | undefined) ?? {});
     } else if (socket && packet.type !== PacketType.CONNECT_ERROR) {
       socket._onpacket(packet);
     } else {
-      debug("session %s sent packet type %d for namespace %s in the wrong state: closing it", this.id, packet.type, packet.nsp);
+      debug(
+        "session %s sent packet type %d for namespace %s in the wrong state: closing it",
+        this.id,
+        packet.type,
+        packet.nsp,
+      );
       this.close();
     }
   }

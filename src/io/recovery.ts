@@ -12,7 +12,14 @@
  */
 
 import type { Packet } from "../parser/socket_io.ts";
-import { Adapter, type AnyNamespace, type BroadcastOptions, type Room, type Session, type SessionToPersist } from "./adapter.ts";
+import {
+  Adapter,
+  type AnyNamespace,
+  type BroadcastOptions,
+  type Room,
+  type Session,
+  type SessionToPersist,
+} from "./adapter.ts";
 
 /**
  * The `connectionStateRecovery` option of the server.
@@ -161,7 +168,9 @@ export class SessionAwareAdapter extends Adapter {
     this.#timer = setInterval(() => this.#expire(), Math.min(60000, Math.max(1000, this.#maxDuration())));
     // do not keep the process alive for this timer (Node, Bun and Deno)
     (this.#timer as unknown as { unref?: () => void }).unref?.();
-    if (typeof this.#timer === "number") (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(this.#timer);
+    if (typeof this.#timer === "number") {
+      (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(this.#timer);
+    }
   }
 
   #expire(): void {

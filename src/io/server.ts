@@ -335,7 +335,10 @@ export class Server<
    * @internal The client bundle's response when `serveClient` is on and `pathname` names one of its
    * files (see {@linkcode ServerOptions.serveClient}); `undefined` otherwise.
    */
-  _serveClient(request: Request, pathname: string = requestUrl(request)?.pathname ?? ""): Promise<Response> | undefined {
+  _serveClient(
+    request: Request,
+    pathname: string = requestUrl(request)?.pathname ?? "",
+  ): Promise<Response> | undefined {
     const kind = this.#clientBundleKind(pathname);
     return kind ? serveClientBundle(request, kind) : undefined;
   }

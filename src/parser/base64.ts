@@ -22,7 +22,6 @@ type BufferCtor = {
 };
 const NodeBuffer = (globalThis as unknown as { Buffer?: BufferCtor }).Buffer;
 
-
 /**
  * Encodes the bytes of a view (only its own bytes, not the whole underlying buffer) as base64.
  *
@@ -62,7 +61,13 @@ export function decodeBase64(text: string): Uint8Array {
     // promises gives them away.
     const length = text.length;
     if (length % 4 !== 0) throw new SyntaxError("Invalid base64");
-    const padding = length === 0 ? 0 : text.charCodeAt(length - 1) !== 61 ? 0 : text.charCodeAt(length - 2) === 61 ? 2 : 1;
+    const padding = length === 0
+      ? 0
+      : text.charCodeAt(length - 1) !== 61
+      ? 0
+      : text.charCodeAt(length - 2) === 61
+      ? 2
+      : 1;
     const buffer = NodeBuffer.from(text, "base64");
     if (buffer.byteLength !== (length / 4) * 3 - padding) throw new SyntaxError("Invalid base64");
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);

@@ -505,10 +505,12 @@ export class SocketIoDurableObject implements SocketIoObject {
       const next: HeartbeatState = { pingAt: hb?.pingAt ?? 0, phase: "ping" };
       await this.#setHeartbeat(next, Date.now() + this.io.engine.options.pingInterval);
     };
-    this.#pending.push(run().catch((err) => {
-      this.#alarmSet = false;
-      console.error("socket.io: scheduling the heartbeat alarm failed", err);
-    }));
+    this.#pending.push(
+      run().catch((err) => {
+        this.#alarmSet = false;
+        console.error("socket.io: scheduling the heartbeat alarm failed", err);
+      }),
+    );
   }
 
   #pending: Promise<unknown>[] = [];

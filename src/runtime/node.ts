@@ -245,7 +245,12 @@ function refuseUpgrade(request: Request): Response {
 }
 
 /** Calls the handler; a synchronous throw becomes a rejection like an asynchronous one. */
-function answer(handle: EngineHandle, request: Request, info: ConnInfo, upgrade: Upgrader): Promise<Response | undefined> {
+function answer(
+  handle: EngineHandle,
+  request: Request,
+  info: ConnInfo,
+  upgrade: Upgrader,
+): Promise<Response | undefined> {
   try {
     return Promise.resolve(handle(request, info, upgrade));
   } catch (err) {
@@ -393,11 +398,15 @@ const detachers = new WeakMap<object, () => void>();
  */
 export function attach<T extends HttpServer>(io: AttachableServer, server: T): T {
   const engine = io.engine;
-  const detach = attachToNodeServer(server, (req, info, up) => io._serveClient?.(req) ?? engine.handleRequest(req, info, up), {
-    // The engine path, and the client bundle's files (serveClient).
-    matches: (pathname) => engine.matches(pathname) || io._servesClient?.(pathname) === true,
-    maxPayload: engine.options.maxHttpBufferSize,
-  });
+  const detach = attachToNodeServer(
+    server,
+    (req, info, up) => io._serveClient?.(req) ?? engine.handleRequest(req, info, up),
+    {
+      // The engine path, and the client bundle's files (serveClient).
+      matches: (pathname) => engine.matches(pathname) || io._servesClient?.(pathname) === true,
+      maxPayload: engine.options.maxHttpBufferSize,
+    },
+  );
   detachers.set(io, detach);
   server.once("close", () => {
     detach();

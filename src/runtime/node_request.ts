@@ -13,7 +13,14 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import { addHeader, decodeChunks, HEADER_RECORD, READ_BODY_TEXT, readStreamText, WEB_REQUEST } from "../engine/request_fast_paths.ts";
+import {
+  addHeader,
+  decodeChunks,
+  HEADER_RECORD,
+  READ_BODY_TEXT,
+  readStreamText,
+  WEB_REQUEST,
+} from "../engine/request_fast_paths.ts";
 import { TEXT_ANSWERS } from "../engine/text_response.ts";
 
 /** The full URL of a Node request. */
@@ -164,7 +171,11 @@ export class NodeRequest {
   #request(): Request {
     if (this.#web !== undefined) return this.#web;
     const method = this.method;
-    const init: RequestInit & { duplex?: "half" } = { method, headers: requestHeaderPairs(this.#req), signal: this.signal };
+    const init: RequestInit & { duplex?: "half" } = {
+      method,
+      headers: requestHeaderPairs(this.#req),
+      signal: this.signal,
+    };
     if (method !== "GET" && method !== "HEAD") {
       init.body = this.#bodyTaken
         ? new ReadableStream<Uint8Array>({ start: (c) => c.close() })

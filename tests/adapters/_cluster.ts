@@ -8,7 +8,7 @@
 import { io as connect, type Socket as ClientSocket } from "socket.io-client";
 import { Server, type ServerOptions } from "../../server.ts";
 import { createAdapter, type RedisAdapter } from "../../src/adapters/redis/mod.ts";
-import { startServer, type Running } from "../_server.ts";
+import { type Running, startServer } from "../_server.ts";
 import { bin, type ServerProcess, spawnServer } from "../client/_spawn.ts";
 import { closeClients, type NodeRedisClient, redisClient } from "./_redis.ts";
 import { installScenarios } from "./_scenarios.ts";
@@ -59,7 +59,12 @@ export async function startLocal(redisUrl: string, name: string, options: Server
 }
 
 /** Starts our server in a child process on `runtime`. */
-export function startChild(redisUrl: string, name: string, runtime = OTHER_RUNTIME, flags: string[] = []): Promise<ServerProcess> {
+export function startChild(
+  redisUrl: string,
+  name: string,
+  runtime = OTHER_RUNTIME,
+  flags: string[] = [],
+): Promise<ServerProcess> {
   const script = "tests/adapters/cluster_server.ts";
   const prefix = runtime === "deno" ? ["run", "-A", script] : runtime === "bun" ? ["run", script] : [script];
   return spawnServer(bin(runtime), (port) => [...prefix, String(port), redisUrl, name, ...flags]);
@@ -71,13 +76,20 @@ export function startNodeReference(redisUrl: string, name: string): Promise<Serv
 }
 
 /** A socket.io-client socket over WebSocket, with short timers. */
-export function client(url: string, auth: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): ClientSocket {
+export function client(
+  url: string,
+  auth: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): ClientSocket {
   return connect(url, { transports: ["websocket"], auth, reconnectionDelay: 100, forceNew: true, ...extra });
 }
 
 /** The arguments of the next `event` on `emitter`. */
 export function next(
-  emitter: { once(event: string, fn: (...args: unknown[]) => void): unknown; off(event: string, fn: (...args: unknown[]) => void): unknown },
+  emitter: {
+    once(event: string, fn: (...args: unknown[]) => void): unknown;
+    off(event: string, fn: (...args: unknown[]) => void): unknown;
+  },
   event: string,
   timeout = 3000,
 ): Promise<unknown[]> {

@@ -83,9 +83,18 @@ export async function startRedisCluster(nodes = 3): Promise<RedisClusterServer> 
   const dir = mkdtempSync(join(tmpdir(), "sio-redis-cluster-"));
   const ports: number[] = [];
   for (let i = 0; i < nodes; i++) ports.push(await freePort());
-  const procs = await Promise.all(ports.map((port) =>
-    spawnRedis(port, ["--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`), "--dir", dir])
-  ));
+  const procs = await Promise.all(
+    ports.map((port) =>
+      spawnRedis(port, [
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        join(dir, `nodes-${port}.conf`),
+        "--dir",
+        dir,
+      ])
+    ),
+  );
   const stop = async () => {
     await Promise.all(procs.map((proc) => {
       if (proc.exitCode !== null || proc.signalCode !== null) return undefined;
@@ -105,10 +114,16 @@ export async function startRedisCluster(nodes = 3): Promise<RedisClusterServer> 
       { encoding: "utf8", timeout: 20000 },
     );
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${created.stdout}${created.stderr}`);
-    await until(() =>
-      ports.every((port) =>
-        /cluster_state:ok/.test(spawnSync("redis-cli", ["-p", String(port), "cluster", "info"], { encoding: "utf8" }).stdout ?? "")
-      ), 10000, "the cluster to be ok on every node");
+    await until(
+      () =>
+        ports.every((port) =>
+          /cluster_state:ok/.test(
+            spawnSync("redis-cli", ["-p", String(port), "cluster", "info"], { encoding: "utf8" }).stdout ?? "",
+          )
+        ),
+      10000,
+      "the cluster to be ok on every node",
+    );
   } catch (err) {
     await stop();
     throw err;

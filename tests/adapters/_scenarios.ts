@@ -66,8 +66,9 @@ export function installScenarios(io: AnyServer, name: string): void {
       ack(true);
     });
     socket.on("drop", () => socket.conn.close());
-    socket.on("whoami", (ack: Ack) =>
-      ack({ id: socket.id, name, recovered: socket.recovered, rooms: [...socket.rooms].sort() })
+    socket.on(
+      "whoami",
+      (ack: Ack) => ack({ id: socket.id, name, recovered: socket.recovered, rooms: [...socket.rooms].sort() }),
     );
   });
 }

@@ -26,7 +26,11 @@ const io = new Server({
   connectionStateRecovery: flags.includes("--recovery") ? { maxDisconnectionDuration: 10000 } : undefined,
 });
 installScenarios(io, name);
-const server = await serve((request, info, upgrade) => io.handler({ upgrade })(request, info), () => io.close(), Number(portArg));
+const server = await serve(
+  (request, info, upgrade) => io.handler({ upgrade })(request, info),
+  () => io.close(),
+  Number(portArg),
+);
 console.log(`listening on ${server.url}`);
 
 function stop(): void {

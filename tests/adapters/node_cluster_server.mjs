@@ -31,14 +31,23 @@ io.on("connection", (socket) => {
   socket.on("except-room", (room, ...args) => io.except(room).emit("except-back", ...args));
   socket.on("fetch", async (ack) => {
     const sockets = await io.fetchSockets();
-    ack(sockets.map((s) => ({ id: s.id, name: s.data.name, rooms: [...s.rooms].sort() }))
-      .sort((a, b) => a.name.localeCompare(b.name)));
+    ack(
+      sockets.map((s) => ({ id: s.id, name: s.data.name, rooms: [...s.rooms].sort() }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    );
   });
   socket.on("sse", (ack) => {
-    io.serverSideEmit("ping", name, (err, responses) => ack({ err: err ? err.message : null, responses: [...responses].sort() }));
+    io.serverSideEmit(
+      "ping",
+      name,
+      (err, responses) => ack({ err: err ? err.message : null, responses: [...responses].sort() }),
+    );
   });
   socket.on("ask-all", (ack) => {
-    io.timeout(2000).emit("question", (err, responses) => ack({ err: err ? err.message : null, responses: [...responses].sort() }));
+    io.timeout(2000).emit(
+      "question",
+      (err, responses) => ack({ err: err ? err.message : null, responses: [...responses].sort() }),
+    );
   });
   socket.on("disconnect-room", (room, ack) => {
     io.in(room).disconnectSockets();
@@ -52,7 +61,10 @@ io.on("connection", (socket) => {
     io.socketsLeave(room);
     ack(true);
   });
-  socket.on("whoami", (ack) => ack({ id: socket.id, name, recovered: socket.recovered, rooms: [...socket.rooms].sort() }));
+  socket.on(
+    "whoami",
+    (ack) => ack({ id: socket.id, name, recovered: socket.recovered, rooms: [...socket.rooms].sort() }),
+  );
 });
 httpServer.listen(Number(portArg), "127.0.0.1", () => {
   console.log(`listening on http://127.0.0.1:${httpServer.address().port}`);

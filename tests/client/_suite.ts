@@ -336,7 +336,9 @@ export function clientSuite(target: Target): void {
         const waiting = client.receive();
         await client.emit("drop");
         await assert.rejects(deadline(waiting, 4000, "the waiter's end"), { name: "DisconnectedError" });
-        await assert.rejects(deadline(client.call("message-with-ack", 1), 2000, "the call's end"), { name: "DisconnectedError" });
+        await assert.rejects(deadline(client.call("message-with-ack", 1), 2000, "the call's end"), {
+          name: "DisconnectedError",
+        });
       } finally {
         await client.disconnect();
       }
@@ -345,7 +347,11 @@ export function clientSuite(target: Target): void {
     it("reconnects on its own after a connect() by hand during the wait for a reconnection", async () => {
       // The manual connection's success cleared the reconnection timer and left the manager
       // "reconnecting": the next drop was never followed by a reconnection.
-      const socket = connect(server.url, { transports: ["websocket"], reconnectionDelay: 400, reconnectionDelayMax: 400 });
+      const socket = connect(server.url, {
+        transports: ["websocket"],
+        reconnectionDelay: 400,
+        reconnectionDelayMax: 400,
+      });
       await connected(socket);
       let dropped = next(socket, "disconnect");
       socket.emit("drop");
@@ -360,7 +366,11 @@ export function clientSuite(target: Target): void {
     });
 
     it("connects by hand after reconnection(false) during the wait for a reconnection", async () => {
-      const socket = connect(server.url, { transports: ["websocket"], reconnectionDelay: 200, reconnectionDelayMax: 200 });
+      const socket = connect(server.url, {
+        transports: ["websocket"],
+        reconnectionDelay: 200,
+        reconnectionDelayMax: 200,
+      });
       await connected(socket);
       const dropped = next(socket, "disconnect");
       socket.emit("drop");

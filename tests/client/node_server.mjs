@@ -51,9 +51,14 @@ function scenarios(socket) {
   socket.on("broadcast", (...args) => io.emit("broadcast-back", ...args));
   socket.on("drop", () => socket.conn.close());
   socket.on("server-disconnect", () => socket.disconnect());
-  socket.on("whoami", (ack) => ack({ id: socket.id, recovered: socket.recovered, transport: socket.conn.transport.name }));
-  socket.on("headers", (ack) =>
-    ack({ cookie: cookies.get(socket.conn.id) ?? null, extra: socket.handshake.headers["x-extra"] ?? null }));
+  socket.on(
+    "whoami",
+    (ack) => ack({ id: socket.id, recovered: socket.recovered, transport: socket.conn.transport.name }),
+  );
+  socket.on(
+    "headers",
+    (ack) => ack({ cookie: cookies.get(socket.conn.id) ?? null, extra: socket.handshake.headers["x-extra"] ?? null }),
+  );
 }
 
 io.on("connection", scenarios);

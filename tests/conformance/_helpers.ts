@@ -21,7 +21,11 @@ export function deadline<T>(promise: Promise<T>, ms: number, what: string): Prom
 }
 
 /** Waits until `check()` is true (asking every 10 ms), or fails after `timeout` ms. */
-export async function until(check: () => boolean | Promise<boolean>, timeout = 5000, what = "condition"): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeout = 5000,
+  what = "condition",
+): Promise<void> {
   const end = Date.now() + timeout;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
@@ -81,7 +85,11 @@ export function createWebSocket(url: string): TestSocket {
   // A message can no longer come once the socket closed: its waiters fail at once and say how it
   // closed (a close the test did not expect then reads as one, not as a missing message).
   const messageLost = () =>
-    new Error(`WebSocket ${url} closed (code ${closed!.code}${closed!.reason ? `, "${closed!.reason}"` : ""}) while waiting for a message`);
+    new Error(
+      `WebSocket ${url} closed (code ${closed!.code}${
+        closed!.reason ? `, "${closed!.reason}"` : ""
+      }) while waiting for a message`,
+    );
   const failed: Array<(err: Error) => void> = [];
   for (const type of Object.keys(buffers) as EventName[]) {
     ws.addEventListener(type, (event: Event) => {

@@ -8,14 +8,7 @@
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type Fixture, startFixture } from "../_fixture_process.ts";
-import {
-  bytes,
-  closeAllWebSockets,
-  createWebSocket,
-  Polling,
-  pollUntilRefused,
-  request,
-} from "./_helpers.ts";
+import { bytes, closeAllWebSockets, createWebSocket, Polling, pollUntilRefused, request } from "./_helpers.ts";
 
 const PING_INTERVAL = 300;
 const PING_TIMEOUT = 200;

@@ -69,7 +69,9 @@ export class Control {
       await this.#openWs(`${this.#wsBase}?EIO=4&transport=websocket`, false);
     } else {
       const res = await http(`${this.#base}?EIO=4&transport=polling`, CONTROL_HTTP);
-      if (res.status !== 200 || !res.text.startsWith("0")) throw new Error(`control handshake: ${res.status} ${res.text}`);
+      if (res.status !== 200 || !res.text.startsWith("0")) {
+        throw new Error(`control handshake: ${res.status} ${res.text}`);
+      }
       this.#sid = JSON.parse(res.text.slice(1)).sid;
       this.#pollLoop = this.#poll();
       await this.#post("40");
@@ -89,7 +91,9 @@ export class Control {
     const next = this.#postChain.then(async () => {
       if (this.#ws !== null && this.kind === "upgrade" && this.#upgraded) return;
       const res = await http(this.#url, { ...CONTROL_HTTP, method: "POST", body }, 8000);
-      if (res.status !== 200 && !this.#stopped) this.#fail(`POST ${body.slice(0, 40)}: ${res.status} ${res.text}${res.error ?? ""}`);
+      if (res.status !== 200 && !this.#stopped) {
+        this.#fail(`POST ${body.slice(0, 40)}: ${res.status} ${res.text}${res.error ?? ""}`);
+      }
     });
     this.#postChain = next.catch(() => {});
     return next;

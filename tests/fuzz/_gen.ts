@@ -97,7 +97,9 @@ export function jsonValue(rng: Rng, depth = 3): unknown {
 
 /** JSON text nested `depth` levels deep (arrays or objects). */
 export function deepJson(rng: Rng, depth: number): string {
-  if (rng.chance(0.5)) return "[" + '"message",'.repeat(rng.chance(0.5) ? 1 : 0) + "[".repeat(depth) + "]".repeat(depth) + "]";
+  if (rng.chance(0.5)) {
+    return "[" + '"message",'.repeat(rng.chance(0.5) ? 1 : 0) + "[".repeat(depth) + "]".repeat(depth) + "]";
+  }
   return '["message",' + '{"a":'.repeat(depth) + "1" + "}".repeat(depth) + "]";
 }
 
@@ -192,7 +194,12 @@ export function mutate(rng: Rng, text: string): string {
     const at = rng.int(0, s.length);
     s = rng.weighted<() => string>([
       [3, () => s.slice(0, at)],
-      [3, () => s.slice(0, at) + rng.pick(['"', "[", "]", "{", "}", ",", "\x1e", "\\", "\u0000", "-", "/", "b", "0", "9", ":"]) + s.slice(at)],
+      [
+        3,
+        () =>
+          s.slice(0, at) +
+          rng.pick(['"', "[", "]", "{", "}", ",", "\x1e", "\\", "\u0000", "-", "/", "b", "0", "9", ":"]) + s.slice(at),
+      ],
       [2, () => s.slice(0, at) + s.slice(at + rng.int(1, 8))],
       [1, () => s.slice(0, at) + s.slice(Math.max(0, at - 8), at) + s.slice(at)],
       [1, () => s.slice(0, at) + String.fromCharCode(rng.int(0, 0xffff)) + s.slice(at + 1)],

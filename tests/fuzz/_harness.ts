@@ -246,7 +246,9 @@ export function problems(r: FuzzResult): string[] {
     if (c.wrong > 0) out.push(`control ${c.kind} got ${c.wrong} wrong or out-of-order answers`);
     if (c.received === 0) out.push(`control ${c.kind} exchanged nothing`);
   }
-  if (r.handshakes.failed > 0) out.push(`new handshakes failed ${r.handshakes.failed} times: ${r.handshakes.failures.join("; ")}`);
+  if (r.handshakes.failed > 0) {
+    out.push(`new handshakes failed ${r.handshakes.failed} times: ${r.handshakes.failures.join("; ")}`);
+  }
   if (r.handshakes.ok === 0) out.push("no new handshake completed");
   for (const u of r.guard.unhandledRejections) out.push(`unhandled rejection: ${u}`);
   for (const u of r.guard.uncaughtExceptions) out.push(`uncaught exception: ${u}`);
@@ -267,10 +269,16 @@ export function problems(r: FuzzResult): string[] {
 export function summary(r: FuzzResult): string {
   const top = Object.entries(r.inputsByKind).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}`).join(" ");
   return [
-    `fuzz seed=${r.seed} on ${r.runtime}: ${r.inputs} inputs in ${(r.elapsedMs / 1000).toFixed(1)} s (${r.inputsPerSecond.toFixed(0)}/s)`,
+    `fuzz seed=${r.seed} on ${r.runtime}: ${r.inputs} inputs in ${(r.elapsedMs / 1000).toFixed(1)} s (${
+      r.inputsPerSecond.toFixed(0)
+    }/s)`,
     `  sessions opened: ${JSON.stringify(r.sessionsOpened)}; statuses: ${JSON.stringify(r.statuses)}`,
-    `  controls: ${r.controls.map((c) => `${c.kind} ${c.received}/${c.sent}${c.failure ? " FAILED" : ""}`).join(", ")}; ` +
-    `round trip p50 ${r.controlLatency.p50.toFixed(1)} ms, p99 ${r.controlLatency.p99.toFixed(1)} ms, max ${r.controlLatency.max.toFixed(1)} ms`,
+    `  controls: ${
+      r.controls.map((c) => `${c.kind} ${c.received}/${c.sent}${c.failure ? " FAILED" : ""}`).join(", ")
+    }; ` +
+    `round trip p50 ${r.controlLatency.p50.toFixed(1)} ms, p99 ${r.controlLatency.p99.toFixed(1)} ms, max ${
+      r.controlLatency.max.toFixed(1)
+    } ms`,
     `  new handshakes: ${r.handshakes.ok} ok, ${r.handshakes.failed} failed; settle ${r.settleMs.toFixed(0)} ms; ` +
     `unhandled rejections ${r.guard.unhandledRejections.length}, uncaught ${r.guard.uncaughtExceptions.length}, server error logs ${r.guard.errorLogCount}`,
     ...(r.guard.notes ?? []).map((note) => `  server side: ${note}`),

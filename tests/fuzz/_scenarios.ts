@@ -9,15 +9,7 @@
  * @module
  */
 
-import {
-  connectPacket,
-  enginePacket,
-  handshakeQuery,
-  mutate,
-  namespace,
-  pollingPayload,
-  sioPacket,
-} from "./_gen.ts";
+import { connectPacket, enginePacket, handshakeQuery, mutate, namespace, pollingPayload, sioPacket } from "./_gen.ts";
 import type { Rng } from "./_rng.ts";
 import { FuzzSocket, http, rawHttp, sleep } from "./_wire.ts";
 
@@ -80,7 +72,10 @@ async function pollRequest(ctx: FuzzContext, rng: Rng, url: string, nsp: string)
   count(ctx, `poll:${action}`);
   switch (action) {
     case "post":
-      status(ctx, (await http(url, { method: "POST", body: pollingPayload(rng, rng.chance(0.7) ? nsp : undefined) })).status);
+      status(
+        ctx,
+        (await http(url, { method: "POST", body: pollingPayload(rng, rng.chance(0.7) ? nsp : undefined) })).status,
+      );
       return;
     case "get-abort":
       status(ctx, (await http(url, {}, 3000, rng.int(0, 150))).status);
@@ -112,12 +107,19 @@ async function pollRequest(ctx: FuzzContext, rng: Rng, url: string, nsp: string)
     case "octet":
       status(
         ctx,
-        (await http(url, { method: "POST", body: rng.bytes(rng.int(0, 64)), headers: { "content-type": "application/octet-stream" } }))
+        (await http(url, {
+          method: "POST",
+          body: rng.bytes(rng.int(0, 64)),
+          headers: { "content-type": "application/octet-stream" },
+        }))
           .status,
       );
       return;
     case "too-large":
-      status(ctx, (await http(url, { method: "POST", body: "4" + "x".repeat(ctx.maxPayload + rng.int(0, 10)) })).status);
+      status(
+        ctx,
+        (await http(url, { method: "POST", body: "4" + "x".repeat(ctx.maxPayload + rng.int(0, 10)) })).status,
+      );
       return;
     case "truncated": {
       const body = pollingPayload(rng, nsp);
@@ -126,7 +128,9 @@ async function pollRequest(ctx: FuzzContext, rng: Rng, url: string, nsp: string)
       const chunked = rng.chance(0.3);
       const head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n` +
         (chunked ? "Transfer-Encoding: chunked\r\n\r\n" + "fff\r\n" : `Content-Length: ${declared}\r\n\r\n`);
-      const res = await rawHttp(ctx.port, head + body.slice(0, rng.int(0, body.length)), { cutAfterMs: rng.int(0, 100) });
+      const res = await rawHttp(ctx.port, head + body.slice(0, rng.int(0, body.length)), {
+        cutAfterMs: rng.int(0, 100),
+      });
       status(ctx, res.status);
       return;
     }
@@ -135,7 +139,9 @@ async function pollRequest(ctx: FuzzContext, rng: Rng, url: string, nsp: string)
 
 /** A polling session: handshake, maybe CONNECT, random requests, then close, abandon or keep sending. */
 export async function pollingSession(ctx: FuzzContext, rng: Rng): Promise<void> {
-  const res = await http(`${ctx.httpBase}?${handshakeQuery(rng, "polling")}`, { method: rng.chance(0.95) ? "GET" : rng.pick(METHODS) });
+  const res = await http(`${ctx.httpBase}?${handshakeQuery(rng, "polling")}`, {
+    method: rng.chance(0.95) ? "GET" : rng.pick(METHODS),
+  });
   count(ctx, "poll:handshake");
   status(ctx, res.status);
   const sid = parseOpen(res.text);
@@ -153,7 +159,11 @@ export async function pollingSession(ctx: FuzzContext, rng: Rng): Promise<void> 
   const end = rng.weighted<string>([[4, "close"], [2, "abandon"], [2, "after-close"]]);
   if (end === "abandon") return;
   count(ctx, "poll:close");
-  status(ctx, (await http(url, { method: "POST", body: rng.chance(0.5) ? "1" : "41" + (nsp === "/" ? "" : nsp + ",") + "\x1e1" })).status);
+  status(
+    ctx,
+    (await http(url, { method: "POST", body: rng.chance(0.5) ? "1" : "41" + (nsp === "/" ? "" : nsp + ",") + "\x1e1" }))
+      .status,
+  );
   if (end === "after-close") {
     for (let i = rng.int(1, 3); i > 0; i--) await pollRequest(ctx, rng, url, nsp);
   }
@@ -161,7 +171,10 @@ export async function pollingSession(ctx: FuzzContext, rng: Rng): Promise<void> 
 
 async function wsFrames(ctx: FuzzContext, rng: Rng, socket: FuzzSocket, nsp: string, n: number): Promise<void> {
   for (let i = 0; i < n && !ctx.stopping; i++) {
-    const kind = rng.weighted<string>([[10, "engine"], [3, "sio-binary"], [1, "stray-binary"], [1, "big"], [1, "burst"]]);
+    const kind = rng.weighted<string>([[10, "engine"], [3, "sio-binary"], [1, "stray-binary"], [1, "big"], [
+      1,
+      "burst",
+    ]]);
     count(ctx, `ws:${kind}`);
     switch (kind) {
       case "engine":
@@ -258,7 +271,7 @@ export async function upgradeSession(ctx: FuzzContext, rng: Rng): Promise<void> 
   }
   const got = await poll;
   if (got) status(ctx, got.status);
-  if (rng.chance(0.8)) for (const s of sockets) await s.close(undefined, 1500);
+  if (rng.chance(0.8)) { for (const s of sockets) await s.close(undefined, 1500); }
   else {
     // The upgrade never finishes and nobody closes: the upgrade timeout and the heartbeat must clean up.
     for (const s of sockets) s.answerPings = false;
@@ -285,44 +298,85 @@ export async function stolenSid(ctx: FuzzContext, rng: Rng): Promise<void> {
     return;
   }
   const method = rng.pick(["GET", "POST", "POST", "PUT"]);
-  const res = await http(`${ctx.httpBase}${url}`, {
-    method,
-    body: method === "GET" ? undefined : pollingPayload(rng),
-  }, 1500, method === "GET" ? rng.int(0, 200) : undefined);
+  const res = await http(
+    `${ctx.httpBase}${url}`,
+    {
+      method,
+      body: method === "GET" ? undefined : pollingPayload(rng),
+    },
+    1500,
+    method === "GET" ? rng.int(0, 200) : undefined,
+  );
   status(ctx, res.status);
 }
 
 /** Raw garbage over TCP and odd requests to the engine path. */
 export async function garbage(ctx: FuzzContext, rng: Rng): Promise<void> {
-  const path = rng.pick(["/socket.io/", "/socket.io", "/socket.io/?", "/socket.io/?EIO=4&transport=polling", "/socket.io/x"]);
-  const kind = rng.weighted<string>([[3, "method"], [2, "raw-request"], [1, "raw-bytes"], [1, "ws-no-upgrade"], [1, "cors"]]);
+  const path = rng.pick([
+    "/socket.io/",
+    "/socket.io",
+    "/socket.io/?",
+    "/socket.io/?EIO=4&transport=polling",
+    "/socket.io/x",
+  ]);
+  const kind = rng.weighted<string>([[3, "method"], [2, "raw-request"], [1, "raw-bytes"], [1, "ws-no-upgrade"], [
+    1,
+    "cors",
+  ]]);
   count(ctx, `garbage:${kind}`);
   switch (kind) {
     case "method":
-      status(ctx, (await http(`${ctx.httpBase.replace("/socket.io/", "")}${path}&${handshakeQuery(rng, "polling")}`, {
-        method: rng.pick(METHODS),
-      }, 1500, 1000)).status);
+      status(
+        ctx,
+        (await http(
+          `${ctx.httpBase.replace("/socket.io/", "")}${path}&${handshakeQuery(rng, "polling")}`,
+          {
+            method: rng.pick(METHODS),
+          },
+          1500,
+          1000,
+        )).status,
+      );
       return;
     case "raw-request": {
       const lines = [
         `${rng.pick(METHODS)} ${path}${mutate(rng, "?EIO=4&transport=polling")} HTTP/1.1`,
         "Host: 127.0.0.1",
-        rng.pick(["Upgrade: websocket\r\nConnection: Upgrade", "Content-Length: -1", "Content-Length: 99999999999", "X: " + "y".repeat(rng.int(0, 9000)), "Transfer-Encoding: chunked", "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: bad"]),
+        rng.pick([
+          "Upgrade: websocket\r\nConnection: Upgrade",
+          "Content-Length: -1",
+          "Content-Length: 99999999999",
+          "X: " + "y".repeat(rng.int(0, 9000)),
+          "Transfer-Encoding: chunked",
+          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: bad",
+        ]),
       ];
-      status(ctx, (await rawHttp(ctx.port, lines.join("\r\n") + "\r\n\r\n" + mutate(rng, "4hello"), { cutAfterMs: rng.chance(0.5) ? rng.int(0, 100) : undefined, ms: 1500 })).status);
+      status(
+        ctx,
+        (await rawHttp(ctx.port, lines.join("\r\n") + "\r\n\r\n" + mutate(rng, "4hello"), {
+          cutAfterMs: rng.chance(0.5) ? rng.int(0, 100) : undefined,
+          ms: 1500,
+        })).status,
+      );
       return;
     }
     case "raw-bytes":
-      status(ctx, (await rawHttp(ctx.port, rng.bytes(rng.int(1, 512)), { cutAfterMs: rng.int(0, 50), ms: 1000 })).status);
+      status(
+        ctx,
+        (await rawHttp(ctx.port, rng.bytes(rng.int(1, 512)), { cutAfterMs: rng.int(0, 50), ms: 1000 })).status,
+      );
       return;
     case "ws-no-upgrade":
       status(ctx, (await http(`${ctx.httpBase}?EIO=4&transport=websocket`, {}, 1500)).status);
       return;
     case "cors":
-      status(ctx, (await http(`${ctx.httpBase}?EIO=4&transport=polling`, {
-        method: "OPTIONS",
-        headers: { origin: rng.pick(["http://evil.example", "null", ""]), "access-control-request-method": "POST" },
-      }, 1500)).status);
+      status(
+        ctx,
+        (await http(`${ctx.httpBase}?EIO=4&transport=polling`, {
+          method: "OPTIONS",
+          headers: { origin: rng.pick(["http://evil.example", "null", ""]), "access-control-request-method": "POST" },
+        }, 1500)).status,
+      );
       return;
   }
 }

@@ -14,10 +14,10 @@ import { type Running, startServer } from "../_server.ts";
 import { heapUsed, trackTimers } from "../leaks/_probe.ts";
 import { type Guard, type GuardReport, startGuard } from "./_guard.ts";
 import {
-  counts,
   type Counts,
-  engineTimings,
+  counts,
   type EngineTimings,
+  engineTimings,
   FUZZ_SERVER_OPTIONS,
   setupFuzzServer,
   STATIC_NAMESPACES,
@@ -132,7 +132,9 @@ export async function startTarget(options: ServerOptions = {}, watch: WatchOptio
       } finally {
         stopWatching();
       }
-      return guard ? guard.report() : { unhandledRejections: [], uncaughtExceptions: [], errorLogs: [], errorLogCount: 0 };
+      return guard
+        ? guard.report()
+        : { unhandledRejections: [], uncaughtExceptions: [], errorLogs: [], errorLogCount: 0 };
     },
   };
 }

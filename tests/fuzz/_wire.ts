@@ -50,7 +50,11 @@ export async function http(
   } catch (err) {
     // The cause says what the network did ("connection closed before message completed"…).
     const cause = (err as { cause?: unknown }).cause;
-    return { status: 0, text: "", error: (String(err) + (cause === undefined ? "" : ` (cause: ${cause})`)).slice(0, 300) };
+    return {
+      status: 0,
+      text: "",
+      error: (String(err) + (cause === undefined ? "" : ` (cause: ${cause})`)).slice(0, 300),
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -34,8 +34,13 @@ function once(source: EventSource, event: string, ms = 3000): Promise<any[]> {
 }
 
 function bytesOf(value: unknown): Uint8Array {
-  assert.ok(value instanceof Uint8Array || value instanceof ArrayBuffer, `not binary: ${Object.prototype.toString.call(value)}`);
-  return value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  assert.ok(
+    value instanceof Uint8Array || value instanceof ArrayBuffer,
+    `not binary: ${Object.prototype.toString.call(value)}`,
+  );
+  return value instanceof ArrayBuffer
+    ? new Uint8Array(value)
+    : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
 
 let fixture: Fixture;
@@ -93,10 +98,16 @@ describe("socket.io-client 4.8 interop", () => {
       it("gets acks with every argument", async () => {
         const socket = await connected(client({ transports: [...transports] }));
         const args = await new Promise<unknown[]>((resolve, reject) => {
-          socket.timeout(2000).emit("message-with-ack", 1, "2", { 3: [false] }, (err: Error | null, ...rest: unknown[]) => {
-            if (err) reject(err);
-            else resolve(rest);
-          });
+          socket.timeout(2000).emit(
+            "message-with-ack",
+            1,
+            "2",
+            { 3: [false] },
+            (err: Error | null, ...rest: unknown[]) => {
+              if (err) reject(err);
+              else resolve(rest);
+            },
+          );
         });
         assert.deepEqual(args, [1, "2", { 3: [false] }]);
         assert.equal(await socket.timeout(2000).emitWithAck("message-with-ack", "only"), "only");

@@ -35,13 +35,18 @@ export function trackTimers(): TimerTracker {
   g.setTimeout = function (fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) {
     const stack = new Error().stack ?? "";
     if (typeof fn !== "function" || !SRC.test(stack)) return originalSet(fn, ms, ...args);
-    const frame = stack.split("\n").find((l) => SRC.test(l))?.trim().replace(/^at /, "").replace(/^.*\/src\//, "src/") ?? "?";
+    const frame =
+      stack.split("\n").find((l) => SRC.test(l))?.trim().replace(/^at /, "").replace(/^.*\/src\//, "src/") ?? "?";
     // deno-lint-ignore prefer-const
     let id: unknown;
-    id = originalSet((...a: unknown[]) => {
-      live.delete(id);
-      fn(...a);
-    }, ms, ...args);
+    id = originalSet(
+      (...a: unknown[]) => {
+        live.delete(id);
+        fn(...a);
+      },
+      ms,
+      ...args,
+    );
     live.set(id, frame);
     return id;
   };

@@ -58,7 +58,9 @@ for (let c = 1; c <= checkpoints; c++) {
   console.log(
     `${String(done).padStart(7)} | ${((performance.now() - start) / 1000).toFixed(1).padStart(9)} | ` +
       `${(n / ((performance.now() - t0) / 1000)).toFixed(0).padStart(8)} | ${r.settleMs.toFixed(0).padStart(9)} | ` +
-      `${mb(lastHeap).padStart(8)} (${lastHeap >= baseline ? "+" : ""}${mb(lastHeap - baseline)}) | ${mb(rss).padStart(6)} | ${left}`,
+      `${mb(lastHeap).padStart(8)} (${lastHeap >= baseline ? "+" : ""}${mb(lastHeap - baseline)}) | ${
+        mb(rss).padStart(6)
+      } | ${left}`,
   );
 }
 const growth = lastHeap - baseline;

@@ -89,7 +89,9 @@ export async function startWorkerdTarget(kind: WorkerdTargetKind): Promise<Targe
       ...report,
       uncaughtExceptions: [...report.uncaughtExceptions, ...log.uncaught],
       notes: [
-        ...(log.lostResponses ? [`${log.lostResponses} responses workerd could not write to clients that had left`] : []),
+        ...(log.lostResponses
+          ? [`${log.lostResponses} responses workerd could not write to clients that had left`]
+          : []),
         ...(log.unreadBodies
           ? [`${log.unreadBodies} request bodies workerd could not forward after the answer (answered unread)`]
           : []),

@@ -73,10 +73,14 @@ export function watchIsolate(): IsolateWatch {
     const where = armedAt();
     // deno-lint-ignore prefer-const
     let id: unknown;
-    id = originalSetTimeout((...a: unknown[]) => {
-      live.delete(id);
-      fn(...a);
-    }, ms, ...args);
+    id = originalSetTimeout(
+      (...a: unknown[]) => {
+        live.delete(id);
+        fn(...a);
+      },
+      ms,
+      ...args,
+    );
     live.set(id, where);
     return id;
   };

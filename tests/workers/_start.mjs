@@ -10,7 +10,7 @@
 // 127.0.0.1 and prints `inspector on 127.0.0.1:PORT` first; WORKERD_VERBOSE=1 makes workerd log
 // uncaught exceptions (`uncaught exception; source = Uncaught ...`) on stderr.
 import { build } from "esbuild";
-import { Miniflare, Log, LogLevel } from "miniflare";
+import { Log, LogLevel, Miniflare } from "miniflare";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";

@@ -23,13 +23,7 @@ import {
   routeToSocketIo,
   type SocketIoObjectOptions,
 } from "../../src/runtime/durable_object.ts";
-import {
-  counts,
-  engineTimings,
-  FUZZ_SERVER_OPTIONS,
-  LEAK_SERVER_OPTIONS,
-  setupFuzzServer,
-} from "../fuzz/_handlers.ts";
+import { counts, engineTimings, FUZZ_SERVER_OPTIONS, LEAK_SERVER_OPTIONS, setupFuzzServer } from "../fuzz/_handlers.ts";
 import { watchIsolate } from "./_isolate_watch.ts";
 
 /** Where the object answers with its counters (`_fuzz_target.ts` asks there; a Worker module exports only handlers). */

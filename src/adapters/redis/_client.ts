@@ -181,7 +181,8 @@ export function wrapClient(client: RedisClient): RedisOps {
     // A Cluster routes by the command's key by itself.
     command: ([name, ...args]) => client.call(name, ...args),
     numsub: client.isCluster === true
-      ? (channel) => sumNumsub(client.nodes("all").map((node: RedisClient) => () => node.call("PUBSUB", "NUMSUB", channel)))
+      ? (channel) =>
+        sumNumsub(client.nodes("all").map((node: RedisClient) => () => node.call("PUBSUB", "NUMSUB", channel)))
       : async (channel) => countOf(await client.call("PUBSUB", "NUMSUB", channel)),
     async subscribe(channels, handler) {
       const wanted = new Set(channels);

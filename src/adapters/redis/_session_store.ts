@@ -29,7 +29,11 @@ function fromBase64(text: string): Uint8Array {
 }
 
 function text(value: unknown): string {
-  return typeof value === "string" ? value : value instanceof Uint8Array ? new TextDecoder().decode(value) : String(value);
+  return typeof value === "string"
+    ? value
+    : value instanceof Uint8Array
+    ? new TextDecoder().decode(value)
+    : String(value);
 }
 
 type StreamEntry = [string, unknown[]];
@@ -88,7 +92,11 @@ export class RedisSessionStore {
   // Rare (Redis slower than requestsTimeout), and better than holding every broadcast.
   #command(args: string[]): Promise<unknown> {
     if (!this.#redis.ready()) return Promise.reject(new Error(`Redis is not connected (${args[0]})`));
-    return within(this.#redis.command(args), this.#timeout, () => `timeout reached: no answer to ${args[0]} within ${this.#timeout} ms`);
+    return within(
+      this.#redis.command(args),
+      this.#timeout,
+      () => `timeout reached: no answer to ${args[0]} within ${this.#timeout} ms`,
+    );
   }
 
   /** Appends a packet's data and receivers; resolves with the entry id (the offset). */

@@ -111,7 +111,9 @@ export class EmitterBroadcastOperator {
     if (typeof args[args.length - 1] === "function") throw new Error("Acknowledgements are not supported");
     const packet = { type: PacketType.EVENT, data: [event, ...args], nsp: this.#channels.nsp };
     const opts = { rooms: [...this.#rooms], flags: this.#flags, except: [...this.#except] };
-    const channel = this.#rooms.size === 1 ? `${this.#channels.broadcast}${[...this.#rooms][0]}#` : this.#channels.broadcast;
+    const channel = this.#rooms.size === 1
+      ? `${this.#channels.broadcast}${[...this.#rooms][0]}#`
+      : this.#channels.broadcast;
     this.#publish(channel, encodeMsgpack([UID, packet, opts]));
     return true;
   }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { decodePayload, type EnginePacket, encodePayload } from "../../parser/engine_io.ts";
+import { decodePayload, encodePayload, type EnginePacket } from "../../parser/engine_io.ts";
 import { EngineErrorCode, errorResponse } from "../errors.ts";
 import { textResponse } from "../text_response.ts";
 import { headerOf, readBodyText } from "../request_fast_paths.ts";

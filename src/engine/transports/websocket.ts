@@ -4,7 +4,7 @@
  * @module
  */
 
-import { decodePacket, type EnginePacket, encodePacket } from "../../parser/engine_io.ts";
+import { decodePacket, encodePacket, type EnginePacket } from "../../parser/engine_io.ts";
 import type { WebSocketLike } from "../../runtime/types.ts";
 import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
 
