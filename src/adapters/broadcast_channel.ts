@@ -8,6 +8,7 @@
  */
 
 import type { AnyNamespace } from "../io/adapter.ts";
+import { unrefTimer } from "../util/platform.ts";
 import {
   ClusterAdapter,
   type ClusterAdapterOptions,
@@ -77,7 +78,7 @@ export class BroadcastChannelAdapter extends ClusterAdapter {
   override init(): void {
     this.#post({ kind: "hello", uid: this.uid });
     this.#timer = setInterval(() => this.#post({ kind: "heartbeat", uid: this.uid }), this.#interval);
-    (this.#timer as unknown as { unref?: () => void }).unref?.();
+    unrefTimer(this.#timer);
   }
 
   #post(message: Message): void {

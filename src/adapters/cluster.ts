@@ -27,7 +27,8 @@ import {
 } from "../io/adapter.ts";
 import { type Packet, PacketType } from "../parser/socket_io.ts";
 import { isRecoverablePacket } from "../io/recovery.ts";
-import { generateId, reportListenerError } from "../io/_util.ts";
+import { reportListenerError } from "../io/_util.ts";
+import { randomId } from "../engine/ids.ts";
 import { within } from "../util/within.ts";
 
 /**
@@ -202,9 +203,9 @@ function cook(opts: RawOptions | undefined): BroadcastOptions | null {
   };
 }
 
-/** A random id of 6 hex bytes, for servers and requests. */
+/** A random id of 12 base64url characters (72 bits), for servers and requests. */
 function shortId(): string {
-  return generateId().slice(0, 12);
+  return randomId().slice(0, 12);
 }
 
 /**

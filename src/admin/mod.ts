@@ -25,6 +25,7 @@ import type { EngineSocket } from "../engine/socket.ts";
 import { Adapter, InMemoryAdapter } from "../io/adapter.ts";
 import { SessionAwareAdapter } from "../io/recovery.ts";
 import { utf8Length } from "../util/utf8_length.ts";
+import { processId, unrefTimer } from "../util/platform.ts";
 
 /**
  * Basic authentication: the UI's login form sends `username` and `password`; `password` here is a
@@ -165,7 +166,8 @@ type AnyNamespace = Namespace<any, any, any, any>;
 // deno-lint-ignore no-explicit-any
 type AnySocket = Socket<any, any, any, any>;
 
-function randomId(): string {
+/** 16 hex characters (64 bits), the shape of @socket.io/admin-ui's session and server ids. */
+function hexId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -261,7 +263,7 @@ function initAuth(nsp: AnyNamespace, auth: BasicAuth | false | undefined, store:
       if (given.username === auth.username && typeof given.password === "string") {
         const { compare } = await import("bcryptjs");
         if (await compare(given.password, auth.password)) {
-          const sessionId = randomId();
+          const sessionId = hexId();
           await store.saveSession(sessionId);
           socket.emit("session", sessionId);
           return next();
@@ -461,14 +463,13 @@ export function instrument(io: InstrumentedServer, options: InstrumentOptions): 
     disposers.push(() => io.off("new_namespace", onNamespace));
   }
 
-  const g = globalThis as { process?: { pid?: number }; location?: { hostname?: string } };
   const started = Date.now();
-  const serverId = options.serverId ?? `sio-${randomId().slice(0, 8)}`;
+  const serverId = options.serverId ?? `sio-${hexId().slice(0, 8)}`;
   const emitStats = () => {
     admin.emit("server_stats", {
       serverId,
       hostname: options.serverId ?? serverId,
-      pid: g.process?.pid ?? 0,
+      pid: processId(),
       uptime: (Date.now() - started) / 1000,
       clientsCount: io.engine.clientsCount,
       pollingClientsCount: pollingClients,
@@ -477,10 +478,8 @@ export function instrument(io: InstrumentedServer, options: InstrumentOptions): 
     });
   };
   const timer = setInterval(emitStats, options.statsInterval ?? 2000);
-  // Do not keep a process alive for the statistics alone (Deno and Node timers have such a switch).
-  const d = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
-  if (d?.unrefTimer) d.unrefTimer(timer as unknown as number);
-  else (timer as { unref?: () => void }).unref?.();
+  // Do not keep a process alive for the statistics alone.
+  unrefTimer(timer);
   emitStats();
   return {
     namespace: admin,

@@ -14,7 +14,8 @@ import { BroadcastOperator } from "./broadcast.ts";
 import type { Client } from "./client.ts";
 import type { Namespace } from "./namespace.ts";
 import { StrictEventEmitter } from "./_typed_emitter.ts";
-import { generateId, reportListenerError, runMiddlewares, safeCall, setOwn } from "./_util.ts";
+import { reportListenerError, runMiddlewares, safeCall, setOwn } from "./_util.ts";
+import { randomId } from "../engine/ids.ts";
 import { RECOVERABLE_DISCONNECT_REASONS } from "./recovery.ts";
 import type {
   AllButLast,
@@ -275,7 +276,7 @@ export class Socket<
     super();
     this.nsp = nsp;
     this.client = client;
-    this.id = previous?.id ?? generateId();
+    this.id = previous?.id ?? randomId();
     this.handshake = this.#buildHandshake(auth, previous?.issued);
     if (previous) {
       this.recovered = true;
@@ -283,7 +284,7 @@ export class Socket<
       this.#restoreRooms = previous.rooms;
       this.#missed = previous.missedPackets;
     }
-    this.pid = nsp.server._recovery ? previous?.pid ?? generateId() : undefined;
+    this.pid = nsp.server._recovery ? previous?.pid ?? randomId() : undefined;
   }
 
   #buildHandshake(auth: Record<string, unknown>, issued?: number): Handshake {
