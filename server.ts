@@ -45,14 +45,14 @@ export type {
   SocketDetails,
   SocketId,
 } from "./src/io/adapter.ts";
-export type { DefaultEventsMap, EventNames, EventParams, EventsMap } from "./src/io/typed_events.ts";
+export type { DefaultEventsMap, EventNames, EventParams, EventsMap } from "./src/util/typed_events.ts";
 export { Engine, EngineSocket } from "./src/engine/server.ts";
 export type { EngineOptions } from "./src/engine/options.ts";
 export type { CorsOptions } from "./src/engine/cors.ts";
 export type { HandshakeRequest } from "./src/engine/types.ts";
 export { defaultParser, PacketType } from "./src/parser/socket_io.ts";
 export type { Decoder, Encoder, Packet, Parser } from "./src/parser/socket_io.ts";
-export type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./src/runtime/types.ts";
+export type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./src/engine/websocket_like.ts";
 export { denoUpgrader } from "./src/runtime/deno.ts";
 export { bunOptions, bunServeOptions, bunWebSocketHandler } from "./src/runtime/bun.ts";
 export { serve } from "./src/runtime/serve.ts";
@@ -91,7 +91,7 @@ export type {
   ReservedOrUserListener,
   TypedEventBroadcaster,
   UntypedIfNever,
-} from "./src/io/typed_events.ts";
+} from "./src/util/typed_events.ts";
 export type { CorsOriginFunction } from "./src/engine/cors.ts";
 export type {
   AllowRequest,

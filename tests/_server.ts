@@ -3,7 +3,7 @@
  * Bun.serve on Bun, node:http with `ws` on Node.
  */
 
-import type { ConnInfo, Upgrader } from "../src/runtime/types.ts";
+import type { ConnInfo, Upgrader } from "../src/engine/websocket_like.ts";
 import { denoConnInfo, denoUpgrader } from "../src/runtime/deno.ts";
 
 /** A request handler in the engine's shape. */

@@ -8,7 +8,7 @@
 import { Emitter } from "../util/emitter.ts";
 import { defaultParser, PacketType } from "../parser/socket_io.ts";
 import type { Decoder, Encoder, Packet, Parser } from "../parser/socket_io.ts";
-import type { DefaultEventsMap, EventsMap } from "../io/typed_events.ts";
+import type { DefaultEventsMap, EventsMap } from "../util/typed_events.ts";
 import { Backoff } from "./backoff.ts";
 import { Engine } from "./engine.ts";
 import type { EngineOptions } from "./engine.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { DefaultEventsMap, EventNames, EventsMap } from "../io/typed_events.ts";
+import type { DefaultEventsMap, EventNames, EventsMap } from "../util/typed_events.ts";
 import { Manager } from "./manager.ts";
 import type { ClientOptions } from "./lookup.ts";
 import type { Socket } from "./socket.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "../runtime/types.ts";
+import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./websocket_like.ts";
 import { Emitter } from "../util/emitter.ts";
 import { applyCors, isWebSocketOriginAllowed } from "./cors.ts";
 import { ENGINE_ERROR_MESSAGES, type EngineConnectionError, EngineErrorCode, errorResponse } from "./errors.ts";

@@ -11,7 +11,7 @@ import type { ResolvedEngineOptions } from "./options.ts";
 import { DeadlineEntry, DeadlineQueue } from "./deadline_queue.ts";
 import type { Transport, TransportEvents } from "./transports/transport.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
-import type { WebSocketLike } from "../runtime/types.ts";
+import type { WebSocketLike } from "./websocket_like.ts";
 import type {
   EngineCloseReason,
   EngineReadyState,

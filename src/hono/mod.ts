@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { ConnInfo, Upgrader } from "../runtime/types.ts";
+import type { ConnInfo, Upgrader } from "../engine/websocket_like.ts";
 import { getDefaultUpgrader } from "../runtime/default_upgrader.ts";
 import type { BunServer } from "../runtime/bun.ts";
 

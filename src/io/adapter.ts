@@ -12,7 +12,7 @@ import type { Packet } from "../parser/socket_io.ts";
 import { safeCall } from "./_util.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Handshake, Socket } from "./socket.ts";
-import type { WebSocketLike } from "../runtime/types.ts";
+import type { WebSocketLike } from "../engine/websocket_like.ts";
 
 /**
  * A Socket.IO socket id.

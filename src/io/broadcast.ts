@@ -22,7 +22,7 @@ import type {
   FirstNonErrorArg,
   Last,
   TypedEventBroadcaster,
-} from "./typed_events.ts";
+} from "../util/typed_events.ts";
 
 /**
  * Flags of a broadcast operator, with the one used internally by `RemoteSocket`.

@@ -10,7 +10,7 @@ import type { EngineCloseReason, HandshakeRequest } from "../engine/types.ts";
 import type { EngineSocket } from "../engine/socket.ts";
 import type { Server } from "./server.ts";
 import type { DisconnectReason, Socket } from "./socket.ts";
-import type { EventsMap } from "./typed_events.ts";
+import type { EventsMap } from "../util/typed_events.ts";
 import { reportListenerError } from "./_util.ts";
 import { createDebug } from "../util/debug.ts";
 

@@ -25,7 +25,7 @@ import type {
   EventsMap,
   FirstNonErrorArg,
   Last,
-} from "./typed_events.ts";
+} from "../util/typed_events.ts";
 
 /**
  * An error a connection middleware passes to `next`; `data` reaches the client in CONNECT_ERROR.

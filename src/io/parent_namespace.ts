@@ -11,7 +11,7 @@ import type { Packet } from "../parser/socket_io.ts";
 import type { RemoteSocket } from "./broadcast.ts";
 import { Namespace } from "./namespace.ts";
 import type { Server } from "./server.ts";
-import type { DefaultEventsMap, EventNamesWithoutAck, EventParams, EventsMap } from "./typed_events.ts";
+import type { DefaultEventsMap, EventNamesWithoutAck, EventParams, EventsMap } from "../util/typed_events.ts";
 
 let parentCount = 0;
 

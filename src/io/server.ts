@@ -8,7 +8,7 @@ import { Engine } from "../engine/server.ts";
 import type { EngineSocket } from "../engine/socket.ts";
 import type { EngineOptions } from "../engine/options.ts";
 import { defaultParser, type Encoder, type Parser } from "../parser/socket_io.ts";
-import type { ConnInfo, Upgrader } from "../runtime/types.ts";
+import type { ConnInfo, Upgrader } from "../engine/websocket_like.ts";
 import { getDefaultUpgrader } from "../runtime/default_upgrader.ts";
 import { getAttacher } from "../runtime/attacher.ts";
 import { enableDebug } from "../util/debug.ts";
@@ -36,7 +36,7 @@ import type {
   Last,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
-} from "./typed_events.ts";
+} from "../util/typed_events.ts";
 import { badUrlResponse, requestUrl } from "../engine/request_url.ts";
 
 /**

@@ -28,7 +28,7 @@ import type {
   EventsMap,
   FirstNonErrorArg,
   Last,
-} from "./typed_events.ts";
+} from "../util/typed_events.ts";
 import { createDebug } from "../util/debug.ts";
 
 const debug = createDebug("sio:io:socket");

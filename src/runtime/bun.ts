@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./types.ts";
+import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
 
 /** The parts of Bun's `ServerWebSocket` we use. */
 export interface BunServerWebSocket {

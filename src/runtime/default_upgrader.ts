@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Upgrader } from "./types.ts";
+import type { Upgrader } from "../engine/websocket_like.ts";
 
 let current: Upgrader | undefined;
 

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { bindStandardWebSocket, type ConnInfo, type Upgrader } from "./types.ts";
+import type { ConnInfo, Upgrader } from "../engine/websocket_like.ts";
+import { bindStandardWebSocket } from "./standard_websocket.ts";
 import { EngineErrorCode, errorResponse } from "../engine/errors.ts";
 
 interface DenoNamespace {

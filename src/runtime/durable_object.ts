@@ -46,7 +46,7 @@ import { EngineSocket } from "../engine/socket.ts";
 import { WebSocketTransport } from "../engine/transports/websocket.ts";
 import type { HandshakeRequest } from "../engine/types.ts";
 import type { Adapter } from "../io/adapter.ts";
-import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./types.ts";
+import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
 import { workersUpgrader } from "./workers.ts";
 
 // ----- the workerd types we use, declared here (no @cloudflare/workers-types dependency) -----

@@ -10,7 +10,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node
 import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { type RawData, type WebSocket as WsSocket, WebSocketServer } from "ws";
-import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./types.ts";
+import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
 import { setAttacher } from "./attacher.ts";
 import { responseText } from "../engine/text_response.ts";
 import { NodeRequest, requestHeaderPairs, requestUrl } from "./node_request.ts";

@@ -10,7 +10,7 @@ import { detectRuntime } from "./auto.ts";
 import { bunOptions } from "./bun.ts";
 import { denoConnInfo, denoUpgrader } from "./deno.ts";
 import { getAttacher } from "./attacher.ts";
-import type { ConnInfo, Upgrader } from "./types.ts";
+import type { ConnInfo, Upgrader } from "../engine/websocket_like.ts";
 
 /** What `serve` needs of an io server. */
 export interface ServableServer {

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { bindStandardWebSocket, type Upgrader } from "./types.ts";
+import type { Upgrader } from "../engine/websocket_like.ts";
+import { bindStandardWebSocket } from "./standard_websocket.ts";
 
 interface WorkersWebSocket extends WebSocket {
   accept(): void;

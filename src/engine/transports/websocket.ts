@@ -5,7 +5,7 @@
  */
 
 import { decodePacket, encodePacket, type EnginePacket } from "../../parser/engine_io.ts";
-import type { WebSocketLike } from "../../runtime/types.ts";
+import type { WebSocketLike } from "../websocket_like.ts";
 import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
 
 const encoder = new TextEncoder();
