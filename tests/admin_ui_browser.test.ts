@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { io as npmIo, type Socket as NpmSocket } from "socket.io-client";
-import { Server } from "../server.ts";
+import { fromWebFallback, Server } from "../server.ts";
 import { instrument, type Instrumentation } from "../src/admin/mod.ts";
 import { type Running, serve } from "./_server.ts";
 import { type Chromium, launchChromium } from "./_chromium.ts";
@@ -50,7 +50,7 @@ describe("Admin UI (@socket.io/admin-ui) in headless Chromium", () => {
     io = new Server({ pingInterval: 1000, pingTimeout: 1000 });
     admin = instrument(io, { auth: false, statsInterval: 500 });
     running = await serve(
-      (request, info, upgrade) => io.handler({ upgrade, fallback: serveUi })(request, info),
+      (request, options) => io.handle(request, { ...options, fallback: fromWebFallback(serveUi) }),
       () => io.close(),
     );
     user = npmIo(running.url, { forceNew: true, reconnection: false, transports: ["websocket"] });

@@ -2,7 +2,9 @@
 // object, with URL and Headers rebuilt on demand, and the handshake the io layer builds from them.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { headerRecord, SessionRequest } from "../src/engine/session_request.ts";
+import { SessionRequest } from "../src/engine/session_request.ts";
+import { headerRecord } from "../src/engine/exchange.ts";
+import { fromWebRequest } from "../src/engine/web_exchange.ts";
 import { Server } from "../src/io/server.ts";
 
 describe("SessionRequest", () => {
@@ -10,7 +12,7 @@ describe("SessionRequest", () => {
     const request = new Request("https://example.com:8443/socket.io/?EIO=4&transport=polling&room=a&room=b#frag", {
       headers: { Origin: "https://app.example", "X-Token": "t1", Cookie: "a=1" },
     });
-    const req = SessionRequest.from(request, "10.0.0.1", true);
+    const req = SessionRequest.from(fromWebRequest(request, { remoteAddress: "10.0.0.1" }), true);
     assert.equal(req.pathAndQuery, "/socket.io/?EIO=4&transport=polling&room=a&room=b");
     assert.equal(req.search, "EIO=4&transport=polling&room=a&room=b");
     assert.deepEqual(req.headerRecord, { cookie: "a=1", origin: "https://app.example", "x-token": "t1" });

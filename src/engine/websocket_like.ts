@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { EngineRequest, EngineResponse } from "./exchange.ts";
+
 /** What the engine needs of a server-side WebSocket. */
 export interface WebSocketLike {
   /** Sends one text or binary frame. */
@@ -36,18 +38,11 @@ export interface WebSocketHandlers {
 }
 
 /**
- * Turns a validated upgrade request into a WebSocket: returns the response that completes the
- * handshake (Deno, Workers), or `undefined` where the runtime answers by itself (Bun, Node).
+ * Turns a validated upgrade request into a WebSocket: returns the answer that completes the
+ * handshake (Deno's and Workers' 101 `Response`), or `undefined` where the runtime answers by itself
+ * (Bun, Node).
  */
 export type Upgrader = (
-  request: Request,
+  request: EngineRequest,
   handlers: WebSocketHandlers,
-) => Response | undefined | Promise<Response | undefined>;
-
-/** What a shim knows of the connection beyond the `Request`. */
-export interface ConnInfo {
-  /** The peer's address, where the runtime tells. */
-  remoteAddress?: string;
-  /** The peer's port, where the runtime tells. */
-  remotePort?: number;
-}
+) => EngineResponse | undefined | Promise<EngineResponse | undefined>;
