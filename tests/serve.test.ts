@@ -7,7 +7,6 @@ import { io as connect, type Socket as ClientSocket } from "socket.io-client";
 import { serve, Server } from "../server.ts";
 
 const isNode = !(globalThis as { Deno?: unknown }).Deno && !(globalThis as { Bun?: unknown }).Bun;
-if (isNode) await import("../src/runtime/node.ts");
 
 function waitFor<T = unknown>(socket: ClientSocket, event: string): Promise<T> {
   return new Promise((resolve) => socket.once(event, (value: T) => resolve(value)));
