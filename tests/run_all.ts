@@ -73,6 +73,7 @@ const RUNTIME_INDEPENDENT = new Set([
   "tests/demo_browser.test.ts",
   "tests/examples.test.ts",
   "tests/package_jsr.test.ts",
+  "tests/boundary.test.ts",
 ]);
 
 /** Every test file below tests/, for runners that take explicit paths (node --test). */
