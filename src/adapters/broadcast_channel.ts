@@ -53,7 +53,9 @@ function isMessage(value: unknown): value is Message {
  * The adapter of one namespace; build it with {@linkcode createBroadcastChannelAdapter}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "../../server.ts";
+ * import { createBroadcastChannelAdapter } from "./broadcast_channel.ts";
  * const io = new Server({ adapter: createBroadcastChannelAdapter({ channel: "chat" }) });
  * ```
  */
@@ -164,9 +166,9 @@ export class BroadcastChannelAdapter extends ClusterAdapter {
  * Returns the adapter factory for `new Server({ adapter })`.
  *
  * @example
- * ```ts ignore
- * import { Server } from "@sio/socket.io/server";
- * import { createBroadcastChannelAdapter } from "@sio/socket.io/broadcast-channel";
+ * ```ts
+ * import { Server } from "../../server.ts"; // "@sio/socket.io/server"
+ * import { createBroadcastChannelAdapter } from "./broadcast_channel.ts"; // "@sio/socket.io/broadcast-channel"
  * const io = new Server({ adapter: createBroadcastChannelAdapter({ channel: "chat" }) });
  * ```
  */

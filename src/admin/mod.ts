@@ -7,9 +7,9 @@
  * authentication against a bcrypt hash.
  *
  * @example
- * ```ts ignore
- * import { Server } from "@sio/socket.io/server";
- * import { instrument } from "@sio/socket.io/admin";
+ * ```ts
+ * import { Server } from "../../server.ts"; // "@sio/socket.io/server"
+ * import { instrument } from "./mod.ts"; // "@sio/socket.io/admin"
  * const io = new Server({ cors: { origin: "https://admin.socket.io", credentials: true } });
  * instrument(io, { auth: { type: "basic", username: "admin", password: "$2b$10$..." } });
  * Deno.serve(io.handler());
@@ -120,8 +120,10 @@ export interface InstrumentOptions {
  * What {@linkcode instrument} returns: a way to stop the statistics timer.
  *
  * @example
- * ```ts ignore
- * const admin = instrument(io, { auth: false });
+ * ```ts
+ * import { Server } from "../../server.ts";
+ * import { instrument } from "./mod.ts";
+ * const admin = instrument(new Server(), { auth: false });
  * admin.close();
  * ```
  */
@@ -154,7 +156,12 @@ const BCRYPT_HASH = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
  * A server of any event types, as {@linkcode instrument} takes it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "../../server.ts";
+ * import type { InstrumentedServer } from "./mod.ts";
+ * interface MyEvents {
+ *   hello: (name: string) => void;
+ * }
  * const server: InstrumentedServer = new Server<MyEvents>();
  * ```
  */
@@ -382,7 +389,7 @@ function watchNamespace(admin: AnyNamespace, nsp: AnyNamespace, watched: () => b
  * Throws when `auth` is missing or its password is not a bcrypt hash.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Server } from "../../server.ts";
  * import { instrument } from "./mod.ts";
  * const io = new Server({ cors: { origin: ["https://admin.socket.io"], credentials: true } });

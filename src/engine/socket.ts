@@ -42,7 +42,9 @@ function messageFrame(data: string): string {
  * One client session of the engine.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Engine } from "./server.ts";
+ * const engine = new Engine();
  * engine.on("connection", (socket) => {
  *   socket.on("message", (data) => socket.write(data)); // echo
  *   socket.on("close", (reason) => console.log("closed:", reason));

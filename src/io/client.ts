@@ -49,7 +49,9 @@ function onConnClose(this: EngineSocket, reason: EngineCloseReason, description?
  * The io side of one Engine.IO session, shared by the sockets of its namespaces.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * io.on("connection", (socket) => {
  *   console.log(socket.client.conn.id, socket.client.conn.transportName);
  * });

@@ -19,7 +19,9 @@ let parentCount = 0;
  * The namespace returned by `io.of(regexp | function)`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * const rooms = io.of(/^\/room-\d+$/);
  * rooms.on("connection", (socket) => console.log("joined", socket.nsp.name));
  * rooms.emit("hello"); // every child namespace

@@ -26,7 +26,8 @@ import {
  * The `connectionStateRecovery` option of the server.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
  * const io = new Server({
  *   connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true },
  * });
@@ -145,7 +146,7 @@ interface LoggedPacket {
  * other adapter was chosen.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Server } from "./server.ts";
  * const io = new Server({ connectionStateRecovery: {} }); // uses SessionAwareAdapter
  * ```

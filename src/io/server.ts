@@ -56,7 +56,8 @@ if (debugPattern) enableDebug(debugPattern);
  * Options of the server: the engine's (path defaults to `/socket.io`) plus the io layer's.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
  * const io = new Server({ pingInterval: 10000, connectTimeout: 5000, cors: { origin: "*" } });
  * ```
  */
@@ -108,7 +109,9 @@ export interface ServerOptions extends EngineOptions {
  * The server's resolved options.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * io._opts.connectTimeout; // 45000
  * ```
  */
@@ -122,7 +125,9 @@ export type ResolvedServerOptions = ServerOptions & {
  * Decides whether a dynamic namespace accepts `name`: `next(null, true)` to create it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type ParentNspNameMatchFn, Server } from "./server.ts";
+ * const io = new Server();
  * const match: ParentNspNameMatchFn = (name, auth, next) => next(null, name.startsWith("/team-"));
  * io.of(match);
  * ```
@@ -206,10 +211,10 @@ const IO_OPTIONS = new Set([
 ]);
 
 /**
- * The Socket.IO server.
+ * The Socket.IO server, without what needs a runtime (the `Server` of `server.ts` adds it).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Server } from "./server.ts";
  * interface ClientToServer { hello: (name: string, ack: (reply: string) => void) => void }
  * interface ServerToClient { news: (title: string) => void }
@@ -218,7 +223,7 @@ const IO_OPTIONS = new Set([
  *   socket.on("hello", (name, ack) => ack(`hi ${name}`));
  *   io.emit("news", "someone arrived");
  * });
- * export default { fetch: io.handler() }; // or `serve(io)`, exported next to Server
+ * const worker = { fetch: io.handler() }; // a module's default export, or `serve(io)` of server.ts
  * ```
  */
 export class Server<

@@ -44,7 +44,9 @@ const NO_DATA: unique symbol = Symbol("sio.noData");
  * Why a socket disconnected (the values socket.io 4.x uses).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { DisconnectReason, Socket } from "./socket.ts";
+ * declare const socket: Socket;
  * socket.on("disconnect", (reason: DisconnectReason) => console.log(reason));
  * ```
  */
@@ -64,7 +66,9 @@ export type DisconnectReason =
  * The request that opened the connection, as `socket.handshake` exposes it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * io.on("connection", (socket) => {
  *   console.log(socket.handshake.auth.token, socket.handshake.query.room, socket.handshake.address);
  * });
@@ -96,8 +100,10 @@ export interface Handshake {
  * Events a socket emits locally; `*` is the catch-all for events without a specific listener.
  *
  * @example
- * ```ts ignore
- * socket.on("*", (event, ...args) => console.log("unhandled", event, args));
+ * ```ts
+ * import type { Socket } from "./socket.ts";
+ * declare const socket: Socket;
+ * socket.on("*", (event: string, ...args: unknown[]) => console.log("unhandled", event, args));
  * ```
  */
 export interface SocketReservedEventsMap {
@@ -141,7 +147,9 @@ export interface PreviousSocketState<SocketData = any> {
  * An incoming event as socket middlewares see it: the name, then the arguments.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Event, Socket } from "./socket.ts";
+ * declare const socket: Socket;
  * socket.use(([event, ...args]: Event, next) => next());
  * ```
  */
@@ -206,7 +214,9 @@ function pythonResult(args: unknown[]): unknown {
  * last argument is the function that sends it).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * io.on("connection", (socket) => {
  *   socket.join("lobby");
  *   socket.on("hello", (name: string, ack?: (reply: string) => void) => ack?.(`hi ${name}`));
@@ -377,7 +387,9 @@ export class Socket<
    * the client does not answer in time.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import type { Socket } from "./socket.ts";
+   * declare const socket: Socket;
    * const answer = await socket.timeout(2000).call("question", 42);
    * ```
    */
@@ -584,7 +596,9 @@ export class Socket<
    * python-socketio style session: resolves with `socket.data`.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import type { Socket } from "./socket.ts";
+   * declare const socket: Socket;
    * const session = await socket.getSession();
    * ```
    */
@@ -596,7 +610,9 @@ export class Socket<
    * python-socketio style session: replaces `socket.data`.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import type { Socket } from "./socket.ts";
+   * declare const socket: Socket;
    * await socket.saveSession({ user: "ann" });
    * ```
    */
@@ -610,7 +626,9 @@ export class Socket<
    * afterwards (what `fn` returns, if anything but `undefined`, replaces it).
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import type { Socket } from "./socket.ts";
+   * declare const socket: Socket;
    * await socket.session((s) => { s.visits = (s.visits ?? 0) + 1; });
    * ```
    */

@@ -25,8 +25,8 @@
  *   side effects (restored sockets do not run them again), in-memory state of your own.
  *
  * @example
- * ```ts ignore
- * import { defineSocketIoObject, routeToSocketIo } from "./durable_object.ts";
+ * ```ts
+ * import { defineSocketIoObject, type DurableObjectNamespaceLike, routeToSocketIo } from "./durable_object.ts";
  * export const SocketIoObject = defineSocketIoObject((io) => {
  *   io.on("connection", (socket) => socket.on("echo", (msg, ack) => ack(msg)));
  * });
@@ -626,7 +626,8 @@ export class SocketIoDurableObject implements SocketIoObject {
  * restored sockets come back through `connection` with `socket.recovered === true`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { defineSocketIoObject } from "./durable_object.ts";
  * export const ChatRoom = defineSocketIoObject((io) => {
  *   io.on("connection", (socket) => {
  *     if (!socket.recovered) socket.join("lobby");
@@ -651,7 +652,8 @@ export function defineSocketIoObject(
  * `undefined` for other paths, so a Worker can chain its own routes with `??`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type DurableObjectNamespaceLike, routeToSocketIo } from "./durable_object.ts";
  * export default {
  *   fetch: (request: Request, env: { IO: DurableObjectNamespaceLike }) =>
  *     routeToSocketIo(request, env.IO) ?? new Response("hello"),

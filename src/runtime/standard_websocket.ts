@@ -62,10 +62,15 @@ class StandardWebSocket implements WebSocketLike {
  * a browser-style socket) to the engine's handlers.
  *
  * @example
- * ```ts ignore
- * const { socket, response } = Deno.upgradeWebSocket(request);
- * bindStandardWebSocket(socket, handlers);
- * return response;
+ * ```ts
+ * import { bindStandardWebSocket } from "./standard_websocket.ts";
+ * import type { WebSocketHandlers } from "../engine/websocket_like.ts";
+ * declare const handlers: WebSocketHandlers;
+ * function upgrade(request: Request): Response {
+ *   const { socket, response } = Deno.upgradeWebSocket(request);
+ *   bindStandardWebSocket(socket, handlers);
+ *   return response;
+ * }
  * ```
  */
 export function bindStandardWebSocket(socket: WebSocket, handlers: WebSocketHandlers): void {

@@ -42,7 +42,10 @@ function toList(room: Room | Room[]): Room[] {
  * Chooses receivers and flags, then emits through Redis. Every modifier returns a new operator.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "redis";
+ * import { Emitter } from "./emitter.ts";
+ * const emitter = new Emitter(createClient());
  * emitter.to("room1").except("room2").emit("news", { title: "hi" });
  * ```
  */
@@ -141,9 +144,9 @@ export class EmitterBroadcastOperator {
  * Emits to the clients of a Socket.IO cluster through Redis.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createClient } from "redis";
- * import { Emitter } from "@sio/socket.io/redis";
+ * import { Emitter } from "./emitter.ts"; // "@sio/socket.io/redis"
  *
  * const client = createClient({ url: "redis://127.0.0.1:6379" });
  * await client.connect();

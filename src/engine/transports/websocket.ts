@@ -14,7 +14,10 @@ const encoder = new TextEncoder();
  * A session's WebSocket.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { WebSocketTransport } from "./websocket.ts";
+ * import type { WebSocketLike } from "../websocket_like.ts";
+ * const ws: WebSocketLike = { send: (frame) => console.log(frame), close() {} };
  * const transport = new WebSocketTransport(ws, 1e6);
  * transport.send([{ type: "message", data: "hello" }]);
  * ```
