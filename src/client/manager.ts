@@ -427,8 +427,8 @@ export class Manager<
 
   /**
    * The wait for the next reconnection attempt. Kept apart from the connection's subscriptions:
-   * clearing those (a connection attempt that failed meanwhile, one opened by hand) used to drop
-   * the timer and leave `_reconnecting` set, and no attempt ever came again.
+   * clearing those (a connection attempt that failed meanwhile, one opened by hand) must not drop
+   * the timer: `_reconnecting` would stay set, and no attempt would ever come again.
    */
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 

@@ -419,7 +419,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (this.#transport.writable) this.#transport.close();
     else this.#transport.discard();
     // Every close listener runs, even after one throws: the engine's, the server's and the host's
-    // clean-ups hang on this event (a throw used to skip the rest and leak the session).
+    // clean-ups hang on this event (a throw must not skip the rest: the session would leak).
     emitIsolated(this, "close", listenerFailed, reason, description);
     this.off();
   }

@@ -291,8 +291,8 @@ export class Namespace<
 
   /**
    * @internal A child namespace with nothing in it goes (`cleanupEmptyChildNamespaces`): no socket,
-   * none in its middlewares and no session being looked up. (Going while a socket was still in
-   * the middlewares left that socket in a namespace the server no longer had.)
+   * none in its middlewares and no session being looked up. (Going while a socket is still in
+   * the middlewares would leave that socket in a namespace the server no longer has.)
    */
   _releaseIfEmpty(): void {
     if (this._onEmpty && this.sockets.size === 0 && this.#preConnect.size === 0 && this.#restoring === 0) {

@@ -740,7 +740,7 @@ export class Socket<
 
   /** @internal Closes the socket: `disconnecting`, leave every room, `disconnect`. */
   _onclose(reason: DisconnectReason | EngineCloseReason, description?: unknown): void {
-    // Once: disconnect() from a "disconnecting" listener used to start it again, without end.
+    // Once: disconnect() from a "disconnecting" listener must not start it again, without end.
     if (!this.connected || this.#closing) return;
     this.#closing = true;
     this.emitReserved("disconnecting", reason, description);

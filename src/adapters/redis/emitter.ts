@@ -8,7 +8,7 @@
 
 import { PacketType, RESERVED_EVENTS } from "../../parser/socket_io.ts";
 import type { BroadcastFlags, Room } from "../../io/adapter.ts";
-import { type RawOptions, RequestType } from "../cluster.ts";
+import { RequestType, type WireOptions } from "../cluster.ts";
 import { type RedisClient, type RedisOps, wrapClient } from "./_client.ts";
 import { encodeMsgpack } from "./_msgpack.ts";
 
@@ -100,7 +100,7 @@ export class EmitterBroadcastOperator {
     return this.#with(this.#rooms, this.#except, { ...this.#flags, volatile: true });
   }
 
-  #opts(): RawOptions {
+  #opts(): WireOptions {
     return { rooms: [...this.#rooms], except: [...this.#except] };
   }
 
