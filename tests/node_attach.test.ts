@@ -43,6 +43,8 @@ describe("io.attach() and io.listen() on node:http", () => {
       await io.close();
     }
     assert.equal(http.listening, false, "io.close() closed the attached server");
+    assert.equal(http.listenerCount("request"), 1, "the app's listener is back, once");
+    assert.equal(http.listenerCount("upgrade"), 0);
   });
 
   it("listen() starts a server of its own, 404 elsewhere; close() stops it", async () => {

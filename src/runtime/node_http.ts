@@ -75,7 +75,8 @@ export interface NodeAttachOptions {
 /**
  * Serves `handle` on a Node HTTP server, as socket.io's `io.attach`: its `request` listeners (the
  * app's) only see the requests `handle` leaves to its fallback; upgrades for other paths are left
- * to the other `upgrade` listeners (404 when there is none). Returns the function that detaches.
+ * to the other `upgrade` listeners (404 when there is none). Returns the function that detaches
+ * (and gives the app's listeners their requests back).
  *
  * @example
  * ```ts
@@ -142,7 +143,10 @@ export function attachToNodeServer(
 
   server.on("request", onRequest);
   server.on("upgrade", onUpgrade);
+  let detached = false;
   return () => {
+    if (detached) return;
+    detached = true;
     server.off("request", onRequest);
     for (const listener of others) server.on("request", listener);
     server.off("upgrade", onUpgrade);
