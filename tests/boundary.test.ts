@@ -3,7 +3,8 @@
  * the runtime-free adapters and admin) uses web standards only. No core file names `Deno`, `Bun`
  * or `process` (as an identifier or a string: feature detection lives in src/util/platform.ts),
  * mentions a `node:` module, or imports from src/runtime/; the client imports nothing from src/io.
- * Files are read with the TypeScript parser, so comments and prose do not count. Runtime-independent:
+ * Files are read with the TypeScript parser, so comments and prose do not count. And a Worker
+ * bundle of the Durable Object entry takes neither Node's shim nor `ws` along. Runtime-independent:
  * runs once, under `deno test`.
  */
 import { describe, it } from "node:test";
@@ -11,6 +12,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
+import { build, stop } from "esbuild";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 // deno-lint-ignore no-explicit-any
@@ -85,6 +87,23 @@ if (onDeno) {
       assert.ok(files.length > 40, `the core was found (${files.length} files)`);
       const found = files.flatMap((file) => boundaryViolations(file, readFileSync(`${ROOT}${file}`, "utf8")));
       assert.deepEqual(found, []);
+    });
+
+    it("a Worker bundle of the Durable Object entry holds no Node shim and no ws", async () => {
+      const bundled = await build({
+        entryPoints: [`${ROOT}src/runtime/durable_object.ts`],
+        bundle: true,
+        format: "esm",
+        platform: "browser",
+        write: false,
+        metafile: true,
+        logLevel: "error",
+      });
+      await stop();
+      const inputs = Object.keys(bundled.metafile.inputs);
+      assert.ok(inputs.some((path) => path.endsWith("src/io/server.ts")), inputs.join("\n"));
+      const unwanted = inputs.filter((path) => /src\/runtime\/(node|server)|node_modules/.test(path));
+      assert.deepEqual(unwanted, []);
     });
 
     it("finds each kind of violation (the check can fail)", () => {
