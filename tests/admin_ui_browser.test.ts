@@ -13,6 +13,7 @@ import { fromWebFallback, Server } from "../server.ts";
 import { instrument, type Instrumentation } from "../src/admin/mod.ts";
 import { type Running, serve } from "./_server.ts";
 import { type Chromium, launchChromium } from "./_chromium.ts";
+import { until } from "./_helpers.ts";
 
 const UI = fileURLToPath(new URL("../node_modules/@socket.io/admin-ui/ui/dist/", import.meta.url));
 const TYPES: Record<string, string> = {
@@ -29,14 +30,6 @@ function serveUi(request: Request): Response {
   if (file.includes("..") || !existsSync(UI + file)) return new Response("Not found", { status: 404 });
   const type = TYPES[file.split(".").pop() ?? ""] ?? "application/octet-stream";
   return new Response(readFileSync(UI + file), { headers: { "content-type": type } });
-}
-
-async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 describe("Admin UI (@socket.io/admin-ui) in headless Chromium", () => {
@@ -76,7 +69,7 @@ describe("Admin UI (@socket.io/admin-ui) in headless Chromium", () => {
     }, running.url);
     const page = await context.newPage();
     await page.goto(`${running.url}/#/sockets`);
-    await waitFor(() => io.of("/admin").sockets.size > 0, 10_000, "the UI to connect to /admin");
+    await until(() => io.of("/admin").sockets.size > 0, 10_000, "the UI to connect to /admin");
     const [uiSocket] = [...io.of("/admin").sockets.values()];
     assert.equal(uiSocket.handshake.headers["user-agent"]?.includes("Chrome"), true);
     await page.waitForFunction((id: string) => document.body.innerText.includes(id), user.id, { timeout: 10_000 });

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { SessionRequest } from "../src/engine/session_request.ts";
 import { headerRecord } from "../src/engine/exchange.ts";
 import { fromWebRequest } from "../src/engine/web_exchange.ts";
+import { until } from "./_helpers.ts";
 import { Server } from "../src/io/server.ts";
 
 describe("SessionRequest", () => {
@@ -78,7 +79,7 @@ describe("SessionRequest", () => {
     const post = await io.handler()(new Request(url, { method: "POST", body: "40\x1e40/other," }));
     assert.equal(post.status, 200);
     await post.body?.cancel();
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => seen.length >= 2, 2000, "both sockets");
     assert.equal(seen.length, 2);
     assert.deepEqual(seen[0].query, { EIO: "4", transport: "polling", k: ["v", "w"] });
     assert.equal(seen[0].url, "/socket.io/?EIO=4&transport=polling&k=v&k=w");
