@@ -124,5 +124,5 @@ export type {
   BunServerWebSocket,
   BunWebSocketHandler,
 } from "./src/runtime/bun.ts";
-export type { NodeAttachOptions, NodeHttpServer } from "./src/runtime/node_http.ts";
+export type { NodeHttpServer } from "./src/runtime/node_http.ts";
 export type { NodeListener } from "./src/runtime/node_exchange.ts";

@@ -13,7 +13,8 @@ import type { DefaultEventsMap, EventsMap } from "../util/typed_events.ts";
 import { detectRuntime } from "../util/platform.ts";
 import { denoUpgrader } from "./deno.ts";
 import { workersUpgrader } from "./workers.ts";
-import { attachToNodeServer, type NodeAttachOptions, type NodeHttpServer, stopNodeServer } from "./node_http.ts";
+import type { Handle } from "../engine/exchange.ts";
+import { attachToNodeServer, type NodeHttpServer, stopNodeServer } from "./node_http.ts";
 
 const runtimeUpgrader: Upgrader | undefined = (() => {
   const runtime = detectRuntime();
@@ -70,11 +71,9 @@ export class Server<
    * await io.close();
    * ```
    */
-  attach<T extends NodeHttpServer>(httpServer: T, options: NodeAttachOptions = {}): T {
-    const detach = attachToNodeServer(httpServer, (request, handleOptions) => this.handle(request, handleOptions), {
-      maxPayload: this.engine.options.maxHttpBufferSize,
-      ...options,
-    });
+  attach<T extends NodeHttpServer>(httpServer: T): T {
+    const handle: Handle = (request, options) => this.handle(request, options);
+    const detach = attachToNodeServer(httpServer, handle, { maxPayload: this.engine.options.maxHttpBufferSize });
     httpServer.once("close", detach);
     this.httpServer = httpServer;
     this._onClose(() => {
