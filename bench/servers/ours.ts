@@ -27,8 +27,14 @@ if (g.Deno?.serve) {
   }, io.handler());
   await announce(await ready.promise);
 } else if (g.Bun?.serve) {
-  const { bunOptions } = await import("../../server.ts");
-  const server = g.Bun.serve({ port: wanted, hostname: "127.0.0.1", ...bunOptions(io) });
+  // Straight to the engine (no routing: the benchmark's clients only speak to /socket.io/).
+  const { bunServeOptions } = await import("../../server.ts");
+  const engine = io.engine;
+  const server = g.Bun.serve({
+    port: wanted,
+    hostname: "127.0.0.1",
+    ...bunServeOptions((request, options) => engine.handle(request, options)),
+  });
   await announce(server.port);
 } else {
   const { createServer } = await import("node:http");
