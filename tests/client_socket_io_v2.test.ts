@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import type { ClientOptions, Socket } from "../client.ts";
 import { Manager } from "../client.ts";
 import { bin, type ServerProcess, spawnServer } from "./client/_spawn.ts";
-import { closeAll, connect, connected, FAST, next, track } from "./client/_helpers.ts";
+import { closeAll, connect, connected, deadline, FAST, next, track } from "./client/_helpers.ts";
 
 const V4: ClientOptions = { protocol: 4 };
 
@@ -135,10 +135,14 @@ describe("client with protocol 4 against socket.io 2.5.1 (Node)", () => {
     await connected(socket);
     // pingInterval 300, pingTimeout 200: three answered pings outlive a session nobody pings
     const first = socket.id;
-    await new Promise<void>((resolve) => {
-      let beats = 0;
-      socket.io.on("ping", () => ++beats === 3 && resolve());
-    });
+    await deadline(
+      new Promise<void>((resolve) => {
+        let beats = 0;
+        socket.io.on("ping", () => ++beats === 3 && resolve());
+      }),
+      3000,
+      "three answered pings",
+    );
     assert.ok(socket.connected);
     assert.equal(socket.id, first);
     assert.deepEqual(await socket.timeout(2000).emitWithAck("message-with-ack", "still"), "still");
