@@ -15,6 +15,8 @@ import { createRequire } from "node:module";
 import { io as ioV4 } from "socket.io-client";
 import { type Fixture, IS_REFERENCE, ROOT, startFixture } from "../_fixture_process.ts";
 import { launchChromium } from "../_chromium.ts";
+import { Server } from "../../server.ts";
+import { startServer } from "../_server.ts";
 
 const require = createRequire(import.meta.url);
 // deno-lint-ignore no-explicit-any
@@ -173,6 +175,32 @@ describe("socket.io-client 2.5.0 interop (Engine.IO v3, Socket.IO v4)", () => {
     const [err] = await once(nope, "error");
     // socket.io 2 sends the message as a string; socket.io 4's allowEIO3 an object
     assert.deepEqual(err, IS_REFERENCE ? { message: "Invalid namespace" } : "Invalid namespace");
+  });
+
+  it("gets a middleware's refusal as the error's data, else its message (a server of the test's runtime)", async () => {
+    const io = new Server({ pingInterval: 300, pingTimeout: 200, allowEIO3: true });
+    io.of("/private").use((socket, next) => {
+      const token = socket.handshake.auth.token;
+      if (token === "ok") return next();
+      const err = new Error("not authorized") as Error & { data?: unknown };
+      if (token === "data") err.data = { reason: "bad token" };
+      next(err);
+    });
+    io.of("/private").on("connection", (socket) => socket.emit("welcome", socket.handshake.auth));
+    const server = await startServer(io);
+    try {
+      const join = (token: string) => {
+        const root = ioV2(server.url, { forceNew: true, reconnection: false, transports: ["websocket"] });
+        sockets.push(root);
+        return root.io.socket("/private", { query: { token } });
+      };
+      assert.deepEqual(await once(join("bad"), "error"), ["not authorized"]);
+      assert.deepEqual(await once(join("data"), "error"), [{ reason: "bad token" }]);
+      assert.deepEqual(await once(join("ok"), "welcome"), [{ token: "ok" }]);
+    } finally {
+      for (const s of sockets.splice(0)) s.io.disconnect();
+      await server.close();
+    }
   });
 
   it("shares rooms and broadcasts with a socket.io-client 4.8 client, binary included", async () => {
