@@ -16,12 +16,15 @@ import { textResponse } from "./text_response.ts";
 export type EngineProtocol = 3 | 4;
 
 /**
- * How a v3 transport frames binary for its peer: `binary` unless the request that made the
- * transport asked for base64 (`b64=1`: socket.io-client 2 on Node, clients without XHR2).
+ * How a v3 transport frames for its peer: binary unless the request that made the transport asked
+ * for base64 (`b64=1`: socket.io-client 2 on Node, clients without XHR2), and JSONP polling when
+ * it had a `j` parameter (clients without XHR, or with `forceJSONP`).
  */
 export interface V3Framing {
   /** Whether the peer takes binary (payloads in the binary format, binary WebSocket frames). */
   readonly binary: boolean;
+  /** JSONP polling: the index of the page's callback (`___eio[j]`). */
+  readonly jsonp?: string;
 }
 
 /**
@@ -65,6 +68,8 @@ export function isProtocolMismatch(query: URLSearchParams, protocol: EngineProto
  * ```
  */
 export function v3FramingOf(query: URLSearchParams): V3Framing {
+  const j = query.get("j");
+  if (j !== null) return { binary: false, jsonp: j.replace(/[^0-9]/g, "") };
   return { binary: !query.get("b64") };
 }
 
@@ -86,14 +91,19 @@ export function v3PollAnswer(
   headers: Headers,
 ): Response {
   const body = encodePayloadV3(packets, framing.binary);
+  if (framing.jsonp !== undefined) {
+    // A script calling the page's callback (JavaScript, not JSON: U+2028 and U+2029 escaped).
+    const js = JSON.stringify(body).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+    return textResponse(request, `___eio[${framing.jsonp}](${js});`, { status: 200, headers });
+  }
   if (typeof body === "string") return textResponse(request, body, { status: 200, headers });
   headers.set("Content-Type", "application/octet-stream");
   return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers });
 }
 
 /**
- * Reads and decodes the body of a v3 POST: text, or the binary payload format when sent as
- * `application/octet-stream`. `"too large"` past `limit` bytes, `null` when malformed; rejects
+ * Reads and decodes the body of a v3 POST: text, the binary payload format when sent as
+ * `application/octet-stream`, or a JSONP form. `"too large"` past `limit` bytes, `null` when malformed; rejects
  * when the request closed before its body was read.
  *
  * @example
@@ -106,13 +116,24 @@ export async function readV3Post(
   request: Request,
   binary: boolean,
   limit: number,
+  framing?: V3Framing,
 ): Promise<EnginePacket[] | null | "too large"> {
   if (!binary) {
     const text = await readBodyText(request, limit);
-    return text === null ? "too large" : decodePayloadV3(text);
+    if (text === null) return "too large";
+    return decodePayloadV3(framing?.jsonp === undefined ? text : jsonpPayload(text));
   }
   const bytes = await readBodyBytes(request.body, limit);
   return bytes === null ? "too large" : decodePayloadV3(bytes);
+}
+
+/**
+ * The payload of a JSONP POST: the form field `d`, whose newlines the client escaped (a newline as
+ * `\n`, a `\n` as `\\n`) so that no browser turns them into `\r\n`.
+ */
+function jsonpPayload(form: string): string {
+  const d = new URLSearchParams(form).get("d") ?? "";
+  return d.replace(/(\\)?\\n/g, (match, slash) => slash ? match : "\n").replace(/\\\\n/g, "\\n");
 }
 
 /** A body stream's bytes, `null` past `limit`. */

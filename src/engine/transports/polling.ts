@@ -104,8 +104,24 @@ export class PollingTransport implements Transport {
     });
   }
 
+  /** JSONP (Engine.IO v3): the POST being read, which the next one waits for. */
+  #jsonpPost: Promise<unknown> | undefined;
+
   /** Reads a POSTed payload and hands its packets to the session. */
-  async handlePost(request: Request, headers: Headers): Promise<Response> {
+  handlePost(request: Request, headers: Headers): Promise<Response> {
+    if (this.#v3?.jsonp === undefined) return this.#handlePost(request, headers);
+    // JSONP: socket.io-client 2 submits its next form when the previous one's frame loads, which
+    // can be before the answer: one at a time, in the order they came, instead of "overlap".
+    const previous = this.#jsonpPost;
+    const post = (previous ?? Promise.resolve()).then(() => this.#handlePost(request, headers));
+    const settled = this.#jsonpPost = post.catch(() => {});
+    settled.then(() => {
+      if (this.#jsonpPost === settled) this.#jsonpPost = undefined;
+    });
+    return post;
+  }
+
+  async #handlePost(request: Request, headers: Headers): Promise<Response> {
     if (this.#posting) {
       this.events.onError("transport error", "data request overlap from client");
       return errorResponse(request, EngineErrorCode.BAD_REQUEST, headers);
@@ -122,7 +138,7 @@ export class PollingTransport implements Transport {
     let packets: EnginePacket[] | null;
     try {
       if (this.#v3 !== undefined) {
-        const read = await readV3Post(request, binary, this.#maxPayload);
+        const read = await readV3Post(request, binary, this.#maxPayload, this.#v3);
         this.#posting = false;
         if (read === "too large") return payloadTooLarge(request, headers);
         packets = read;
