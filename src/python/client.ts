@@ -386,12 +386,12 @@ export class AsyncClient {
    * Emits `event` (python's `emit`): `data` is one argument (`undefined` or `null`: none), a
    * `tuple(...)` several. Throws a `BadNamespaceError` if the namespace is not connected.
    */
-  emit(event: string, data?: unknown, options: ClientEmitOptions = {}): Promise<void> {
+  // deno-lint-ignore require-await -- async: a bad namespace rejects, as the coroutine raises
+  async emit(event: string, data?: unknown, options: ClientEmitOptions = {}): Promise<void> {
     const socket = this.#socket(options.namespace ?? "/");
     const args = toArgs(data);
     if (options.callback) args.push(options.callback);
     (socket.emit as (event: string, ...args: unknown[]) => unknown)(event, ...args);
-    return Promise.resolve();
   }
 
   /** Sends a `message` event (python's `send`). */
@@ -407,18 +407,16 @@ export class AsyncClient {
     const timeout = options.timeout ?? 60000;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new TimeoutError(`No answer to "${event}" within ${timeout} ms`)), timeout);
-      try {
-        this.emit(event, data, {
-          namespace: options.namespace,
-          callback: (...answer) => {
-            clearTimeout(timer);
-            resolve(fromArgs(answer));
-          },
-        });
-      } catch (err) {
+      this.emit(event, data, {
+        namespace: options.namespace,
+        callback: (...answer) => {
+          clearTimeout(timer);
+          resolve(fromArgs(answer));
+        },
+      }).catch((err) => {
         clearTimeout(timer);
         reject(err);
-      }
+      });
     });
   }
 
