@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import process from "node:process";
 import { AsyncServer, tuple } from "../src/python/mod.ts";
 import { AsyncRedisManager } from "../src/python/redis_manager.ts";
 import { type Running, startServer } from "./_server.ts";
@@ -25,6 +26,9 @@ import {
 } from "./adapters/_redis.ts";
 
 const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+// Debian's python-socketio (5.7.2) publishes pickles: our nodes publish that format. With PYTHONPATH
+// pointing at python-socketio 5.14 or later, set PYTHON_SOCKETIO_FORMAT=json.
+const FORMAT = process.env.PYTHON_SOCKETIO_FORMAT === "json" ? "json" : "legacy";
 const HAS_PYTHON_REDIS = spawnSync(PYTHON, ["-c", "import socketio, redis, aiohttp"], { stdio: "ignore" }).status === 0;
 
 /** Bytes as socket.io-client hands them over (Buffer or ArrayBuffer), as a plain array. */
@@ -98,10 +102,12 @@ describe("python-socketio cluster over Redis", { skip: !HAS_REDIS || !HAS_PYTHON
       String(port),
       "--python-redis",
       redis.url,
+      "--python-format",
+      FORMAT,
     ]);
     [pub, sub, raw] = await Promise.all([redisClient(redis.url), redisClient(redis.url), redisClient(redis.url)]);
     const manager = new AsyncRedisManager(pub, sub, {
-      format: "legacy",
+      format: FORMAT,
       maxMessageBytes: 64 * 1024,
       logger: (line) => logs.push(line),
     });
@@ -190,7 +196,7 @@ describe("python-socketio cluster over Redis", { skip: !HAS_REDIS || !HAS_PYTHON
 
     const writer = await redisClient(redis.url);
     try {
-      const external = new AsyncRedisManager(writer, undefined, { writeOnly: true, format: "legacy" });
+      const external = new AsyncRedisManager(writer, undefined, { writeOnly: true, format: FORMAT });
       const everyone2 = [a, b, c, d].map((s) => next(s, "external"));
       const inRoom2 = [a, b, c].map((s) => next(s, "external-room"));
       await external.emit("external", { from: "ours" });

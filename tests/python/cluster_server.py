@@ -2,7 +2,8 @@
 
     /usr/bin/python3 tests/python/cluster_server.py PORT REDIS_URL     (PORT 0 picks a free port)
 
-Uses python-socketio's AsyncRedisManager on the channel `socketio` (Debian's 5.7.2 publishes pickles).
+Uses python-socketio's AsyncRedisManager on the channel `socketio` (Debian's 5.7.2 publishes pickles;
+with PYTHONPATH pointing at python-socketio 5.14 or later, JSON).
 Prints `listening on http://127.0.0.1:PORT` once the manager listens; exits on SIGTERM/SIGINT.
 """
 import asyncio
@@ -26,7 +27,9 @@ sio = socketio.AsyncServer(
 
 @sio.on("join")
 async def join(sid, room):
-    sio.enter_room(sid, room)
+    joined = sio.enter_room(sid, room)  # a coroutine from 5.8 on
+    if asyncio.iscoroutine(joined):
+        await joined
     return True
 
 
