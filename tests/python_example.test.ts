@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import process from "node:process";
 import { bin, ROOT, type ServerProcess, spawnServer } from "./client/_spawn.ts";
 
 const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
