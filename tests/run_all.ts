@@ -73,6 +73,7 @@ const RUNTIME_INDEPENDENT = new Set([
   "tests/demo_browser.test.ts",
   "tests/examples.test.ts",
   "tests/python_example.test.ts",
+  "tests/python_amqp.test.ts",
   "tests/package_jsr.test.ts",
 ]);
 
