@@ -95,6 +95,9 @@ describe("python idioms: AsyncServer", () => {
       });
       return got;
     });
+    sio.on("send-me", async (sid: string, text: string) => {
+      await sio.send(text, { to: sid });
+    });
     sio.on("kick", async (sid: string) => {
       await sio.disconnect(sid);
     });
@@ -190,6 +193,9 @@ describe("python idioms: AsyncServer", () => {
     await connected(socket);
     const id = socket.id!;
     assert.deepEqual(await ask(socket, "info"), [{ transport: "websocket", path: "/socket.io/" }]);
+    const message = next(socket, "message");
+    socket.emit("send-me", "a message");
+    assert.deepEqual(await message, ["a message"]);
     const gone = next(socket, "disconnect");
     socket.emit("kick");
     assert.equal((await gone)[0], "io server disconnect");
