@@ -168,6 +168,33 @@ describe("plain-data pickle reader", () => {
     assert.ok(Date.now() - started < 5000);
   });
 
+  it("writes large pickles (the buffer grows mid-value) that Python reads back, and reads Python's", () => {
+    const items = Array.from(
+      { length: 2000 },
+      (_, i) => ({ i, name: `item ${i} é☃`, list: [i, -i - 1, i * 1.5, null] }),
+    );
+    const big = { items, blob: new Uint8Array(20000).map((_, i) => i & 0xff), text: "x".repeat(70000) };
+    const read = python(
+      "import pickle,sys,json; v=pickle.loads(sys.stdin.buffer.read()); " +
+        "v['blob'] = sum(v['blob']); v['text'] = len(v['text']); print(json.dumps(v))",
+      writePickle(big),
+    );
+    const expectedBlob = big.blob.reduce((sum, b) => sum + b, 0);
+    assert.deepEqual(JSON.parse(read), { items, blob: expectedBlob, text: 70000 });
+    const back = readPickle(
+      fromBase64(
+        python(
+          "import pickle,base64,json,sys; v=json.loads(sys.stdin.read()); v['blob']=bytes(range(256))*80; " +
+            "print(base64.b64encode(pickle.dumps(v, protocol=5)).decode())",
+          JSON.stringify({ items, text: big.text }),
+        ).trim(),
+      ),
+    ) as { items: unknown; text: string; blob: Uint8Array };
+    assert.deepEqual(back.items, items);
+    assert.equal(back.text, big.text);
+    assert.equal(back.blob.length, 20480);
+  });
+
   it("writes pickles Python reads back as the same plain data", () => {
     const written = writePickle({
       method: "emit",

@@ -594,24 +594,41 @@ class Writer {
     return at;
   }
 
+  // Each method reserves first: the buffer (and its view) may be replaced by a larger one.
   op(code: number): void {
-    this.#bytes[this.#reserve(1)] = code;
+    const at = this.#reserve(1);
+    this.#bytes[at] = code;
   }
 
   u32(value: number): void {
-    this.#view.setUint32(this.#reserve(4), value, true);
+    const at = this.#reserve(4);
+    this.#view.setUint32(at, value, true);
   }
 
   i32(value: number): void {
-    this.#view.setInt32(this.#reserve(4), value, true);
+    const at = this.#reserve(4);
+    this.#view.setInt32(at, value, true);
   }
 
   f64(value: number): void {
-    this.#view.setFloat64(this.#reserve(8), value, false);
+    const at = this.#reserve(8);
+    this.#view.setFloat64(at, value, false);
   }
 
   raw(bytes: Uint8Array): void {
-    this.#bytes.set(bytes, this.#reserve(bytes.length));
+    const at = this.#reserve(bytes.length);
+    this.#bytes.set(bytes, at);
+  }
+
+  /** Writes `text` with its 4-byte length if it is ASCII (most keys and names are); else false. */
+  ascii(text: string): boolean {
+    const n = text.length;
+    for (let i = 0; i < n; i++) if (text.charCodeAt(i) > 0x7f) return false;
+    this.u32(n);
+    const at = this.#reserve(n);
+    const bytes = this.#bytes;
+    for (let i = 0; i < n; i++) bytes[at + i] = text.charCodeAt(i);
+    return true;
   }
 
   result(): Uint8Array {
@@ -662,10 +679,12 @@ function write(w: Writer, value: unknown, depth: number): void {
     w.op(bytes.length);
     w.raw(bytes);
   } else if (typeof value === "string") {
-    const bytes = encoder.encode(value);
     w.op(0x58); // BINUNICODE
-    w.u32(bytes.length);
-    w.raw(bytes);
+    if (!w.ascii(value)) {
+      const bytes = encoder.encode(value);
+      w.u32(bytes.length);
+      w.raw(bytes);
+    }
   } else if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
     const bytes = value instanceof Uint8Array
       ? value
