@@ -30,7 +30,15 @@ export const NOT_HANDLED: unique symbol = Symbol("python-socketio not_handled");
 // deno-lint-ignore no-explicit-any
 export type Handler = (...args: any[]) => unknown;
 
-/** Handlers by namespace (`"*"`: any), then by event (`"*"`: any). */
+/**
+ * Handlers by namespace (`"*"`: any), then by event (`"*"`: any).
+ *
+ * @example
+ * ```ts
+ * import type { HandlerTable } from "./_handlers.ts";
+ * const table: HandlerTable = new Map([["/", new Map([["message", (sid: string) => sid]])]]);
+ * ```
+ */
 export type HandlerTable = Map<string, Map<string, Handler>>;
 
 /**
