@@ -1,32 +1,47 @@
 // The Node reference in the mixed cluster: socket.io 4.8 with @socket.io/redis-adapter 8 (node-redis
-// clients), the same scenarios as _scenarios.ts.
+// clients; classic or sharded) or @socket.io/redis-streams-adapter, the same scenarios as
+// _scenarios.ts.
 //
-//   node tests/adapters/node_cluster_server.mjs PORT REDIS_URL NAME
+//   node tests/adapters/node_cluster_server.mjs PORT REDIS_URL NAME [--adapter=classic|sharded|streams] [--recovery]
 import { createServer } from "node:http";
 import { Server } from "socket.io";
-import { createAdapter } from "@socket.io/redis-adapter";
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
+import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient } from "redis";
 
-const [portArg, url, name = "node"] = process.argv.slice(2);
+const [portArg, url, name = "node", ...flags] = process.argv.slice(2);
+const kind = flags.find((f) => f.startsWith("--adapter="))?.slice("--adapter=".length) ?? "classic";
 const pub = createClient({ url });
 const sub = pub.duplicate();
 pub.on("error", () => {});
 sub.on("error", () => {});
 await Promise.all([pub.connect(), sub.connect()]);
+const adapter = kind === "sharded"
+  ? createShardedAdapter(pub, sub)
+  : kind === "streams"
+  ? createStreamsAdapter(pub, { blockTimeInMs: 1000 })
+  : createAdapter(pub, sub, { requestsTimeout: 1000 });
 const httpServer = createServer();
 const io = new Server(httpServer, {
   pingInterval: 300,
   pingTimeout: 200,
   cors: { origin: "*" },
-  adapter: createAdapter(pub, sub, { requestsTimeout: 1000 }),
+  adapter,
+  connectionStateRecovery: flags.includes("--recovery") ? { maxDisconnectionDuration: 10000 } : undefined,
 });
 io.on("ping", (_from, cb) => cb(`pong from ${name}`));
 io.on("connection", (socket) => {
-  socket.data = { name };
+  if (!socket.recovered) socket.data = { name };
   const room = socket.handshake.auth?.room;
-  if (room) socket.join(room);
+  if (room && !socket.recovered) socket.join(room);
   socket.emit("hello", name);
   socket.on("broadcast", (...args) => io.emit("broadcast-back", ...args));
+  socket.on("broadcast-acked", (...args) => {
+    const ack = args.pop();
+    io.emit("broadcast-back", ...args);
+    ack(true);
+  });
+  socket.on("drop", () => socket.conn.close());
   socket.on("to-room", (room, ...args) => io.to(room).emit("room-back", ...args));
   socket.on("except-room", (room, ...args) => io.except(room).emit("except-back", ...args));
   socket.on("fetch", async (ack) => {
