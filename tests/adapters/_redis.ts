@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { createClient } from "redis";
 import { Redis } from "ioredis";
 import type { Adapter, AnyNamespace } from "../../src/io/adapter.ts";
-import { createAdapter, createShardedAdapter } from "../../src/adapters/redis/mod.ts";
+import { createAdapter, createShardedAdapter, createStreamsAdapter } from "../../src/adapters/redis/mod.ts";
 import { until } from "../conformance/_helpers.ts";
 
 /** Whether `redis-server` can be started here. */
@@ -184,6 +184,7 @@ export function adapterOf(
   sub: NodeRedisClient,
 ): (nsp: AnyNamespace) => Adapter {
   if (kind === "sharded") return createShardedAdapter(pub, sub, { requestsTimeout: 1000 });
+  if (kind === "streams") return createStreamsAdapter(pub, { requestsTimeout: 1000, blockTimeInMs: 1000 });
   return createAdapter(pub, sub, { requestsTimeout: 1000 });
 }
 

@@ -25,6 +25,8 @@ export { createAdapter, RedisAdapter } from "./adapter.ts";
 export type { RedisAdapterOptions } from "./adapter.ts";
 export { createShardedAdapter, ShardedRedisAdapter } from "./sharded_adapter.ts";
 export type { ShardedRedisAdapterOptions } from "./sharded_adapter.ts";
+export { createStreamsAdapter, RedisStreamsAdapter } from "./streams_adapter.ts";
+export type { RedisStreamsAdapterOptions } from "./streams_adapter.ts";
 export { Emitter, EmitterBroadcastOperator } from "./emitter.ts";
 export type { EmitterOptions } from "./emitter.ts";
 export type { RedisClient } from "./_client.ts";
