@@ -39,10 +39,11 @@ export interface RedisOps {
   /** SPUBLISH (Redis 7 sharded pub/sub) a text or binary payload. */
   spublish(channel: string, payload: string | Uint8Array): Promise<unknown>;
   /**
-   * Sends a raw command whose key, if it has one, is `args[1]` (`["XADD", stream, ...]`): a Redis
-   * Cluster client sends it to the node that holds that key. Replies come back as RESP2 shapes.
+   * Sends a raw command whose key, if it has one, is `args[1]` (`["XADD", stream, ...]`) unless
+   * given: a Redis Cluster client sends it to the node that holds that key. Replies come back as
+   * RESP2 shapes (ioredis 6 flattens RESP3 maps into `[key, value]` lists).
    */
-  command(args: string[]): Promise<unknown>;
+  command(args: string[], key?: string): Promise<unknown>;
   /**
    * How many clients subscribe to `channel` (`PUBSUB NUMSUB`), summed over every node of a Redis
    * Cluster: each node counts only the subscribers connected to it.
@@ -169,7 +170,9 @@ export function wrapClient(client: RedisClient): RedisOps {
     return {
       publish: (channel, payload) => client.publish(channel, toArg(payload)),
       spublish: (channel, payload) => client.sPublish(channel, toArg(payload)),
-      command: cluster ? (args) => client.sendCommand(args[1], false, args) : (args) => client.sendCommand(args),
+      command: cluster
+        ? (args, key = args[1]) => client.sendCommand(key, false, args)
+        : (args) => client.sendCommand(args),
       numsub: numsub("NUMSUB"),
       shardNumsub: numsub("SHARDNUMSUB"),
       async subscribe(channels, handler) {

@@ -170,7 +170,7 @@ class StreamReader {
           "STREAMS",
           this.#name,
           offset,
-        ]);
+        ], this.#name);
       } catch (err) {
         if (this.#stopped) return;
         onError(err);
