@@ -207,7 +207,8 @@ class StreamsBus {
   readonly opts: StreamsOptions;
   readonly source: RedisClient;
   readonly redis: RedisOps;
-  readonly adapters: Map<string, RedisStreamsAdapter> = new Map();
+  /** Namespace name -> what its adapter does with an entry of its stream. */
+  readonly adapters: Map<string, (entry: RawEntry, id: string) => void> = new Map();
   readonly #readers: Map<string, StreamReader> = new Map();
   #sub: Promise<RedisClient> | undefined;
 
@@ -228,16 +229,16 @@ class StreamsBus {
     let reader = this.#readers.get(stream);
     if (!reader) {
       reader = new StreamReader(this.source, stream, this.opts, (entry, id) => {
-        this.adapters.get(entry.nsp)?.onEntry(entry, id);
+        this.adapters.get(entry.nsp)?.(entry, id);
       }, onError);
       this.#readers.set(stream, reader);
     }
     return reader.started;
   }
 
-  /** Closes the readers and the subscriber once the last adapter is gone. */
-  async release(adapter: RedisStreamsAdapter): Promise<void> {
-    if (this.adapters.get(adapter.nsp.name) === adapter) this.adapters.delete(adapter.nsp.name);
+  /** Forgets a namespace's adapter; closes the readers and the subscriber once the last is gone. */
+  async release(nsp: string, onEntry: (entry: RawEntry, id: string) => void): Promise<void> {
+    if (this.adapters.get(nsp) === onEntry) this.adapters.delete(nsp);
     if (this.adapters.size > 0) return;
     const readers = [...this.#readers.values()];
     this.#readers.clear();
@@ -286,7 +287,7 @@ export class RedisStreamsAdapter extends ClusterMessageAdapter {
 
   /** Subscribes to the channels and starts reading the stream; resolves when both are in place. */
   override init(): Promise<void> {
-    this.#bus.adapters.set(this.nsp.name, this);
+    this.#bus.adapters.set(this.nsp.name, this.#onEntry);
     const onError = (err: unknown) => this.onPublishError(err, "stream read");
     this.#unsubscribe = this.#bus.subscriber().then((sub) => {
       if (this.#closed) return undefined;
@@ -309,7 +310,7 @@ export class RedisStreamsAdapter extends ClusterMessageAdapter {
   }
 
   /** An entry of the stream (for this namespace) was read. */
-  onEntry(entry: RawEntry, id: string): void {
+  readonly #onEntry = (entry: RawEntry, id: string): void => {
     if (this.#closed) return;
     let message: ClusterMessage;
     try {
@@ -318,7 +319,7 @@ export class RedisStreamsAdapter extends ClusterMessageAdapter {
       return; // malformed
     }
     this.onMessage(message, id);
-  }
+  };
 
   #publish(channel: string, message: ClusterMessage): Promise<unknown> {
     const payload = encodeMsgpack(message);
@@ -429,7 +430,7 @@ export class RedisStreamsAdapter extends ClusterMessageAdapter {
     const done = (async () => {
       const undo = await this.#unsubscribe?.catch(() => undefined);
       await undo?.().catch(() => {});
-      await this.#bus.release(this);
+      await this.#bus.release(this.nsp.name, this.#onEntry);
     })();
     await atMost(done, 1000);
   }
