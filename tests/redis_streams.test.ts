@@ -69,9 +69,9 @@ describe(`redis streams adapter: ours on ${RUNTIME} + ours on ${OTHER_RUNTIME} (
   });
 
   it("broadcasts are entries of the stream socket.io, in @socket.io/redis-streams-adapter's fields", async () => {
-    const got = next(clients.b, "broadcast-back");
+    const got = NAMES.map((name) => next(clients[name], "broadcast-back"));
     clients.a.emit("broadcast", "logged", new Uint8Array([7]));
-    const [, , offset] = await got;
+    const [, [, , offset]] = await Promise.all(got);
     assert.match(String(offset), OFFSET);
     const [[id, fields]] = await probe.sendCommand(["XRANGE", "socket.io", String(offset), String(offset)]) as [
       string,
@@ -153,6 +153,19 @@ describe(`redis streams adapter: ours on ${RUNTIME} + ours on ${OTHER_RUNTIME} (
     await recoverAcross({ name: "n", port: n.port }, { name: "b", port: b.port });
   });
 
+  it("reader connections that drop miss nothing: what was added meanwhile is read when they are back", async () => {
+    const readers = async () =>
+      String(await probe.sendCommand(["CLIENT", "LIST"])).split("\n").filter((line) => / cmd=xread/.test(line))
+        .map((line) => /\bid=(\d+)/.exec(line)![1]);
+    // one blocked reader per server (ours on two runtimes, Node's)
+    await until(async () => (await readers()).length === 3, 3000, "three blocked readers");
+    for (const id of await readers()) await probe.sendCommand(["CLIENT", "KILL", "ID", id]);
+    const got = NAMES.map((name) => next(clients[name], "broadcast-back", 5000));
+    clients.n.emit("broadcast", "while the readers were away");
+    for (const args of await Promise.all(got)) assert.equal(args[0], "while the readers were away");
+    await until(async () => (await readers()).length === 3, 3000, "the readers to be back");
+  });
+
   it("a session is taken once; an unknown pid or offset gives a fresh socket", async () => {
     assert.equal(await a.adapter.restoreSession("nope", "1-0"), null);
     assert.equal(await a.adapter.restoreSession("nope", "not-an-offset"), null);
@@ -161,5 +174,46 @@ describe(`redis streams adapter: ours on ${RUNTIME} + ours on ${OTHER_RUNTIME} (
     const session = await a.adapter.restoreSession("p1", last);
     assert.deepEqual(session, { sid: "s1", pid: "p1", rooms: ["s1"], data: { x: 1 }, missedPackets: [] });
     assert.equal(await a.adapter.restoreSession("p1", last), null);
+  });
+
+  // Last: @socket.io/redis-streams-adapter 0.3 reads again, forever, an entry its handler throws on
+  // (its offset moves only after the handler returns), so the Node server is left out from here.
+  it("malformed entries and messages are skipped by ours, which go on serving", async () => {
+    const junk: string[][] = [
+      ["nsp", "/", "type", "3", "data", "{not json"],
+      ["nsp", "/", "type", "3", "data", "%%%"],
+      ["nsp", "/", "type", "3", "data", JSON.stringify({ packet: null, opts: null })],
+      ["nsp", "/", "type", "3", "data", JSON.stringify({ packet: { type: 1, nsp: "/" }, opts: { rooms: [] } })],
+      ["nsp", "/", "type", "4", "data", JSON.stringify({ opts: { rooms: 5 }, rooms: [{}] })],
+      ["nsp", "/", "type", "x"],
+      ["uid", "y"],
+    ];
+    for (const fields of junk) {
+      await probe.sendCommand(["XADD", "socket.io", "*", "uid", "junk", ...fields]);
+    }
+    await probe.sendCommand(["PUBLISH", "socket.io#/#", "not msgpack"]);
+    await probe.sendCommand(["PUBLISH", a.adapter.privateChannel, "\x93"]);
+    const got = [next(clients.a, "broadcast-back"), next(clients.b, "broadcast-back")];
+    clients.b.emit("broadcast", "after junk");
+    for (const args of await Promise.all(got)) assert.equal(args[0], "after junk");
+    // recovery replays around them
+    const [[last]] = await probe.sendCommand(["XREVRANGE", "socket.io", "+", "-", "COUNT", "1"]) as [string][];
+    await a.adapter.persistSession({ sid: "s2", pid: "p2", rooms: ["s2"], data: null });
+    await probe.sendCommand(["XADD", "socket.io", "*", "uid", "junk", ...junk[0]]);
+    a.io.emit("broadcast-back", "replayed");
+    await until(
+      async () => {
+        const tail = await probe.sendCommand(["XREVRANGE", "socket.io", "+", "-", "COUNT", "1"]) as [
+          string,
+          string[],
+        ][];
+        return tail[0][1].includes(a.adapter.uid);
+      },
+      2000,
+      "the broadcast to be appended",
+    );
+    const session = await a.adapter.restoreSession("p2", last);
+    assert.deepEqual(session?.missedPackets.map((p) => p[0]), ["broadcast-back"]);
+    assert.deepEqual(session?.missedPackets[0][1], "replayed");
   });
 });
