@@ -8,7 +8,9 @@
  * semantic (broadcasts and their acks, requests and timeouts, recovery offsets) in one place. A
  * bus fills in {@linkcode ClusterMessageAdapter.doPublish},
  * {@linkcode ClusterMessageAdapter.doPublishResponse} and `serverCount`, and hands what it
- * receives to {@linkcode ClusterMessageAdapter.onMessage}.
+ * receives to {@linkcode ClusterMessageAdapter.onMessage}. A bus that cannot count its
+ * subscribers extends {@linkcode ClusterMessageAdapterWithHeartbeat} instead (socket.io-adapter's
+ * `ClusterAdapterWithHeartbeat`): the servers count each other from heartbeats.
  *
  * @module
  */
@@ -121,8 +123,25 @@ export abstract class ClusterMessageAdapter extends ClusterAdapter {
   /** Sends a response to the server whose id is `requesterUid`. */
   protected abstract doPublishResponse(requesterUid: string, response: ClusterMessage): void | Promise<unknown>;
 
-  #message(type: number, data: Record<string, unknown>): ClusterMessage {
-    return { uid: this.uid, nsp: this.nsp.name, type, data };
+  #message(type: number, data?: Record<string, unknown>): ClusterMessage {
+    const message: ClusterMessage = { uid: this.uid, nsp: this.nsp.name, type };
+    if (data !== undefined) message.data = data;
+    return message;
+  }
+
+  /** Every message this adapter sends goes through here (a subclass may watch them). */
+  protected publish(message: ClusterMessage): void | Promise<unknown> {
+    return this.doPublish(message);
+  }
+
+  /** Sends a message of `type` (without data: a heartbeat) to the other servers, reporting failures. */
+  protected publishType(type: number): void {
+    try {
+      const sent = this.publish(this.#message(type));
+      if (sent && typeof sent.catch === "function") sent.catch((err) => this.onPublishError(err, "heartbeat"));
+    } catch (err) {
+      this.onPublishError(err, "heartbeat");
+    }
   }
 
   /** A broadcast goes out as a BROADCAST message. */
@@ -138,23 +157,23 @@ export abstract class ClusterMessageAdapter extends ClusterAdapter {
     const requestId = request.requestId;
     switch (request.type) {
       case RequestType.BROADCAST:
-        return this.doPublish(this.#message(MessageType.BROADCAST, { packet: request.packet, requestId, opts }));
+        return this.publish(this.#message(MessageType.BROADCAST, { packet: request.packet, requestId, opts }));
       case RequestType.REMOTE_JOIN:
-        return this.doPublish(this.#message(MessageType.SOCKETS_JOIN, { opts, rooms: request.rooms ?? [] }));
+        return this.publish(this.#message(MessageType.SOCKETS_JOIN, { opts, rooms: request.rooms ?? [] }));
       case RequestType.REMOTE_LEAVE:
-        return this.doPublish(this.#message(MessageType.SOCKETS_LEAVE, { opts, rooms: request.rooms ?? [] }));
+        return this.publish(this.#message(MessageType.SOCKETS_LEAVE, { opts, rooms: request.rooms ?? [] }));
       case RequestType.REMOTE_DISCONNECT:
-        return this.doPublish(this.#message(MessageType.DISCONNECT_SOCKETS, { opts, close: request.close === true }));
+        return this.publish(this.#message(MessageType.DISCONNECT_SOCKETS, { opts, close: request.close === true }));
       // The protocol has no request for socket ids or room names: they come from the sockets'
       // details (ClusterAdapter reads either answer).
       case RequestType.SOCKETS:
       case RequestType.ALL_ROOMS:
       case RequestType.REMOTE_FETCH:
-        return this.doPublish(this.#message(MessageType.FETCH_SOCKETS, { opts, requestId }));
+        return this.publish(this.#message(MessageType.FETCH_SOCKETS, { opts, requestId }));
       case RequestType.SERVER_SIDE_EMIT: {
         const data: Record<string, unknown> = { packet: request.data ?? [] };
         if (requestId !== undefined) data.requestId = requestId;
-        return this.doPublish(this.#message(MessageType.SERVER_SIDE_EMIT, data));
+        return this.publish(this.#message(MessageType.SERVER_SIDE_EMIT, data));
       }
     }
   }
@@ -250,5 +269,107 @@ export abstract class ClusterMessageAdapter extends ClusterAdapter {
 
   #request(request: ClusterRequest): void {
     this.onRequest(request).catch((err) => this.onPublishError(err, "cluster request"));
+  }
+}
+
+/**
+ * Options of {@linkcode ClusterMessageAdapterWithHeartbeat} (socket.io-adapter's names and
+ * defaults).
+ *
+ * @example
+ * ```ts
+ * import type { HeartbeatOptions } from "./cluster_message.ts";
+ * const opts: HeartbeatOptions = { heartbeatInterval: 5000, heartbeatTimeout: 10000 };
+ * ```
+ */
+export interface HeartbeatOptions {
+  /** How long a server stays silent before it sends a HEARTBEAT, in ms (default 5000). */
+  heartbeatInterval?: number;
+  /** How long without a message before a server is taken for gone, in ms (default 10000). */
+  heartbeatTimeout?: number;
+}
+
+/**
+ * The message protocol for buses that cannot count their subscribers (socket.io-adapter's
+ * `ClusterAdapterWithHeartbeat`): each server announces itself with INITIAL_HEARTBEAT when it
+ * starts (the others answer HEARTBEAT), sends a HEARTBEAT after `heartbeatInterval` ms without
+ * sending anything, and ADAPTER_CLOSE when it closes. `serverCount()` is 1 plus the servers heard
+ * from within `heartbeatTimeout` ms. A bus implements only `doPublish` and `doPublishResponse`.
+ *
+ * @example
+ * ```ts ignore
+ * class MyBusAdapter extends ClusterMessageAdapterWithHeartbeat {
+ *   protected doPublish(message: ClusterMessage) { bus.send("all", encode(message)); }
+ *   protected doPublishResponse(uid: string, response: ClusterMessage) { bus.send(uid, encode(response)); }
+ * }
+ * ```
+ */
+export abstract class ClusterMessageAdapterWithHeartbeat extends ClusterMessageAdapter {
+  /** Server id -> when it was last heard from (Date.now()). */
+  readonly #nodes: Map<string, number> = new Map();
+  readonly #interval: number;
+  readonly #timeout: number;
+  #heartbeat: ReturnType<typeof setTimeout> | undefined;
+  #cleanup: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  /** Creates the adapter of `nsp`. */
+  constructor(nsp: AnyNamespace, options: ClusterAdapterOptions & HeartbeatOptions = {}) {
+    super(nsp, options);
+    this.#interval = options.heartbeatInterval ?? 5000;
+    this.#timeout = options.heartbeatTimeout ?? 10000;
+  }
+
+  /** Announces this server and starts forgetting the silent ones. */
+  override init(): void | Promise<void> {
+    this.#cleanup = setInterval(() => {
+      const now = Date.now();
+      for (const [uid, seen] of this.#nodes) if (now - seen > this.#timeout) this.#nodes.delete(uid);
+    }, Math.min(1000, this.#timeout));
+    this.publishType(MessageType.INITIAL_HEARTBEAT);
+  }
+
+  /** Sends, and pushes the next HEARTBEAT back by `heartbeatInterval`. */
+  protected override publish(message: ClusterMessage): void | Promise<unknown> {
+    if (!this.#closed) {
+      clearTimeout(this.#heartbeat);
+      this.#heartbeat = setTimeout(() => this.publishType(MessageType.HEARTBEAT), this.#interval);
+    }
+    return super.publish(message);
+  }
+
+  /** 1 plus the servers heard from within `heartbeatTimeout`. */
+  override serverCount(): Promise<number> {
+    return Promise.resolve(1 + this.#nodes.size);
+  }
+
+  /** Notes who sent the message; answers an INITIAL_HEARTBEAT, forgets a closed server. */
+  protected override onMessage(message: ClusterMessage, offset?: string): void {
+    if (!message || typeof message !== "object" || message.uid === this.uid || this.#closed) return;
+    if (message.nsp !== this.nsp.name) return;
+    const uid = message.uid;
+    if (typeof uid === "string" && uid !== "emitter") this.#nodes.set(uid, Date.now());
+    switch (message.type) {
+      case MessageType.INITIAL_HEARTBEAT:
+        return this.publishType(MessageType.HEARTBEAT);
+      case MessageType.HEARTBEAT:
+        return;
+      case MessageType.ADAPTER_CLOSE:
+        this.#nodes.delete(uid);
+        return;
+      default:
+        return super.onMessage(message, offset);
+    }
+  }
+
+  /** Says goodbye (ADAPTER_CLOSE), stops the timers and fails pending requests. */
+  override close(): void | Promise<void> {
+    if (!this.#closed) {
+      this.publishType(MessageType.ADAPTER_CLOSE);
+      this.#closed = true;
+      clearTimeout(this.#heartbeat);
+      clearInterval(this.#cleanup);
+    }
+    return super.close();
   }
 }

@@ -14,6 +14,7 @@ import { Redis } from "ioredis";
 import type { Adapter, AnyNamespace } from "../../src/io/adapter.ts";
 import { createAdapter, createShardedAdapter, createStreamsAdapter } from "../../src/adapters/redis/mod.ts";
 import { until } from "../conformance/_helpers.ts";
+import { HeartbeatBusAdapter } from "./_heartbeat_bus.ts";
 
 /** Whether `redis-server` can be started here. */
 export const HAS_REDIS: boolean = (() => {
@@ -175,7 +176,7 @@ export async function ioredisClient(url: string): Promise<Redis> {
 }
 
 /** Which of our Redis adapters a test server uses. */
-export type AdapterKind = "classic" | "sharded" | "streams";
+export type AdapterKind = "classic" | "sharded" | "streams" | "heartbeat";
 
 /** The adapter factory of `kind` over `pub` (and `sub`), with the tests' short timers. */
 export function adapterOf(
@@ -184,6 +185,7 @@ export function adapterOf(
   sub: NodeRedisClient,
 ): (nsp: AnyNamespace) => Adapter {
   if (kind === "sharded") return createShardedAdapter(pub, sub, { requestsTimeout: 1000 });
+  if (kind === "heartbeat") return (nsp) => new HeartbeatBusAdapter(nsp, pub, sub);
   if (kind === "streams") return createStreamsAdapter(pub, { requestsTimeout: 1000, blockTimeInMs: 1000 });
   return createAdapter(pub, sub, { requestsTimeout: 1000 });
 }

@@ -2,12 +2,39 @@
 // clients; classic or sharded) or @socket.io/redis-streams-adapter, the same scenarios as
 // _scenarios.ts.
 //
-//   node tests/adapters/node_cluster_server.mjs PORT REDIS_URL NAME [--adapter=classic|sharded|streams] [--recovery]
+//   node tests/adapters/node_cluster_server.mjs PORT REDIS_URL NAME [--adapter=classic|sharded|streams|heartbeat] [--recovery]
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient } from "redis";
+import { ClusterAdapterWithHeartbeat } from "socket.io-adapter";
+import { decode, encode } from "@msgpack/msgpack";
+
+/** The heartbeat test bus (tests/adapters/_heartbeat_bus.ts) on socket.io-adapter's own class. */
+class HeartbeatBusAdapter extends ClusterAdapterWithHeartbeat {
+  constructor(nsp, pub, sub) {
+    super(nsp, { heartbeatInterval: 200, heartbeatTimeout: 1000 });
+    this.pub = pub;
+    this.channel = `hb#${nsp.name}#`;
+    const handler = (payload) => {
+      let message;
+      try {
+        message = decode(payload);
+      } catch {
+        return;
+      }
+      this.onMessage(message);
+    };
+    sub.subscribe([this.channel, `${this.channel}${this.uid}#`], handler, true);
+  }
+  doPublish(message) {
+    return this.pub.publish(this.channel, Buffer.from(encode(message))).then(() => "");
+  }
+  doPublishResponse(uid, response) {
+    return this.pub.publish(`${this.channel}${uid}#`, Buffer.from(encode(response))).then(() => {});
+  }
+}
 
 const [portArg, url, name = "node", ...flags] = process.argv.slice(2);
 const kind = flags.find((f) => f.startsWith("--adapter="))?.slice("--adapter=".length) ?? "classic";
@@ -20,6 +47,10 @@ const adapter = kind === "sharded"
   ? createShardedAdapter(pub, sub)
   : kind === "streams"
   ? createStreamsAdapter(pub, { blockTimeInMs: 1000 })
+  : kind === "heartbeat"
+  ? function (nsp) {
+    return new HeartbeatBusAdapter(nsp, pub, sub); // socket.io calls it with new
+  }
   : createAdapter(pub, sub, { requestsTimeout: 1000 });
 const httpServer = createServer();
 const io = new Server(httpServer, {
