@@ -9,6 +9,9 @@
  * the broadcasts to exactly one room. Messages are socket.io-adapter's cluster messages, JSON or
  * (when they hold binary) msgpack. `serverCount()` is `PUBSUB SHARDNUMSUB socket.io#/#`.
  *
+ * Pub/sub keeps nothing: connection state recovery does not reach across servers with this
+ * adapter (nor with Node's); `createStreamsAdapter` or the classic `createAdapter` do.
+ *
  * @module
  */
 

@@ -150,9 +150,14 @@ class StreamReader {
     this.#client = client;
     const redis = wrapClient(client);
     // From the last entry now (rather than `$` at the first XREAD): nothing added once init()
-    // resolved is missed.
-    const last = await redis.command(["XREVRANGE", this.#name, "+", "-", "COUNT", "1"]) as unknown[][] | null;
-    const offset = Array.isArray(last) && last.length > 0 ? text(last[0][0]) : "0-0";
+    // resolved is missed. Without an answer, from whatever comes next (as the Node adapter).
+    let offset = "$";
+    try {
+      const last = await redis.command(["XREVRANGE", this.#name, "+", "-", "COUNT", "1"]) as unknown[][] | null;
+      offset = Array.isArray(last) && last.length > 0 ? text(last[0][0]) : "0-0";
+    } catch (err) {
+      onError(err);
+    }
     this.#loop(redis, offset, onError);
   }
 
@@ -220,7 +225,13 @@ class StreamsBus {
 
   /** The subscribing connection (made once). */
   subscriber(): Promise<RedisOps> {
-    this.#sub ??= duplicateClient(this.source);
+    if (!this.#sub) {
+      const sub = duplicateClient(this.source);
+      sub.catch(() => {
+        if (this.#sub === sub) this.#sub = undefined; // the next adapter tries again
+      });
+      this.#sub = sub;
+    }
     return this.#sub.then(wrapClient);
   }
 
@@ -232,6 +243,10 @@ class StreamsBus {
         this.adapters.get(entry.nsp)?.(entry, id);
       }, onError);
       this.#readers.set(stream, reader);
+      const failed = reader;
+      reader.started.catch(() => {
+        if (this.#readers.get(stream) === failed) this.#readers.delete(stream); // the next adapter tries again
+      });
     }
     return reader.started;
   }
