@@ -142,7 +142,7 @@ describe("redis cluster mode: node-redis createCluster and ioredis Cluster on a 
     assert.deepEqual(session.missedPackets.map((p) => p[1]), ["missed"]);
   });
 
-  it("the sharded and the Streams adapters run on both kinds of cluster clients (replacing the adapters)", async () => {
+  it("the sharded and the Streams adapters (with either pub/sub) run on both kinds of cluster clients", async () => {
     // ioredis sends SSUBSCRIBE to the node of each channel only with shardedSubscribers
     const ioShardSub = new Cluster([{ host: "127.0.0.1", port: cluster.ports[2] }], { shardedSubscribers: true });
     ioShardSub.on("error", () => {});
@@ -151,6 +151,11 @@ describe("redis cluster mode: node-redis createCluster and ioredis Cluster on a 
       const kinds = [
         ["sharded", createShardedAdapter(nrPub, nrSub), createShardedAdapter(ioPub, ioShardSub)],
         ["streams", createStreamsAdapter(nrPub), createStreamsAdapter(ioPub)],
+        [
+          "streams over sharded pub/sub",
+          createStreamsAdapter(nrPub, { useShardedPubSub: true }),
+          createStreamsAdapter(ioShardSub, { useShardedPubSub: true }),
+        ],
       ] as const;
       for (const [kind, onA, onB] of kinds) {
         a.adapter(onA);
@@ -174,6 +179,7 @@ describe("redis cluster mode: node-redis createCluster and ioredis Cluster on a 
         cb.disconnect();
       }
     } finally {
+      b.adapter(createAdapter(ioPub, ioSub)); // off ioShardSub before it goes
       ioShardSub.disconnect();
     }
   });
