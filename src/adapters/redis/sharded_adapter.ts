@@ -97,7 +97,8 @@ export class ShardedRedisAdapter extends ClusterMessageAdapter {
   /** Subscribes to the namespace's and its own response channel (and then to rooms as they come). */
   override init(): Promise<void> {
     const handler = (_channel: string, message: Uint8Array) => this.#onRawMessage(message);
-    this.#unsubscribe = this.#sub.ssubscribe([this.channel, this.responseChannel], handler);
+    // its own channel first: once counted (on the namespace's channel), it hears the responses
+    this.#unsubscribe = this.#sub.ssubscribe([this.responseChannel, this.channel], handler);
     if (this.subscriptionMode !== "static") {
       this.on("create-room", (room) => {
         if (this.#hasOwnChannel(room)) this.#subscribeRoom(room, handler);

@@ -300,17 +300,23 @@ export class RedisStreamsAdapter extends ClusterMessageAdapter {
     this.privateChannel = `${this.publicChannel}${this.uid}#`;
   }
 
-  /** Subscribes to the channels and starts reading the stream; resolves when both are in place. */
+  /**
+   * Starts reading the stream, then subscribes to the channels (the other servers count this one
+   * from its subscription: once counted, it reads everything they append); resolves when both are
+   * in place.
+   */
   override init(): Promise<void> {
     this.#bus.adapters.set(this.nsp.name, this.#onEntry);
     const onError = (err: unknown) => this.onPublishError(err, "stream read");
-    this.#unsubscribe = this.#bus.subscriber().then((sub) => {
+    const reading = this.#bus.read(this.streamName, onError);
+    this.#unsubscribe = Promise.all([reading, this.#bus.subscriber()]).then(([, sub]) => {
       if (this.#closed) return undefined;
       const handler = (_channel: string, payload: Uint8Array) => this.#onPayload(payload);
-      const channels = [this.publicChannel, this.privateChannel];
+      // its own channel first: once counted (on the public one), it hears the responses
+      const channels = [this.privateChannel, this.publicChannel];
       return this.#opts.useShardedPubSub ? sub.ssubscribe(channels, handler) : sub.subscribe(channels, handler);
     });
-    return Promise.all([this.#unsubscribe, this.#bus.read(this.streamName, onError)]).then(() => {});
+    return this.#unsubscribe.then(() => {});
   }
 
   #onPayload(payload: Uint8Array): void {
