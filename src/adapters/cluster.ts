@@ -204,6 +204,19 @@ function fromWireOptions(opts: WireOptions | undefined): BroadcastOptions | null
   };
 }
 
+/** The id in a SOCKETS response item (an id) or a REMOTE_FETCH one (socket details). */
+function socketIdOf(item: unknown): SocketId | undefined {
+  if (typeof item === "string") return item;
+  const id = (item as { id?: unknown } | null)?.id;
+  return typeof id === "string" ? id : undefined;
+}
+
+/** The rooms of the socket details in a REMOTE_FETCH response item. */
+function roomsOf(item: unknown): Room[] {
+  const rooms = (item as { rooms?: unknown } | null)?.rooms;
+  return roomNames(rooms) ?? [];
+}
+
 /** A random id of 12 base64url characters (72 bits), for servers and requests. */
 function shortId(): string {
   return randomId().slice(0, 12);
@@ -215,9 +228,7 @@ function shortId(): string {
  * `onRequest` and `onResponse`.
  *
  * @example
- * ```ts
- * import { ClusterAdapter, type ClusterBroadcast, type ClusterRequest, type ClusterResponse } from "./cluster.ts";
- * declare const bus: { send(channel: string, message: unknown): void; members(): number };
+ * ```ts ignore
  * class MyBusAdapter extends ClusterAdapter {
  *   protected publishBroadcast(message: ClusterBroadcast) { bus.send("b", message); }
  *   protected publishRequest(request: ClusterRequest) { bus.send("req", request); }
@@ -289,23 +300,37 @@ export abstract class ClusterAdapter extends Adapter {
     return this.nsp.sockets.has(room);
   }
 
+  /**
+   * Whether {@linkcode ClusterAdapter.publishBroadcast} appends the broadcast to a shared log and
+   * resolves with its entry id (a bus over a Redis Stream): the local delivery then waits for that
+   * id and carries it as the recovery offset, and {@linkcode ClusterAdapter.appendToLog} is not
+   * used. Such a bus encodes the message before `publishBroadcast` returns (the offset is pushed
+   * to the packet's data afterwards).
+   */
+  protected readonly publishesOffsets: boolean = false;
+
   /** Broadcasts here and on every other server (in order, after the log append when recovering). */
   override broadcast(packet: Packet, opts: BroadcastOptions): void {
     packet.nsp = this.nsp.name;
-    const local = this.#isLocal(opts);
-    const logged = this.nsp.server._recovery && isRecoverablePacket(packet, opts)
-      ? this.appendToLog(packet, opts)
-      : undefined;
-    if (!logged && this.#queued === 0) return this.#deliver(packet, opts, local);
+    let publish = !this.#isLocal(opts);
+    const recoverable = this.nsp.server._recovery !== undefined && isRecoverablePacket(packet, opts);
+    let logged: Promise<string | undefined> | undefined;
+    if (publish && this.publishesOffsets) {
+      publish = false; // sent now: what is left is the local delivery
+      const sent = this.#publishLogged(packet, opts);
+      if (recoverable) logged = sent;
+    } else if (recoverable) {
+      // Settled as soon as the append is: a failure waiting for its turn is not unhandled.
+      logged = this.appendToLog(packet, opts)?.catch((err) => {
+        this.onPublishError(err, "recovery log");
+        return undefined;
+      });
+    }
+    if (!logged && this.#queued === 0) return this.#deliver(packet, opts, publish);
     this.#queued++;
-    // Settled as soon as the append is: a failure waiting for its turn is not unhandled.
-    const offset = logged?.catch((err) => {
-      this.onPublishError(err, "recovery log");
-      return undefined;
-    });
     const step = async () => {
       try {
-        this.#deliver(packet, opts, local, await offset);
+        this.#deliver(packet, opts, publish, await logged);
       } catch (err) {
         // Its data could not be encoded (the caller's emit returned long ago): the broadcasts
         // queued after it still go.
@@ -317,8 +342,30 @@ export abstract class ClusterAdapter extends Adapter {
     });
   }
 
-  #deliver(packet: Packet, opts: BroadcastOptions, local: boolean, offset?: string): void {
-    if (!local) {
+  /** Publishes a broadcast through a bus that logs it; resolves with its offset (none on failure). */
+  #publishLogged(packet: Packet, opts: BroadcastOptions): Promise<string | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
+    const message: ClusterBroadcast = {
+      uid: this.uid,
+      packet,
+      opts: { ...toWireOptions(opts), flags: opts.flags ?? {} },
+    };
+    try {
+      return Promise.resolve(this.publishBroadcast(message)).then(
+        (offset) => typeof offset === "string" && offset !== "" ? offset : undefined,
+        (err) => {
+          this.onPublishError(err, "broadcast");
+          return undefined;
+        },
+      );
+    } catch (err) {
+      this.onPublishError(err, "broadcast");
+      return Promise.resolve(undefined);
+    }
+  }
+
+  #deliver(packet: Packet, opts: BroadcastOptions, publish: boolean, offset?: string): void {
+    if (publish) {
       const wireOpts: WireOptions = { ...toWireOptions(opts), flags: opts.flags ?? {} };
       if (offset !== undefined) wireOpts.offset = offset;
       this.#send(() => this.publishBroadcast({ uid: this.uid, packet, opts: wireOpts }), "broadcast");
@@ -449,7 +496,11 @@ export abstract class ClusterAdapter extends Adapter {
       RequestType.SOCKETS,
       { rooms },
       local,
-      (r) => Array.isArray(r.sockets) ? r.sockets as SocketId[] : undefined,
+      // ids, or the details of FETCH_SOCKETS responses (buses without a SOCKETS request)
+      (r) =>
+        Array.isArray(r.sockets)
+          ? r.sockets.map(socketIdOf).filter((id): id is SocketId => id !== undefined)
+          : undefined,
     );
     return new Set(all);
   }
@@ -460,7 +511,8 @@ export abstract class ClusterAdapter extends Adapter {
       RequestType.ALL_ROOMS,
       { rooms: new Set() },
       [...this.rooms.keys()],
-      (r) => Array.isArray(r.rooms) ? r.rooms : undefined,
+      // room names, or the rooms of every socket (buses without an ALL_ROOMS request)
+      (r) => Array.isArray(r.rooms) ? r.rooms : Array.isArray(r.sockets) ? r.sockets.flatMap(roomsOf) : undefined,
     );
     return new Set(all);
   }

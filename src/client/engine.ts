@@ -19,6 +19,7 @@ import type {
   WebSocketConstructor,
 } from "./transports/transport.ts";
 import { createDebug } from "../util/debug.ts";
+import type { ClientWire } from "./wire.ts";
 
 const debug = createDebug("sio:client:engine");
 
@@ -80,6 +81,8 @@ export interface EngineOptions {
   timestampRequests?: boolean;
   /** The name of that parameter (default `t`). */
   timestampParam?: string;
+  /** @internal An older wire protocol (the Manager's `protocol: 4` sets it). */
+  wire?: ClientWire;
 }
 
 /**
@@ -102,7 +105,7 @@ export interface HandshakeData {
   pingInterval: number;
   /** How long the server waits for a pong, in milliseconds. */
   pingTimeout: number;
-  /** The largest payload the server accepts, in bytes. */
+  /** The largest payload the server accepts, in bytes (not sent by Engine.IO v3 servers). */
   maxPayload: number;
 }
 
@@ -364,6 +367,7 @@ export class Engine extends Emitter<EngineEvents> {
     priorWebsocketSuccess = transport.name === "websocket";
     // The heartbeat is armed before any listener runs: one that throws leaves a watched session.
     this.#resetTimer();
+    this.#opts.wire?.open(this, () => this.#sendPacket("ping"));
     this.emitReserved("handshake", hs);
     debug("session %s open over %s", this.id, this.transport?.name);
     this.emitReserved("open");

@@ -1,6 +1,7 @@
 /**
- * The Engine.IO v4 server: validates every request, opens sessions over polling or WebSocket, routes
- * polls and posts to their session and WebSocket upgrades to the runtime's upgrader.
+ * The Engine.IO v4 server (and v3 with `allowEIO3`): validates every request, opens sessions over
+ * polling or WebSocket, routes polls and posts to their session and WebSocket upgrades to the
+ * runtime's upgrader.
  *
  * It speaks the contract of `exchange.ts` ({@linkcode EngineRequest} in, {@linkcode EngineResponse}
  * out): a runtime shim passes each request in with an upgrader (`HandleOptions.upgrade`) that turns a
@@ -30,6 +31,13 @@ import type { HandshakeRequest } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
 import { atMost } from "../util/within.ts";
+import {
+  type EngineProtocol,
+  isProtocolMismatch,
+  requestedProtocol,
+  type V3Framing,
+  v3FramingOf,
+} from "./protocol_v3.ts";
 
 const debug = createDebug("sio:engine");
 
@@ -71,13 +79,15 @@ abstract class SocketHandlers implements WebSocketHandlers {
 class UpgradeHandlers extends SocketHandlers {
   readonly #session: EngineSocket;
   readonly #maxPayload: number;
-  constructor(session: EngineSocket, maxPayload: number) {
+  readonly #v3: V3Framing | undefined;
+  constructor(session: EngineSocket, maxPayload: number, v3: V3Framing | undefined) {
     super();
     this.#session = session;
     this.#maxPayload = maxPayload;
+    this.#v3 = v3;
   }
   onOpen(socket: WebSocketLike): void {
-    const transport = this.transport = new WebSocketTransport(socket, this.#maxPayload);
+    const transport = this.transport = new WebSocketTransport(socket, this.#maxPayload, this.#v3);
     const session = this.#session;
     if (session.readyState !== "open" || session.upgrading || session.transportName !== "polling") {
       transport.close();
@@ -175,6 +185,13 @@ export class Engine extends Emitter<EngineEvents> {
       if (session === undefined) {
         return this.#refuse(request, headers, new Refusal(EngineErrorCode.UNKNOWN_SID, { sid }));
       }
+      if (isProtocolMismatch(query, session.protocol)) {
+        return this.#refuse(
+          request,
+          headers,
+          new Refusal(EngineErrorCode.BAD_REQUEST, { name: "PROTOCOL_MISMATCH", sid, protocol: session.protocol }),
+        );
+      }
       if (transport === "websocket") {
         if (
           !isUpgrade || !upgrade || session.transportName !== "polling" || session.upgrading ||
@@ -186,7 +203,8 @@ export class Engine extends Emitter<EngineEvents> {
             new Refusal(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", sid }),
           );
         }
-        return upgrade(request, new UpgradeHandlers(session, this.options.maxHttpBufferSize));
+        const v3 = session.protocol === 3 ? v3FramingOf(query) : undefined;
+        return upgrade(request, new UpgradeHandlers(session, this.options.maxHttpBufferSize, v3));
       }
       if (session.transportName !== "polling") {
         return this.#refuse(
@@ -219,13 +237,15 @@ export class Engine extends Emitter<EngineEvents> {
       const refusal = await this.#checkAllowRequest(request);
       if (refusal) return this.#refuse(request, headers, refusal);
     }
-    if (query.get("EIO") !== "4") {
+    const protocol = requestedProtocol(query, this.options.allowEIO3);
+    if (protocol === null) {
       return this.#refuse(
         request,
         headers,
         new Refusal(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: query.get("EIO") }),
       );
     }
+    const v3 = protocol === 3 ? v3FramingOf(query) : undefined;
 
     let id: string;
     try {
@@ -240,7 +260,7 @@ export class Engine extends Emitter<EngineEvents> {
     const handshake = toHandshakeRequest(request, url);
 
     if (transport === "websocket") {
-      return upgrade!(request, new Engine.#NewSession(this, id, handshake));
+      return upgrade!(request, new Engine.#NewSession(this, id, handshake, protocol, v3));
     }
 
     if (this.options.cookie) headers.append("Set-Cookie", serializeCookie(this.options.cookie, id));
@@ -248,8 +268,9 @@ export class Engine extends Emitter<EngineEvents> {
     const polling = new PollingTransport(
       this.options.maxHttpBufferSize,
       this.options.pingInterval + this.options.pingTimeout,
+      v3,
     );
-    const session = this.#register(new EngineSocket(id, handshake, polling, this.options));
+    const session = this.#register(new EngineSocket(id, handshake, polling, this.options, protocol));
     const response = polling.handleGet(request, headers);
     session.open();
     emitIsolated(this, "connection", connectionListenerFailed, session);
@@ -299,11 +320,21 @@ export class Engine extends Emitter<EngineEvents> {
     readonly #engine: Engine;
     readonly #id: string;
     readonly #handshake: HandshakeRequest;
-    constructor(engine: Engine, id: string, handshake: HandshakeRequest) {
+    readonly #protocol: EngineProtocol;
+    readonly #v3: V3Framing | undefined;
+    constructor(
+      engine: Engine,
+      id: string,
+      handshake: HandshakeRequest,
+      protocol: EngineProtocol,
+      v3: V3Framing | undefined,
+    ) {
       super();
       this.#engine = engine;
       this.#id = id;
       this.#handshake = handshake;
+      this.#protocol = protocol;
+      this.#v3 = v3;
     }
     onOpen(socket: WebSocketLike): void {
       const engine = this.#engine;
@@ -311,8 +342,10 @@ export class Engine extends Emitter<EngineEvents> {
         socket.close(1001, "server shutting down");
         return;
       }
-      const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize);
-      const session = engine.#register(new EngineSocket(this.#id, this.#handshake, transport, engine.options));
+      const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize, this.#v3);
+      const session = engine.#register(
+        new EngineSocket(this.#id, this.#handshake, transport, engine.options, this.#protocol),
+      );
       session.open();
       emitIsolated(engine, "connection", connectionListenerFailed, session);
     }

@@ -10,6 +10,7 @@ import { EngineErrorCode, errorResponse } from "../errors.ts";
 import { type EngineRequest, type EngineResponse, textResponse } from "../exchange.ts";
 import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
 import { createDebug } from "../../util/debug.ts";
+import { readV3Post, type V3Framing, v3PollAnswer } from "../protocol_v3.ts";
 
 const debug = createDebug("sio:engine:polling");
 
@@ -44,11 +45,17 @@ export class PollingTransport implements Transport {
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #maxPayload: number;
   #closeTimeout: number;
+  /** Engine.IO v3: how the peer takes binary (`undefined`: v4). */
+  readonly #v3: V3Framing | undefined;
 
-  /** `maxPayload` caps POST bodies; `closeTimeout` caps how long a server close waits for a GET. */
-  constructor(maxPayload: number, closeTimeout: number) {
+  /**
+   * `maxPayload` caps POST bodies; `closeTimeout` caps how long a server close waits for a GET;
+   * `v3` makes it an Engine.IO v3 transport.
+   */
+  constructor(maxPayload: number, closeTimeout: number, v3?: V3Framing) {
     this.#maxPayload = maxPayload;
     this.#closeTimeout = closeTimeout;
+    this.#v3 = v3;
   }
 
   get writable(): boolean {
@@ -92,30 +99,55 @@ export class PollingTransport implements Transport {
     });
   }
 
+  /** JSONP (Engine.IO v3): the POST being read, which the next one waits for. */
+  #jsonpPost: Promise<unknown> | undefined;
+
   /** Reads a POSTed payload and hands its packets to the session. */
-  async handlePost(request: EngineRequest, headers: Headers): Promise<EngineResponse> {
+  handlePost(request: EngineRequest, headers: Headers): Promise<EngineResponse> {
+    if (this.#v3?.jsonp === undefined) return this.#handlePost(request, headers);
+    // JSONP: socket.io-client 2 submits its next form when the previous one's frame loads, which
+    // can be before the answer: one at a time, in the order they came, instead of "overlap".
+    const previous = this.#jsonpPost;
+    const post = (previous ?? Promise.resolve()).then(() => this.#handlePost(request, headers));
+    const settled = this.#jsonpPost = post.catch(() => {});
+    settled.then(() => {
+      if (this.#jsonpPost === settled) this.#jsonpPost = undefined;
+    });
+    return post;
+  }
+
+  async #handlePost(request: EngineRequest, headers: Headers): Promise<EngineResponse> {
     if (this.#posting) {
       this.events.onError("transport error", "data request overlap from client");
       return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
     }
-    if (request.header("content-type") === "application/octet-stream") {
+    // Binary payloads are Engine.IO v3's (XHR2 clients).
+    const binary = request.header("content-type") === "application/octet-stream";
+    if (binary && this.#v3 === undefined) {
       this.events.onError("transport error", "invalid content");
       return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
     }
     const declared = Number(request.header("content-length") ?? 0);
     if (declared > this.#maxPayload) return payloadTooLarge(headers);
     this.#posting = true;
-    let text: string | null;
+    let packets: EnginePacket[] | null;
     try {
-      text = await request.readText(this.#maxPayload);
+      if (this.#v3 !== undefined) {
+        const read = await readV3Post(request, binary, this.#maxPayload, this.#v3);
+        this.#posting = false;
+        if (read === "too large") return payloadTooLarge(headers);
+        packets = read;
+      } else {
+        const text = await request.readText(this.#maxPayload);
+        this.#posting = false;
+        if (text === null) return payloadTooLarge(headers);
+        packets = decodePayload(text);
+      }
     } catch {
       this.#posting = false;
       this.events.onError("transport error", "data request connection closed prematurely");
       return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
     }
-    this.#posting = false;
-    if (text === null) return payloadTooLarge(headers);
-    const packets = decodePayload(text);
     if (packets === null) {
       this.events.onError("parse error", "invalid payload");
       return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
@@ -150,7 +182,11 @@ export class PollingTransport implements Transport {
       this.#shouldClose = null;
       clearTimeout(this.#closeTimer);
     }
-    pending.resolve(textResponse(200, encodePayload(packets), pending.headers));
+    pending.resolve(
+      this.#v3 !== undefined
+        ? v3PollAnswer(packets, this.#v3, pending.headers)
+        : textResponse(200, encodePayload(packets), pending.headers),
+    );
     if (done !== null) done();
   }
 
