@@ -20,7 +20,7 @@ const onDeno = !!(globalThis as any).Deno && !(globalThis as any).Bun;
 
 /** The core: folders (every .ts below them) and single files, relative to the repository. */
 const CORE_DIRS = ["src/parser", "src/engine", "src/io", "src/client", "src/util", "src/admin"];
-const CORE_FILES = ["src/adapters/cluster.ts", "src/adapters/broadcast_channel.ts"];
+const CORE_FILES = ["src/adapters/cluster.ts", "src/adapters/cluster_message.ts", "src/adapters/broadcast_channel.ts"];
 /** The one core file that may look at runtimes' globals. */
 const PLATFORM = "src/util/platform.ts";
 const RUNTIME_NAMES = new Set(["Deno", "Bun", "process"]);

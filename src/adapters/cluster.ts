@@ -228,7 +228,9 @@ function shortId(): string {
  * `onRequest` and `onResponse`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { ClusterAdapter, type ClusterBroadcast, type ClusterRequest, type ClusterResponse } from "./cluster.ts";
+ * declare const bus: { send(channel: string, message: unknown): void; members(): number };
  * class MyBusAdapter extends ClusterAdapter {
  *   protected publishBroadcast(message: ClusterBroadcast) { bus.send("b", message); }
  *   protected publishRequest(request: ClusterRequest) { bus.send("req", request); }

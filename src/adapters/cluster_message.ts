@@ -100,7 +100,10 @@ function present(value: unknown): boolean {
  * for broadcasts read from a log). Requests wait for `serverCount() - 1` responses.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type ClusterMessage, ClusterMessageAdapter } from "./cluster_message.ts";
+ * declare const bus: { send(channel: string, payload: Uint8Array): void; members(): number };
+ * declare function encode(message: ClusterMessage): Uint8Array;
  * class MyBusAdapter extends ClusterMessageAdapter {
  *   protected doPublish(message: ClusterMessage) { bus.send("all", encode(message)); }
  *   protected doPublishResponse(uid: string, response: ClusterMessage) { bus.send(uid, encode(response)); }
@@ -297,7 +300,10 @@ export interface HeartbeatOptions {
  * from within `heartbeatTimeout` ms. A bus implements only `doPublish` and `doPublishResponse`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type ClusterMessage, ClusterMessageAdapterWithHeartbeat } from "./cluster_message.ts";
+ * declare const bus: { send(channel: string, payload: Uint8Array): void; members(): number };
+ * declare function encode(message: ClusterMessage): Uint8Array;
  * class MyBusAdapter extends ClusterMessageAdapterWithHeartbeat {
  *   protected doPublish(message: ClusterMessage) { bus.send("all", encode(message)); }
  *   protected doPublishResponse(uid: string, response: ClusterMessage) { bus.send(uid, encode(response)); }

@@ -314,7 +314,8 @@ export class SimpleClient<
    * Disconnects when an `await using` scope ends (python's `async with SimpleClient() as sio`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { SimpleClient } from "./simple_client.ts";
    * {
    *   await using client = new SimpleClient();
    *   await client.connect("http://localhost:3000");

@@ -284,7 +284,10 @@ export function wrapClient(client: RedisClient): RedisOps {
  * caller's commands (no `error` event goes unhandled).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "redis";
+ * import { closeClient, duplicateClient, wrapClient } from "./_client.ts";
+ * const client = createClient();
  * const reader = await duplicateClient(client);
  * await wrapClient(reader).command(["XREAD", "BLOCK", "5000", "STREAMS", "s", "$"]);
  * await closeClient(reader);
@@ -303,8 +306,10 @@ export async function duplicateClient(client: RedisClient): Promise<RedisClient>
  * pending commands (a blocking read is abandoned).
  *
  * @example
- * ```ts ignore
- * await closeClient(await duplicateClient(client));
+ * ```ts
+ * import { createClient } from "redis";
+ * import { closeClient, duplicateClient } from "./_client.ts";
+ * await closeClient(await duplicateClient(createClient()));
  * ```
  */
 export async function closeClient(client: RedisClient): Promise<void> {

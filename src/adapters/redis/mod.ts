@@ -30,8 +30,11 @@
  *
  * Coming from `@socket.io/redis-streams-adapter`, only the import changes:
  *
- * ```ts ignore
- * import { createStreamsAdapter as createAdapter } from "@sio/socket.io/redis";
+ * ```ts
+ * import { createClient } from "redis";
+ * import { Server } from "../../../server.ts";
+ * import { createStreamsAdapter as createAdapter } from "./mod.ts"; // "@sio/socket.io/redis"
+ * const redisClient = createClient();
  * const io = new Server({ adapter: createAdapter(redisClient), connectionStateRecovery: {} });
  * ```
  *

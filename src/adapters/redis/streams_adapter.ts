@@ -270,7 +270,11 @@ class StreamsBus {
  * The Streams adapter of one namespace; build it with {@linkcode createStreamsAdapter}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "redis";
+ * import { Server } from "../../../server.ts";
+ * import { createStreamsAdapter, type RedisStreamsAdapter } from "./streams_adapter.ts";
+ * const client = createClient();
  * const io = new Server({ adapter: createStreamsAdapter(client), connectionStateRecovery: {} });
  * const adapter = io.of("/").adapter as RedisStreamsAdapter;
  * console.log(adapter.streamName, await adapter.serverCount());
@@ -464,10 +468,10 @@ export class RedisStreamsAdapter extends ClusterMessageAdapter {
  * for its blocking reads and its subscription.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createClient } from "redis";
- * import { Server } from "@sio/socket.io/server";
- * import { createStreamsAdapter } from "@sio/socket.io/redis";
+ * import { Server } from "../../../server.ts"; // "@sio/socket.io/server"
+ * import { createStreamsAdapter } from "./streams_adapter.ts"; // "@sio/socket.io/redis"
  *
  * const client = createClient({ url: "redis://127.0.0.1:6379" });
  * await client.connect();
