@@ -51,6 +51,12 @@ const browserEnv: Plugin = {
       ].join("\n"),
       loader: "ts",
     }));
+    // TLS settings, autoUnref and unreferenced timers are for Deno, Bun and Node: the code that
+    // finds them in the runtime (and the node:http transports behind it) stays out.
+    b.onLoad({ filter: /src[\\/]client[\\/]_runtime_features\.ts$/ }, () => ({
+      contents: "export const unrefTimer = () => {};\nexport const resolveTransports = (o) => o;",
+      loader: "ts",
+    }));
     // Browsers keep cookies themselves: the jar is never created there.
     b.onLoad({ filter: /src[\\/]client[\\/]cookie_jar\.ts$/ }, () => ({
       contents: "export class CookieJar {}",

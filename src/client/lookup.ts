@@ -26,11 +26,20 @@ export type ClientOptions = ManagerOptions & SocketOptions;
 const cache: Record<string, Manager> = {};
 
 /** Resolves `uri` against the page's location: the absolute URL, the namespace and a cache key. */
-function parse(uri: string | undefined, path: string): { source: string; id: string; nsp: string } {
+function parse(
+  uri: string | undefined,
+  path: string,
+  opts: ClientOptions,
+): { source: string; id: string; nsp: string } {
   const loc = globalThis.location;
   if (uri == null) {
-    if (!loc) throw new TypeError("io() needs a URL outside browsers");
-    uri = loc.protocol + "//" + loc.host;
+    const host = opts.hostname ?? opts.host;
+    if (loc) uri = loc.protocol + "//" + loc.host;
+    else if (host) {
+      // Outside browsers the URL parts may come as options (socket.io-client has no URL then).
+      uri = (opts.secure ? "https://" : "http://") + (host.includes(":") && !opts.host ? "[" + host + "]" : host) +
+        (opts.port ? ":" + opts.port : "");
+    } else throw new TypeError("io() needs a URL, or the hostname option, outside browsers");
   }
   if (uri[0] === "/") uri = uri[1] === "/" ? loc.protocol + uri : loc.host + uri;
   if (!/^(https?|wss?):\/\//.test(uri)) uri = (loc ? loc.protocol + "//" : "https://") + uri;
@@ -64,7 +73,7 @@ export function io<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents
     uri = undefined;
   }
   opts ??= {};
-  const { source, id, nsp } = parse(uri, opts.path || "/socket.io");
+  const { source, id, nsp } = parse(uri, opts.path || "/socket.io", opts);
   const cached = cache[id];
   let manager: Manager;
   if (opts.forceNew || opts.multiplex === false || (cached && nsp in cached.nsps)) {

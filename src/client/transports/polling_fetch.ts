@@ -103,9 +103,10 @@ export class PollingTransport extends Transport {
     if (this.readyState !== "open") return abortAll();
     // Say goodbye, then drop the pending GET (aborting it first would close the session with an
     // error on the server). A server that does not answer within a second is not waited for.
-    const timer = setTimeout(abortAll, 1000);
+    const timers = this.timers;
+    const timer = timers.set(abortAll, 1000, true);
     this.#send("1").catch(() => {}).finally(() => {
-      clearTimeout(timer);
+      timers.clear(timer);
       abortAll();
     });
   }
@@ -135,6 +136,10 @@ export class PollingTransport extends Transport {
     if (cookies) headers.set("cookie", cookies);
     const controller = new AbortController();
     this.#requests.add(controller);
+    // requestTimeout: a request (its answer read too) that takes longer is aborted, and fails.
+    const limit = opts.requestTimeout;
+    const timeout = limit ? new Error(`Request timed out after ${limit} ms`) : undefined;
+    const timer = timeout && this.timers.set(() => controller.abort(timeout), limit!, true);
     try {
       const doFetch: FetchLike = opts.fetch ?? fetch;
       const res = await doFetch(this.uri(undefined, opts.timestampRequests !== false), {
@@ -148,7 +153,11 @@ export class PollingTransport extends Transport {
       // An error answer's body is only a description: failing to read it is not another error.
       const text = res.ok ? await res.text() : await res.text().catch(() => "");
       return { response: res, text };
+    } catch (err) {
+      // Aborted by the timeout: the fetch may report the abort rather than its reason.
+      throw timeout && controller.signal.reason === timeout ? timeout : err;
     } finally {
+      if (timer) this.timers.clear(timer);
       this.#requests.delete(controller);
     }
   }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { decodePacket, encodePacket } from "../../parser/engine_io.ts";
+import { decodePacket, encodePacket, encodePacketText } from "../../parser/engine_io.ts";
 import type { EnginePacket } from "../../parser/engine_io.ts";
 import { Transport } from "./transport.ts";
 import type { WebSocketConstructor } from "./transport.ts";
@@ -99,9 +99,10 @@ export class WebSocketTransport extends Transport {
 
   protected write(packets: EnginePacket[]): void {
     const ws = this.#ws!;
+    const encode = this.opts.forceBase64 ? encodePacketText : encodePacket;
     for (let i = 0; i < packets.length; i++) {
       try {
-        ws.send(encodePacket(packets[i]) as string);
+        ws.send(encode(packets[i]) as string);
       } catch {
         // The socket closed and its close event is on its way.
       }
