@@ -45,17 +45,22 @@ export type {
   EngineOptions,
   EngineState,
   HandshakeData,
+  OutgoingPacket,
   TransportName,
+  TransportOverrides,
+  WriteOptions,
 } from "./src/client/engine.ts";
 export { Transport, TransportError } from "./src/client/transports/transport.ts";
 export type {
   CloseDetails,
   FetchLike,
+  TlsOptions,
   TransportEvents,
   TransportOptions,
   TransportState,
   WebSocketConstructor,
 } from "./src/client/transports/transport.ts";
+export type { TimerOptions } from "./src/client/timers.ts";
 export type {
   AllButLast,
   DecorateAcknowledgements,
