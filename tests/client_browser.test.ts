@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { bin, spawnServer } from "./client/_spawn.ts";
 import type { ServerProcess } from "./client/_spawn.ts";
 import { type Chromium, launchChromium } from "./_chromium.ts";
+import type { Manager, Socket } from "../client.ts";
 
 describe("client bundle in headless Chromium", () => {
   let server: ServerProcess;
@@ -108,12 +109,12 @@ describe("client bundle in headless Chromium", () => {
     const result = await page.evaluate(async () => {
       // deno-lint-ignore no-explicit-any
       const { Manager } = (globalThis as any).client;
-      const who = async (manager: any) => {
+      const who = async (manager: Manager) => {
         const socket = manager.socket("/");
-        await new Promise((resolve) => socket.once("connect", resolve));
+        await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
         const reply = await socket.timeout(2000).emitWithAck("whoami");
         manager.disconnect();
-        return { connected: typeof reply.id === "string", url: manager.engine.transport.opts.url };
+        return { connected: typeof reply.id === "string", url: manager.engine!.transport!.opts.url };
       };
       return [
         await who(new Manager()),
@@ -134,7 +135,7 @@ describe("client bundle in headless Chromium", () => {
         const socket = io({ forceNew: true, transports: ["websocket"], closeOnBeforeunload, reconnection: false });
         const events: string[] = [];
         socket.on("disconnect", (reason: string) => events.push(reason));
-        return new Promise<{ socket: any; events: string[] }>((resolve) =>
+        return new Promise<{ socket: Socket; events: string[] }>((resolve) =>
           socket.once("connect", () => resolve({ socket, events }))
         );
       };
@@ -142,8 +143,8 @@ describe("client bundle in headless Chromium", () => {
       const staying = await open(false);
       dispatchEvent(new Event("beforeunload"));
       const right = {
-        closing: closing.socket.io.engine.transport.readyState,
-        staying: staying.socket.io.engine.transport.readyState,
+        closing: closing.socket.io.engine!.transport!.readyState,
+        staying: staying.socket.io.engine!.transport!.readyState,
         closingEvents: [...closing.events],
         stayingConnected: staying.socket.connected,
       };
