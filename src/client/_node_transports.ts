@@ -217,6 +217,7 @@ export function nodeWebSocket(modules: NodeModules, tls: Tls, unref: boolean): W
     #closeCode: number | undefined;
     #closeReason = "";
     #closeTimer: ReturnType<typeof setTimeout> | undefined;
+    #broken = false;
 
     constructor(url: string, init?: WebSocketInit) {
       const options = typeof init === "object" && !Array.isArray(init) ? init : { protocols: init };
@@ -281,7 +282,7 @@ export function nodeWebSocket(modules: NodeModules, tls: Tls, unref: boolean): W
 
     /** Reads every whole frame in the buffer. */
     #parse(): void {
-      while (this.readyState === OPEN || this.readyState === CLOSING) {
+      while ((this.readyState === OPEN || this.readyState === CLOSING) && !this.#broken) {
         const buf = this.#buffer;
         if (buf.byteLength < 2) return;
         const fin = (buf[0] & 0x80) !== 0;
@@ -371,10 +372,13 @@ export function nodeWebSocket(modules: NodeModules, tls: Tls, unref: boolean): W
       if (unref) modules.unrefTimer(this.#closeTimer);
     }
 
+    /** Fails the connection: the server is told why, nothing more is read. */
     #protocolError(code: number): void {
-      if (!this.#closeSent) this.#sendClose(code, "");
+      this.#broken = true;
       this.#closeCode = 1006;
-      this.#socket!.destroy();
+      this.readyState = CLOSING;
+      if (!this.#closeSent) this.#sendClose(code, "");
+      this.#socket!.end();
     }
 
     #fail(err: unknown): void {
