@@ -26,7 +26,7 @@
  * @module
  */
 
-export { io, io as connect } from "./src/client/lookup.ts";
+export { io, io as connect, protocol } from "./src/client/lookup.ts";
 export type { ClientOptions } from "./src/client/lookup.ts";
 export { Manager } from "./src/client/manager.ts";
 export type { BinaryType, ManagerCloseReason, ManagerEvents, ManagerOptions } from "./src/client/manager.ts";

@@ -13,7 +13,7 @@ import type { NodeModules } from "../src/client/_node_transports.ts";
 import { deadline, sleep } from "./client/_helpers.ts";
 
 const modules = { http, https, unrefTimer: () => {} } as unknown as NodeModules;
-const NodeWebSocket = nodeWebSocket(modules, {}, false);
+const NodeWebSocket = nodeWebSocket(modules, { tls: {}, unref: false });
 
 /** A server frame (unmasked). */
 function frame(opcode: number, payload: Uint8Array | string, fin = true): Uint8Array {

@@ -1,7 +1,7 @@
 // socket.io-client 4 options of our client against our server on the runtime running the tests:
 // the URL parts as options (`new Manager(opts)` without a URL), packetCreate with
 // options.compress, a settable engine.binaryType, requestTimeout against a server that never
-// answers, useNativeTimers. (transportOptions and forceBase64 are in tests/client/_suite.ts, TLS
+// answers, agent, useNativeTimers. (transportOptions and forceBase64 are in tests/client/_suite.ts, TLS
 // in client_tls.test.ts, autoUnref in client_auto_unref.test.ts, the browser-only ones in
 // client_browser.test.ts.)
 import { after, before, describe, it } from "node:test";
@@ -138,12 +138,29 @@ describe("client options", () => {
     }
   });
 
+  it("makes every request and WebSocket handshake through the agent option's http.Agent", async () => {
+    const http = await import("node:http");
+    const used: string[] = [];
+    class Recording extends http.Agent {
+      // deno-lint-ignore no-explicit-any
+      override createConnection(options: any, callback?: any) {
+        used.push(options.headers?.upgrade === "websocket" ? "websocket" : "polling");
+        return super.createConnection(options, callback);
+      }
+    }
+    const socket = track(io(server.url, { forceNew: true, agent: new Recording() }));
+    await next(socket, "connect");
+    if (socket.io.engine!.transport!.name !== "websocket") await next(socket.io.engine!, "upgrade");
+    assert.equal(await socket.timeout(4000).emitWithAck("echo", "via agent"), "via agent");
+    assert.ok(used.includes("polling") && used.includes("websocket"), `connections: ${used}`);
+  });
+
   it("keeps the timers it was loaded with under useNativeTimers, not fake ones installed later", async () => {
     const realSetTimeout = globalThis.setTimeout;
     const delays: number[] = [];
-    globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    globalThis.setTimeout = ((fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
       delays.push(ms ?? 0);
-      return realSetTimeout(fn, ms);
+      return realSetTimeout(fn, ms, ...args);
     }) as typeof setTimeout;
     let native: Socket;
     let patched: Socket;

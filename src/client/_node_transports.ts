@@ -67,8 +67,28 @@ export interface NodeModules {
   unrefTimer(id: ReturnType<typeof setTimeout>): void;
 }
 
-/** The TLS settings given to `https.request`, as `tls.connect` takes them. */
-type Tls = Record<string, unknown>;
+/**
+ * How the requests are made.
+ *
+ * @example
+ * ```ts
+ * import type { NodeSettings } from "./_node_transports.ts";
+ * const settings: NodeSettings = { tls: { rejectUnauthorized: false }, unref: true };
+ * ```
+ */
+export interface NodeSettings {
+  /** TLS settings for `https.request`, as `tls.connect` takes them. */
+  tls: Record<string, unknown>;
+  /** The `http.Agent` to use (a proxy agent, say); default: none, a connection per request. */
+  agent?: unknown;
+  /** Whether the sockets keep no process alive. */
+  unref: boolean;
+}
+
+/** The options of a request with these settings. */
+function requestOptions(settings: NodeSettings, secure: boolean): Record<string, unknown> {
+  return { agent: settings.agent ?? false, ...(secure ? settings.tls : undefined) };
+}
 
 function concat(chunks: readonly Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0];
@@ -92,11 +112,11 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
  * import { nodeFetch } from "./_node_transports.ts";
  * import type { NodeModules } from "./_node_transports.ts";
  * declare const modules: NodeModules;
- * const doFetch = nodeFetch(modules, { ca: "-----BEGIN CERTIFICATE-----..." }, true);
+ * const doFetch = nodeFetch(modules, { tls: { ca: "-----BEGIN CERTIFICATE-----..." }, unref: true });
  * const text = await (await doFetch("https://localhost:3000/socket.io/?EIO=4&transport=polling", {})).text();
  * ```
  */
-export function nodeFetch(modules: NodeModules, tls: Tls, unref: boolean): FetchLike {
+export function nodeFetch(modules: NodeModules, settings: NodeSettings): FetchLike {
   return (input, init) =>
     new Promise((resolve, reject) => {
       const url = new URL(input);
@@ -110,8 +130,7 @@ export function nodeFetch(modules: NodeModules, tls: Tls, unref: boolean): Fetch
       const req = (secure ? modules.https : modules.http).request(url, {
         method: init.method ?? "GET",
         headers,
-        agent: false,
-        ...(secure ? tls : undefined),
+        ...requestOptions(settings, secure),
       });
       const onAbort = () => {
         reject(signal!.reason);
@@ -122,7 +141,7 @@ export function nodeFetch(modules: NodeModules, tls: Tls, unref: boolean): Fetch
         signal?.removeEventListener("abort", onAbort);
         reject(err);
       };
-      if (unref) req.on("socket", (socket: NodeSocket) => socket.unref());
+      if (settings.unref) req.on("socket", (socket: NodeSocket) => socket.unref());
       req.on("error", fail);
       req.on("response", (res: NodeResponse) => {
         const chunks: Uint8Array[] = [];
@@ -191,12 +210,13 @@ type WebSocketInit =
  * import { nodeWebSocket } from "./_node_transports.ts";
  * import type { NodeModules } from "./_node_transports.ts";
  * declare const modules: NodeModules;
- * const WebSocket = nodeWebSocket(modules, {}, true);
+ * const WebSocket = nodeWebSocket(modules, { tls: {}, unref: true });
  * const ws = new WebSocket("ws://localhost:3000/socket.io/?EIO=4&transport=websocket");
  * ws.onmessage = (event) => console.log(event.data);
  * ```
  */
-export function nodeWebSocket(modules: NodeModules, tls: Tls, unref: boolean): WebSocketConstructor {
+export function nodeWebSocket(modules: NodeModules, settings: NodeSettings): WebSocketConstructor {
+  const unref = settings.unref;
   const decoder = new TextDecoder("utf-8", { fatal: true });
   const encoder = new TextEncoder();
 
@@ -236,8 +256,7 @@ export function nodeWebSocket(modules: NodeModules, tls: Tls, unref: boolean): W
       if (protocols.length) headers["sec-websocket-protocol"] = protocols.join(", ");
       const req = this.#req = (secure ? modules.https : modules.http).request(target, {
         headers,
-        agent: false,
-        ...(secure ? tls : undefined),
+        ...requestOptions(settings, secure),
       });
       if (unref) req.on("socket", (socket: NodeSocket) => socket.unref());
       req.on("error", (err: Error) => this.#fail(err));

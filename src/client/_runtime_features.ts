@@ -90,7 +90,9 @@ const text = (value: string | Uint8Array): string =>
  * const response = await transports!.fetch("https://localhost:3000/", {});
  * ```
  */
-export function platformTransports(opts: TlsOptions & { autoUnref?: boolean }): PlatformTransports | undefined {
+export function platformTransports(
+  opts: TlsOptions & { autoUnref?: boolean; agent?: unknown },
+): PlatformTransports | undefined {
   const tls: Record<string, unknown> = {};
   let id = opts.autoUnref ? "unref" : "";
   for (const name of TLS_KEYS) {
@@ -104,6 +106,13 @@ export function platformTransports(opts: TlsOptions & { autoUnref?: boolean }): 
     id += "\0" + name + "=" + fingerprint;
   }
   const names = Object.keys(tls);
+  if (opts.agent) {
+    // An http.Agent (a proxy agent, say) is for node:http(s); that holds nothing to cache.
+    const modules = nodeModules();
+    if (!modules) throw new TypeError(`The agent option needs node:http, which ${runtime ?? "this runtime"} lacks`);
+    const settings = { tls, agent: opts.agent, unref: opts.autoUnref === true };
+    return { fetch: nodeFetch(modules, settings), WebSocket: nodeWebSocket(modules, settings) };
+  }
   if (!opts.autoUnref && names.length === 0) return undefined;
   let found = cache.get(id);
   if (!found) {
@@ -124,7 +133,7 @@ export function platformTransports(opts: TlsOptions & { autoUnref?: boolean }): 
  * ```
  */
 export function resolveTransports(
-  opts: TlsOptions & { autoUnref?: boolean; fetch?: FetchLike; WebSocket?: WebSocketConstructor },
+  opts: TlsOptions & { autoUnref?: boolean; agent?: unknown; fetch?: FetchLike; WebSocket?: WebSocketConstructor },
 ): { fetch?: FetchLike; WebSocket?: WebSocketConstructor } {
   const found = opts.fetch && opts.WebSocket ? undefined : platformTransports(opts);
   return { fetch: opts.fetch ?? found?.fetch, WebSocket: opts.WebSocket ?? found?.WebSocket };
@@ -149,7 +158,8 @@ function create(tls: Record<string, unknown>, names: string[], unref: boolean): 
       `The ${unref ? "autoUnref" : names.join(", ")} option needs process.getBuiltinModule("node:https") on ${runtime}`,
     );
   }
-  return { fetch: nodeFetch(modules, tls, unref), WebSocket: nodeWebSocket(modules, tls, unref) };
+  const settings = { tls, unref };
+  return { fetch: nodeFetch(modules, settings), WebSocket: nodeWebSocket(modules, settings) };
 }
 
 function nodeModules(): NodeModules | undefined {

@@ -74,6 +74,7 @@ export type TransportOverrides = Pick<
   | "timestampParam"
   | "requestTimeout"
   | "forceBase64"
+  | "agent"
   | keyof TlsOptions
 >;
 
@@ -137,6 +138,11 @@ export interface EngineOptions extends TlsOptions, TimerOptions {
   timestampParam?: string;
   /** How long a polling request may take, in milliseconds, before it fails (default: no limit). */
   requestTimeout?: number;
+  /**
+   * Deno, Bun and Node: an `http.Agent` (a proxy agent, say) for every request and WebSocket
+   * handshake, which then go over `node:http(s)` (default: none).
+   */
+  agent?: object | false;
   /** Send binary messages as base64 text, and ask the server to do the same (default false). */
   forceBase64?: boolean;
   /**

@@ -23,6 +23,17 @@ import type { Socket, SocketOptions } from "./socket.ts";
  */
 export type ClientOptions = ManagerOptions & SocketOptions;
 
+/**
+ * The Socket.IO protocol revision the client speaks (as socket.io-client's `protocol` export).
+ *
+ * @example
+ * ```ts
+ * import { protocol } from "../../client.ts";
+ * console.log(protocol); // 5
+ * ```
+ */
+export const protocol: number = 5;
+
 const cache: Record<string, Manager> = {};
 
 /** Resolves `uri` against the page's location: the absolute URL, the namespace and a cache key. */
