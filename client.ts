@@ -60,7 +60,7 @@ export type {
   TransportState,
   WebSocketConstructor,
 } from "./src/client/transports/transport.ts";
-export type { TimerOptions } from "./src/client/timers.ts";
+export type { TimerId, TimerOptions, Timers } from "./src/client/timers.ts";
 export type {
   AllButLast,
   DecorateAcknowledgements,

@@ -51,7 +51,7 @@ function readFrames(socket: Socket): Array<{ opcode: number; payload: Uint8Array
   return frames;
 }
 
-type Script = (socket: Socket, frames: Array<{ opcode: number; payload: Uint8Array }>) => Promise<void>;
+type Script = (socket: Socket, frames: Array<{ opcode: number; payload: Uint8Array }>) => Promise<void> | void;
 
 describe("the node:http WebSocket client", () => {
   let server: Server;
@@ -79,7 +79,7 @@ describe("the node:http WebSocket client", () => {
         );
         const frames = readFrames(socket);
         received = frames;
-        script(socket, frames).catch(() => socket.destroy());
+        Promise.resolve(script(socket, frames)).catch(() => socket.destroy());
       };
       socket.on("data", onData);
       socket.on("error", () => {});
@@ -143,7 +143,7 @@ describe("the node:http WebSocket client", () => {
   });
 
   it("echoes a close the server starts", async () => {
-    script = async (socket) => {
+    script = (socket) => {
       socket.write(frame(8, new Uint8Array([0x03, 0xe8]))); // 1000
     };
     const { close } = await run();
@@ -161,7 +161,7 @@ describe("the node:http WebSocket client", () => {
     ] as const
   ) {
     it(`fails the connection on ${name}, telling the server why`, async () => {
-      script = async (socket) => {
+      script = (socket) => {
         socket.write(bytes);
       };
       const { events, close } = await run();
@@ -174,7 +174,7 @@ describe("the node:http WebSocket client", () => {
   it("refuses a handshake whose Sec-WebSocket-Accept is wrong", async () => {
     const right = accept;
     accept = () => "d3Jvbmc=";
-    script = async () => {};
+    script = () => {};
     try {
       const { events, close } = await run();
       assert.deepEqual(events, ["error"]);

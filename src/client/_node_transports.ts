@@ -55,7 +55,8 @@ interface NodeHttp {
  * import type { NodeModules } from "./_node_transports.ts";
  * import http from "node:http";
  * import https from "node:https";
- * const modules = { http, https, unrefTimer: (id) => id.unref() } as unknown as NodeModules;
+ * const unrefTimer = (id: ReturnType<typeof setTimeout>) => (id as unknown as { unref(): void }).unref();
+ * const modules = { http, https, unrefTimer } as unknown as NodeModules;
  * ```
  */
 export interface NodeModules {
