@@ -1,7 +1,7 @@
 /**
  * What the client needs of its runtime beyond web standards, found by feature detection:
- * unreferenced timers, and the `fetch` and `WebSocket` that honour TLS settings and `autoUnref`
- * outside browsers. The one file of the client that names `Deno`, `Bun` and `process` (it is to be
+ * unreferenced timers, the `fetch` and `WebSocket` that honour TLS settings and `autoUnref`
+ * outside browsers, and on Workers a `WebSocket` that can send headers. The one file of the client that names `Deno`, `Bun` and `process` (it is to be
  * folded into the platform module); the browser bundles replace it by a stub.
  *
  * @module
@@ -136,7 +136,73 @@ export function resolveTransports(
   opts: TlsOptions & { autoUnref?: boolean; agent?: unknown; fetch?: FetchLike; WebSocket?: WebSocketConstructor },
 ): { fetch?: FetchLike; WebSocket?: WebSocketConstructor } {
   const found = opts.fetch && opts.WebSocket ? undefined : platformTransports(opts);
-  return { fetch: opts.fetch ?? found?.fetch, WebSocket: opts.WebSocket ?? found?.WebSocket };
+  return {
+    fetch: opts.fetch ?? found?.fetch,
+    WebSocket: opts.WebSocket ?? found?.WebSocket ?? (isWorkers ? workersWebSocket(opts.fetch) : undefined),
+  };
+}
+
+/**
+ * Workers: `new WebSocket(url, { headers })` throws there. With headers, the socket comes from a
+ * `fetch` with `Upgrade: websocket` instead, and is open once accepted.
+ */
+function workersWebSocket(doFetch: FetchLike | undefined): WebSocketConstructor {
+  const NativeWebSocket = g.WebSocket;
+  class FetchedWebSocket {
+    binaryType = "blob";
+    readyState = 0;
+    onopen: ((event: unknown) => void) | null = null;
+    onmessage: ((event: unknown) => void) | null = null;
+    onerror: ((event: unknown) => void) | null = null;
+    onclose: ((event: unknown) => void) | null = null;
+    #ws: WebSocket | undefined;
+
+    constructor(url: string, headers: Record<string, string>, protocols?: string | string[]) {
+      const upgrade = new Headers(headers);
+      upgrade.set("upgrade", "websocket");
+      if (protocols) upgrade.set("sec-websocket-protocol", ([] as string[]).concat(protocols).join(", "));
+      (doFetch ?? fetch)(url.replace(/^ws/, "http"), { headers: upgrade }).then((res) => {
+        const ws = (res as Response & { webSocket?: (WebSocket & { accept(): void }) | null }).webSocket;
+        if (!ws) throw new Error(`The server did not upgrade (HTTP ${res.status})`);
+        ws.accept();
+        if (this.readyState === 3) return ws.close();
+        this.#ws = ws;
+        ws.binaryType = this.binaryType as BinaryType;
+        ws.onmessage = (event) => this.onmessage?.(event);
+        ws.onerror = (event) => this.onerror?.(event);
+        ws.onclose = (event) => {
+          this.readyState = 3;
+          this.onclose?.(event);
+        };
+        this.readyState = 1;
+        this.onopen?.({ type: "open" });
+      }).catch((err) => {
+        if (this.readyState === 3) return;
+        this.readyState = 3;
+        this.onerror?.({ type: "error", error: err, message: err?.message });
+        this.onclose?.({ code: 1006, reason: "", wasClean: false });
+      });
+    }
+
+    send(data: string | ArrayBufferLike | ArrayBufferView): void {
+      if (!this.#ws) throw new Error("The WebSocket is not open yet");
+      this.#ws.send(data);
+    }
+
+    close(code?: number, reason?: string): void {
+      if (this.#ws) this.#ws.close(code, reason);
+      else this.readyState = 3;
+    }
+  }
+  return function (url: string, init?: WebSocketInit) {
+    if (typeof init === "object" && !Array.isArray(init)) {
+      if (init.headers && Object.keys(init.headers).length) {
+        return new FetchedWebSocket(url, init.headers, init.protocols);
+      }
+      init = init.protocols;
+    }
+    return init === undefined ? new NativeWebSocket(url) : new NativeWebSocket(url, init);
+  } as unknown as WebSocketConstructor;
 }
 
 function create(tls: Record<string, unknown>, names: string[], unref: boolean): PlatformTransports | undefined {
