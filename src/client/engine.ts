@@ -398,32 +398,19 @@ export class Engine extends Emitter<EngineEvents> {
     }
     this.#opts = opts;
     const loc = globalThis.location;
-    let secure: boolean;
-    let host: string;
-    if (uri) {
-      const url = new URL(uri);
-      secure = url.protocol === "https:" || url.protocol === "wss:";
-      host = url.host;
-      url.searchParams.forEach((value, key) => (this.#query[key] = value));
-    } else {
-      secure = opts.secure ?? loc?.protocol === "https:";
-      let hostname = opts.hostname;
-      let port = opts.port;
-      if (!hostname && opts.host) {
-        try {
-          const url = new URL("http://" + opts.host);
-          hostname = url.hostname;
-          port ??= url.port;
-        } catch {
-          hostname = opts.host; // a bare IPv6 address
-        }
+    const url = new URL(uri ?? (loc?.host ? loc.href : "http://localhost"));
+    if (uri) url.searchParams.forEach((value, key) => (this.#query[key] = value));
+    else {
+      // The page's origin (or localhost), with what the options say instead.
+      if (opts.secure !== undefined) url.protocol = opts.secure ? "https:" : "http:";
+      const host = opts.hostname ?? opts.host;
+      if (host) {
+        url.port = "";
+        url.host = host.split(":").length > 2 && host[0] !== "[" ? "[" + host + "]" : host; // a bare IPv6 address
       }
-      if (!hostname) port ??= loc?.port;
-      hostname ||= loc?.hostname || "localhost";
-      host = hostname.includes(":") && hostname[0] !== "[" ? "[" + hostname + "]" : hostname;
-      if (port && Number(port) !== (secure ? 443 : 80)) host += ":" + port;
+      if (opts.port) url.port = "" + opts.port;
     }
-    this.#origin = (secure ? "https://" : "http://") + host;
+    this.#origin = (url.protocol === "https:" || url.protocol === "wss:" ? "https://" : "http://") + url.host;
     addQuery(this.#query, opts.query);
     this.#transports = (opts.transports ?? ["polling", "websocket"]).filter((name) =>
       name === "polling" || name === "websocket"

@@ -41,16 +41,17 @@ function parse(
   uri: string | undefined,
   path: string,
   opts: ClientOptions,
-): { source: string; id: string; nsp: string } {
+): { source: string | undefined; id: string; nsp: string } {
   const loc = globalThis.location;
   if (uri == null) {
-    const host = opts.hostname ?? opts.host;
-    if (loc) uri = loc.protocol + "//" + loc.host;
-    else if (host) {
-      // Outside browsers the URL parts may come as options (socket.io-client has no URL then).
-      uri = (opts.secure ? "https://" : "http://") + (host.includes(":") && !opts.host ? "[" + host + "]" : host) +
-        (opts.port ? ":" + opts.port : "");
-    } else throw new TypeError("io() needs a URL, or the hostname option, outside browsers");
+    if (!loc) {
+      // Outside browsers the URL parts may come as options: the Manager makes the URL of them.
+      if (!opts.hostname && !opts.host) {
+        throw new TypeError("io() needs a URL, or the hostname option, outside browsers");
+      }
+      return { source: undefined, id: [opts.secure, opts.hostname, opts.host, opts.port, path].join(), nsp: "/" };
+    }
+    uri = loc.protocol + "//" + loc.host;
   }
   if (uri[0] === "/") uri = uri[1] === "/" ? loc.protocol + uri : loc.host + uri;
   if (!/^(https?|wss?):\/\//.test(uri)) uri = (loc ? loc.protocol + "//" : "https://") + uri;
