@@ -158,6 +158,7 @@ describe("the node:http WebSocket client", () => {
       ["bad UTF-8 in a text message", frame(1, new Uint8Array([0xc3, 0x28])), 1007],
       ["a continuation with nothing to continue", frame(0, "x"), 1002],
       ["a fragmented control frame", frame(9, "x", false), 1002],
+      ["a message over 100 MiB (told by its header alone)", Uint8Array.of(0x82, 127, 0, 0, 0, 1, 0, 0, 0, 0), 1009],
     ] as const
   ) {
     it(`fails the connection on ${name}, telling the server why`, async () => {

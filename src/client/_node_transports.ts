@@ -166,6 +166,8 @@ export function nodeFetch(modules: NodeModules, settings: NodeSettings): FetchLi
 }
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+/** The largest message taken (the `ws` package's default): a larger one fails the connection. */
+const MAX_MESSAGE = 100 * 2 ** 20;
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2;
@@ -234,6 +236,7 @@ export function nodeWebSocket(modules: NodeModules, settings: NodeSettings): Web
     #buffer: Uint8Array = new Uint8Array(0);
     #fragments: Uint8Array[] = [];
     #fragmentType = 0;
+    #fragmentBytes = 0;
     #closeSent = false;
     #closeCode: number | undefined;
     #closeReason = "";
@@ -319,8 +322,8 @@ export function nodeWebSocket(modules: NodeModules, settings: NodeSettings): Web
           const view = new DataView(buf.buffer, buf.byteOffset, 10);
           length = view.getUint32(2) * 2 ** 32 + view.getUint32(6);
           offset = 10;
-          if (length > Number.MAX_SAFE_INTEGER) return this.#protocolError(1009);
         }
+        if (length + this.#fragmentBytes > MAX_MESSAGE) return this.#protocolError(1009);
         if ((buf[0] & 0x70) !== 0) return this.#protocolError(1002); // no extension was negotiated
         const maskAt = offset;
         if (masked) offset += 4;
@@ -335,9 +338,11 @@ export function nodeWebSocket(modules: NodeModules, settings: NodeSettings): Web
         } else if (opcode === 0) {
           if (this.#fragmentType === 0) return this.#protocolError(1002);
           this.#fragments.push(payload);
+          this.#fragmentBytes += length;
           if (fin) {
             const type = this.#fragmentType;
             this.#fragmentType = 0;
+            this.#fragmentBytes = 0;
             this.#deliver(type, concat(this.#fragments.splice(0)));
           }
         } else if (opcode === 1 || opcode === 2) {
@@ -346,6 +351,7 @@ export function nodeWebSocket(modules: NodeModules, settings: NodeSettings): Web
           else {
             this.#fragmentType = opcode;
             this.#fragments = [payload];
+            this.#fragmentBytes = length;
           }
         } else return this.#protocolError(1002);
       }
