@@ -46,11 +46,24 @@ export type {
   EngineState,
   HandshakeData,
   OutgoingPacket,
+  TransportClass,
   TransportName,
   TransportOverrides,
   WriteOptions,
 } from "./src/client/engine.ts";
 export { Transport, TransportError } from "./src/client/transports/transport.ts";
+// The transport classes under socket.io-client 4.8's names, for its `transports: [WebSocket]` form.
+export {
+  PollingTransport,
+  PollingTransport as Fetch,
+  PollingTransport as NodeXHR,
+  PollingTransport as XHR,
+} from "./src/client/transports/polling_fetch.ts";
+export {
+  WebSocketTransport,
+  WebSocketTransport as NodeWebSocket,
+  WebSocketTransport as WebSocket,
+} from "./src/client/transports/websocket.ts";
 export type {
   CloseDetails,
   FetchLike,

@@ -6,7 +6,7 @@
 // client_browser.test.ts.)
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Engine, io, Manager } from "../client.ts";
+import { Engine, Fetch, io, Manager, WebSocket } from "../client.ts";
 import type { EngineOptions, OutgoingPacket, Socket } from "../client.ts";
 import { Server } from "../src/io/server.ts";
 import { type Running, serve, startServer } from "./_server.ts";
@@ -76,6 +76,15 @@ describe("client options", () => {
       await firstUrl("wss://a.test:444/?room=1", { hostname: "ignored.test", port: 1 }),
       "https://a.test:444/engine.io/?room=1&EIO=4&transport=polling",
     );
+  });
+
+  it("takes transport classes in transports, ours or engine.io-client's, as socket.io-client 4.8 does", async () => {
+    const { WebSocket: EngineIoWebSocket } = await import("engine.io-client");
+    for (const transports of [[WebSocket], [EngineIoWebSocket], [Fetch]]) {
+      const socket = track(io(server.url, { forceNew: true, transports }));
+      await next(socket, "connect");
+      assert.equal(socket.io.engine!.transport!.name, transports[0] === Fetch ? "polling" : "websocket");
+    }
   });
 
   it("gives packetCreate each packet's options.compress, from socket.compress() and write()", async () => {

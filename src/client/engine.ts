@@ -38,6 +38,19 @@ const debug = createDebug("sio:client:engine");
 export type TransportName = "polling" | "websocket";
 
 /**
+ * A transport class in the `transports` option: what counts is the `name` of its prototype.
+ *
+ * @example
+ * ```ts
+ * import { io, WebSocket } from "../../client.ts";
+ * import type { TransportClass } from "../../client.ts";
+ * const only: TransportClass[] = [WebSocket];
+ * io("http://localhost:3000", { transports: only });
+ * ```
+ */
+export type TransportClass = abstract new (...args: never[]) => { readonly name: string };
+
+/**
  * How received binary data is delivered: `"arraybuffer"` (the default in browsers, as
  * socket.io-client), `"uint8array"` (the default on Deno, Bun, Node and Workers, where bytes are
  * `Uint8Array`s; a Node `Buffer` is one too) or `"blob"`.
@@ -108,8 +121,12 @@ export interface EngineOptions extends TlsOptions, TimerOptions {
   addTrailingSlash?: boolean;
   /** Query parameters added to every request. */
   query?: Record<string, string | number | boolean> | string;
-  /** The transports to use, in order (default `["polling", "websocket"]`). */
-  transports?: TransportName[];
+  /**
+   * The transports to use, in order (default `["polling", "websocket"]`): names, or transport
+   * classes as socket.io-client 4.8 takes them (`Fetch`, `XHR`, `WebSocket`... exported here, or
+   * engine.io-client's own), known by the `name` of their prototype.
+   */
+  transports?: Array<TransportName | TransportClass>;
   /** Whether to upgrade from polling to WebSocket when the server offers it (default true). */
   upgrade?: boolean;
   /**
@@ -412,9 +429,9 @@ export class Engine extends Emitter<EngineEvents> {
     }
     this.#origin = (url.protocol === "https:" || url.protocol === "wss:" ? "https://" : "http://") + url.host;
     addQuery(this.#query, opts.query);
-    this.#transports = (opts.transports ?? ["polling", "websocket"]).filter((name) =>
-      name === "polling" || name === "websocket"
-    );
+    this.#transports = (opts.transports ?? ["polling", "websocket"]).map((t) =>
+      typeof t === "function" ? t.prototype.name : t
+    ).filter((name): name is TransportName => name === "polling" || name === "websocket");
     this.#jar = isBrowser ? undefined : new CookieJar();
     this.#timers = createTimers(opts);
     this.binaryType = opts.binaryType ?? (isBrowser ? "arraybuffer" : "uint8array");

@@ -28,22 +28,27 @@ import type { FetchLike } from "./transport.ts";
  * ```
  */
 export class PollingTransport extends Transport {
-  /** Always `polling`. */
-  readonly name: string = "polling";
+  /** Always `polling` (on the prototype, as engine.io-client's transports have it). */
+  get name(): string {
+    return "polling";
+  }
   #polling = false;
   #onPause: (() => void) | undefined;
   #requests: Set<AbortController> = new Set();
 
+  /** Starts the first poll (the handshake). */
   protected doOpen(): void {
     this.#poll();
   }
 
+  /** Stops polling; `onPause` runs once the GET and POST in flight are answered. */
   override pause(onPause: () => void): void {
     this.readyState = "pausing";
     this.#onPause = onPause;
     this.#checkPause();
   }
 
+  /** Polls again after a pause whose upgrade failed. */
   override resume(): void {
     if (this.readyState !== "pausing" && this.readyState !== "paused") return;
     this.readyState = "open";
@@ -84,6 +89,7 @@ export class PollingTransport extends Transport {
     else this.#checkPause();
   }
 
+  /** POSTs the packets as one payload; `drain` follows its answer. */
   protected write(packets: EnginePacket[]): void {
     this.writable = false;
     this.#request(encodePayload(packets)).then((text) => {
@@ -94,6 +100,7 @@ export class PollingTransport extends Transport {
     }).catch(rethrow);
   }
 
+  /** Says goodbye with a close packet, then aborts what is still in flight. */
   protected doClose(): void {
     // Every request still out when it is time, the goodbye included: a server that answers
     // neither (or sends headers and then nothing) must not keep a request open for ever.

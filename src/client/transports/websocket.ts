@@ -30,10 +30,13 @@ import type { WebSocketConstructor } from "./transport.ts";
  * ```
  */
 export class WebSocketTransport extends Transport {
-  /** Always `websocket`. */
-  readonly name: string = "websocket";
+  /** Always `websocket` (on the prototype, as engine.io-client's transports have it). */
+  get name(): string {
+    return "websocket";
+  }
   #ws: WebSocket | undefined;
 
+  /** Opens the WebSocket (with headers outside browsers). */
   protected doOpen(): void {
     const opts = this.opts;
     const Ctor: WebSocketConstructor | undefined = opts.WebSocket ?? globalThis.WebSocket;
@@ -74,6 +77,7 @@ export class WebSocketTransport extends Transport {
     ws.onerror = (event) => this.onError("websocket error", event);
   }
 
+  /** Sends one frame per packet; `drain` follows at once. */
   protected write(packets: EnginePacket[]): void {
     const ws = this.#ws!;
     const encode = this.opts.forceBase64 ? encodePacketText : encodePacket;
@@ -87,6 +91,7 @@ export class WebSocketTransport extends Transport {
     this.emitReserved("drain");
   }
 
+  /** Closes the WebSocket. */
   protected doClose(): void {
     const ws = this.#ws;
     if (ws) {
