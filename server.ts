@@ -104,6 +104,7 @@ export type { EngineEvents } from "./src/engine/server.ts";
 export { EngineErrorCode } from "./src/engine/errors.ts";
 export type { EngineConnectionError } from "./src/engine/errors.ts";
 export type { EngineCloseReason, EngineReadyState, EngineSocketEvents, WriteOptions } from "./src/engine/types.ts";
+export type { EngineProtocol } from "./src/engine/protocol_v3.ts";
 export type { Transport as EngineTransport, TransportEvents } from "./src/engine/transports/transport.ts";
 export type {
   BunServable,

@@ -62,6 +62,11 @@ const browserEnv: Plugin = {
       contents: "export const unrefTimer = () => {};\nexport const resolveTransports = (o) => o;",
       loader: "ts",
     }));
+    // Socket.IO v4 (the `protocol: 4` option) stays out of the bundles: their size budget.
+    b.onLoad({ filter: /src[\\/]client[\\/]protocol_v4\.ts$/ }, () => ({
+      contents: "export const protocolV4 = undefined;",
+      loader: "ts",
+    }));
     // Browsers keep cookies themselves: the jar is never created there.
     b.onLoad({ filter: /src[\\/]client[\\/]cookie_jar\.ts$/ }, () => ({
       contents: "export class CookieJar {}",

@@ -158,7 +158,8 @@ describe("npm package (dist/npm)", () => {
             moduleResolution: "nodenext",
             strict: true,
             noEmit: true,
-            lib: ["es2023", "dom"],
+            // esnext.disposable: SimpleClient is AsyncDisposable (`await using`, TypeScript 5.2+)
+            lib: ["es2023", "esnext.disposable", "dom"],
             types: [],
             skipLibCheck: false,
           },

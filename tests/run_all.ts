@@ -72,6 +72,8 @@ const RUNTIME_INDEPENDENT = new Set([
   "tests/workers_client.test.ts",
   "tests/demo_browser.test.ts",
   "tests/examples.test.ts",
+  "tests/python_example.test.ts",
+  "tests/python_amqp.test.ts",
   "tests/package_jsr.test.ts",
 ]);
 

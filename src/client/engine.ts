@@ -23,6 +23,7 @@ import { createDebug } from "../util/debug.ts";
 import { createTimers } from "./timers.ts";
 import type { TimerOptions, Timers } from "./timers.ts";
 import { resolveTransports } from "./_runtime_features.ts";
+import type { ClientWire } from "./wire.ts";
 
 const debug = createDebug("sio:client:engine");
 
@@ -174,6 +175,8 @@ export interface EngineOptions extends TlsOptions, TimerOptions {
   closeOnBeforeunload?: boolean;
   /** The initial {@linkcode Engine.binaryType} (see {@linkcode BinaryType}). */
   binaryType?: BinaryType;
+  /** @internal An older wire protocol (the Manager's `protocol: 4` sets it). */
+  wire?: ClientWire;
 }
 
 /**
@@ -228,7 +231,7 @@ export interface HandshakeData {
   pingInterval: number;
   /** How long the server waits for a pong, in milliseconds. */
   pingTimeout: number;
-  /** The largest payload the server accepts, in bytes. */
+  /** The largest payload the server accepts, in bytes (not sent by Engine.IO v3 servers). */
   maxPayload: number;
 }
 
@@ -554,6 +557,7 @@ export class Engine extends Emitter<EngineEvents> {
     priorWebsocketSuccess = transport.name === "websocket";
     // The heartbeat is armed before any listener runs: one that throws leaves a watched session.
     this.#resetTimer();
+    this.#opts.wire?.open(this, () => this.#sendPacket("ping"));
     this.emitReserved("handshake", hs);
     debug("session %s open over %s", this.id, this.transport?.name);
     this.emitReserved("open");

@@ -19,6 +19,7 @@ import { resolveTransports } from "./_runtime_features.ts";
 import { rethrow } from "./transports/transport.ts";
 import type { CloseDetails } from "./transports/transport.ts";
 import { Socket } from "./socket.ts";
+import { protocolV4 } from "./protocol_v4.ts";
 import type { SocketOptions } from "./socket.ts";
 import { createDebug, enableDebug, readDebugEnvironment } from "../util/debug.ts";
 
@@ -67,6 +68,15 @@ export interface ManagerOptions extends EngineOptions {
   autoConnect?: boolean;
   /** The packet format (default: JSON with binary attachments, as socket.io-parser). */
   parser?: Parser;
+  /**
+   * The Socket.IO protocol revision: 5 (the default: socket.io 3.x/4.x, python-socketio 5.x) or 4,
+   * socket.io-client 2's, over Engine.IO v3 (socket.io 1.x/2.x, python-socketio and Flask-SocketIO
+   * 4.x servers). With 4 there is no CONNECT payload: `/` is joined without one, and another
+   * namespace's `auth` goes as the query of its name (`socket.handshake.query` on those servers);
+   * socket ids are the Engine.IO id (`nsp#` + it outside `/`); there is no connection state
+   * recovery. Not in the browser bundles (`socket.io.min.js`): bundle `client.ts` to have it there.
+   */
+  protocol?: 4 | 5;
 }
 
 /**
@@ -204,7 +214,7 @@ export class Manager<
       jitter: opts.randomizationFactor ?? 0.5,
     });
     this.timeout(opts.timeout ?? 20000);
-    const parser = opts.parser ?? defaultParser;
+    const parser = opts.protocol === 4 ? protocolV4.attach(this) : opts.parser ?? defaultParser;
     this.#encoder = parser.createEncoder();
     this.#decoder = parser.createDecoder();
     this._autoConnect = opts.autoConnect !== false;

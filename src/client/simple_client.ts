@@ -310,6 +310,22 @@ export class SimpleClient<
     }
   }
 
+  /**
+   * Disconnects when an `await using` scope ends (python's `async with SimpleClient() as sio`).
+   *
+   * @example
+   * ```ts ignore
+   * {
+   *   await using client = new SimpleClient();
+   *   await client.connect("http://localhost:3000");
+   *   await client.emit("hello");
+   * } // disconnected here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.disconnect();
+  }
+
   /** Disconnects and closes the connection. */
   disconnect(): Promise<void> {
     const socket = this.#socket;

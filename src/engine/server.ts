@@ -1,6 +1,7 @@
 /**
- * The Engine.IO v4 server: validates every request, opens sessions over polling or WebSocket, routes
- * polls and posts to their session and WebSocket upgrades to the runtime's upgrader.
+ * The Engine.IO v4 server (and v3 with `allowEIO3`): validates every request, opens sessions over
+ * polling or WebSocket, routes polls and posts to their session and WebSocket upgrades to the
+ * runtime's upgrader.
  *
  * It speaks only `Request`/`Response`: a runtime shim passes each request in with an
  * {@linkcode Upgrader} that turns a validated upgrade request into a WebSocket.
@@ -26,6 +27,13 @@ import { headerOf, webRequestOf } from "./request_fast_paths.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
 import { badUrlResponse, requestUrl } from "./request_url.ts";
 import { atMost } from "../util/within.ts";
+import {
+  type EngineProtocol,
+  isProtocolMismatch,
+  requestedProtocol,
+  type V3Framing,
+  v3FramingOf,
+} from "./protocol_v3.ts";
 
 export type { EngineOptions } from "./options.ts";
 export { EngineSocket } from "./socket.ts";
@@ -65,13 +73,15 @@ abstract class SocketHandlers implements WebSocketHandlers {
 class UpgradeHandlers extends SocketHandlers {
   readonly #session: EngineSocket;
   readonly #maxPayload: number;
-  constructor(session: EngineSocket, maxPayload: number) {
+  readonly #v3: V3Framing | undefined;
+  constructor(session: EngineSocket, maxPayload: number, v3: V3Framing | undefined) {
     super();
     this.#session = session;
     this.#maxPayload = maxPayload;
+    this.#v3 = v3;
   }
   onOpen(socket: WebSocketLike): void {
-    const transport = this.transport = new WebSocketTransport(socket, this.#maxPayload);
+    const transport = this.transport = new WebSocketTransport(socket, this.#maxPayload, this.#v3);
     const session = this.#session;
     if (session.readyState !== "open" || session.upgrading || session.transportName !== "polling") {
       transport.close();
@@ -168,6 +178,13 @@ export class Engine extends Emitter<EngineEvents> {
       if (session === undefined) {
         return this.#refuse(request, headers, new Refusal(EngineErrorCode.UNKNOWN_SID, { sid }));
       }
+      if (isProtocolMismatch(query, session.protocol)) {
+        return this.#refuse(
+          request,
+          headers,
+          new Refusal(EngineErrorCode.BAD_REQUEST, { name: "PROTOCOL_MISMATCH", sid, protocol: session.protocol }),
+        );
+      }
       if (transport === "websocket") {
         if (
           !isUpgrade || !upgrade || session.transportName !== "polling" || session.upgrading ||
@@ -179,7 +196,7 @@ export class Engine extends Emitter<EngineEvents> {
             new Refusal(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", sid }),
           );
         }
-        return this.#upgradeSession(request, session, upgrade);
+        return this.#upgradeSession(request, session, upgrade, query);
       }
       if (session.transportName !== "polling") {
         return this.#refuse(
@@ -216,13 +233,15 @@ export class Engine extends Emitter<EngineEvents> {
       const refusal = await this.#checkAllowRequest(request);
       if (refusal) return this.#refuse(request, headers, refusal);
     }
-    if (query.get("EIO") !== "4") {
+    const protocol = requestedProtocol(query, this.options.allowEIO3);
+    if (protocol === null) {
       return this.#refuse(
         request,
         headers,
         new Refusal(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: query.get("EIO") }),
       );
     }
+    const v3 = protocol === 3 ? v3FramingOf(query) : undefined;
 
     let id: string;
     try {
@@ -237,7 +256,7 @@ export class Engine extends Emitter<EngineEvents> {
     const handshake = toHandshakeRequest(request, url, info);
 
     if (transport === "websocket") {
-      return this.#openWebSocketSession(request, id, handshake, upgrade!);
+      return this.#openWebSocketSession(request, id, handshake, upgrade!, protocol, v3);
     }
 
     if (this.options.cookie) headers.append("Set-Cookie", serializeCookie(this.options.cookie, id));
@@ -245,8 +264,9 @@ export class Engine extends Emitter<EngineEvents> {
     const polling = new PollingTransport(
       this.options.maxHttpBufferSize,
       this.options.pingInterval + this.options.pingTimeout,
+      v3,
     );
-    const session = this.#register(new EngineSocket(id, handshake, polling, this.options));
+    const session = this.#register(new EngineSocket(id, handshake, polling, this.options, protocol));
     const response = polling.handleGet(request, headers);
     session.open();
     emitIsolated(this, "connection", connectionListenerFailed, session);
@@ -296,11 +316,21 @@ export class Engine extends Emitter<EngineEvents> {
     readonly #engine: Engine;
     readonly #id: string;
     readonly #handshake: HandshakeRequest;
-    constructor(engine: Engine, id: string, handshake: HandshakeRequest) {
+    readonly #protocol: EngineProtocol;
+    readonly #v3: V3Framing | undefined;
+    constructor(
+      engine: Engine,
+      id: string,
+      handshake: HandshakeRequest,
+      protocol: EngineProtocol,
+      v3: V3Framing | undefined,
+    ) {
       super();
       this.#engine = engine;
       this.#id = id;
       this.#handshake = handshake;
+      this.#protocol = protocol;
+      this.#v3 = v3;
     }
     onOpen(socket: WebSocketLike): void {
       const engine = this.#engine;
@@ -308,8 +338,10 @@ export class Engine extends Emitter<EngineEvents> {
         socket.close(1001, "server shutting down");
         return;
       }
-      const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize);
-      const session = engine.#register(new EngineSocket(this.#id, this.#handshake, transport, engine.options));
+      const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize, this.#v3);
+      const session = engine.#register(
+        new EngineSocket(this.#id, this.#handshake, transport, engine.options, this.#protocol),
+      );
       session.open();
       emitIsolated(engine, "connection", connectionListenerFailed, session);
     }
@@ -320,16 +352,20 @@ export class Engine extends Emitter<EngineEvents> {
     id: string,
     handshake: HandshakeRequest,
     upgrade: Upgrader,
+    protocol: EngineProtocol,
+    v3: V3Framing | undefined,
   ): Promise<Response | undefined> {
-    return Promise.resolve(upgrade(request, new Engine.#NewSession(this, id, handshake)));
+    return Promise.resolve(upgrade(request, new Engine.#NewSession(this, id, handshake, protocol, v3)));
   }
 
   #upgradeSession(
     request: Request,
     session: EngineSocket,
     upgrade: Upgrader,
+    query: URLSearchParams,
   ): Promise<Response | undefined> {
-    return Promise.resolve(upgrade(request, new UpgradeHandlers(session, this.options.maxHttpBufferSize)));
+    const v3 = session.protocol === 3 ? v3FramingOf(query) : undefined;
+    return Promise.resolve(upgrade(request, new UpgradeHandlers(session, this.options.maxHttpBufferSize, v3)));
   }
 
   #refuse(request: Request, headers: Headers, refusal: Refusal): Response {

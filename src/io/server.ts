@@ -246,7 +246,9 @@ export class Server<
     this.engine = new Engine(engineOptions as EngineOptions);
     this.engine.on("connection", (conn: EngineSocket) => {
       try {
-        new Client(this, conn);
+        const client = new Client(this, conn);
+        // Socket.IO v4 (Engine.IO v3 sessions): the connection joins `/` without a CONNECT.
+        if (conn.protocol === 3) client._connectRoot();
       } catch (err) {
         reportListenerError(err, "connection setup");
         conn.close();

@@ -15,6 +15,7 @@ import type { Client } from "./client.ts";
 import type { Namespace } from "./namespace.ts";
 import { StrictEventEmitter } from "./_typed_emitter.ts";
 import { generateId, reportListenerError, runMiddlewares, safeCall, setOwn } from "./_util.ts";
+import { socketIdV4 } from "../parser/socket_io_v4.ts";
 import { RECOVERABLE_DISCONNECT_REASONS } from "./recovery.ts";
 import type {
   AllButLast,
@@ -275,7 +276,9 @@ export class Socket<
     super();
     this.nsp = nsp;
     this.client = client;
-    this.id = previous?.id ?? generateId();
+    // Socket.IO v4 clients derive the id from the Engine.IO id: it must be that.
+    const v4 = client.conn.protocol === 3;
+    this.id = previous?.id ?? (v4 ? socketIdV4(nsp.name, client.id) : generateId());
     this.handshake = this.#buildHandshake(auth, previous?.issued);
     if (previous) {
       this.recovered = true;
@@ -283,7 +286,8 @@ export class Socket<
       this.#restoreRooms = previous.rooms;
       this.#missed = previous.missedPackets;
     }
-    this.pid = nsp.server._recovery ? previous?.pid ?? generateId() : undefined;
+    // v4 has no connection state recovery (nothing to send the pid with).
+    this.pid = nsp.server._recovery && !v4 ? previous?.pid ?? generateId() : undefined;
   }
 
   #buildHandshake(auth: Record<string, unknown>, issued?: number): Handshake {

@@ -7,7 +7,8 @@
  * memory:
  * - WebSockets are accepted with `state.acceptWebSocket`; their frames arrive through the object's
  *   `webSocketMessage` / `webSocketClose` / `webSocketError` methods.
- * - Heartbeat: Engine.IO v4 has the SERVER ping. WebSocket sessions leave the engine's timers
+ * - Heartbeat: Engine.IO v4 has the SERVER ping (Engine.IO v3 sessions, `allowEIO3`, have the client
+ *   ping: their pings reach the object and are answered, and the alarm closes those that stop). WebSocket sessions leave the engine's timers
  *   (a pending timer keeps an object awake) for an alarm that sends `2` to every WebSocket session
  *   and, `pingTimeout` later, closes those that did not answer. The pongs come back while the alarm
  *   has the object awake anyway. With `autoPong: true` the platform answers them instead
@@ -171,6 +172,9 @@ interface SessionSnapshot {
   upgraded: boolean;
   openedAt: number;
   sockets: SocketSnapshot[];
+  /** Engine.IO v3 sessions: 3, and whether the client takes binary frames. */
+  protocol?: 3;
+  binary?: boolean;
 }
 
 interface HeartbeatState {
@@ -275,7 +279,8 @@ export class SocketIoDurableObject implements SocketIoObject {
       wrap(ws).close(1011, "unknown session");
       return;
     }
-    if (message === "3") entry.lastPong = Date.now();
+    // Liveness: a pong, or a ping from an Engine.IO v3 client (v3 has the client ping).
+    if (message === "3" || (message === "2" && entry.session?.protocol === 3)) entry.lastPong = Date.now();
     else if (entry.session) this.#dirty.add(entry.session.id);
     entry.handlers.onMessage(typeof message === "string" ? message : new Uint8Array(message));
     await this.#settle();
@@ -341,6 +346,16 @@ export class SocketIoDurableObject implements SocketIoObject {
         ? this.#state.getWebSocketAutoResponseTimestamp?.bind(this.#state)
         : undefined;
       for (const entry of entries) {
+        if (entry.session?.protocol === 3) {
+          // Engine.IO v3: the client pings; none for pingInterval + pingTimeout closes the session.
+          if (now - Math.max(entry.lastPong, entry.openedAt) <= pingInterval + pingTimeout) continue;
+          try {
+            entry.session.heartbeatTimedOut();
+          } catch (err) {
+            console.error("socket.io: error closing a session on ping timeout", err);
+          }
+          continue;
+        }
         if (entry.openedAt > hb.pingAt - young) continue; // not pinged in that round
         const auto = getTimestamp?.(entry.ws)?.getTime() ?? 0;
         if (Math.max(auto, entry.lastPong) >= hb.pingAt) continue;
@@ -362,7 +377,7 @@ export class SocketIoDurableObject implements SocketIoObject {
         return;
       }
       for (const entry of entries) {
-        if (entry.openedAt > now - young) continue;
+        if (entry.openedAt > now - young || entry.session?.protocol === 3) continue;
         try {
           entry.ws.send("2");
         } catch { /* closing */ }
@@ -445,7 +460,8 @@ export class SocketIoDurableObject implements SocketIoObject {
   #restore(ws: HibernatableWebSocket, snap: SessionSnapshot): void {
     const engine = this.io.engine;
     const like = wrap(ws);
-    const transport = new WebSocketTransport(like, engine.options.maxHttpBufferSize);
+    const v3 = snap.protocol === 3 ? { binary: snap.binary !== false } : undefined;
+    const transport = new WebSocketTransport(like, engine.options.maxHttpBufferSize, v3);
     const request: HandshakeRequest = {
       url: new URL(snap.url),
       headers: new Headers(snap.headers),
@@ -453,7 +469,7 @@ export class SocketIoDurableObject implements SocketIoObject {
       remoteAddress: snap.address,
       secure: snap.secure,
     };
-    const session = new EngineSocket(snap.sid, request, transport, engine.options);
+    const session = new EngineSocket(snap.sid, request, transport, engine.options, snap.protocol ?? 4);
     session.readyState = "open";
     session.upgraded = snap.upgraded;
     session.useExternalHeartbeat();
@@ -601,6 +617,11 @@ export class SocketIoDurableObject implements SocketIoObject {
       openedAt: entry.openedAt,
       sockets: socketSnapshots(true),
     };
+    const v3 = (session.transport as WebSocketTransport).v3;
+    if (v3 !== undefined) {
+      snap.protocol = 3;
+      snap.binary = v3.binary;
+    }
     try {
       entry.ws.serializeAttachment(snap);
     } catch (err) {

@@ -11,6 +11,7 @@ import { textResponse } from "../text_response.ts";
 import { headerOf, readBodyText } from "../request_fast_paths.ts";
 import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
 import { createDebug } from "../../util/debug.ts";
+import { readV3Post, type V3Framing, v3PollAnswer } from "../protocol_v3.ts";
 
 const debug = createDebug("sio:engine:polling");
 
@@ -42,11 +43,17 @@ export class PollingTransport implements Transport {
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #maxPayload: number;
   #closeTimeout: number;
+  /** Engine.IO v3: how the peer takes binary (`undefined`: v4). */
+  readonly #v3: V3Framing | undefined;
 
-  /** `maxPayload` caps POST bodies; `closeTimeout` caps how long a server close waits for a GET. */
-  constructor(maxPayload: number, closeTimeout: number) {
+  /**
+   * `maxPayload` caps POST bodies; `closeTimeout` caps how long a server close waits for a GET;
+   * `v3` makes it an Engine.IO v3 transport.
+   */
+  constructor(maxPayload: number, closeTimeout: number, v3?: V3Framing) {
     this.#maxPayload = maxPayload;
     this.#closeTimeout = closeTimeout;
+    this.#v3 = v3;
   }
 
   get writable(): boolean {
@@ -97,30 +104,55 @@ export class PollingTransport implements Transport {
     });
   }
 
+  /** JSONP (Engine.IO v3): the POST being read, which the next one waits for. */
+  #jsonpPost: Promise<unknown> | undefined;
+
   /** Reads a POSTed payload and hands its packets to the session. */
-  async handlePost(request: Request, headers: Headers): Promise<Response> {
+  handlePost(request: Request, headers: Headers): Promise<Response> {
+    if (this.#v3?.jsonp === undefined) return this.#handlePost(request, headers);
+    // JSONP: socket.io-client 2 submits its next form when the previous one's frame loads, which
+    // can be before the answer: one at a time, in the order they came, instead of "overlap".
+    const previous = this.#jsonpPost;
+    const post = (previous ?? Promise.resolve()).then(() => this.#handlePost(request, headers));
+    const settled = this.#jsonpPost = post.catch(() => {});
+    settled.then(() => {
+      if (this.#jsonpPost === settled) this.#jsonpPost = undefined;
+    });
+    return post;
+  }
+
+  async #handlePost(request: Request, headers: Headers): Promise<Response> {
     if (this.#posting) {
       this.events.onError("transport error", "data request overlap from client");
       return errorResponse(request, EngineErrorCode.BAD_REQUEST, headers);
     }
-    if (headerOf(request, "content-type") === "application/octet-stream") {
+    // Binary payloads are Engine.IO v3's (XHR2 clients).
+    const binary = headerOf(request, "content-type") === "application/octet-stream";
+    if (binary && this.#v3 === undefined) {
       this.events.onError("transport error", "invalid content");
       return errorResponse(request, EngineErrorCode.BAD_REQUEST, headers);
     }
     const declared = Number(headerOf(request, "content-length") ?? 0);
     if (declared > this.#maxPayload) return payloadTooLarge(request, headers);
     this.#posting = true;
-    let text: string | null;
+    let packets: EnginePacket[] | null;
     try {
-      text = await readBodyText(request, this.#maxPayload);
+      if (this.#v3 !== undefined) {
+        const read = await readV3Post(request, binary, this.#maxPayload, this.#v3);
+        this.#posting = false;
+        if (read === "too large") return payloadTooLarge(request, headers);
+        packets = read;
+      } else {
+        const text = await readBodyText(request, this.#maxPayload);
+        this.#posting = false;
+        if (text === null) return payloadTooLarge(request, headers);
+        packets = decodePayload(text);
+      }
     } catch {
       this.#posting = false;
       this.events.onError("transport error", "data request connection closed prematurely");
       return errorResponse(request, EngineErrorCode.BAD_REQUEST, headers);
     }
-    this.#posting = false;
-    if (text === null) return payloadTooLarge(request, headers);
-    const packets = decodePayload(text);
     if (packets === null) {
       this.events.onError("parse error", "invalid payload");
       return errorResponse(request, EngineErrorCode.BAD_REQUEST, headers);
@@ -155,7 +187,11 @@ export class PollingTransport implements Transport {
       this.#shouldClose = null;
       clearTimeout(this.#closeTimer);
     }
-    pending.resolve(textResponse(pending.request, encodePayload(packets), { status: 200, headers: pending.headers }));
+    pending.resolve(
+      this.#v3 !== undefined
+        ? v3PollAnswer(pending.request, packets, this.#v3, pending.headers)
+        : textResponse(pending.request, encodePayload(packets), { status: 200, headers: pending.headers }),
+    );
     if (done !== null) done();
   }
 
