@@ -8,13 +8,13 @@ import process from "node:process";
 import { Server } from "../src/io/server.ts";
 import { type Running, startServer } from "./_server.ts";
 import { deadline, sleep } from "./client/_helpers.ts";
-import { ROOT } from "./client/_spawn.ts";
+import { bin, ROOT, spawnServer } from "./client/_spawn.ts";
 
 /** The child on this runtime: its output, and its exit code once it exits by itself. */
-function child(url: string, transports: string[], ref = false) {
+function child(url: string, transports: string[], mode?: "ref" | "v4") {
   const args = "Deno" in globalThis ? ["run", "-A"] : [];
   args.push("tests/client/auto_unref_child.ts", url, JSON.stringify(transports));
-  if (ref) args.push("ref");
+  if (mode) args.push(mode);
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   proc.stdout!.on("data", (chunk) => (output += chunk));
@@ -47,8 +47,19 @@ describe("autoUnref", () => {
     });
   }
 
+  it("lets it exit with protocol: 4 too (a socket.io 2 server; the client's pings are unreferenced)", async () => {
+    const v2 = await spawnServer(bin("node"), (port) => ["tests/client/node_server_v2.mjs", String(port)]);
+    try {
+      const { exited, output } = child(v2.url, ["polling", "websocket"], "v4");
+      assert.equal(await deadline(exited, 15000, "the child's exit"), 0, output());
+      assert.equal(output().trim(), "connected over websocket");
+    } finally {
+      await v2.close();
+    }
+  });
+
   it("without it, the connected client keeps the process alive", async () => {
-    const { proc, exited, output } = child(server.url, ["polling", "websocket"], true);
+    const { proc, exited, output } = child(server.url, ["polling", "websocket"], "ref");
     try {
       const up = Date.now() + 15000;
       while (!output().includes("connected") && Date.now() < up) await sleep(20);
