@@ -21,6 +21,7 @@ import type { Engine } from "./engine.ts";
 import type { Manager } from "./manager.ts";
 import type { ClientWire } from "./wire.ts";
 import { legacyFetch, legacyWebSocket } from "./_v3_transports.ts";
+import { unrefTimer } from "./_runtime_features.ts";
 
 /**
  * Where `/` stands on each connection: its implicit CONNECT came, the client left `/`, or joined
@@ -158,6 +159,8 @@ export const protocolV4: ClientWire = {
     // The engine sees each answer as the server's ping (see _v3_transports.ts).
     engine.on("ping", () => beat.answered++);
     const timer = setInterval(beat.ping, Math.min(engine.handshake!.pingInterval, MAX_DELAY));
+    // The connection, not its heartbeat, keeps a process alive (or not, with autoUnref).
+    unrefTimer(timer);
     engine.once("close", () => clearInterval(timer));
   },
 };

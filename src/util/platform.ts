@@ -14,12 +14,18 @@ interface RuntimeGlobals {
     unrefTimer?(id: number): void;
     upgradeWebSocket?: unknown;
     env?: { get(name: string): string | undefined };
+    createHttpClient?(options: Record<string, unknown>): unknown;
     permissions?: { querySync?(descriptor: { name: "env"; variable: string }): { state: string } };
     pid?: number;
   };
   Bun?: unknown;
   WebSocketPair?: unknown;
-  process?: { env?: Record<string, string | undefined>; pid?: number; versions?: { node?: string } };
+  process?: {
+    env?: Record<string, string | undefined>;
+    pid?: number;
+    versions?: { node?: string };
+    getBuiltinModule?(name: string): unknown;
+  };
   Buffer?: NodeBufferConstructor;
   document?: unknown;
 }
@@ -104,6 +110,34 @@ export function readEnv(name: string): string | undefined {
  */
 export function processId(): number {
   return runtimeGlobals.process?.pid ?? runtimeGlobals.Deno?.pid ?? 0;
+}
+
+/**
+ * A built-in module of Node's (`http`, `https`...) where the runtime gives them without an import
+ * (`process.getBuiltinModule`: Node 22.3+, Bun, Deno); `undefined` elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { nodeBuiltinModule } from "./platform.ts";
+ * const http = nodeBuiltinModule("http") as typeof import("node:http") | undefined;
+ * ```
+ */
+export function nodeBuiltinModule(name: string): unknown {
+  const get = runtimeGlobals.process?.getBuiltinModule;
+  return typeof get === "function" ? get.call(runtimeGlobals.process, `node:${name}`) : undefined;
+}
+
+/**
+ * Deno's `Deno.createHttpClient(options)` (TLS settings for its `fetch`), `undefined` elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { createDenoHttpClient } from "./platform.ts";
+ * const client = createDenoHttpClient({ caCerts: [] });
+ * ```
+ */
+export function createDenoHttpClient(options: Record<string, unknown>): unknown {
+  return runtimeGlobals.Deno?.createHttpClient?.(options);
 }
 
 /** The name of the runtime this code runs on. */
