@@ -85,7 +85,7 @@ export type {
   Last,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
-} from "./src/io/typed_events.ts";
+} from "./src/util/typed_events.ts";
 export type { CookieJar } from "./src/client/cookie_jar.ts";
 export type { BinaryData, EnginePacket, EnginePacketType } from "./src/parser/engine_io.ts";
 export type { Decoder, DecoderOptions, Encoder, Packet, PacketType, Parser } from "./src/parser/socket_io.ts";

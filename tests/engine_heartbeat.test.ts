@@ -5,6 +5,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Engine } from "../src/engine/server.ts";
+import { answer } from "./_server.ts";
 
 const PING_INTERVAL = 100;
 const PING_TIMEOUT = 1000;
@@ -19,7 +20,7 @@ describe("Engine heartbeat after the event loop was held up", () => {
     const engine = new Engine({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
     try {
       const base = "http://x/engine.io/?EIO=4&transport=polling";
-      const open = await engine.handleRequest(new Request(base));
+      const open = await answer(engine, new Request(base));
       const sid = JSON.parse((await open!.text()).slice(1)).sid;
       const session = engine.clients.get(sid)!;
       let closeReason: string | undefined;
@@ -28,13 +29,13 @@ describe("Engine heartbeat after the event loop was held up", () => {
       // The ping is due 100 ms after the handshake; the loop is busy until well after the pong
       // would have been due (100 + 1000 ms) had the deadline counted from then.
       holdEventLoop(PING_INTERVAL + PING_TIMEOUT + 300);
-      const poll = await engine.handleRequest(new Request(`${base}&sid=${sid}`));
+      const poll = await answer(engine, new Request(`${base}&sid=${sid}`));
       assert.equal(await poll!.text(), "2");
 
       // The client answers a little later, as one over a network would: after the timers due now.
       await new Promise((resolve) => setTimeout(resolve, 20));
       assert.equal(closeReason, undefined, "the session died before its pong could arrive");
-      const pong = await engine.handleRequest(new Request(`${base}&sid=${sid}`, { method: "POST", body: "3" }));
+      const pong = await answer(engine, new Request(`${base}&sid=${sid}`, { method: "POST", body: "3" }));
       assert.equal(pong!.status, 200);
       await pong!.text();
       assert.equal(session.readyState, "open");

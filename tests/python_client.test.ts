@@ -158,7 +158,7 @@ describe("python idioms: AsyncClient", () => {
     const late = new Server({ pingInterval: 300, pingTimeout: 200 });
     setup(late);
     const lateServer = await serve(
-      (request, info, upgrade) => late.handler({ upgrade })(request, info),
+      (request, options) => late.handle(request, options),
       () => late.close(),
       port,
     );

@@ -10,6 +10,7 @@ import { AsyncServer, PubSubManager, type PubSubManagerOptions, tuple } from "..
 import type { Socket } from "../client.ts";
 import { type Running, startServer } from "./_server.ts";
 import { closeAll, connect, connected, next, sleep } from "./client/_helpers.ts";
+import { until } from "./_helpers.ts";
 
 /** An in-memory channel: every message to every subscriber, asynchronously, in order. */
 class Bus {
@@ -40,14 +41,6 @@ class LoopbackManager extends PubSubManager {
   }
 }
 
-async function until(predicate: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 3000;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
 describe("python pub/sub manager between two of our servers (JSON format)", () => {
   const bus = new Bus();
   const logs: string[] = [];
@@ -63,7 +56,7 @@ describe("python pub/sub manager between two of our servers (JSON format)", () =
       sio.on("rooms", (sid: string) => sio.rooms(sid));
     }
     running = await Promise.all([startServer(one.io), startServer(two.io)]);
-    await until(() => bus.subscribers.size === 2, "both servers listening");
+    await until(() => bus.subscribers.size === 2, 3000, "both servers listening");
   });
   afterEach(() => closeAll());
   after(async () => {
@@ -93,12 +86,12 @@ describe("python pub/sub manager between two of our servers (JSON format)", () =
   it("rooms entered and left by sid on the other server; except travels as skip_sid", async () => {
     const [a, b] = await clients();
     await one.enterRoom(b.id!, "r");
-    await until(() => two.rooms(b.id!).includes("r"), "b in r");
+    await until(() => two.rooms(b.id!).includes("r"), 3000, "b in r");
     const got = next(b, "in-r");
     await one.emit("in-r", "for r", { to: "r" });
     assert.deepEqual(await got, ["for r"]);
     await one.leaveRoom(b.id!, "r");
-    await until(() => !two.rooms(b.id!).includes("r"), "b out of r");
+    await until(() => !two.rooms(b.id!).includes("r"), 3000, "b out of r");
     // the socket.io API goes through the adapter: except(room) is skip_sid
     let bGot = false;
     b.on("news", () => (bGot = true));
@@ -123,9 +116,9 @@ describe("python pub/sub manager between two of our servers (JSON format)", () =
     const [a, b] = await clients();
     await one.enterRoom(a.id!, "c");
     await one.enterRoom(b.id!, "c");
-    await until(() => two.rooms(b.id!).includes("c"), "b in c");
+    await until(() => two.rooms(b.id!).includes("c"), 3000, "b in c");
     await two.closeRoom("c");
-    await until(() => !one.rooms(a.id!).includes("c") && !two.rooms(b.id!).includes("c"), "room c closed");
+    await until(() => !one.rooms(a.id!).includes("c") && !two.rooms(b.id!).includes("c"), 3000, "room c closed");
   });
 
   it("a write-only manager emits to every server's clients", async () => {
@@ -150,7 +143,7 @@ describe("python pub/sub manager between two of our servers (JSON format)", () =
     bus.publish('{"method":"emit","event":"disconnect","data":[],"binary":false,"namespace":"/"}');
     bus.publish("{]");
     bus.publish(new Uint8Array([0x80, 4, 0x63, 0x2e]));
-    await until(() => logs.length >= before + 6, "6 lines (3 on each server)");
+    await until(() => logs.length >= before + 6, 3000, "6 lines (3 on each server)");
     assert.ok(logs.slice(before).some((line) => /reserved event "disconnect"/.test(line)));
     assert.ok(logs.slice(before).some((line) => /not JSON/.test(line)));
     assert.ok(logs.slice(before).some((line) => /Refused opcode GLOBAL/.test(line)));
@@ -161,8 +154,8 @@ describe("python pub/sub manager between two of our servers (JSON format)", () =
 
   it("stops listening once closed", async () => {
     const lonely = new AsyncServer({ clientManager: new LoopbackManager(bus) });
-    await until(() => bus.subscribers.size === 3, "a third listener");
+    await until(() => bus.subscribers.size === 3, 3000, "a third listener");
     await lonely.close();
-    await until(() => bus.subscribers.size === 2, "the third gone");
+    await until(() => bus.subscribers.size === 2, 3000, "the third gone");
   });
 });

@@ -15,6 +15,7 @@ import {
 import type { Socket } from "../client.ts";
 import { type Running, startServer } from "./_server.ts";
 import { closeAll, connect, connected, deadline, next, sleep } from "./client/_helpers.ts";
+import { until } from "./_helpers.ts";
 
 const OPTS = { pingInterval: 300, pingTimeout: 200, connectTimeout: 1000 } as const;
 
@@ -25,15 +26,6 @@ function ask(socket: Socket, event: string, ...args: unknown[]): Promise<unknown
     3000,
     `the ack of ${event}`,
   );
-}
-
-/** Resolves when `predicate` holds. */
-async function until(predicate: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 describe("python idioms: AsyncServer", () => {
@@ -199,13 +191,13 @@ describe("python idioms: AsyncServer", () => {
     const gone = next(socket, "disconnect");
     socket.emit("kick");
     assert.equal((await gone)[0], "io server disconnect");
-    await until(() => seen.some((e) => e[0] === "disconnect" && e[1] === id), "the disconnect handler");
+    await until(() => seen.some((e) => e[0] === "disconnect" && e[1] === id), 3000, "the disconnect handler");
     assert.deepEqual(seen.find((e) => e[0] === "disconnect" && e[1] === id), ["disconnect", id, "server disconnect"]);
     const other = connect(server.url);
     await connected(other);
     const otherId = other.id!;
     other.disconnect();
-    await until(() => seen.some((e) => e[0] === "disconnect" && e[1] === otherId), "the client disconnect");
+    await until(() => seen.some((e) => e[0] === "disconnect" && e[1] === otherId), 3000, "the client disconnect");
     assert.deepEqual(seen.find((e) => e[1] === otherId && e[0] === "disconnect")![2], "client disconnect");
   });
 
@@ -281,7 +273,7 @@ describe("python idioms: alwaysConnect, class-based and catch-all namespaces", (
     assert.ok(who.transport === "polling" || who.transport === "websocket");
     const id = a.id!;
     a.disconnect();
-    await until(() => log.some((e) => e[0] === "chat disconnect" && e[1] === id), "onDisconnect");
+    await until(() => log.some((e) => e[0] === "chat disconnect" && e[1] === id), 3000, "onDisconnect");
     assert.deepEqual(log.find((e) => e[0] === "chat disconnect" && e[1] === id)![2], "client disconnect");
   });
 

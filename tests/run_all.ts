@@ -75,6 +75,7 @@ const RUNTIME_INDEPENDENT = new Set([
   "tests/python_example.test.ts",
   "tests/python_amqp.test.ts",
   "tests/package_jsr.test.ts",
+  "tests/boundary.test.ts",
 ]);
 
 /** Every test file below tests/, for runners that take explicit paths (node --test). */

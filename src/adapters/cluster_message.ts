@@ -23,8 +23,8 @@ import {
   type ClusterBroadcast,
   type ClusterRequest,
   type ClusterResponse,
-  type RawOptions,
   RequestType,
+  type WireOptions,
 } from "./cluster.ts";
 
 /**
@@ -79,12 +79,12 @@ export interface ClusterMessage {
 }
 
 /** The receivers of a broadcast as this protocol sends them (no `offset`: the bus gives it). */
-function wireOptions(opts: RawOptions | undefined): RawOptions {
+function wireOptions(opts: WireOptions | undefined): WireOptions {
   return { rooms: opts?.rooms ?? [], except: opts?.except ?? [], flags: opts?.flags };
 }
 
 /** Whether a received broadcast gets the offset when recovering (socket.io-adapter's rule). */
-function carriesOffset(packet: Packet, opts: RawOptions | undefined): boolean {
+function carriesOffset(packet: Packet, opts: WireOptions | undefined): boolean {
   return packet?.type === 2 && packet.id === undefined && opts?.flags?.volatile === undefined;
 }
 
@@ -100,7 +100,10 @@ function present(value: unknown): boolean {
  * for broadcasts read from a log). Requests wait for `serverCount() - 1` responses.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type ClusterMessage, ClusterMessageAdapter } from "./cluster_message.ts";
+ * declare const bus: { send(channel: string, payload: Uint8Array): void; members(): number };
+ * declare function encode(message: ClusterMessage): Uint8Array;
  * class MyBusAdapter extends ClusterMessageAdapter {
  *   protected doPublish(message: ClusterMessage) { bus.send("all", encode(message)); }
  *   protected doPublishResponse(uid: string, response: ClusterMessage) { bus.send(uid, encode(response)); }
@@ -204,7 +207,7 @@ export abstract class ClusterMessageAdapter extends ClusterAdapter {
     if (message.nsp !== this.nsp.name) return;
     const data = message.data !== null && typeof message.data === "object" ? message.data : {};
     const uid = typeof message.uid === "string" ? message.uid : undefined;
-    const opts = data.opts as RawOptions | undefined;
+    const opts = data.opts as WireOptions | undefined;
     const requestId = present(data.requestId) ? String(data.requestId) : undefined;
     try {
       switch (message.type) {
@@ -213,7 +216,7 @@ export abstract class ClusterMessageAdapter extends ClusterAdapter {
           if (requestId !== undefined) {
             return this.#request({ type: RequestType.BROADCAST, uid, requestId, packet, opts });
           }
-          const withOffset: RawOptions = { ...wireOptions(opts) };
+          const withOffset: WireOptions = { ...wireOptions(opts) };
           if (offset && carriesOffset(packet, opts)) withOffset.offset = offset;
           return this.onBroadcast({ uid: uid ?? "", packet, opts: withOffset });
         }
@@ -297,7 +300,10 @@ export interface HeartbeatOptions {
  * from within `heartbeatTimeout` ms. A bus implements only `doPublish` and `doPublishResponse`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type ClusterMessage, ClusterMessageAdapterWithHeartbeat } from "./cluster_message.ts";
+ * declare const bus: { send(channel: string, payload: Uint8Array): void; members(): number };
+ * declare function encode(message: ClusterMessage): Uint8Array;
  * class MyBusAdapter extends ClusterMessageAdapterWithHeartbeat {
  *   protected doPublish(message: ClusterMessage) { bus.send("all", encode(message)); }
  *   protected doPublishResponse(uid: string, response: ClusterMessage) { bus.send(uid, encode(response)); }

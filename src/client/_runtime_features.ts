@@ -1,8 +1,8 @@
 /**
  * What the client needs of its runtime beyond web standards, found by feature detection:
  * unreferenced timers, the `fetch` and `WebSocket` that honour TLS settings and `autoUnref`
- * outside browsers, and on Workers a `WebSocket` that can send headers. The one file of the client that names `Deno`, `Bun` and `process` (it is to be
- * folded into the platform module); the browser bundles replace it by a stub.
+ * outside browsers, and on Workers a `WebSocket` that can send headers. What it asks of the runtime
+ * goes through `src/util/platform.ts`; the browser bundles replace this file by a stub.
  *
  * @module
  */
@@ -13,21 +13,24 @@ import { nodeFetch, nodeWebSocket } from "./_node_transports.ts";
 import type { NodeModules } from "./_node_transports.ts";
 import type { TimerId } from "./timers.ts";
 import type { FetchLike, TlsOptions, WebSocketConstructor } from "./transports/transport.ts";
+import {
+  createDenoHttpClient,
+  detectRuntime,
+  nodeBuiltinModule,
+  unrefTimer as unrefPlatformTimer,
+} from "../util/platform.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
-const deno = g.Deno?.version ? g.Deno : undefined;
-const bun = g.Bun;
-const proc = g.process;
 
-/** The runtime, for the TLS settings its own `fetch` and `WebSocket` take. */
-const runtime: "Deno" | "Bun" | "Node" | undefined = deno
-  ? "Deno"
-  : bun
-  ? "Bun"
-  : proc?.versions?.node && !isWorkers
-  ? "Node"
-  : undefined;
+/** The runtime, for the TLS settings its own `fetch` and `WebSocket` take (none on Workers). */
+const runtime: "deno" | "bun" | "node" | undefined = (() => {
+  const name = detectRuntime();
+  return name === "deno" || name === "bun" || (name === "node" && !isWorkers) ? name : undefined;
+})();
+
+/** The runtime's name, for messages. */
+const runtimeLabel = runtime === undefined ? "this runtime" : runtime[0].toUpperCase() + runtime.slice(1);
 
 /**
  * Makes a timer keep no process alive (Node and Bun: `timer.unref()`; Deno: `Deno.unrefTimer`);
@@ -40,8 +43,7 @@ const runtime: "Deno" | "Bun" | "Node" | undefined = deno
  * ```
  */
 export function unrefTimer(id: TimerId): void {
-  if (typeof id === "number") deno?.unrefTimer(id);
-  else (id as { unref?: () => void } | undefined)?.unref?.();
+  if (id !== undefined) unrefPlatformTimer(id);
 }
 
 /**
@@ -65,9 +67,9 @@ const TLS_KEYS = ["ca", "cert", "key", "passphrase", "pfx", "ciphers", "rejectUn
 
 /** The TLS settings each runtime's own `fetch` and `WebSocket` take. */
 const NATIVE_TLS: Record<string, readonly string[]> = {
-  Node: TLS_KEYS,
-  Deno: ["ca", "cert", "key"],
-  Bun: ["ca", "cert", "key", "passphrase", "rejectUnauthorized"],
+  node: TLS_KEYS,
+  deno: ["ca", "cert", "key"],
+  bun: ["ca", "cert", "key", "passphrase", "rejectUnauthorized"],
 };
 
 /** One per distinct setting, so reconnections reuse the same (Deno's HTTP clients are not free). */
@@ -109,7 +111,7 @@ export function platformTransports(
   if (opts.agent) {
     // An http.Agent (a proxy agent, say) is for node:http(s); that holds nothing to cache.
     const modules = nodeModules();
-    if (!modules) throw new TypeError(`The agent option needs node:http, which ${runtime ?? "this runtime"} lacks`);
+    if (!modules) throw new TypeError(`The agent option needs node:http, which ${runtimeLabel} lacks`);
     const settings = { tls, agent: opts.agent, unref: opts.autoUnref === true };
     return { fetch: nodeFetch(modules, settings), WebSocket: nodeWebSocket(modules, settings) };
   }
@@ -221,7 +223,9 @@ function create(tls: Record<string, unknown>, names: string[], unref: boolean): 
   const modules = nodeModules();
   if (!modules) {
     throw new TypeError(
-      `The ${unref ? "autoUnref" : names.join(", ")} option needs process.getBuiltinModule("node:https") on ${runtime}`,
+      `The ${
+        unref ? "autoUnref" : names.join(", ")
+      } option needs process.getBuiltinModule("node:https") on ${runtimeLabel}`,
     );
   }
   const settings = { tls, unref };
@@ -229,20 +233,18 @@ function create(tls: Record<string, unknown>, names: string[], unref: boolean): 
 }
 
 function nodeModules(): NodeModules | undefined {
-  const get = proc?.getBuiltinModule;
-  if (typeof get !== "function") return undefined;
-  const http = get("node:http");
-  const https = get("node:https");
+  const http = nodeBuiltinModule("http") as NodeModules["http"] | undefined;
+  const https = nodeBuiltinModule("https") as NodeModules["https"] | undefined;
   return http && https ? { http, https, unrefTimer } : undefined;
 }
 
 /** The runtime's own `fetch` and `WebSocket`, given the TLS settings in the runtime's own form. */
 function nativeTransports(tls: Record<string, unknown>): PlatformTransports | undefined {
-  if (runtime === "Deno") {
-    const client = deno.createHttpClient({ caCerts: tls.ca, cert: tls.cert, key: tls.key });
+  if (runtime === "deno") {
+    const client = createDenoHttpClient({ caCerts: tls.ca, cert: tls.cert, key: tls.key });
     return withInit({ client });
   }
-  if (runtime === "Bun") return withInit({ tls });
+  if (runtime === "bun") return withInit({ tls });
   // Node: an Agent of the undici inside Node, whose class is that of its global dispatcher (reading
   // the global WebSocket loads undici, which sets it).
   void g.WebSocket;

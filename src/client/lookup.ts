@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { DefaultEventsMap, EventsMap } from "../io/typed_events.ts";
+import type { DefaultEventsMap, EventsMap } from "../util/typed_events.ts";
 import { Manager } from "./manager.ts";
 import type { ManagerOptions } from "./manager.ts";
 import type { Socket, SocketOptions } from "./socket.ts";

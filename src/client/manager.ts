@@ -8,7 +8,7 @@
 import { Emitter } from "../util/emitter.ts";
 import { defaultParser, PacketType } from "../parser/socket_io.ts";
 import type { Decoder, Encoder, Packet, Parser } from "../parser/socket_io.ts";
-import type { DefaultEventsMap, EventsMap } from "../io/typed_events.ts";
+import type { DefaultEventsMap, EventsMap } from "../util/typed_events.ts";
 import { Backoff } from "./backoff.ts";
 import { Engine, toBinaryType } from "./engine.ts";
 import type { BinaryType, EngineOptions, WriteOptions } from "./engine.ts";
@@ -444,8 +444,8 @@ export class Manager<
 
   /**
    * The wait for the next reconnection attempt. Kept apart from the connection's subscriptions:
-   * clearing those (a connection attempt that failed meanwhile, one opened by hand) used to drop
-   * the timer and leave `_reconnecting` set, and no attempt ever came again.
+   * clearing those (a connection attempt that failed meanwhile, one opened by hand) must not drop
+   * the timer: `_reconnecting` would stay set, and no attempt would ever come again.
    */
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 

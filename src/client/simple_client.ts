@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { DefaultEventsMap, EventNames, EventsMap } from "../io/typed_events.ts";
+import type { DefaultEventsMap, EventNames, EventsMap } from "../util/typed_events.ts";
 import { Manager } from "./manager.ts";
 import type { ClientOptions } from "./lookup.ts";
 import type { Socket } from "./socket.ts";
@@ -314,7 +314,8 @@ export class SimpleClient<
    * Disconnects when an `await using` scope ends (python's `async with SimpleClient() as sio`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { SimpleClient } from "./simple_client.ts";
    * {
    *   await using client = new SimpleClient();
    *   await client.connect("http://localhost:3000");

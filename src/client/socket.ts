@@ -21,7 +21,7 @@ import type {
   Last,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
-} from "../io/typed_events.ts";
+} from "../util/typed_events.ts";
 import type { Manager } from "./manager.ts";
 import type { WriteOptions } from "./engine.ts";
 import type { CloseDetails } from "./transports/transport.ts";

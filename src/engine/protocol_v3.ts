@@ -9,8 +9,7 @@
 
 import type { EnginePacket } from "../parser/engine_io.ts";
 import { decodePayloadV3, encodePayloadV3 } from "../parser/engine_io_v3.ts";
-import { readBodyText } from "./request_fast_paths.ts";
-import { textResponse } from "./text_response.ts";
+import { type EngineRequest, type EngineResponse, textResponse } from "./exchange.ts";
 
 /** The Engine.IO protocol revisions the engine speaks. */
 export type EngineProtocol = 3 | 4;
@@ -81,24 +80,23 @@ export function v3FramingOf(query: URLSearchParams): V3Framing {
  * ```ts
  * import { v3PollAnswer } from "./protocol_v3.ts";
  * const headers = new Headers({ "Content-Type": "text/plain; charset=UTF-8" });
- * await v3PollAnswer(new Request("http://x/"), [{ type: "message", data: "a" }], { binary: true }, headers).text(); // "2:4a"
+ * v3PollAnswer([{ type: "message", data: "a" }], { binary: true }, headers).body; // "2:4a"
  * ```
  */
 export function v3PollAnswer(
-  request: Request,
   packets: readonly EnginePacket[],
   framing: V3Framing,
   headers: Headers,
-): Response {
+): EngineResponse {
   const body = encodePayloadV3(packets, framing.binary);
   if (framing.jsonp !== undefined) {
     // A script calling the page's callback (JavaScript, not JSON: U+2028 and U+2029 escaped).
     const js = JSON.stringify(body).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
-    return textResponse(request, `___eio[${framing.jsonp}](${js});`, { status: 200, headers });
+    return textResponse(200, `___eio[${framing.jsonp}](${js});`, headers);
   }
-  if (typeof body === "string") return textResponse(request, body, { status: 200, headers });
+  if (typeof body === "string") return textResponse(200, body, headers);
   headers.set("Content-Type", "application/octet-stream");
-  return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers });
+  return { status: 200, headers, body };
 }
 
 /**
@@ -109,21 +107,24 @@ export function v3PollAnswer(
  * @example
  * ```ts
  * import { readV3Post } from "./protocol_v3.ts";
- * await readV3Post(new Request("http://x/", { method: "POST", body: "2:4a" }), false, 1e6); // [{ type: "message", data: "a" }]
+ * import { fromWebRequest } from "./web_exchange.ts";
+ * const request = fromWebRequest(new Request("http://x/", { method: "POST", body: "2:4a" }));
+ * await readV3Post(request, false, 1e6); // [{ type: "message", data: "a" }]
  * ```
  */
 export async function readV3Post(
-  request: Request,
+  request: EngineRequest,
   binary: boolean,
   limit: number,
   framing?: V3Framing,
 ): Promise<EnginePacket[] | null | "too large"> {
   if (!binary) {
-    const text = await readBodyText(request, limit);
+    const text = await request.readText(limit);
     if (text === null) return "too large";
     return decodePayloadV3(framing?.jsonp === undefined ? text : jsonpPayload(text));
   }
-  const bytes = await readBodyBytes(request.body, limit);
+  // A binary body (v3 XHR2 clients only) is read through the web Request: the contract reads text.
+  const bytes = await readBodyBytes(request.toRequest().body, limit);
   return bytes === null ? "too large" : decodePayloadV3(bytes);
 }
 

@@ -11,7 +11,7 @@ import type { ResolvedEngineOptions } from "./options.ts";
 import { DeadlineEntry, DeadlineQueue } from "./deadline_queue.ts";
 import type { Transport, TransportEvents } from "./transports/transport.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
-import type { WebSocketLike } from "../runtime/types.ts";
+import type { WebSocketLike } from "./websocket_like.ts";
 import type {
   EngineCloseReason,
   EngineReadyState,
@@ -43,7 +43,9 @@ function messageFrame(data: string): string {
  * One client session of the engine.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Engine } from "./server.ts";
+ * const engine = new Engine();
  * engine.on("connection", (socket) => {
  *   socket.on("message", (data) => socket.write(data)); // echo
  *   socket.on("close", (reason) => console.log("closed:", reason));
@@ -436,7 +438,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (this.#transport.writable) this.#transport.close();
     else this.#transport.discard();
     // Every close listener runs, even after one throws: the engine's, the server's and the host's
-    // clean-ups hang on this event (a throw used to skip the rest and leak the session).
+    // clean-ups hang on this event (a throw must not skip the rest: the session would leak).
     emitIsolated(this, "close", listenerFailed, reason, description);
     this.off();
   }

@@ -13,7 +13,7 @@ import { withSharedFrames } from "../parser/engine_io_v3.ts";
 import { safeCall } from "./_util.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Handshake, Socket } from "./socket.ts";
-import type { WebSocketLike } from "../runtime/types.ts";
+import type { WebSocketLike } from "../engine/websocket_like.ts";
 
 /**
  * A Socket.IO socket id.
@@ -198,7 +198,7 @@ export interface Session extends SessionToPersist {
  * the local part.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Server } from "../io/server.ts";
  * const io = new Server();
  * const adapter = io.of("/").adapter;
@@ -486,7 +486,7 @@ export class Adapter extends Emitter<AdapterEvents> {
  * The in-memory adapter under its explicit name (the default).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Server } from "./server.ts";
  * import { InMemoryAdapter } from "./adapter.ts";
  * const io = new Server({ adapter: InMemoryAdapter });
@@ -498,7 +498,7 @@ export class InMemoryAdapter extends Adapter {}
  * How the server builds an adapter for each namespace: an `Adapter` subclass, or a factory.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Adapter, type AdapterConstructor } from "./adapter.ts";
  * const ctor: AdapterConstructor = (nsp) => new Adapter(nsp);
  * ```
@@ -511,9 +511,10 @@ export type AdapterConstructor =
  * Builds the adapter of `nsp` from a constructor or a factory.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Adapter, createAdapter } from "./adapter.ts";
- * const adapter = createAdapter(Adapter, nsp);
+ * import { Server } from "./server.ts";
+ * const adapter = createAdapter(Adapter, new Server().of("/chat"));
  * ```
  */
 export function createAdapter(ctor: AdapterConstructor, nsp: AnyNamespace): Adapter {

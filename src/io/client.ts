@@ -10,7 +10,7 @@ import type { EngineCloseReason, HandshakeRequest } from "../engine/types.ts";
 import type { EngineSocket } from "../engine/socket.ts";
 import type { Server } from "./server.ts";
 import type { DisconnectReason, Socket } from "./socket.ts";
-import type { EventsMap } from "./typed_events.ts";
+import type { EventsMap } from "../util/typed_events.ts";
 import { reportListenerError } from "./_util.ts";
 import { createDebug } from "../util/debug.ts";
 import { splitNamespaceQuery, toV4Packet } from "../parser/socket_io_v4.ts";
@@ -50,7 +50,9 @@ function onConnClose(this: EngineSocket, reason: EngineCloseReason, description?
  * The io side of one Engine.IO session, shared by the sockets of its namespaces.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * io.on("connection", (socket) => {
  *   console.log(socket.client.conn.id, socket.client.conn.transportName);
  * });

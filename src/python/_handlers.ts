@@ -48,8 +48,10 @@ export type HandlerTable = Map<string, Map<string, Handler>>;
  * client looks at the `"*"` namespace only when the namespace has no handler at all.
  *
  * @example
- * ```ts ignore
- * const found = findHandler(table, "message", "/chat", [sid, data], new Set(["connect", "disconnect"]), false);
+ * ```ts
+ * import { findHandler, type HandlerTable } from "./_handlers.ts";
+ * const table: HandlerTable = new Map();
+ * const found = findHandler(table, "message", "/chat", ["sid", "data"], new Set(["connect", "disconnect"]), false);
  * ```
  */
 export function findHandler(
@@ -82,8 +84,10 @@ export function findHandler(
  * Adds `handler` for `event` in `namespace`.
  *
  * @example
- * ```ts ignore
- * setHandler(table, "message", "/", (sid, data) => data);
+ * ```ts
+ * import { type HandlerTable, setHandler } from "./_handlers.ts";
+ * const table: HandlerTable = new Map();
+ * setHandler(table, "message", "/", (sid: string, data: unknown) => data);
  * ```
  */
 export function setHandler(table: HandlerTable, event: string, namespace: string, handler: Handler): void {

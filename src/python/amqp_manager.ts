@@ -13,10 +13,10 @@
  * Bring your own connection from `amqplib` (`await amqp.connect(url)`); the manager opens its
  * channels on it.
  *
- * ```ts ignore
+ * ```ts
  * import amqp from "amqplib";
- * import { AsyncServer } from "@sio/socket.io/python";
- * import { AsyncAmqpManager } from "@sio/socket.io/python/amqp";
+ * import { AsyncServer } from "./mod.ts"; // "@sio/socket.io/python"
+ * import { AsyncAmqpManager } from "./amqp_manager.ts"; // "@sio/socket.io/python/amqp"
  *
  * const connection = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
  * const sio = new AsyncServer({ clientManager: new AsyncAmqpManager(connection, { format: "legacy" }) });
@@ -32,8 +32,9 @@ import { PubSubManager, type PubSubManagerOptions } from "./pubsub_manager.ts";
  * An `amqplib` connection (`ChannelModel`), typed loosely: the library does not depend on it.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import amqp from "amqplib";
+ * import type { AmqpConnection } from "./amqp_manager.ts";
  * const connection: AmqpConnection = await amqp.connect("amqp://127.0.0.1");
  * ```
  */
@@ -68,8 +69,9 @@ function payloadOf(message: AmqpMessage): Uint8Array | string {
  * A python-socketio compatible client manager on an AMQP fanout exchange.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import amqp from "amqplib";
+ * import { AsyncAmqpManager } from "./amqp_manager.ts";
  * const connection = await amqp.connect("amqp://127.0.0.1");
  * const external = new AsyncAmqpManager(connection, { writeOnly: true });
  * await external.emit("news", { title: "hi" }, { to: "lobby" });

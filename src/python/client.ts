@@ -141,8 +141,8 @@ function enginePath(socketioPath: string): string {
  * of their own).
  *
  * @example
- * ```ts ignore
- * import { AsyncClient } from "@sio/socket.io/python";
+ * ```ts
+ * import { AsyncClient, tuple } from "./mod.ts"; // "@sio/socket.io/python"
  *
  * const sio = new AsyncClient();
  * sio.on("connect", () => console.log("connected", sio.getSid()));

@@ -15,8 +15,8 @@ import type { AsyncClient, ClientCallOptions, ClientEmitOptions } from "./client
  * server's acknowledgement.
  *
  * @example
- * ```ts ignore
- * import { AsyncClient, AsyncClientNamespace } from "@sio/socket.io/python";
+ * ```ts
+ * import { AsyncClient, AsyncClientNamespace } from "./mod.ts"; // "@sio/socket.io/python"
  *
  * class Chat extends AsyncClientNamespace {
  *   onConnect() {

@@ -14,7 +14,9 @@ import type { Handshake } from "../io/socket.ts";
  * `handshake` itself.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { AsyncServer, type Environ } from "./mod.ts";
+ * const sio = new AsyncServer();
  * sio.on("connect", (sid: string, environ: Environ) => {
  *   console.log(environ.REMOTE_ADDR, environ.HTTP_USER_AGENT, environ.handshake.query);
  * });
@@ -41,7 +43,10 @@ export interface Environ {
  * The environ of a handshake.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { buildEnviron } from "./environ.ts";
+ * import type { Socket } from "../io/socket.ts";
+ * declare const socket: Socket;
  * const environ = buildEnviron(socket.handshake);
  * environ.HTTP_HOST; // "localhost:3000"
  * ```

@@ -15,9 +15,9 @@
  * Python's tuples (several arguments) are written {@linkcode tuple}`(a, b)`; an array is one
  * argument, as a Python list is. Times are in milliseconds.
  *
- * ```ts ignore
- * import { AsyncNamespace, AsyncServer } from "@sio/socket.io/python";
- * import { serve } from "@sio/socket.io/server";
+ * ```ts
+ * import { AsyncNamespace, AsyncServer } from "./mod.ts"; // "@sio/socket.io/python"
+ * import { serve } from "../../server.ts"; // "@sio/socket.io/server"
  *
  * class Echo extends AsyncNamespace {
  *   onEcho(sid: string, data: unknown) {

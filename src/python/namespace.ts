@@ -21,8 +21,8 @@ import type { AsyncServer, CallOptions, EmitOptions } from "./server.ts";
  * default to this namespace.
  *
  * @example
- * ```ts ignore
- * import { AsyncNamespace, AsyncServer, type Environ } from "@sio/socket.io/python";
+ * ```ts
+ * import { AsyncNamespace, AsyncServer, type Environ } from "./mod.ts"; // "@sio/socket.io/python"
  *
  * class Chat extends AsyncNamespace {
  *   async onConnect(sid: string, _environ: Environ, auth: { user: string }) {

@@ -115,7 +115,13 @@ function list(value: string | string[] | undefined): string[] {
  * {@linkcode PubSubManager.publish} and {@linkcode PubSubManager.listen}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { PubSubManager } from "./pubsub_manager.ts";
+ * import { Server } from "../../server.ts";
+ * declare const bus: {
+ *   send(channel: string, payload: string | Uint8Array): Promise<void>;
+ *   subscribe(channel: string, onMessage: (payload: Uint8Array | string) => void): Promise<() => Promise<void>>;
+ * };
  * class MyBusManager extends PubSubManager {
  *   protected publish(payload: string | Uint8Array) { return bus.send("socketio", payload); }
  *   protected listen(onMessage: (payload: Uint8Array | string) => void) {
@@ -177,7 +183,9 @@ export abstract class PubSubManager {
    * `tuple(...)` several. Resolves once published.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import type { PubSubManager } from "./pubsub_manager.ts";
+   * declare const manager: PubSubManager;
    * await manager.emit("news", { title: "hi" }, { to: "lobby", namespace: "/chat" });
    * ```
    */
@@ -365,7 +373,10 @@ export abstract class PubSubManager {
  * {@linkcode PubSubManager.adapter}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { PubSubAdapter, PubSubManager } from "./pubsub_manager.ts";
+ * import { Server } from "../../server.ts";
+ * declare const manager: PubSubManager;
  * const io = new Server({ adapter: manager.adapter });
  * const adapter = io.of("/").adapter as PubSubAdapter;
  * console.log(adapter.manager.hostId);

@@ -6,10 +6,10 @@
  * Bring your own clients, as for `./redis`: node-redis (`redis` v4/v5) or ioredis, one to publish
  * and one to subscribe (a write-only manager needs only the first).
  *
- * ```ts ignore
+ * ```ts
  * import { createClient } from "redis";
- * import { AsyncServer } from "@sio/socket.io/python";
- * import { AsyncRedisManager } from "@sio/socket.io/python/redis";
+ * import { AsyncServer } from "./mod.ts"; // "@sio/socket.io/python"
+ * import { AsyncRedisManager } from "./redis_manager.ts"; // "@sio/socket.io/python/redis"
  *
  * const pub = createClient({ url: "redis://127.0.0.1:6379" });
  * const sub = pub.duplicate();
@@ -29,8 +29,9 @@ export type { RedisClient } from "../adapters/redis/_client.ts";
  * A python-socketio compatible client manager on Redis pub/sub.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createClient } from "redis";
+ * import { AsyncRedisManager } from "./redis_manager.ts";
  * const client = createClient({ url: "redis://127.0.0.1:6379" });
  * await client.connect();
  * // a write-only manager, as python's AsyncRedisManager(url, write_only=True)

@@ -8,8 +8,8 @@
  * @module
  */
 
-import "../runtime/auto.ts";
-import { Server, type ServerOptions } from "../io/server.ts";
+import type { ServerOptions } from "../io/server.ts";
+import { Server } from "../runtime/server.ts";
 import type { ExtendedError, Namespace } from "../io/namespace.ts";
 import type { DisconnectReason, Socket } from "../io/socket.ts";
 import type { RequestHandler } from "../io/server.ts";
@@ -159,9 +159,9 @@ type Emitting = (event: string, ...args: unknown[]) => boolean;
  *   namespaces connectable: `namespaces: "*"` does.
  *
  * @example
- * ```ts ignore
- * import { AsyncServer, tuple } from "@sio/socket.io/python";
- * import { serve } from "@sio/socket.io/server";
+ * ```ts
+ * import { AsyncServer, type Environ, tuple } from "./mod.ts"; // "@sio/socket.io/python"
+ * import { serve } from "../../server.ts"; // "@sio/socket.io/server"
  *
  * const sio = new AsyncServer({ cors: { origin: "*" } });
  * sio.on("connect", async (sid: string, environ: Environ, auth: { user?: string }) => {
@@ -238,7 +238,9 @@ export class AsyncServer {
    * Registers a named function for the event of its name (python's `@sio.event`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { AsyncServer } from "./server.ts";
+   * const sio = new AsyncServer();
    * sio.event(async function my_event(sid: string, data: unknown) { return data; });
    * ```
    */
@@ -443,7 +445,10 @@ export class AsyncServer {
    * (what `fn` returns, unless `undefined`, replaces it). Resolves with the saved session.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { AsyncServer } from "./server.ts";
+   * const sio = new AsyncServer();
+   * declare const sid: string;
    * await sio.session(sid, (session) => { session.visits = Number(session.visits ?? 0) + 1; });
    * ```
    */

@@ -26,8 +26,8 @@
  *   side effects (restored sockets do not run them again), in-memory state of your own.
  *
  * @example
- * ```ts ignore
- * import { defineSocketIoObject, routeToSocketIo } from "./durable_object.ts";
+ * ```ts
+ * import { defineSocketIoObject, type DurableObjectNamespaceLike, routeToSocketIo } from "./durable_object.ts";
  * export const SocketIoObject = defineSocketIoObject((io) => {
  *   io.on("connection", (socket) => socket.on("echo", (msg, ack) => ack(msg)));
  * });
@@ -47,8 +47,16 @@ import { EngineSocket } from "../engine/socket.ts";
 import { WebSocketTransport } from "../engine/transports/websocket.ts";
 import type { HandshakeRequest } from "../engine/types.ts";
 import type { Adapter } from "../io/adapter.ts";
-import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./types.ts";
+import type { Upgrader, WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
+import type { ConnInfo, Fallback } from "../engine/exchange.ts";
+import { fromWebFallback, toWebResponse, WebEngineRequest } from "../engine/web_exchange.ts";
 import { workersUpgrader } from "./workers.ts";
+
+/**
+ * The server a Durable Object hosts: the core one (`Server` of `server.ts` adds Node's `attach` and
+ * `listen`, which a Worker has no use for). Type your setup function's `io` with it.
+ */
+export type { Server };
 
 // ----- the workerd types we use, declared here (no @cloudflare/workers-types dependency) -----
 
@@ -219,7 +227,7 @@ export class SocketIoDurableObject implements SocketIoObject {
   #state: DurableObjectStateLike;
   #hibernation: boolean;
   #autoPong: boolean;
-  #fallback?: (request: Request) => Response | Promise<Response>;
+  #fallback: Fallback | undefined;
   #entries: Map<HibernatableWebSocket, Entry> = new Map();
   #byLike: WeakMap<WebSocketLike, Entry> = new WeakMap();
   #bySession: Map<string, Entry> = new Map();
@@ -240,11 +248,11 @@ export class SocketIoDurableObject implements SocketIoObject {
     const { hibernation = true, autoPong = false, fallback, ...serverOptions } = options;
     this.#state = state;
     this.#hibernation = hibernation && typeof state.acceptWebSocket === "function";
-    this.#fallback = fallback;
     this.#autoPong = autoPong;
     this.io = new Server(serverOptions);
     const handler = setup(this.io, env, state);
-    if (typeof handler === "function") this.#fallback = handler;
+    const webFallback = typeof handler === "function" ? handler : fallback;
+    this.#fallback = webFallback && fromWebFallback(webFallback);
     if (!this.#hibernation) return;
     const Pair = (globalThis as { WebSocketRequestResponsePair?: RequestResponsePairCtor })
       .WebSocketRequestResponsePair;
@@ -256,19 +264,14 @@ export class SocketIoDurableObject implements SocketIoObject {
     this.io.engine.on("connection", (session) => this.#onSession(session));
   }
 
-  /** Serves one request of the server (polling, WebSocket upgrade); others go to `fallback`. */
+  /** Serves one request: the server's (polling, WebSocket upgrade, client bundle), others go to `fallback`. */
   async fetch(request: Request): Promise<Response> {
     this.#revive();
-    const url = new URL(request.url);
-    if (!this.io.engine.matches(url.pathname)) {
-      if (this.#fallback) return this.#fallback(request);
-      return new Response("Not Found", { status: 404, headers: { "content-type": "text/plain" } });
-    }
     const info: ConnInfo = { remoteAddress: request.headers.get("cf-connecting-ip") ?? undefined };
     const upgrade = this.#hibernation ? this.#upgrade : workersUpgrader;
-    const response = await this.io.engine.handleRequest(request, info, upgrade);
+    const response = await this.io.handle(new WebEngineRequest(request, info), { upgrade, fallback: this.#fallback });
     await this.#settle();
-    return response ?? new Response(null, { status: 500 });
+    return response === undefined ? new Response(null, { status: 500 }) : toWebResponse(response);
   }
 
   /** Hibernation API: a frame arrived. */
@@ -644,7 +647,8 @@ export class SocketIoDurableObject implements SocketIoObject {
  * restored sockets come back through `connection` with `socket.recovered === true`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { defineSocketIoObject } from "./durable_object.ts";
  * export const ChatRoom = defineSocketIoObject((io) => {
  *   io.on("connection", (socket) => {
  *     if (!socket.recovered) socket.join("lobby");
@@ -669,7 +673,8 @@ export function defineSocketIoObject(
  * `undefined` for other paths, so a Worker can chain its own routes with `??`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type DurableObjectNamespaceLike, routeToSocketIo } from "./durable_object.ts";
  * export default {
  *   fetch: (request: Request, env: { IO: DurableObjectNamespaceLike }) =>
  *     routeToSocketIo(request, env.IO) ?? new Response("hello"),

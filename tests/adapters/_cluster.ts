@@ -128,7 +128,4 @@ export function collect(socket: ClientSocket, event: string): { items: unknown[]
   return { items, stop: () => socket.off(event, fn) };
 }
 
-/** Sleeps. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep } from "../_helpers.ts";

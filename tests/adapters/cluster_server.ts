@@ -29,7 +29,7 @@ const io = new Server({
 });
 installScenarios(io, name);
 const server = await serve(
-  (request, info, upgrade) => io.handler({ upgrade })(request, info),
+  (request, options) => io.handle(request, options),
   () => io.close(),
   Number(portArg),
 );

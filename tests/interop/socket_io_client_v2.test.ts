@@ -18,29 +18,13 @@ import { type Fixture, FIXTURE_KIND, IS_REFERENCE, ROOT, startFixture } from "..
 import { launchChromium } from "../_chromium.ts";
 import { Server } from "../../server.ts";
 import { startServer } from "../_server.ts";
+import { once } from "../_helpers.ts";
 
 const require = createRequire(import.meta.url);
 // deno-lint-ignore no-explicit-any
 const ioV2: any = require("socket.io-client-v2");
 // deno-lint-ignore no-explicit-any
 type AnySocket = any;
-
-/** The arguments of the next `event` on `source`; rejects after `ms`. */
-// deno-lint-ignore no-explicit-any
-function once(source: AnySocket, event: string, ms = 3000): Promise<any[]> {
-  return new Promise((resolve, reject) => {
-    // deno-lint-ignore no-explicit-any
-    const listener = (...args: any[]) => {
-      clearTimeout(timer);
-      resolve(args);
-    };
-    const timer = setTimeout(() => {
-      source.off(event, listener);
-      reject(new Error(`Timed out after ${ms} ms waiting for "${event}"`));
-    }, ms);
-    source.once(event, listener);
-  });
-}
 
 /** The ack's arguments of `socket.emit(event, ...args, ack)`. */
 function call(socket: AnySocket, event: string, ...args: unknown[]): Promise<unknown[]> {

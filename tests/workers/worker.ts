@@ -9,11 +9,11 @@
  * @module
  */
 
-import type { Server } from "../../server.ts";
 import {
   defineSocketIoObject,
   type DurableObjectNamespaceLike,
   routeToSocketIo,
+  type Server,
 } from "../../src/runtime/durable_object.ts";
 
 function setup(io: Server): () => Response {

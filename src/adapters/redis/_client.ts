@@ -13,8 +13,9 @@ import { Buffer } from "node:buffer";
  * the library does not depend on either package.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createClient } from "redis";
+ * import type { RedisClient } from "./_client.ts";
  * const client: RedisClient = createClient({ url: "redis://127.0.0.1:6379" });
  * ```
  */
@@ -28,8 +29,10 @@ export type MessageHandler = (channel: string, message: Uint8Array) => void;
  * What the adapter needs from a client, whichever package it comes from.
  *
  * @example
- * ```ts ignore
- * const ops = wrapClient(client);
+ * ```ts
+ * import { createClient } from "redis";
+ * import { wrapClient } from "./_client.ts";
+ * const ops = wrapClient(createClient());
  * await ops.publish("chan", "hello");
  * ```
  */
@@ -82,7 +85,9 @@ function toArg(payload: string | Uint8Array): string | Uint8Array {
  * Whether `client` is a node-redis client (v4 or v5), as opposed to ioredis.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "redis";
+ * import { isNodeRedis } from "./_client.ts";
  * isNodeRedis(createClient()); // true
  * ```
  */
@@ -148,8 +153,10 @@ function isNodeRedisCluster(client: RedisClient): boolean {
  * `new Cluster()`).
  *
  * @example
- * ```ts ignore
- * const ops = wrapClient(new Redis());
+ * ```ts
+ * import { Redis } from "ioredis";
+ * import { wrapClient } from "./_client.ts";
+ * const ops = wrapClient(new Redis({ lazyConnect: true }));
  * const servers = await ops.numsub("socket.io-request#/#");
  * ```
  */
@@ -277,7 +284,10 @@ export function wrapClient(client: RedisClient): RedisOps {
  * caller's commands (no `error` event goes unhandled).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "redis";
+ * import { closeClient, duplicateClient, wrapClient } from "./_client.ts";
+ * const client = createClient();
  * const reader = await duplicateClient(client);
  * await wrapClient(reader).command(["XREAD", "BLOCK", "5000", "STREAMS", "s", "$"]);
  * await closeClient(reader);
@@ -296,8 +306,10 @@ export async function duplicateClient(client: RedisClient): Promise<RedisClient>
  * pending commands (a blocking read is abandoned).
  *
  * @example
- * ```ts ignore
- * await closeClient(await duplicateClient(client));
+ * ```ts
+ * import { createClient } from "redis";
+ * import { closeClient, duplicateClient } from "./_client.ts";
+ * await closeClient(await duplicateClient(createClient()));
  * ```
  */
 export async function closeClient(client: RedisClient): Promise<void> {

@@ -38,9 +38,16 @@ export interface SessionStoreOptions {
  * Sessions and the packet log of one namespace, in Redis.
  *
  * @example
- * ```ts ignore
- * const store = new RedisSessionStore(wrapClient(client), "/", { streamName: "s", sessionKeyPrefix: "k:" });
- * const offset = await store.append(packet, opts);
+ * ```ts
+ * import { createClient } from "redis";
+ * import { RedisSessionStore } from "./_session_store.ts";
+ * import { wrapClient } from "./_client.ts";
+ * const store = new RedisSessionStore(wrapClient(createClient()), "/", {
+ *   streamName: "s",
+ *   sessionKeyPrefix: "k:",
+ *   maxLen: 10000,
+ * });
+ * const offset = await store.append(["news", "hello"], { rooms: new Set(), except: new Set() });
  * ```
  */
 export class RedisSessionStore {

@@ -15,10 +15,10 @@
  *
  * Bring your own clients: node-redis v5 (`redis` on npm; tested), node-redis v4 or ioredis.
  *
- * ```ts ignore
+ * ```ts
  * import { createClient } from "redis";
- * import { Server } from "@sio/socket.io/server";
- * import { createAdapter } from "@sio/socket.io/redis";
+ * import { Server } from "../../../server.ts"; // "@sio/socket.io/server"
+ * import { createAdapter } from "./mod.ts"; // "@sio/socket.io/redis"
  *
  * const pub = createClient({ url: "redis://127.0.0.1:6379" });
  * const sub = pub.duplicate();
@@ -30,8 +30,11 @@
  *
  * Coming from `@socket.io/redis-streams-adapter`, only the import changes:
  *
- * ```ts ignore
- * import { createStreamsAdapter as createAdapter } from "@sio/socket.io/redis";
+ * ```ts
+ * import { createClient } from "redis";
+ * import { Server } from "../../../server.ts";
+ * import { createStreamsAdapter as createAdapter } from "./mod.ts"; // "@sio/socket.io/redis"
+ * const redisClient = createClient();
  * const io = new Server({ adapter: createAdapter(redisClient), connectionStateRecovery: {} });
  * ```
  *

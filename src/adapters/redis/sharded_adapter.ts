@@ -55,7 +55,12 @@ function looksLikeASocketId(room: Room): boolean {
  * The sharded adapter of one namespace; build it with {@linkcode createShardedAdapter}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "redis";
+ * import { Server } from "../../../server.ts";
+ * import { createShardedAdapter, type ShardedRedisAdapter } from "./sharded_adapter.ts";
+ * const pub = createClient();
+ * const sub = pub.duplicate();
  * const io = new Server({ adapter: createShardedAdapter(pub, sub) });
  * const adapter = io.of("/").adapter as ShardedRedisAdapter;
  * console.log(adapter.channel, await adapter.serverCount());
@@ -209,10 +214,10 @@ export class ShardedRedisAdapter extends ClusterMessageAdapter {
  * `@socket.io/redis-adapter`'s `createShardedAdapter` (Redis 7 or later).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createClient } from "redis";
- * import { Server } from "@sio/socket.io/server";
- * import { createShardedAdapter } from "@sio/socket.io/redis";
+ * import { Server } from "../../../server.ts"; // "@sio/socket.io/server"
+ * import { createShardedAdapter } from "./sharded_adapter.ts"; // "@sio/socket.io/redis"
  *
  * const pub = createClient({ url: "redis://127.0.0.1:6379" });
  * const sub = pub.duplicate();

@@ -21,7 +21,7 @@
 import type { AnyNamespace, Session, SessionToPersist } from "../../io/adapter.ts";
 import type { Packet } from "../../parser/socket_io.ts";
 import { isRecoverablePacket, shouldIncludePacket } from "../../io/recovery.ts";
-import type { ClusterAdapterOptions, RawOptions } from "../cluster.ts";
+import type { ClusterAdapterOptions, WireOptions } from "../cluster.ts";
 import { type ClusterMessage, ClusterMessageAdapter, MessageType } from "../cluster_message.ts";
 import { closeClient, duplicateClient, type RedisClient, type RedisOps, wrapClient } from "./_client.ts";
 import { decodeMsgpack, encodeMsgpack } from "./_msgpack.ts";
@@ -270,7 +270,11 @@ class StreamsBus {
  * The Streams adapter of one namespace; build it with {@linkcode createStreamsAdapter}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "redis";
+ * import { Server } from "../../../server.ts";
+ * import { createStreamsAdapter, type RedisStreamsAdapter } from "./streams_adapter.ts";
+ * const client = createClient();
  * const io = new Server({ adapter: createStreamsAdapter(client), connectionStateRecovery: {} });
  * const adapter = io.of("/").adapter as RedisStreamsAdapter;
  * console.log(adapter.streamName, await adapter.serverCount());
@@ -422,7 +426,7 @@ export class RedisStreamsAdapter extends ClusterMessageAdapter {
         from = id;
         const entry = fieldsOf(item[1]);
         if (entry?.nsp !== this.nsp.name || entry.type !== String(MessageType.BROADCAST)) continue;
-        let data: { packet?: Packet; opts?: RawOptions; requestId?: unknown } | undefined;
+        let data: { packet?: Packet; opts?: WireOptions; requestId?: unknown } | undefined;
         try {
           data = decodeEntry(entry).data as typeof data;
         } catch {
@@ -464,10 +468,10 @@ export class RedisStreamsAdapter extends ClusterMessageAdapter {
  * for its blocking reads and its subscription.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createClient } from "redis";
- * import { Server } from "@sio/socket.io/server";
- * import { createStreamsAdapter } from "@sio/socket.io/redis";
+ * import { Server } from "../../../server.ts"; // "@sio/socket.io/server"
+ * import { createStreamsAdapter } from "./streams_adapter.ts"; // "@sio/socket.io/redis"
  *
  * const client = createClient({ url: "redis://127.0.0.1:6379" });
  * await client.connect();

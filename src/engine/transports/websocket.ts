@@ -8,7 +8,7 @@ import { decodePacket, encodePacket, type EnginePacket } from "../../parser/engi
 import { binaryFrameV3, decodeFrameV3, encodeFrameV3 } from "../../parser/engine_io_v3.ts";
 import { encodeBase64 } from "../../parser/base64.ts";
 import type { V3Framing } from "../protocol_v3.ts";
-import type { WebSocketLike } from "../../runtime/types.ts";
+import type { WebSocketLike } from "../websocket_like.ts";
 import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
 
 const encoder = new TextEncoder();
@@ -17,7 +17,10 @@ const encoder = new TextEncoder();
  * A session's WebSocket.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { WebSocketTransport } from "./websocket.ts";
+ * import type { WebSocketLike } from "../websocket_like.ts";
+ * const ws: WebSocketLike = { send: (frame) => console.log(frame), close() {} };
  * const transport = new WebSocketTransport(ws, 1e6);
  * transport.send([{ type: "message", data: "hello" }]);
  * ```
