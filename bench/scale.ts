@@ -203,9 +203,14 @@ async function targetStats(
   return out;
 }
 
-/** A server's own CPU time in µs (the `cpu` ack of servers/_scale_app.ts). */
+/** A server's own CPU time in µs (the `cpu` ack of servers/_scale_app.ts); NaN if it does not answer. */
 async function serverCpu(lg: Loadgen, target: string): Promise<number> {
-  return (await lg.call({ op: "cpu", target })).micros;
+  try {
+    return (await lg.call({ op: "cpu", target })).micros;
+  } catch (err) {
+    log(`${target}: no CPU reading (${(err as Error).message})`);
+    return NaN;
+  }
 }
 
 let seqCounter = 0;
