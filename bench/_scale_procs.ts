@@ -76,20 +76,32 @@ export interface ServerProc {
   pid: number;
   port: number;
   child: Deno.ChildProcess;
+  /** The server's disconnections so far, by reason (its last `disconnects {...}` line). */
+  disconnects: Record<string, number>;
 }
 
 /** Starts a server that prints `listening on PORT`. */
 export async function startServer(cmd: string[], name: string): Promise<ServerProc> {
   const child = spawnRaised(cmd, "null");
   const port = Promise.withResolvers<number>();
+  let disconnects: Record<string, number> = {};
   lines(child, (line) => {
     const m = /listening on (?:\S*:)?(\d+)/.exec(line);
     if (m) port.resolve(Number(m[1]));
+    else if (line.startsWith("disconnects ")) disconnects = JSON.parse(line.slice("disconnects ".length));
+    else if (line.trim() !== "") console.error(`${name}: ${line}`);
   });
   child.status.then((s) => port.reject(new Error(`${name} exited (code ${s.code}) before listening`)));
   const timer = setTimeout(() => port.reject(new Error(`${name} did not start within 30 s`)), 30_000);
   try {
-    return { pid: child.pid, port: await port.promise, child };
+    return {
+      pid: child.pid,
+      port: await port.promise,
+      child,
+      get disconnects() {
+        return disconnects;
+      },
+    };
   } finally {
     clearTimeout(timer);
   }

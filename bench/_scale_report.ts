@@ -39,6 +39,8 @@ export interface StepResult {
   lost: number;
   failed: number;
   closeCodes: Record<string, number>;
+  /** The server's own count of disconnections by reason, so far. */
+  serverDisconnects: Record<string, number>;
 }
 
 /** One server of the one-process part. */
@@ -61,8 +63,11 @@ export interface ClusterRun {
   connections: number;
   perServer: number[];
   lost: number;
+  lostPerServer: number[];
   failed: number;
   closeCodes: Record<string, number>;
+  /** Each server's own count of disconnections by reason, before the connections were closed. */
+  serverDisconnects: Array<Record<string, number>>;
   waves: Array<
     { opened: number; failed: number; seconds: number; rate: number; cpuUsPerConnect: number; others: number }
   >;
@@ -118,6 +123,24 @@ async function sh(cmd: string, ...args: string[]): Promise<string> {
   } catch {
     return "?";
   }
+}
+
+function mergeCounts(list: Array<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const counts of list) for (const [k, n] of Object.entries(counts)) out[k] = (out[k] ?? 0) + n;
+  return out;
+}
+
+/** Why connections were lost: the clients' close codes and the servers' disconnect reasons. */
+function lossDetail(closeCodes: Record<string, number>, reasons: Record<string, number> | undefined): string {
+  const parts: string[] = [];
+  if (Object.keys(closeCodes).length > 0) {
+    parts.push(`close codes ${Object.entries(closeCodes).map(([c, n]) => `${c} ×${n}`).join(", ")}`);
+  }
+  if (reasons && Object.keys(reasons).length > 0) {
+    parts.push(`server: ${Object.entries(reasons).map(([r, n]) => `${r} ×${n}`).join(", ")}`);
+  }
+  return parts.length > 0 ? ` (${parts.join("; ")})` : "";
 }
 
 /** The metrics drawn and tabulated, per step: how to read each, and which way is better. */
@@ -372,8 +395,7 @@ export async function writeScaleReport(r: ScaleResults, dir: string): Promise<vo
           n0(run.max),
           last ? n0(last.connections) : "–",
           last ? n0(last.fdOpen) : "–",
-          String(last?.lost ?? "–") +
-          (last && Object.keys(last.closeCodes).length ? ` (close codes ${JSON.stringify(last.closeCodes)})` : ""),
+          String(last?.lost ?? "–") + (last ? lossDetail(last.closeCodes, last.serverDisconnects) : ""),
           String(last?.failed ?? "–") +
           (run.steps.find((s) => s.connect.firstError)?.connect.firstError
             ? ` (${run.steps.find((s) => s.connect.firstError)!.connect.firstError})`
@@ -523,7 +545,9 @@ export async function writeScaleReport(r: ScaleResults, dir: string): Promise<vo
         `${fmt(c.emit.p50, 0)} / ${fmt(c.emit.p99, 0)}`,
         fmt(c.emit.cpuUsPerDelivery, 2),
         c.idle ? fmt(c.idle.cores * 100, 1) : "–",
-        String(c.lost) + (Object.keys(c.closeCodes).length ? ` (${JSON.stringify(c.closeCodes)})` : ""),
+        String(c.lost) +
+        (c.lost > 0 ? ` (per process ${c.lostPerServer.join(", ")})` : "") +
+        lossDetail(c.closeCodes, mergeCounts(c.serverDisconnects)),
         String(c.failed),
         String(c.emit.missed),
         `${fmt(Math.max(...c.waves.map((w) => w.others), c.emit.others), 2)}`,

@@ -155,6 +155,13 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
 }
 
+/** The counts of `now` above those of `before`, the zeros left out. */
+function since(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, n] of Object.entries(now)) if (n > (before[k] ?? 0)) out[k] = n - (before[k] ?? 0);
+  return out;
+}
+
 /** Splits `n` into `parts` near-equal counts. */
 function split(n: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(n / parts) + (i < n % parts ? 1 : 0));
@@ -225,7 +232,7 @@ async function emitOnce(
   trigger: Loadgen,
   triggerTarget: string,
   timeoutMs: number,
-): Promise<{ ms: number; expected: number; got: number; duplicates: number }> {
+): Promise<{ ms: number; expected: number; missed: number; got: number; duplicates: number }> {
   const seq = ++seqCounter;
   await Promise.all(lgs.map((lg) => lg.call({ op: "arm", targets, seq })));
   const { at } = await trigger.call({ op: "trigger", target: triggerTarget, seq, pad: config.pad });
@@ -233,6 +240,7 @@ async function emitOnce(
   return {
     ms: Math.max(...replies.map((r) => r.lastAt)) - at,
     expected: sum(replies.map((r) => r.expected)),
+    missed: sum(replies.map((r) => r.missed)),
     got: sum(replies.map((r) => r.got)),
     duplicates: sum(replies.map((r) => r.duplicates)),
   };
@@ -257,7 +265,7 @@ async function emits(
     await sleep(50);
     const r = await emitOnce(lgs, targets, trigger, targets[0], timeoutMs);
     latencies.push(r.ms);
-    missed += r.expected - r.got;
+    missed += r.missed;
     duplicates += r.duplicates;
     deliveries += r.got;
   }
@@ -337,6 +345,8 @@ async function runSingle(): Promise<void> {
   }
   await sleep(1000);
   await collectGarbage(procs.map((p) => p.pid));
+  // The warm-up's disconnections (printed by now: at most a second late) are not losses.
+  const warmDisconnects = procs.map((p) => ({ ...p.disconnects }));
   for (const [i, def] of servers.entries()) {
     const fd = fdInfo(procs[i].pid);
     const max = Math.min(fd.hard - fd.open - config.fdMargin, perLoadgen * config.loadgensPerServer, config.maxCap);
@@ -431,6 +441,7 @@ async function runSingle(): Promise<void> {
       s.lost = stats.lost;
       s.failed = stats.failed;
       s.closeCodes = stats.closeCodes;
+      s.serverDisconnects = since(procs[i].disconnects, warmDisconnects[i]);
       s.idle = {
         seconds,
         cpuMs: cpuUs / 1000,
@@ -504,6 +515,7 @@ async function runCluster(kind: "ours" | "sio"): Promise<ClusterRun> {
       failed: sum(all.map((s) => s.failed)),
       pings: sum(all.map((s) => s.pings)),
       perServer: all.map((s) => s.open),
+      lostPerServer: all.map((s) => s.lost),
       closeCodes: all.reduce((acc, s) => {
         for (const [c, n] of Object.entries(s.closeCodes)) acc[c] = (acc[c] ?? 0) + n;
         return acc;
@@ -559,6 +571,8 @@ async function runCluster(kind: "ours" | "sio"): Promise<ClusterRun> {
   }
 
   const end = await stats();
+  await sleep(1100); // the servers print their disconnections at most once a second
+  const serverDisconnects = procs.map((p) => ({ ...p.disconnects }));
   await Promise.all(lgs.map((lg) => lg.call({ op: "close", target: "*" })));
   for (const p of procs) await stop(p.child);
   await stop(redis.child);
@@ -572,6 +586,8 @@ async function runCluster(kind: "ours" | "sio"): Promise<ClusterRun> {
     lost: end.lost,
     failed: end.failed,
     closeCodes: end.closeCodes,
+    lostPerServer: end.lostPerServer,
+    serverDisconnects,
     waves,
     connectSeconds: sum(waves.map((w) => w.seconds)),
     memory,

@@ -10,7 +10,7 @@
  * - `{op:"arm", targets, seq}`: starts counting the deliveries of broadcast `seq` (before it is
  *   triggered, so that none is missed).
  * - `{op:"expect", targets, seq, timeoutMs}`: waits until every open connection of `targets` got
- *   the broadcast `42["all",seq,...]`; answers `{expected, got, duplicates, lastAt}` (`lastAt`:
+ *   the broadcast `42["all",seq,...]`; answers `{expected, missed, got, duplicates, lastAt}` (`lastAt`:
  *   the last delivery, in ms since the epoch with sub-millisecond precision).
  * - `{op:"trigger", target, seq, pad}`: sends `42["emit-all",seq,pad]` on one connection of
  *   `target`; answers `{at}`, the time it was sent (same clock).
@@ -210,8 +210,12 @@ async function expect(cmd: Command): Promise<Record<string, unknown>> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([done, new Promise((r) => (timer = setTimeout(r, cmd.timeoutMs ?? 30_000)))]);
   clearTimeout(timer);
+  // Missed: connections still open that never got it (a connection lost meanwhile counts as lost).
+  let missed = 0;
+  for (const t of list) for (const c of t.conns) if (c.lastSeq !== seq) missed++;
   const result = {
     expected: list.reduce((a, t) => a + t.conns.size, 0),
+    missed,
     got: list.reduce((a, t) => a + t.got, 0),
     duplicates: list.reduce((a, t) => a + t.duplicates, 0),
     lastAt: Math.max(...list.map((t) => t.lastAt)),
