@@ -68,8 +68,12 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   #direct: WebSocketTransport | null = null;
   #sinceCheck = 0;
   #flushScheduled = false;
-  /** The session's place in its engine's ping queue or pong queue (never both). */
+  /** The session's place in one of its engine's heartbeat queues (ping, pong or last look). */
   #beat: DeadlineEntry<EngineSocket> = new DeadlineEntry<EngineSocket>(this);
+  /** Whether the peer sent anything since the last ping: it is alive, its pong may be behind. */
+  #heard = false;
+  /** What the current ping's pong deadline already gave: 0 nothing, 1 the extension, 2 the last look. */
+  #pongGrace = 0;
   #externalHeartbeat = false;
   #upgrade: {
     transport: Transport;
@@ -309,6 +313,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
 
   #onPacket(packet: EnginePacket): void {
     if (this.readyState !== "open" && this.readyState !== "closing") return;
+    this.#heard = true;
     switch (packet.type) {
       case "message":
         emitIsolated(this, "message", listenerFailed, packet.data ?? "");
@@ -342,32 +347,60 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
    */
   static #pingDue(session: EngineSocket): void {
     session.#sendPacket({ type: "ping" });
+    session.#heard = false;
+    session.#pongGrace = 0;
     EngineSocket.#heartbeatsOf(session.#options).pong.add(
       session.#beat,
       performance.now() + session.#options.pingTimeout,
     );
   }
 
-  /** Each engine's two heartbeat queues (its sessions share one options object). */
-  static #queues = new WeakMap<
-    ResolvedEngineOptions,
-    { ping: DeadlineQueue<EngineSocket>; pong: DeadlineQueue<EngineSocket> }
-  >();
+  /** Each engine's heartbeat queues (its sessions share one options object). */
+  static #queues = new WeakMap<ResolvedEngineOptions, Heartbeats>();
 
-  static #heartbeatsOf(
-    options: ResolvedEngineOptions,
-  ): { ping: DeadlineQueue<EngineSocket>; pong: DeadlineQueue<EngineSocket> } {
+  static #heartbeatsOf(options: ResolvedEngineOptions): Heartbeats {
     let queues = EngineSocket.#queues.get(options);
     if (queues === undefined) {
-      queues = { ping: new DeadlineQueue(EngineSocket.#pingDue), pong: new DeadlineQueue(EngineSocket.#pongMissed) };
+      queues = {
+        ping: new DeadlineQueue(EngineSocket.#pingDue),
+        pong: new DeadlineQueue(EngineSocket.#pongMissed),
+        look: new DeadlineQueue(EngineSocket.#pongMissed),
+        lookAt: 0,
+      };
       EngineSocket.#queues.set(options, queues);
     }
     return queues;
   }
 
-  /** No pong in time. */
-  static #pongMissed(session: EngineSocket): void {
-    if (session.readyState !== "closed") session.#onClose("ping timeout");
+  /**
+   * No pong by the deadline. A busy-but-alive peer is not dropped for it, a dead one still is:
+   * - a peer heard from since the ping (a message, say, that its pong is queued behind) gets
+   *   pingTimeout more, once per ping, as the reference server does;
+   * - then one last look, as late again as the deadline came due (at least 1 ms, at most
+   *   pingTimeout): a deadline that comes due while the event loop is busy is seen before the
+   *   sockets are read again (Node runs its timers before its I/O; Deno reads them only when its
+   *   loop idles), so a pong that arrived meanwhile sits unread. The client gets back the time the
+   *   server did not listen.
+   * A peer that sent nothing is closed then.
+   */
+  static #pongMissed(session: EngineSocket, at: number): void {
+    if (session.readyState === "closed") return;
+    const queues = EngineSocket.#heartbeatsOf(session.#options);
+    const { pingTimeout } = session.#options;
+    const now = performance.now();
+    if (session.#pongGrace === 0 && session.#heard) {
+      session.#pongGrace = 1;
+      queues.pong.add(session.#beat, now + pingTimeout);
+      return;
+    }
+    if (session.#pongGrace < 2) {
+      session.#pongGrace = 2;
+      // Never earlier than a look already queued: the queue then only grows at its tail.
+      queues.lookAt = Math.max(queues.lookAt, now + Math.min(pingTimeout, Math.max(1, now - at)));
+      queues.look.add(session.#beat, queues.lookAt);
+      return;
+    }
+    session.#onClose("ping timeout");
   }
 
   #sendPacket(packet: EnginePacket): void {
@@ -421,6 +454,15 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     emitIsolated(this, "close", listenerFailed, reason, description);
     this.off();
   }
+}
+
+/** An engine's heartbeat queues: pings due, pongs due, and pongs given one last look. */
+interface Heartbeats {
+  ping: DeadlineQueue<EngineSocket>;
+  pong: DeadlineQueue<EngineSocket>;
+  look: DeadlineQueue<EngineSocket>;
+  /** When the last look queued is due. */
+  lookAt: number;
 }
 
 /**
