@@ -27,7 +27,7 @@ function setup(autoPong?: () => number) {
       timedOut: () => peer.closedAt = now,
       autoPongAt: autoPong,
     }, dueAt);
-    heartbeat.join(peer.member);
+    heartbeat.join(peer.member, now);
     return peer;
   };
   /** What the alarm does at `t`. */
@@ -74,11 +74,11 @@ describe("Durable Object heartbeat schedule", () => {
     }
   });
 
-  it("pings a session whose first ping is overdue (an upgrade after pingInterval) at once", () => {
-    const { join, event } = setup();
+  it("pings a session whose first ping is overdue (an upgrade after pingInterval) as it joins", () => {
+    const { heartbeat, join } = setup();
     const upgraded = join(T0 - 100); // handshake 400 ms ago, on polling until now
-    event(T0);
     assert.deepEqual(upgraded.pings, [T0]);
+    assert.equal(heartbeat.nextAt, T0 + PING_TIMEOUT, "its pong is due next");
   });
 
   it("closes a session that sends nothing, one last look after its deadline", () => {

@@ -225,6 +225,8 @@ export class SocketIoDurableObject implements SocketIoObject {
   /** Counts alarm writes: only the latest one's result is kept as #armedAt. */
   #alarmWrites = 0;
   #alarmRunning = false;
+  /** When the alarm last took every session's snapshot. */
+  #snapshotAllAt = 0;
 
   /** Builds the server and runs `setup`; workerd constructs the object on first use and after each wake-up. */
   constructor(
@@ -323,8 +325,12 @@ export class SocketIoDurableObject implements SocketIoObject {
       const now = Date.now();
       this.#beats.ping(now);
       this.#beats.check(now);
-      // The heartbeat is a good time to take every snapshot (socket.data changed from elsewhere).
-      for (const sid of this.#bySession.keys()) this.#dirty.add(sid);
+      // The heartbeat is a good time to take every snapshot (socket.data changed from elsewhere),
+      // once per pingInterval.
+      if (now - this.#snapshotAllAt >= this.io.engine.options.pingInterval) {
+        this.#snapshotAllAt = now;
+        for (const sid of this.#bySession.keys()) this.#dirty.add(sid);
+      }
       await this.#settle();
     } catch (err) {
       // Not thrown on: the platform retries a failed alarm only after 2 s or more (then 4, 8, ...;
@@ -400,7 +406,7 @@ export class SocketIoDurableObject implements SocketIoObject {
       autoPongAt,
     }, dueAt);
     entry.member = member;
-    this.#beats.join(member);
+    this.#beats.join(member, Date.now());
     entry.session?.once("close", () => this.#beats.leave(member));
     this.#ensureAlarm();
   }

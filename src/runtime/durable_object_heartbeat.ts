@@ -72,7 +72,7 @@ export class HeartbeatMember {
  * const heartbeat = new ObjectHeartbeat({ pingInterval: 25_000, pingTimeout: 20_000 });
  * const now = Date.now();
  * const member = new HeartbeatMember({ ping: () => console.log("2"), timedOut() {} }, now + 25_000);
- * heartbeat.join(member);
+ * heartbeat.join(member, now);
  * heartbeat.ping(now + 25_000); // logs "2"
  * heartbeat.heard(member, now + 25_010, true); // its pong
  * heartbeat.check(now + 45_000); // nothing to close
@@ -108,9 +108,10 @@ export class ObjectHeartbeat {
     return this.#members.size === 0 ? Infinity : Math.min(this.#nextPing, this.#nextCheck);
   }
 
-  /** Adds a session. */
-  join(member: HeartbeatMember): void {
+  /** Adds a session at `now`; one due already (an upgrade after pingInterval) is pinged at once. */
+  join(member: HeartbeatMember, now: number): void {
     this.#members.add(member);
+    if (member.dueAt <= now) this.#ping(member, now);
     if (member.dueAt < this.#nextPing) this.#nextPing = member.dueAt;
   }
 
@@ -133,20 +134,22 @@ export class ObjectHeartbeat {
     if (now < this.#nextPing) return false;
     let next = Infinity;
     for (const member of this.#members) {
-      if (member.dueAt - now <= this.#window) {
-        try {
-          member.peer.ping();
-        } catch { /* closing */ }
-        member.dueAt = now + this.#interval;
-        if (member.awaiting === 0) {
-          member.awaiting = now;
-          if (now + this.#timeout < this.#nextCheck) this.#nextCheck = now + this.#timeout;
-        }
-      }
+      if (member.dueAt - now <= this.#window) this.#ping(member, now);
       if (member.dueAt < next) next = member.dueAt;
     }
     this.#nextPing = next;
     return true;
+  }
+
+  #ping(member: HeartbeatMember, now: number): void {
+    try {
+      member.peer.ping();
+    } catch { /* closing */ }
+    member.dueAt = now + this.#interval;
+    if (member.awaiting === 0) {
+      member.awaiting = now;
+      if (now + this.#timeout < this.#nextCheck) this.#nextCheck = now + this.#timeout;
+    }
   }
 
   /** Closes the sessions whose pong is missing at `now` (after their last look). */
