@@ -20,8 +20,8 @@ after(async () => {
   await fixture?.close();
 });
 
-describe(`Heartbeat under load (fixture on ${FIXTURE_KIND})`, () => {
-  it("keeps 50 busy clients connected, 20 runs in a row", async () => {
-    await assertHeartbeatsHeld(fixture.url);
-  });
+describe(`Heartbeat under load (fixture on ${FIXTURE_KIND}): 50 busy clients stay connected`, () => {
+  for (let run = 1; run <= 20; run++) {
+    it(`run ${run} of 20`, () => assertHeartbeatsHeld(fixture.url));
+  }
 });
