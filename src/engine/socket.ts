@@ -355,6 +355,15 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     );
   }
 
+  /** Runs the heartbeat deadlines of `options`' engine that are due now (see {@linkcode Engine.runDueHeartbeats}). */
+  static runDueHeartbeats(options: ResolvedEngineOptions): void {
+    const queues = EngineSocket.#queues.get(options);
+    if (queues === undefined) return;
+    queues.ping.runDue();
+    queues.pong.runDue();
+    queues.look.runDue();
+  }
+
   /** Each engine's heartbeat queues (its sessions share one options object). */
   static #queues = new WeakMap<ResolvedEngineOptions, Heartbeats>();
 
