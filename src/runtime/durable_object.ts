@@ -267,7 +267,7 @@ export class SocketIoDurableObject implements SocketIoObject {
     const info: ConnInfo = { remoteAddress: request.headers.get("cf-connecting-ip") ?? undefined };
     const upgrade = this.#hibernation ? this.#upgrade : workersUpgrader;
     const response = await this.io.engine.handleRequest(request, info, upgrade);
-    await this.#settle();
+    this.#settleSoon(); // not awaited: a poll may carry a ping
     return response ?? new Response(null, { status: 500 });
   }
 
@@ -283,14 +283,10 @@ export class SocketIoDurableObject implements SocketIoObject {
     if (member) this.#beats.heard(member, Date.now(), message === "3");
     if (message !== "3" && entry.session) this.#dirty.add(entry.session.id);
     this.#beat();
-    // While it is handled, workerd holds this WebSocket's next frames (a pong, say) back.
-    if (member) member.inFlight++;
-    try {
-      entry.handlers.onMessage(typeof message === "string" ? message : new Uint8Array(message));
-      await this.#settle();
-    } finally {
-      if (member) member.inFlight--;
-    }
+    entry.handlers.onMessage(typeof message === "string" ? message : new Uint8Array(message));
+    // Not awaited: workerd hands this WebSocket its next frame (a pong, say) only once this one is
+    // handled, and the object's timers run late when it is busy.
+    this.#settleSoon();
   }
 
   /** Hibernation API: the peer closed. */
@@ -492,9 +488,14 @@ export class SocketIoDurableObject implements SocketIoObject {
     }
   }
 
-  /** Pings that are due go out now, whatever the object is handling: a busy object's alarm runs late. */
+  /**
+   * Pings that are due go out now, whatever the object is handling: a busy object's alarm and
+   * timers run late (workerd fires them only when the object's event loop is idle). Those of the
+   * engine's own heartbeat too (polling sessions, and all of them without hibernation).
+   */
   #beat(): void {
     if (this.#beats.ping(Date.now())) this.#ensureAlarm();
+    this.io.engine.runDueHeartbeats();
   }
 
   /**
@@ -536,6 +537,30 @@ export class SocketIoDurableObject implements SocketIoObject {
     if (when === null) await this.#state.storage.deleteAlarm();
     else await this.#state.storage.setAlarm(when);
     if (write === this.#alarmWrites) this.#armedAt = when;
+  }
+
+  #settling = false;
+  #settleAgain = false;
+
+  /**
+   * {@linkcode #settle} without holding the event back (a pending timer keeps the object from
+   * hibernating meanwhile); one at a time, again if events came meanwhile.
+   */
+  #settleSoon(): void {
+    if (!this.#hibernation) return;
+    if (this.#settling) {
+      this.#settleAgain = true;
+      return;
+    }
+    this.#settling = true;
+    const run = async () => {
+      do {
+        this.#settleAgain = false;
+        await this.#settle();
+      } while (this.#settleAgain);
+    };
+    run().catch((err) => console.error("socket.io: writing the session snapshots failed", err))
+      .finally(() => this.#settling = false);
   }
 
   /** Lets the event's synchronous consequences run, then writes the snapshots that changed. */

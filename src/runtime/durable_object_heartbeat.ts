@@ -10,13 +10,11 @@
  *   sessions that joined at different times share rounds, and none is pinged sooner than that
  *   after its handshake.
  * - Pongs: a session that has not answered pingTimeout after its ping is closed, unless it is
- *   busy: workerd hands a WebSocket's frames to the object one at a time, the next one only when
- *   the object has finished with the previous one, so a pong can wait behind the client's own
- *   burst. Every frame that arrives counts as a sign of life and moves the deadline, and a frame
- *   still being handled means more may wait behind it. A session found without a pong gets one
- *   last look, as late again as the check ran (at least 1 ms, at most pingTimeout): frames that
- *   reached the platform while the object was busy are handed over first. A session that sends
- *   nothing is closed then.
+ *   busy: workerd hands a WebSocket's frames to the object one at a time, so a pong can wait
+ *   behind the client's own burst; every frame that arrives counts as a sign of life and moves the
+ *   deadline. A session found without a pong gets one last look, as late again as the check ran
+ *   (at least 1 ms, at most pingTimeout): frames that reached the platform while the object was
+ *   busy are handed over first. A session that sends nothing is closed then.
  *
  * Times are `Date.now()` milliseconds.
  *
@@ -51,8 +49,6 @@ export class HeartbeatMember {
   awaiting = 0;
   /** When its last frame of any kind arrived (0: none). */
   heardAt = 0;
-  /** Its frames being handled now: what it sent after them waits in the platform's queue. */
-  inFlight = 0;
   /** When a missing pong is judged, after one last look (0: not missing). */
   lookAt = 0;
 
@@ -164,8 +160,6 @@ export class ObjectHeartbeat {
         this.heard(member, auto, true);
         continue;
       }
-      // A frame of it being handled now: its pong may be queued right behind.
-      if (member.inFlight > 0) member.heardAt = now;
       const deadline = Math.max(member.awaiting, member.heardAt) + this.#timeout;
       if (now < deadline) {
         member.lookAt = 0;
