@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Engine } from "../src/engine/server.ts";
+import type { WebSocketHandlers } from "../src/runtime/types.ts";
 import { serve } from "./_server.ts";
 import { until } from "./conformance/_helpers.ts";
 
@@ -135,6 +136,45 @@ describe("Engine heartbeat: a busy-but-alive peer stays, a dead one goes", () =>
       } finally {
         clearInterval(talk);
       }
+    } finally {
+      await engine.close(0);
+    }
+  });
+});
+
+describe("Engine heartbeat during an upgrade", () => {
+  it("sends a ping that is due with the poll the probe ends, not after the upgrade", async () => {
+    // The ping is due while the server is busy; its timer has not run when the probe is answered.
+    // Held back, it would wait for the upgrade to complete (hundreds of ms under load, while the
+    // client counts); it goes out with the poll the probe ends instead of a no-op.
+    const engine = new Engine({ pingInterval: 100, pingTimeout: 1000 });
+    try {
+      const base = "http://x/engine.io/?EIO=4&transport=polling";
+      const open = await engine.handleRequest(new Request(base));
+      const sid = JSON.parse((await open!.text()).slice(1)).sid;
+      const poll = engine.handleRequest(new Request(`${base}&sid=${sid}`)); // held: nothing to send yet
+      await sleep(10);
+      const frames: string[] = [];
+      const socket = { send: (data: string | Uint8Array) => frames.push(String(data)), close() {} };
+      let handlers: WebSocketHandlers | undefined;
+      await engine.handleRequest(
+        new Request(`http://x/engine.io/?EIO=4&transport=websocket&sid=${sid}`, { headers: { upgrade: "websocket" } }),
+        undefined,
+        (_request, h) => {
+          handlers = h;
+          h.onOpen(socket);
+          return new Response(null, { status: 200 });
+        },
+      );
+      holdEventLoop(150); // the ping comes due (100 ms after the handshake); its timer cannot run
+      handlers!.onMessage("2probe");
+      assert.deepEqual(frames, ["3probe"]);
+      assert.equal(await (await poll)!.text(), "2");
+      handlers!.onMessage("5");
+      handlers!.onMessage("3"); // its pong, over the WebSocket
+      await sleep(50);
+      assert.equal(engine.clients.get(sid)?.transportName, "websocket");
+      assert.ok(!frames.includes("2"), `a second ping: ${JSON.stringify(frames)}`);
     } finally {
       await engine.close(0);
     }

@@ -252,7 +252,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       upgrade.probed = true;
       emitIsolated(this, "upgrading", listenerFailed, transport.name);
       // End the pending poll so the client can complete the upgrade.
-      if (this.#transport.writable) this.#transport.send([{ type: "noop" }]);
+      if (this.#transport.writable) this.#releasePoll();
       return;
     }
     if (packet.type === "upgrade" && upgrade.probed && this.readyState !== "closed") {
@@ -300,7 +300,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     onDrain(): void {
       const session = this.#session;
       // A poll during the upgrade ends at once, so the client can finish upgrading.
-      if (session.probed) session.#transport.send([{ type: "noop" }]);
+      if (session.probed) session.#releasePoll();
       else session.#flush();
     }
   };
@@ -334,6 +334,30 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     }
   }
 
+  /**
+   * Ends a poll while the upgrade completes, so the client can finish it: with what is buffered
+   * (a ping that came due meanwhile, say), else with the ping if it is due (its timer may not have
+   * run yet: a busy host's timers run late), else with a no-op. Held back, a ping would wait for
+   * the upgrade to complete, which under load takes hundreds of ms while the client counts.
+   */
+  #releasePoll(): void {
+    if (this.#buffer.length > 0) {
+      const packets = this.#buffer;
+      this.#buffer = [];
+      this.#bufferedBytes = 0;
+      this.#transport.send(packets);
+      return;
+    }
+    const heartbeats = EngineSocket.#heartbeatsOf(this.#options);
+    const beat = this.#beat;
+    if (beat.queue === heartbeats.ping && beat.at <= performance.now()) {
+      this.#transport.send([{ type: "ping" }]);
+      this.#pinged();
+      return;
+    }
+    this.#transport.send([{ type: "noop" }]);
+  }
+
   /** The next ping is due one interval from now (a pong, or any reschedule, moves it). */
   #schedulePing(): void {
     if (this.#externalHeartbeat) return;
@@ -347,12 +371,14 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
    */
   static #pingDue(session: EngineSocket): void {
     session.#sendPacket({ type: "ping" });
-    session.#heard = false;
-    session.#pongGrace = 0;
-    EngineSocket.#heartbeatsOf(session.#options).pong.add(
-      session.#beat,
-      performance.now() + session.#options.pingTimeout,
-    );
+    session.#pinged();
+  }
+
+  /** A ping went out: its pong is due pingTimeout from now. */
+  #pinged(): void {
+    this.#heard = false;
+    this.#pongGrace = 0;
+    EngineSocket.#heartbeatsOf(this.#options).pong.add(this.#beat, performance.now() + this.#options.pingTimeout);
   }
 
   /** Runs the heartbeat deadlines of `options`' engine that are due now (see {@linkcode Engine.runDueHeartbeats}). */
