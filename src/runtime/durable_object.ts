@@ -499,24 +499,24 @@ export class SocketIoDurableObject implements SocketIoObject {
   }
 
   /**
-   * Makes sure the alarm comes by the heartbeat's next due time. Events only ever move it earlier
-   * (an alarm that comes early finds nothing due and sets the next one), and not while the alarm
-   * handler runs, which sets the next one itself.
+   * Makes sure an alarm is set. Events never move one that is set: it comes no later than the next
+   * round of pings (pings due meanwhile go out from the events), finds what is due, and sets the
+   * next one; a pong check it comes after is only more lenient. Every alarm write holds the
+   * object's outgoing messages until it is stored. Not while the alarm handler runs either: it
+   * sets the next one itself.
    */
   #ensureAlarm(): void {
-    if (this.#alarmRunning) return;
+    if (this.#alarmRunning || this.#armingFor !== Infinity) return;
     const at = this.#beats.nextAt;
     if (at === Infinity) return; // an alarm left behind finds nothing to do and is deleted
     const armed = this.#armedAt;
     // An alarm long overdue is taken for lost and set again, or nothing would check the pongs.
     const { pingInterval, pingTimeout } = this.io.engine.options;
-    const lost = Date.now() - pingInterval - pingTimeout;
-    if (typeof armed === "number" && armed > lost && armed <= at) return;
-    if (this.#armingFor <= at) return;
+    if (typeof armed === "number" && armed > Date.now() - pingInterval - pingTimeout) return;
     this.#armingFor = at;
     this.#pending.push(
       this.#writeAlarm(at).then(() => {
-        if (this.#armingFor === at) this.#armingFor = Infinity;
+        this.#armingFor = Infinity;
       }, (err) => {
         this.#armingFor = Infinity;
         this.#armedAt = undefined;
