@@ -26,7 +26,7 @@
  * @module
  */
 
-export { io, io as connect } from "./src/client/lookup.ts";
+export { io, io as connect, protocol } from "./src/client/lookup.ts";
 export type { ClientOptions } from "./src/client/lookup.ts";
 export { Manager } from "./src/client/manager.ts";
 export type { BinaryType, ManagerCloseReason, ManagerEvents, ManagerOptions } from "./src/client/manager.ts";
@@ -45,17 +45,35 @@ export type {
   EngineOptions,
   EngineState,
   HandshakeData,
+  OutgoingPacket,
+  TransportClass,
   TransportName,
+  TransportOverrides,
+  WriteOptions,
 } from "./src/client/engine.ts";
 export { Transport, TransportError } from "./src/client/transports/transport.ts";
+// The transport classes under socket.io-client 4.8's names, for its `transports: [WebSocket]` form.
+export {
+  PollingTransport,
+  PollingTransport as Fetch,
+  PollingTransport as NodeXHR,
+  PollingTransport as XHR,
+} from "./src/client/transports/polling_fetch.ts";
+export {
+  WebSocketTransport,
+  WebSocketTransport as NodeWebSocket,
+  WebSocketTransport as WebSocket,
+} from "./src/client/transports/websocket.ts";
 export type {
   CloseDetails,
   FetchLike,
+  TlsOptions,
   TransportEvents,
   TransportOptions,
   TransportState,
   WebSocketConstructor,
 } from "./src/client/transports/transport.ts";
+export type { TimerId, TimerOptions, Timers } from "./src/client/timers.ts";
 export type {
   AllButLast,
   DecorateAcknowledgements,
@@ -67,7 +85,7 @@ export type {
   Last,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
-} from "./src/io/typed_events.ts";
+} from "./src/util/typed_events.ts";
 export type { CookieJar } from "./src/client/cookie_jar.ts";
 export type { BinaryData, EnginePacket, EnginePacketType } from "./src/parser/engine_io.ts";
 export type { Decoder, DecoderOptions, Encoder, Packet, PacketType, Parser } from "./src/parser/socket_io.ts";

@@ -7,12 +7,12 @@
  * `Transport` are exported here as `ClientSocket`, `ClientEngine` and `ClientTransport`; import
  * `client.ts` for their original names).
  *
- * ```ts ignore
+ * ```ts
  * import { io, Server } from "./mod.ts";
  * const server = new Server();
  * server.on("connection", (socket) => socket.emit("welcome"));
- * Deno.serve({ port: 3000 }, server.handler());
- * const socket = io("http://localhost:3000");
+ * const listener = Deno.serve({ port: 0, onListen() {} }, server.handler());
+ * const socket = io(`http://localhost:${listener.addr.port}`);
  * socket.on("welcome", () => console.log("welcomed"));
  * ```
  *

@@ -2,23 +2,25 @@
  * The Socket.IO v5 server (Engine.IO v4), on web standards: the same code serves on Deno, Bun,
  * Node and Cloudflare Workers.
  *
- * ```ts ignore
+ * ```ts
  * import { Server } from "./server.ts";
  *
  * const io = new Server({ cors: { origin: "*" } });
  * io.on("connection", (socket) => {
  *   socket.on("hello", (name, ack) => ack(`hi ${name}`));
  * });
- * Deno.serve({ port: 3000 }, io.handler());
+ * const server = Deno.serve({ port: 0, onListen() {} }, io.handler());
+ * await io.close();
+ * await server.shutdown();
  * ```
  *
  * @module
  */
 
-import "./src/runtime/auto.ts";
-
-export { Server } from "./src/io/server.ts";
+export { Server } from "./src/runtime/server.ts";
+export { Server as CoreServer } from "./src/io/server.ts";
 export type {
+  AnyServer,
   HandlerOptions,
   ParentNspNameMatchFn,
   RequestHandler,
@@ -45,16 +47,26 @@ export type {
   SocketDetails,
   SocketId,
 } from "./src/io/adapter.ts";
-export type { DefaultEventsMap, EventNames, EventParams, EventsMap } from "./src/io/typed_events.ts";
+export type { DefaultEventsMap, EventNames, EventParams, EventsMap } from "./src/util/typed_events.ts";
 export { Engine, EngineSocket } from "./src/engine/server.ts";
 export type { EngineOptions } from "./src/engine/options.ts";
 export type { CorsOptions } from "./src/engine/cors.ts";
 export type { HandshakeRequest } from "./src/engine/types.ts";
 export { defaultParser, PacketType } from "./src/parser/socket_io.ts";
 export type { Decoder, Encoder, Packet, Parser } from "./src/parser/socket_io.ts";
-export type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./src/runtime/types.ts";
+export type { Upgrader, WebSocketHandlers, WebSocketLike } from "./src/engine/websocket_like.ts";
+export type {
+  ConnInfo,
+  EngineRequest,
+  EngineResponse,
+  Fallback,
+  Handle,
+  HandleOptions,
+} from "./src/engine/exchange.ts";
+export { fromWebFallback, fromWebRequest, toWebResponse, WebEngineRequest } from "./src/engine/web_exchange.ts";
 export { denoUpgrader } from "./src/runtime/deno.ts";
-export { bunOptions, bunServeOptions, bunWebSocketHandler } from "./src/runtime/bun.ts";
+export { workersUpgrader } from "./src/runtime/workers.ts";
+export { bunOptions, bunServeOptions, bunUpgrader, bunWebSocketHandler } from "./src/runtime/bun.ts";
 export { serve } from "./src/runtime/serve.ts";
 export { createDebug, enableDebug, setDebugSink } from "./src/util/debug.ts";
 export type { Debugger } from "./src/util/debug.ts";
@@ -91,7 +103,7 @@ export type {
   ReservedOrUserListener,
   TypedEventBroadcaster,
   UntypedIfNever,
-} from "./src/io/typed_events.ts";
+} from "./src/util/typed_events.ts";
 export type { CorsOriginFunction } from "./src/engine/cors.ts";
 export type {
   AllowRequest,
@@ -104,13 +116,14 @@ export type { EngineEvents } from "./src/engine/server.ts";
 export { EngineErrorCode } from "./src/engine/errors.ts";
 export type { EngineConnectionError } from "./src/engine/errors.ts";
 export type { EngineCloseReason, EngineReadyState, EngineSocketEvents, WriteOptions } from "./src/engine/types.ts";
+export type { EngineProtocol } from "./src/engine/protocol_v3.ts";
 export type { Transport as EngineTransport, TransportEvents } from "./src/engine/transports/transport.ts";
 export type {
-  BunServable,
+  BunServeLimits,
   BunServeOptions,
   BunServer,
   BunServerWebSocket,
   BunWebSocketHandler,
-  EngineHandle,
 } from "./src/runtime/bun.ts";
-export type { ServableServer } from "./src/runtime/serve.ts";
+export type { NodeHttpServer } from "./src/runtime/node_http.ts";
+export type { NodeListener } from "./src/runtime/node_exchange.ts";

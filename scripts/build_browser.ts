@@ -25,8 +25,13 @@ import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 
-/** The most min+gzip bytes each browser bundle may have (it was 9.1 KB when this was set). */
-export const BUDGET_GZIP_BYTES = 10 * 1024;
+/**
+ * The most min+gzip bytes each browser bundle may have. It was 10 KB for a 9.1 KB bundle; raised
+ * to 11 KB when socket.io-client's remaining browser options (issue 14: the URL parts as options,
+ * transportOptions, requestTimeout, forceBase64, closeOnBeforeunload, useNativeTimers, a settable
+ * engine binaryType, packetCreate options) took the bundle from 9.9 to 10.5 KB.
+ */
+export const BUDGET_GZIP_BYTES = 11 * 1024;
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 
@@ -49,6 +54,17 @@ const browserEnv: Plugin = {
         "export const setDebugSink = () => {};",
         "export const readDebugEnvironment = () => undefined;",
       ].join("\n"),
+      loader: "ts",
+    }));
+    // TLS settings, autoUnref and unreferenced timers are for Deno, Bun and Node: the code that
+    // finds them in the runtime (and the node:http transports behind it) stays out.
+    b.onLoad({ filter: /src[\\/]client[\\/]_runtime_features\.ts$/ }, () => ({
+      contents: "export const unrefTimer = () => {};\nexport const resolveTransports = (o) => o;",
+      loader: "ts",
+    }));
+    // Socket.IO v4 (the `protocol: 4` option) stays out of the bundles: their size budget.
+    b.onLoad({ filter: /src[\\/]client[\\/]protocol_v4\.ts$/ }, () => ({
+      contents: "export const protocolV4 = undefined;",
       loader: "ts",
     }));
     // Browsers keep cookies themselves: the jar is never created there.

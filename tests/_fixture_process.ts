@@ -43,9 +43,9 @@ export const FIXTURE_KIND: string = process.env.FIXTURE ?? "deno";
 /** Whether the tests run against the real npm socket.io (the oracle). */
 export const IS_REFERENCE: boolean = FIXTURE_KIND === "reference";
 
-function command(kind: string, port: number): [string, string[]] {
+function command(kind: string, port: number, flags: readonly string[]): [string, string[]] {
   if (kind === "reference") {
-    return [bin("node"), [`${ROOT}tests/fixture/reference.mjs`, String(port)]];
+    return [bin("node"), [`${ROOT}tests/fixture/reference.mjs`, String(port), ...flags]];
   }
   if (kind === "deno") {
     // Deno's coming request.signal behaviour here (the in-process servers of the deno group have
@@ -57,20 +57,25 @@ function command(kind: string, port: number): [string, string[]] {
       `${ROOT}tests/fixture/launch.ts`,
       "deno",
       String(port),
+      ...flags,
     ]];
   }
-  if (kind === "bun") return [bin("bun"), ["run", `${ROOT}tests/fixture/serve.ts`, String(port)]];
-  if (kind === "node") return [bin("node"), [`${ROOT}tests/fixture/serve.ts`, String(port)]];
+  if (kind === "bun") return [bin("bun"), ["run", `${ROOT}tests/fixture/serve.ts`, String(port), ...flags]];
+  if (kind === "node") return [bin("node"), [`${ROOT}tests/fixture/serve.ts`, String(port), ...flags]];
   if (kind === "node22") {
     // Node 22 LTS, installed by tests/run_all.ts (group node22) into .cache/node22.
-    return [`${ROOT}.cache/node22/node_modules/node/bin/node`, [`${ROOT}tests/fixture/serve.ts`, String(port)]];
+    return [`${ROOT}.cache/node22/node_modules/node/bin/node`, [
+      `${ROOT}tests/fixture/serve.ts`,
+      String(port),
+      ...flags,
+    ]];
   }
   if (kind === "workerd") {
     return [bin("node"), [
       `${ROOT}tests/workers/_start.mjs`,
       `${ROOT}tests/fixture/workers_fixture.ts`,
       String(port),
-      "FIXTURE=FixtureObject",
+      flags.includes("--allow-eio3") ? "FIXTURE=FixtureEio3Object" : "FIXTURE=FixtureObject",
     ]];
   }
   throw new Error(`Unknown FIXTURE ${JSON.stringify(kind)}: use "reference", "deno", "bun", "node" or "workerd"`);
@@ -85,10 +90,11 @@ const QUIET = [
 
 /**
  * Starts the fixture on `port` (0, the default, lets the server pick a free one; the port it
- * chose is read from its `listening on http://127.0.0.1:PORT` line).
+ * chose is read from its `listening on http://127.0.0.1:PORT` line); `flags` are the fixture's
+ * (`--allow-eio3`).
  */
 export function startFixture(
-  options: { port?: number; kind?: string; timeoutMs?: number } = {},
+  options: { port?: number; kind?: string; timeoutMs?: number; flags?: readonly string[] } = {},
 ): Promise<Fixture> {
   const kind = options.kind ?? FIXTURE_KIND;
   const external = process.env.FIXTURE_URL;
@@ -103,7 +109,7 @@ export function startFixture(
       close: () => Promise.resolve(),
     });
   }
-  const [cmd, args] = command(kind, options.port ?? 0);
+  const [cmd, args] = command(kind, options.port ?? 0, options.flags ?? []);
   const child: ChildProcess = spawn(cmd, args, {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],

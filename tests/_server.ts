@@ -3,15 +3,11 @@
  * Bun.serve on Bun, node:http with `ws` on Node.
  */
 
-import type { ConnInfo, Upgrader } from "../src/runtime/types.ts";
+import type { Handle } from "../src/engine/exchange.ts";
+import { toWebResponse, WebEngineRequest } from "../src/engine/web_exchange.ts";
 import { denoConnInfo, denoUpgrader } from "../src/runtime/deno.ts";
 
-/** A request handler in the engine's shape. */
-export type Handle = (
-  request: Request,
-  info: ConnInfo,
-  upgrade: Upgrader,
-) => Promise<Response | undefined> | Response | undefined;
+export type { Handle };
 
 /** A running test server. */
 export interface Running {
@@ -28,7 +24,7 @@ export interface Running {
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 
-/** Serves `handle` on a free port. */
+/** Serves `handle` (in the engine's terms: `io.handle`, `engine.handle`) on a free port. */
 export async function serve(handle: Handle, onClose?: () => unknown, listenPort = 0): Promise<Running> {
   if (g.Deno?.serve) {
     let port = 0;
@@ -43,8 +39,9 @@ export async function serve(handle: Handle, onClose?: () => unknown, listenPort 
         },
       },
       async (request: Request, info: unknown) => {
-        const response = await handle(request, denoConnInfo(info as never), denoUpgrader);
-        return response ?? new Response(null, { status: 500 });
+        const engineRequest = new WebEngineRequest(request, denoConnInfo(info as never));
+        const response = await handle(engineRequest, { upgrade: denoUpgrader });
+        return response === undefined ? new Response(null, { status: 500 }) : toWebResponse(response);
       },
     );
     await ready.promise;
@@ -73,9 +70,9 @@ export async function serve(handle: Handle, onClose?: () => unknown, listenPort 
     };
   }
   const { createServer } = await import("node:http");
-  const { attachToNodeServer } = await import("../src/runtime/node.ts");
+  const { attachToNodeServer } = await import("../src/runtime/node_http.ts");
   const server = createServer();
-  const detach = attachToNodeServer(server, handle, { matches: () => true });
+  const detach = attachToNodeServer(server, handle);
   await new Promise<void>((resolve) => server.listen(listenPort, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
   return {
@@ -91,12 +88,20 @@ export async function serve(handle: Handle, onClose?: () => unknown, listenPort 
   };
 }
 
-/** Serves an io `Server` (anything with `handler({ upgrade })` and `close()`). */
+/** Serves an io `Server` (through `io.handle`, as every runtime shim does). */
 export function startServer(
-  io: {
-    handler(options?: { upgrade?: Upgrader }): (request: Request, info?: ConnInfo) => Promise<Response>;
-    close(): unknown;
-  },
+  io: { handle: Handle; close(): unknown },
 ): Promise<Running> {
-  return serve((request, info, upgrade) => io.handler({ upgrade })(request, info), () => io.close());
+  return serve((request, options) => io.handle(request, options), () => io.close());
+}
+
+/** Hands a web `Request` straight to `handle` (no network): its answer as a web `Response`. */
+export async function answer(
+  handle: { handle: Handle },
+  request: Request,
+  options?: Parameters<Handle>[1],
+): Promise<Response> {
+  const response = await handle.handle(new WebEngineRequest(request), options);
+  if (response === undefined) throw new Error("no answer (the runtime took the request over)");
+  return toWebResponse(response);
 }

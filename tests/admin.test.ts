@@ -11,27 +11,12 @@ import bcrypt from "bcryptjs";
 import { Server } from "../server.ts";
 import { instrument, type Instrumentation } from "../src/admin/mod.ts";
 import { type Running, startServer } from "./_server.ts";
+import { once, until } from "./_helpers.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
 const HASH = bcrypt.hashSync("s3cret", 4);
-
-function once(source: Any, event: string, ms = 3000, filter: (...args: Any[]) => boolean = () => true): Promise<Any[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      source.off(event, listener);
-      reject(new Error(`Timed out waiting for "${event}"`));
-    }, ms);
-    const listener = (...args: Any[]) => {
-      if (!filter(...args)) return;
-      clearTimeout(timer);
-      source.off(event, listener);
-      resolve(args);
-    };
-    source.on(event, listener);
-  });
-}
 
 const open: NpmSocket[] = [];
 function client(url: string, opts: Record<string, unknown> = {}): NpmSocket {
@@ -294,14 +279,13 @@ describe("admin UI instrumentation: what it does to the server it watches", () =
       await once(chat, "connect");
       chat.disconnect();
     }
-    const end = Date.now() + 3000;
-    while (io.of("/chat").sockets.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    await until(() => io.of("/chat").sockets.size === 0, 3000, "the /chat sockets to leave");
     assert.equal(conn.listenerCount("upgrade"), before);
   });
 
   it("sends nothing to the admin namespace while no admin is there, and close() takes its hooks off", async () => {
     for (const s of open.splice(0)) s.disconnect();
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => io.of("/admin").sockets.size === 0, 3000, "the admins to leave");
     const adapter = io.of("/admin").adapter;
     const broadcast = adapter.broadcast;
     let sent = 0;

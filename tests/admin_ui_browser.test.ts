@@ -9,10 +9,11 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { io as npmIo, type Socket as NpmSocket } from "socket.io-client";
-import { Server } from "../server.ts";
+import { fromWebFallback, Server } from "../server.ts";
 import { instrument, type Instrumentation } from "../src/admin/mod.ts";
 import { type Running, serve } from "./_server.ts";
 import { type Chromium, launchChromium } from "./_chromium.ts";
+import { until } from "./_helpers.ts";
 
 const UI = fileURLToPath(new URL("../node_modules/@socket.io/admin-ui/ui/dist/", import.meta.url));
 const TYPES: Record<string, string> = {
@@ -31,14 +32,6 @@ function serveUi(request: Request): Response {
   return new Response(readFileSync(UI + file), { headers: { "content-type": type } });
 }
 
-async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 describe("Admin UI (@socket.io/admin-ui) in headless Chromium", () => {
   let io: Server;
   let admin: Instrumentation;
@@ -50,7 +43,7 @@ describe("Admin UI (@socket.io/admin-ui) in headless Chromium", () => {
     io = new Server({ pingInterval: 1000, pingTimeout: 1000 });
     admin = instrument(io, { auth: false, statsInterval: 500 });
     running = await serve(
-      (request, info, upgrade) => io.handler({ upgrade, fallback: serveUi })(request, info),
+      (request, options) => io.handle(request, { ...options, fallback: fromWebFallback(serveUi) }),
       () => io.close(),
     );
     user = npmIo(running.url, { forceNew: true, reconnection: false, transports: ["websocket"] });
@@ -76,7 +69,7 @@ describe("Admin UI (@socket.io/admin-ui) in headless Chromium", () => {
     }, running.url);
     const page = await context.newPage();
     await page.goto(`${running.url}/#/sockets`);
-    await waitFor(() => io.of("/admin").sockets.size > 0, 10_000, "the UI to connect to /admin");
+    await until(() => io.of("/admin").sockets.size > 0, 10_000, "the UI to connect to /admin");
     const [uiSocket] = [...io.of("/admin").sockets.values()];
     assert.equal(uiSocket.handshake.headers["user-agent"]?.includes("Chrome"), true);
     await page.waitForFunction((id: string) => document.body.innerText.includes(id), user.id, { timeout: 10_000 });

@@ -288,7 +288,10 @@ describe("client against a misbehaving server", () => {
     assert.equal(await closed, "ping timeout");
     assert.deepEqual(seen.slice(0, 4), ["heartbeat", "flush", "ping", "pong"]); // the pong goes out first
     assert.ok(seen.includes("message") && seen.filter((e) => e === "heartbeat").length >= 2);
-    assert.deepEqual(created, [{ type: "pong" }, { type: "message", data: "hello" }]);
+    assert.deepEqual(created, [
+      { type: "pong", options: { compress: true } },
+      { type: "message", data: "hello", options: { compress: true } },
+    ]);
   });
 
   it("answers pings with pongs and stays connected", async () => {

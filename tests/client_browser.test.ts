@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { bin, spawnServer } from "./client/_spawn.ts";
 import type { ServerProcess } from "./client/_spawn.ts";
 import { type Chromium, launchChromium } from "./_chromium.ts";
+import type { Manager, Socket } from "../client.ts";
 
 describe("client bundle in headless Chromium", () => {
   let server: ServerProcess;
@@ -102,5 +103,60 @@ describe("client bundle in headless Chromium", () => {
     });
     assert.equal(events[0], "disconnect: transport close");
     assert.ok(events.includes("reconnect"));
+  });
+
+  it("connects a Manager created without a URL (or with a port only) to the page's origin", async () => {
+    const result = await page.evaluate(async () => {
+      // deno-lint-ignore no-explicit-any
+      const { Manager } = (globalThis as any).client;
+      const who = async (manager: Manager) => {
+        const socket = manager.socket("/");
+        await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+        const reply = await socket.timeout(2000).emitWithAck("whoami");
+        manager.disconnect();
+        return { connected: typeof reply.id === "string", url: manager.engine!.transport!.opts.url };
+      };
+      return [
+        await who(new Manager()),
+        await who(new Manager({ transports: ["websocket"], port: location.port })),
+      ];
+    });
+    assert.deepEqual(result, [
+      { connected: true, url: server.url + "/socket.io/" },
+      { connected: true, url: server.url + "/socket.io/" },
+    ]);
+  });
+
+  it("closeOnBeforeunload closes the transport silently on beforeunload", async () => {
+    const result = await page.evaluate(async () => {
+      // deno-lint-ignore no-explicit-any
+      const { io } = (globalThis as any).client;
+      const open = (closeOnBeforeunload: boolean) => {
+        const socket = io({ forceNew: true, transports: ["websocket"], closeOnBeforeunload, reconnection: false });
+        const events: string[] = [];
+        socket.on("disconnect", (reason: string) => events.push(reason));
+        return new Promise<{ socket: Socket; events: string[] }>((resolve) =>
+          socket.once("connect", () => resolve({ socket, events }))
+        );
+      };
+      const closing = await open(true);
+      const staying = await open(false);
+      dispatchEvent(new Event("beforeunload"));
+      const right = {
+        closing: closing.socket.io.engine!.transport!.readyState,
+        staying: staying.socket.io.engine!.transport!.readyState,
+        closingEvents: [...closing.events],
+        stayingConnected: staying.socket.connected,
+      };
+      // The engine learns of it at its next heartbeat deadline, as socket.io-client's does.
+      await new Promise((resolve) => closing.socket.once("disconnect", resolve));
+      const later = { closingEvents: closing.events, stayingConnected: staying.socket.connected };
+      staying.socket.disconnect();
+      return { right, later };
+    });
+    assert.deepEqual(result, {
+      right: { closing: "closed", staying: "open", closingEvents: [], stayingConnected: true },
+      later: { closingEvents: ["ping timeout"], stayingConnected: true },
+    });
   });
 });

@@ -9,6 +9,7 @@ import type { EngineOptions } from "../client.ts";
 import { startFixture } from "./_fixture_process.ts";
 import type { Fixture } from "./_fixture_process.ts";
 import { next, sleep } from "./client/_helpers.ts";
+import { until } from "./_helpers.ts";
 
 const kinds = process.env.FIXTURE ? [process.env.FIXTURE] : ["reference", "deno"];
 
@@ -74,8 +75,7 @@ for (const kind of kinds) {
         const received: string[] = [];
         engine.on("data", (data) => received.push(data as string));
         for (let i = 0; i < 5; i++) engine.write(i + big);
-        const deadline = Date.now() + 5000;
-        while (received.length < 5 && Date.now() < deadline) await sleep(20);
+        await until(() => received.length >= 5, 5000, "five messages");
         assert.deepEqual(received.map((r) => r[0]), ["0", "1", "2", "3", "4"]);
         assert.equal(engine.readyState, "open");
       } finally {

@@ -69,7 +69,7 @@ describe("io()", () => {
   });
 
   it("accepts options alone, and protocol-less URLs", () => {
-    assert.throws(() => io({ ...OFF, forceNew: true }), /needs a URL/);
+    assert.throws(() => io({ ...OFF, forceNew: true }), /needs a URL, or the hostname option/);
     const socket = io("http://path.test", { ...OFF, path: "/custom-path" });
     assert.equal(socket.io.opts.path, "/custom-path");
     assert.equal(io("example.test/chat", OFF).nsp, "/chat");

@@ -6,6 +6,7 @@ import { Server } from "../server.ts";
 import { io as connectClient } from "../client.ts";
 import { createDebug, enableDebug, setDebugSink } from "../src/util/debug.ts";
 import { closeAllWebSockets, createWebSocket, request } from "./conformance/_helpers.ts";
+import { until } from "./_helpers.ts";
 import { startServer } from "./_server.ts";
 
 const lines: string[] = [];
@@ -63,9 +64,7 @@ describe("debug logging", () => {
       await ws.next();
       ws.send('42{"not":"an array"}');
       await ws.waitFor("close");
-      for (const end = Date.now() + 2000; !lines.some((l) => l.includes("disconnected")) && Date.now() < end;) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      await until(() => lines.some((l) => l.includes("disconnected")), 2000, "the disconnect logged");
       const text = lines.join("\n");
       assert.match(
         text,

@@ -4,6 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Engine } from "../src/engine/server.ts";
+import { answer } from "./_server.ts";
 import { trackTimers } from "./leaks/_probe.ts";
 
 describe("Engine.close with a polling session between polls", () => {
@@ -12,7 +13,7 @@ describe("Engine.close with a polling session between polls", () => {
     try {
       const engine = new Engine({ pingInterval: 25000, pingTimeout: 20000 });
       const base = "http://x/engine.io/?EIO=4&transport=polling";
-      const open = await engine.handleRequest(new Request(base));
+      const open = await answer(engine, new Request(base));
       assert.equal(open?.status, 200);
       const sid = JSON.parse((await open!.text()).slice(1)).sid;
       const closed = new Promise<string>((resolve) =>
@@ -25,7 +26,7 @@ describe("Engine.close with a polling session between polls", () => {
       assert.equal(engine.clients.size, 0);
       assert.deepEqual(timers.where(), {});
       // The client's next GET finds no session.
-      const late = await engine.handleRequest(new Request(`${base}&sid=${sid}`));
+      const late = await answer(engine, new Request(`${base}&sid=${sid}`));
       assert.equal(late?.status, 400);
     } finally {
       timers.stop();
@@ -37,7 +38,7 @@ describe("a session's close listener that throws", () => {
   it("does not keep the listeners after it from running, nor escape the request that closed it", async () => {
     const engine = new Engine({ pingInterval: 25000, pingTimeout: 20000 });
     const base = "http://x/engine.io/?EIO=4&transport=polling";
-    const open = await engine.handleRequest(new Request(base));
+    const open = await answer(engine, new Request(base));
     const sid = JSON.parse((await open!.text()).slice(1)).sid;
     const session = engine.clients.get(sid)!;
     const reasons: string[] = [];
@@ -50,7 +51,7 @@ describe("a session's close listener that throws", () => {
       });
       session.on("close", (reason) => void reasons.push(reason));
       // The client's close packet: the POST that carries it is answered as usual.
-      const post = await engine.handleRequest(new Request(`${base}&sid=${sid}`, { method: "POST", body: "1" }));
+      const post = await answer(engine, new Request(`${base}&sid=${sid}`, { method: "POST", body: "1" }));
       assert.equal(post?.status, 200);
     } finally {
       console.error = error;

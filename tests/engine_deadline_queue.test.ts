@@ -4,9 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { DeadlineEntry, DeadlineQueue } from "../src/engine/deadline_queue.ts";
 import { trackTimers } from "./leaks/_probe.ts";
-import { until } from "./conformance/_helpers.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep, until } from "./_helpers.ts";
 
 describe("DeadlineQueue", () => {
   it("fires entries in deadline order, once each, with their deadline", async () => {

@@ -8,13 +8,14 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Engine } from "../src/engine/server.ts";
-import type { WebSocketHandlers } from "../src/runtime/types.ts";
-import { serve } from "./_server.ts";
-import { until } from "./conformance/_helpers.ts";
+import { textResponse } from "../src/engine/exchange.ts";
+import { WebEngineRequest } from "../src/engine/web_exchange.ts";
+import type { WebSocketHandlers } from "../src/engine/websocket_like.ts";
+import { answer, serve } from "./_server.ts";
+import { sleep, until } from "./_helpers.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const NODE = existsSync(`${ROOT}node_modules/.bin/node`) ? `${ROOT}node_modules/.bin/node` : "node";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const PING_INTERVAL = 100;
 const PING_TIMEOUT = 1000;
@@ -29,7 +30,7 @@ describe("Engine heartbeat after the event loop was held up", () => {
     const engine = new Engine({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
     try {
       const base = "http://x/engine.io/?EIO=4&transport=polling";
-      const open = await engine.handleRequest(new Request(base));
+      const open = await answer(engine, new Request(base));
       const sid = JSON.parse((await open!.text()).slice(1)).sid;
       const session = engine.clients.get(sid)!;
       let closeReason: string | undefined;
@@ -38,13 +39,13 @@ describe("Engine heartbeat after the event loop was held up", () => {
       // The ping is due 100 ms after the handshake; the loop is busy until well after the pong
       // would have been due (100 + 1000 ms) had the deadline counted from then.
       holdEventLoop(PING_INTERVAL + PING_TIMEOUT + 300);
-      const poll = await engine.handleRequest(new Request(`${base}&sid=${sid}`));
+      const poll = await answer(engine, new Request(`${base}&sid=${sid}`));
       assert.equal(await poll!.text(), "2");
 
       // The client answers a little later, as one over a network would: after the timers due now.
       await new Promise((resolve) => setTimeout(resolve, 20));
       assert.equal(closeReason, undefined, "the session died before its pong could arrive");
-      const pong = await engine.handleRequest(new Request(`${base}&sid=${sid}`, { method: "POST", body: "3" }));
+      const pong = await answer(engine, new Request(`${base}&sid=${sid}`, { method: "POST", body: "3" }));
       assert.equal(pong!.status, 200);
       await pong!.text();
       assert.equal(session.readyState, "open");
@@ -69,12 +70,12 @@ describe("Engine heartbeat: a busy-but-alive peer stays, a dead one goes", () =>
     const engine = new Engine({ pingInterval: 200, pingTimeout: 200 });
     const reasons: string[] = [];
     engine.on("connection", (session) => session.on("close", (reason) => reasons.push(reason)));
-    const server = await serve((request, info, upgrade) => {
+    const server = await serve((request, options) => {
       if (new URL(request.url).pathname === "/busy") {
         holdEventLoop(350);
-        return new Response(null, { status: 204 });
+        return Promise.resolve(textResponse(204, "", new Headers()));
       }
-      return engine.handleRequest(request, info, upgrade);
+      return engine.handle(request, options);
     });
     try {
       const child = spawn(NODE, [
@@ -104,14 +105,14 @@ describe("Engine heartbeat: a busy-but-alive peer stays, a dead one goes", () =>
     try {
       const base = "http://x/engine.io/?EIO=4&transport=polling";
       const open = async () => {
-        const response = await engine.handleRequest(new Request(base));
-        const sid = JSON.parse((await response!.text()).slice(1)).sid as string;
+        const response = await answer(engine, new Request(base));
+        const sid = JSON.parse((await response.text()).slice(1)).sid as string;
         const session = engine.clients.get(sid)!;
         const record = { sid, pingAt: 0, closedAt: 0, reason: "" };
         session.once("close", (reason) => Object.assign(record, { closedAt: performance.now(), reason }));
         // The ping, on a poll held until it comes.
-        engine.handleRequest(new Request(`${base}&sid=${sid}`)).then(async (poll) => {
-          assert.equal(await poll!.text(), "2");
+        answer(engine, new Request(`${base}&sid=${sid}`)).then(async (poll) => {
+          assert.equal(await poll.text(), "2");
           record.pingAt = performance.now();
         });
         return record;
@@ -119,8 +120,8 @@ describe("Engine heartbeat: a busy-but-alive peer stays, a dead one goes", () =>
       const silent = await open();
       const chatty = await open();
       const talk = setInterval(() => {
-        engine.handleRequest(new Request(`${base}&sid=${chatty.sid}`, { method: "POST", body: "4hello" }))
-          .then((r) => r?.text(), () => {});
+        answer(engine, new Request(`${base}&sid=${chatty.sid}`, { method: "POST", body: "4hello" }))
+          .then((r) => r.text(), () => {});
       }, 50);
       try {
         await until(() => silent.closedAt > 0, 3000, "the silent session's close");
@@ -150,26 +151,31 @@ describe("Engine heartbeat during an upgrade", () => {
     const engine = new Engine({ pingInterval: 100, pingTimeout: 1000 });
     try {
       const base = "http://x/engine.io/?EIO=4&transport=polling";
-      const open = await engine.handleRequest(new Request(base));
-      const sid = JSON.parse((await open!.text()).slice(1)).sid;
-      const poll = engine.handleRequest(new Request(`${base}&sid=${sid}`)); // held: nothing to send yet
+      const open = await answer(engine, new Request(base));
+      const sid = JSON.parse((await open.text()).slice(1)).sid;
+      const poll = answer(engine, new Request(`${base}&sid=${sid}`)); // held: nothing to send yet
       await sleep(10);
       const frames: string[] = [];
       const socket = { send: (data: string | Uint8Array) => frames.push(String(data)), close() {} };
       let handlers: WebSocketHandlers | undefined;
-      await engine.handleRequest(
-        new Request(`http://x/engine.io/?EIO=4&transport=websocket&sid=${sid}`, { headers: { upgrade: "websocket" } }),
-        undefined,
-        (_request, h) => {
-          handlers = h;
-          h.onOpen(socket);
-          return new Response(null, { status: 200 });
+      await engine.handle(
+        new WebEngineRequest(
+          new Request(`http://x/engine.io/?EIO=4&transport=websocket&sid=${sid}`, {
+            headers: { upgrade: "websocket" },
+          }),
+        ),
+        {
+          upgrade: (_request, h) => {
+            handlers = h;
+            h.onOpen(socket);
+            return new Response(null, { status: 200 });
+          },
         },
       );
       holdEventLoop(150); // the ping comes due (100 ms after the handshake); its timer cannot run
       handlers!.onMessage("2probe");
       assert.deepEqual(frames, ["3probe"]);
-      assert.equal(await (await poll)!.text(), "2");
+      assert.equal(await (await poll).text(), "2");
       handlers!.onMessage("5");
       handlers!.onMessage("3"); // its pong, over the WebSocket
       await sleep(50);

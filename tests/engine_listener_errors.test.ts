@@ -43,7 +43,7 @@ describe("engine listeners that throw", () => {
     });
     engine.on("connection_error", broken);
     engine.on("connection_error", (err) => seen.push(`connection_error ${err.code}`));
-    server = await serve((req, info, upgrade) => engine.handleRequest(req, info, upgrade));
+    server = await serve((req, options) => engine.handle(req, options));
   });
 
   after(async () => {

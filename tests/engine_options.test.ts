@@ -21,10 +21,10 @@ async function start(options: EngineOptions = {}) {
   engine.on("connection_error", (err) => errors.push(err));
   const waiters: Array<{ method: string; resolve: () => void }> = [];
   const server = await serve(
-    (req, info, upgrade) => {
+    (req, options) => {
       const index = waiters.findIndex((w) => w.method === req.method);
       if (index !== -1) waiters.splice(index, 1)[0].resolve();
-      return engine.handleRequest(req, info, upgrade);
+      return engine.handle(req, options);
     },
     () => engine.close(),
   );

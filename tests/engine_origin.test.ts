@@ -13,7 +13,7 @@ afterEach(async () => {
 
 async function start(options: EngineOptions) {
   const engine = new Engine({ pingInterval: 5000, pingTimeout: 5000, ...options });
-  const server = await serve((req, info, upgrade) => engine.handleRequest(req, info, upgrade), () => engine.close());
+  const server = await serve((req, options) => engine.handle(req, options), () => engine.close());
   running.push(server);
   return server;
 }

@@ -2,7 +2,10 @@
 // object, with URL and Headers rebuilt on demand, and the handshake the io layer builds from them.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { headerRecord, SessionRequest } from "../src/engine/session_request.ts";
+import { SessionRequest } from "../src/engine/session_request.ts";
+import { headerRecord } from "../src/engine/exchange.ts";
+import { fromWebRequest } from "../src/engine/web_exchange.ts";
+import { until } from "./_helpers.ts";
 import { Server } from "../src/io/server.ts";
 
 describe("SessionRequest", () => {
@@ -10,7 +13,7 @@ describe("SessionRequest", () => {
     const request = new Request("https://example.com:8443/socket.io/?EIO=4&transport=polling&room=a&room=b#frag", {
       headers: { Origin: "https://app.example", "X-Token": "t1", Cookie: "a=1" },
     });
-    const req = SessionRequest.from(request, "10.0.0.1", true);
+    const req = SessionRequest.from(fromWebRequest(request, { remoteAddress: "10.0.0.1" }), true);
     assert.equal(req.pathAndQuery, "/socket.io/?EIO=4&transport=polling&room=a&room=b");
     assert.equal(req.search, "EIO=4&transport=polling&room=a&room=b");
     assert.deepEqual(req.headerRecord, { cookie: "a=1", origin: "https://app.example", "x-token": "t1" });
@@ -76,7 +79,7 @@ describe("SessionRequest", () => {
     const post = await io.handler()(new Request(url, { method: "POST", body: "40\x1e40/other," }));
     assert.equal(post.status, 200);
     await post.body?.cancel();
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => seen.length >= 2, 2000, "both sockets");
     assert.equal(seen.length, 2);
     assert.deepEqual(seen[0].query, { EIO: "4", transport: "polling", k: ["v", "w"] });
     assert.equal(seen[0].url, "/socket.io/?EIO=4&transport=polling&k=v&k=w");

@@ -14,6 +14,7 @@ import process from "node:process";
 import { io, type Socket } from "../client.ts";
 import { bin, ROOT } from "./client/_spawn.ts";
 import { startWorkerd } from "./workers/_helpers.ts";
+import { once } from "./_helpers.ts";
 
 interface Example {
   url: string;
@@ -67,10 +68,6 @@ function connect(url: string, transports: ("polling" | "websocket")[], query?: R
   const socket = io(url, { forceNew: true, reconnection: false, timeout: 3000, transports, query });
   sockets.push(socket);
   return socket;
-}
-
-function once<T extends unknown[]>(socket: Socket, event: string): Promise<T> {
-  return new Promise((resolve) => socket.once(event, (...args: unknown[]) => resolve(args as T)));
 }
 
 /** An ack round trip with text and binary, on polling and on WebSocket, and a broadcast across. */

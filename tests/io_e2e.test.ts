@@ -9,31 +9,10 @@ import { Server, type ServerOptions } from "../src/io/server.ts";
 import type { Socket } from "../src/io/socket.ts";
 import { encodePacket, JsonDecoder, type Packet, PacketType } from "../src/parser/socket_io.ts";
 import { type Running, startServer } from "./_server.ts";
-import { until } from "./conformance/_helpers.ts";
+import { deadline as within, once, sleep, until } from "./_helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const fail = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, fail]).finally(() => clearTimeout(timer));
-}
-
-/** Resolves with the arguments of the next `event` on `target`. */
-function once<T extends unknown[]>(
-  target: { once(event: string, fn: (...args: T) => void): unknown },
-  event: string,
-  ms = 2000,
-): Promise<T> {
-  return within(new Promise<T>((resolve) => target.once(event, (...args: T) => resolve(args))), ms, event);
-}
 
 /** A Socket.IO client speaking raw frames over one WebSocket; answers pings by itself. */
 class RawClient {
@@ -271,7 +250,7 @@ describe("io: connection", () => {
     const ack = await (await fetch(`${base}&sid=${sid}`)).text();
     assert.equal(ack, "431[42]");
     await post("1");
-    await sleep(50);
+    await until(() => io.engine.clientsCount === 0, 2000, "the session to close");
     assertNoRooms(io);
   });
 });
@@ -540,7 +519,7 @@ describe("io: events and acks", () => {
     io.emit("bcast", "y");
     await c.nextEvent("bcast");
     // The client's two events travel the other way: wait until the server has read them.
-    for (const end = Date.now() + 2000; any.length < 2 && Date.now() < end;) await sleep(5);
+    await until(() => any.length >= 2, 2000, "both events");
     assert.deepEqual(any, [["known", 1], ["unknown", 2, 3]]);
     assert.deepEqual(star, [["unknown", 2, 3]]);
     assert.deepEqual(specific, [1]);
@@ -567,7 +546,7 @@ describe("io: events and acks", () => {
     socket.onAny((event: string) => calls.push(`second:${event}`));
     c.emit("a");
     c.emit("b");
-    for (const end = Date.now() + 2000; calls.length < 4 && Date.now() < end;) await sleep(5);
+    await until(() => calls.length >= 4, 2000, "four calls");
     // "a": both listeners registered when it arrived (late is only added during it); "b": second, late.
     assert.deepEqual(calls, ["first:a", "second:a", "second:b", "late:b"]);
     assert.equal(socket.listenersAny().length, 2);
@@ -615,11 +594,10 @@ describe("io: events and acks", () => {
       c.send({ type: PacketType.EVENT, nsp: "/", data: ["echo", 5], id: 1 });
       const ack = await c.next();
       assert.deepEqual(ack.data, [5]);
-      await sleep(20);
-      const text = logged.map((l) => String((l as unknown[])[1])).join("\n");
-      assert.match(text, /connection boom/);
-      assert.match(text, /sync boom/);
-      assert.match(text, /async boom/);
+      const text = () => logged.map((l) => String((l as unknown[])[1])).join("\n");
+      await until(() => /async boom/.test(text()), 2000, "the async error logged");
+      assert.match(text(), /connection boom/);
+      assert.match(text(), /sync boom/);
     } finally {
       console.error = original;
     }
@@ -897,7 +875,7 @@ describe("io: disconnection", () => {
       if (frame === null) c.ws.send(new Uint8Array([1, 2, 3]));
       else c.sendRaw(frame);
       await c.closed();
-      await sleep(10);
+      await until(() => io.engine.clientsCount === 0, 2000, "the session to close");
       assertNoRooms(io);
     });
   }
@@ -907,7 +885,7 @@ describe("io: disconnection", () => {
     const c = await client(srv);
     c.sendRaw('2/chat,["hi"]');
     await c.closed();
-    await sleep(10);
+    await until(() => io.engine.clientsCount === 0, 2000, "the session to close");
     assertNoRooms(io);
     assertNoRooms(io, "/chat");
   });

@@ -4,6 +4,7 @@ import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Socket } from "../server.ts";
 import { closeRawIo, connectRaw, startIo } from "./_raw_io.ts";
+import { until } from "./_helpers.ts";
 
 afterEach(closeRawIo);
 
@@ -42,14 +43,12 @@ describe("io limits", () => {
     }
     const asked = [await ws.next(), await ws.next()];
     assert.deepEqual(asked, ['420["ask",0]', '421["ask",1]']);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => results.length >= 1, 2000, "the refused acknowledgement");
     assert.equal(results.length, 1);
     assert.match(String((results[0] as unknown[])[0]), /Too many pending acknowledgements/);
     ws.send('430["zero"]');
     ws.send('431["one"]');
-    for (const end = Date.now() + 2000; results.length < 3 && Date.now() < end;) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await until(() => results.length >= 3, 2000, "both answers");
     assert.deepEqual(results.slice(1), [["zero"], ["one"]]);
   });
 

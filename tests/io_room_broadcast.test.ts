@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { Server, type Socket } from "../server.ts";
 import { closeAllWebSockets, createWebSocket, Polling, type TestSocket } from "./conformance/_helpers.ts";
 import { type Running, startServer } from "./_server.ts";
+import { until } from "./_helpers.ts";
 
 const running: Running[] = [];
 afterEach(async () => {
@@ -37,13 +38,6 @@ async function wsClient(wsUrl: string, nsps: string[] = ["/"]): Promise<TestSock
     await ws.next();
   }
   return ws;
-}
-
-async function until(check: () => boolean): Promise<void> {
-  for (const end = Date.now() + 2000; !check();) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 describe(`room broadcasts${isBun ? " (Bun native topics)" : ""}`, () => {

@@ -14,7 +14,7 @@ import type {
   EventNamesWithoutAck,
   FirstNonErrorArg,
   Last,
-} from "../src/io/typed_events.ts";
+} from "../src/util/typed_events.ts";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 function expectType<T extends true>(_: T): void {}

@@ -15,6 +15,7 @@ import process from "node:process";
 import { Engine } from "../src/engine/server.ts";
 import { leakSuite } from "./leaks/_suite.ts";
 import { within } from "./fuzz/_wire.ts";
+import { answer } from "./_server.ts";
 
 const PER_PATH = Number(process.env.LEAK_CYCLES ?? 20);
 
@@ -25,10 +26,11 @@ describe("leaks", () => {
     // Before: the pending GET's promise never settled when the client went away, so every
     // aborted poll kept its request in the runtime (and Deno.serve's shutdown waited forever).
     const engine = new Engine({ pingInterval: 1000, pingTimeout: 1000 });
-    const open = await engine.handleRequest(new Request("http://x/engine.io/?EIO=4&transport=polling"));
-    const sid = JSON.parse((await open!.text()).slice(1)).sid;
+    const open = await answer(engine, new Request("http://x/engine.io/?EIO=4&transport=polling"));
+    const sid = JSON.parse((await open.text()).slice(1)).sid;
     const controller = new AbortController();
-    const poll = engine.handleRequest(
+    const poll = answer(
+      engine,
       new Request(`http://x/engine.io/?EIO=4&transport=polling&sid=${sid}`, { signal: controller.signal }),
     );
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -14,6 +14,7 @@ import { io } from "../client.ts";
 import { MsgpackPacketDecoder, MsgpackPacketEncoder, msgpackParser } from "../src/parser/msgpack.ts";
 import type { Packet } from "../src/parser/socket_io.ts";
 import { type Running, startServer } from "./_server.ts";
+import { once } from "./_helpers.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -174,16 +175,6 @@ function normalize(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
   }
   return value;
-}
-
-function once(source: Any, event: string, ms = 4000): Promise<Any[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Timed out waiting for "${event}"`)), ms);
-    source.once(event, (...args: Any[]) => {
-      clearTimeout(timer);
-      resolve(args);
-    });
-  });
 }
 
 describe("msgpack parser end to end", () => {

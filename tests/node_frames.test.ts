@@ -29,7 +29,6 @@ if (isNode) {
     it("every header length form and multi-byte text arrive intact, to every socket", async () => {
       const { createServer } = await import("node:http");
       const { Server } = await import("../server.ts");
-      await import("../src/runtime/node.ts");
       const io = new Server({ maxHttpBufferSize: 1e6 });
       const server = io.attach(createServer());
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -36,7 +36,6 @@ if (isNode) {
       ], { stdio: "ignore" });
       const { createServer } = await import("node:https");
       const { Server } = await import("../server.ts");
-      await import("../src/runtime/node.ts");
       const { io: connect } = await import("../client.ts");
       const io = new Server();
       const secure: boolean[] = [];

@@ -1,29 +1,29 @@
-// The Node shim hands the engine a Request that reads the Node request directly (NodeRequest): the
-// engine's headers and body come from the IncomingMessage, and a user's hook that reads the standard
-// members gets a real Request's answers (headers, body, clone, abort signal). Node only.
+// The Node shim hands the engine an EngineRequest that reads the Node request directly
+// (NodeEngineRequest): the engine's headers and body come from the IncomingMessage, and a user's hook
+// gets a real Request (headers, body, clone, abort signal). Node only.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { until } from "./conformance/_helpers.ts";
 import type { Engine } from "../src/engine/server.ts";
-import type { EngineHandle } from "../src/runtime/node.ts";
+import type { EngineRequest, Handle } from "../src/engine/exchange.ts";
 
 const isNode = !(globalThis as { Deno?: unknown }).Deno && !(globalThis as { Bun?: unknown }).Bun;
 
 interface Started {
   base: string;
   close(): Promise<void>;
-  seen: Request[];
+  seen: EngineRequest[];
 }
 
 /** Serves `engine` (through `handle`, by default straight to it) on a Node server of a free port. */
 async function serveEngine(
   engine: Engine,
-  handle: EngineHandle = (request, info, upgrade) => engine.handleRequest(request, info, upgrade),
+  handle: Handle = (request, options) => engine.handle(request, options),
 ): Promise<{ base: string; close(): Promise<void> }> {
   const { createServer } = await import("node:http");
   const { attachToNodeServer } = await import("../src/runtime/node.ts");
   const server = createServer();
-  attachToNodeServer(server, handle, { matches: (p) => p.startsWith("/engine.io") });
+  attachToNodeServer(server, handle);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
   return {
@@ -40,22 +40,22 @@ async function serveEngine(
 async function start(
   allowRequest?: (request: Request) => Promise<boolean> | boolean,
   maxHttpBufferSize = 1000,
-  before?: (request: Request) => void,
+  before?: (request: EngineRequest) => void,
 ): Promise<Started> {
   const { Engine } = await import("../src/engine/server.ts");
   const engine = new Engine({
     maxHttpBufferSize,
     ...(allowRequest ? { allowRequest: (req: Request) => allowRequest(req) } : {}),
   });
-  const seen: Request[] = [];
+  const seen: EngineRequest[] = [];
   engine.on(
     "connection",
     (socket) => socket.on("message", (m) => socket.send(`echo:${typeof m === "string" ? m : "binary"}`)),
   );
-  const served = await serveEngine(engine, (request, info, upgrade) => {
+  const served = await serveEngine(engine, (request, options) => {
     seen.push(request);
     before?.(request);
-    return engine.handleRequest(request, info, upgrade);
+    return engine.handle(request, options);
   });
   return { ...served, seen };
 }
@@ -68,8 +68,8 @@ async function handshake(base: string, headers?: HeadersInit): Promise<string> {
 }
 
 if (isNode) {
-  describe("Node: the Request handed to the engine", () => {
-    it("is a Request whose standard members answer as a real one's", async () => {
+  describe("Node: the request handed to the engine", () => {
+    it("hands hooks a real Request whose members answer as the Node request's", async () => {
       let checked: Promise<void> | undefined;
       const server = await start((request) => {
         checked = (async () => {
@@ -168,16 +168,13 @@ if (isNode) {
       const engine = new Engine({ pingInterval: 20000, pingTimeout: 20000 });
       let postArrived!: () => void;
       const arrived = new Promise<void>((resolve) => postArrived = resolve);
-      const served = await serveEngine(engine, async (request, info, upgrade) => {
+      const served = await serveEngine(engine, async (request, options) => {
         if (request.method === "POST") {
           postArrived();
-          const signal = request.signal;
-          if (!signal.aborted) {
-            await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
-          }
+          await new Promise<void>((resolve) => request.onAbort(resolve));
           await new Promise((resolve) => setTimeout(resolve, 10));
         }
-        return engine.handleRequest(request, info, upgrade);
+        return engine.handle(request, options);
       });
       try {
         const base = served.base;
@@ -202,7 +199,7 @@ if (isNode) {
     it("reads POST bodies, also after a user's code made the real Request", async () => {
       let touched = 0;
       const server = await start(undefined, 1000, (request) => {
-        if (request.method === "POST" && request.headers.get("x-touch") === "1") touched++;
+        if (request.method === "POST" && request.toRequest().headers.get("x-touch") === "1") touched++;
       });
       try {
         const sid = await handshake(server.base);
@@ -245,7 +242,7 @@ if (isNode) {
       }
     });
 
-    it("aborts the signal of a GET whose client goes away", async () => {
+    it("tells when the client of a GET goes away, and aborts its web Request's signal", async () => {
       const server = await start();
       try {
         const sid = await handshake(server.base);
@@ -254,12 +251,15 @@ if (isNode) {
         const poll = fetch(`${server.base}&sid=${sid}`, { signal: controller.signal }).catch(() => undefined);
         await until(() => server.seen.length > seen, 3000, "the GET to arrive");
         const request = server.seen[seen];
-        assert.equal(request.signal.aborted, false);
+        let told = false;
+        request.onAbort(() => told = true);
+        const signal = request.toRequest().signal;
+        assert.equal(signal.aborted, false);
         controller.abort();
         await poll;
-        const deadline = Date.now() + 2000;
-        while (!request.signal.aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-        assert.equal(request.signal.aborted, true);
+        await until(() => told && signal.aborted, 2000, "the abort to be told");
+        // Watching after the client left tells at once.
+        await new Promise<void>((resolve) => request.onAbort(resolve));
       } finally {
         await server.close();
       }
@@ -288,9 +288,8 @@ if (isNode) {
     it("gets 400 (requests and upgrades) and the server keeps serving", async () => {
       const { createServer } = await import("node:http");
       const { Server } = await import("../server.ts");
-      const { attach } = await import("../src/runtime/node.ts");
       const io = new Server();
-      const server = attach(io, createServer());
+      const server = io.attach(createServer());
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       const port = (server.address() as { port: number }).port;
       try {

@@ -1,7 +1,7 @@
 /**
  * The npm package: builds `dist/npm/` (scripts/build_npm.ts), packs it with `npm pack`, installs
  * the tarball in an empty folder (offline, from npm's cache, which `npm install` of this repo
- * filled) and uses it from Node and from Bun: a server (`io.listen` via the `./node` entry) and
+ * filled) and uses it from Node and from Bun: a server (`io.listen`, with no other import) and
  * the client, JSON and msgpack, polling, WebSocket and upgrade, plus the served browser bundle.
  * Under `node --test` it also type-checks a small typed program against the package's `.d.ts`
  * (with `skipLibCheck: false`, so the declarations themselves are checked).
@@ -21,7 +21,6 @@ const isNode = !g.Deno && !g.Bun;
 
 const ROUND_TRIP = `
 import { Server } from "@sio/socket.io/server";
-import "@sio/socket.io/node";
 import { io } from "@sio/socket.io/client";
 import { msgpackParser } from "@sio/socket.io/msgpack";
 import * as root from "@sio/socket.io";
@@ -51,6 +50,7 @@ for (const parser of [undefined, msgpackParser]) {
   await new Promise((resolve) => http.close(resolve));
 }
 results.push("root:" + typeof root.Server + "/" + typeof root.io);
+results.push("node:" + typeof (await import("@sio/socket.io/node")).stopNodeServer);
 console.log(JSON.stringify(results));
 process.exit(0);
 `;
@@ -65,6 +65,7 @@ const EXPECTED = [
   "msgpack/polling+websocket:1:1,2",
   "bundle:200",
   "root:function/function",
+  "node:function",
 ];
 
 const TYPED_APP = `
@@ -158,7 +159,8 @@ describe("npm package (dist/npm)", () => {
             moduleResolution: "nodenext",
             strict: true,
             noEmit: true,
-            lib: ["es2023", "dom"],
+            // esnext.disposable: SimpleClient is AsyncDisposable (`await using`, TypeScript 5.2+)
+            lib: ["es2023", "esnext.disposable", "dom"],
             types: [],
             skipLibCheck: false,
           },

@@ -28,8 +28,7 @@ import {
   startNodeReference,
 } from "./adapters/_cluster.ts";
 import type { ServerProcess } from "./client/_spawn.ts";
-
-const NAMES = ["a", "b", "n"] as const;
+import { mixedClusterScenarios, NAMES } from "./adapters/_mixed_cluster.ts";
 
 describe(`redis cluster: ours on ${RUNTIME} + ours on ${OTHER_RUNTIME} + Node socket.io`, () => {
   let redis: RedisServer;
@@ -61,102 +60,7 @@ describe(`redis cluster: ours on ${RUNTIME} + ours on ${OTHER_RUNTIME} + Node so
     await redis?.stop();
   });
 
-  it("broadcasts from every server reach the clients of all three", async () => {
-    for (const from of NAMES) {
-      const got = NAMES.map((name) => next(clients[name], "broadcast-back"));
-      clients[from].emit("broadcast", `from ${from}`, { nested: [1, 2] }, new Uint8Array([1, 2, 3]));
-      for (const args of await Promise.all(got)) {
-        assert.equal(args[0], `from ${from}`);
-        assert.deepEqual(args[1], { nested: [1, 2] });
-        assert.deepEqual([...new Uint8Array(args[2] as ArrayBuffer)], [1, 2, 3]);
-      }
-    }
-  });
-
-  it("rooms and except select receivers across servers", async () => {
-    for (const from of NAMES) {
-      for (const target of NAMES) {
-        const seen = NAMES.map((name) => collect(clients[name], "room-back"));
-        const got = next(clients[target], "room-back");
-        clients[from].emit("to-room", `room-${target}`, from);
-        assert.deepEqual(await got, [from]);
-        await sleep(30);
-        seen.forEach((s) => s.stop());
-        for (const name of NAMES) assert.equal(seen[NAMES.indexOf(name)].items.length, name === target ? 1 : 0);
-      }
-    }
-    const seen = NAMES.map((name) => collect(clients[name], "except-back"));
-    const got = [next(clients.a, "except-back"), next(clients.n, "except-back")];
-    clients.n.emit("except-room", "room-b", "x");
-    await Promise.all(got);
-    await sleep(50);
-    seen.forEach((s) => s.stop());
-    assert.deepEqual(seen.map((s) => s.items.length), [1, 0, 1]);
-  });
-
-  it("allSockets of a room counts the members on every server, the Node one included", async () => {
-    // @socket.io/redis-adapter reads a SOCKETS request's rooms at its top; sent only inside
-    // `opts`, the Node server answered with every socket it has.
-    for (const target of NAMES) {
-      const ids = await a.io.in(`room-${target}`).allSockets();
-      assert.deepEqual([...ids], [clients[target].id], `room-${target}`);
-    }
-    assert.equal((await a.io.allSockets()).size, 3);
-  });
-
-  it("fetchSockets sees every socket, from every server", async () => {
-    for (const from of NAMES) {
-      const sockets = await clients[from].timeout(3000).emitWithAck("fetch") as Array<
-        { id: string; name: string; rooms: string[] }
-      >;
-      assert.deepEqual(sockets.map((s) => s.name), ["a", "b", "n"]);
-      for (const s of sockets) {
-        assert.equal(s.id, clients[s.name].id);
-        assert.ok(s.rooms.includes(`room-${s.name}`));
-      }
-    }
-  });
-
-  it("serverSideEmit with acks gets an answer from every other server", async () => {
-    for (const from of NAMES) {
-      const result = await clients[from].timeout(3000).emitWithAck("sse");
-      const others = NAMES.filter((name) => name !== from).map((name) => `pong from ${name}`);
-      assert.deepEqual(result, { err: null, responses: others });
-    }
-  });
-
-  it("broadcasts with acks collect every client's answer", async () => {
-    for (const from of NAMES) {
-      const result = await clients[from].timeout(4000).emitWithAck("ask-all");
-      assert.deepEqual(result, { err: null, responses: ["a", "b", "n"] });
-    }
-  });
-
-  it("socketsJoin and socketsLeave act on every server", async () => {
-    for (const from of NAMES) {
-      await clients[from].timeout(3000).emitWithAck("join-all", `all-${from}`);
-      // the join reaches the other servers on another connection than the broadcast below
-      const rooms = async () =>
-        (await clients.b.timeout(3000).emitWithAck("fetch") as Array<{ rooms: string[] }>).map((s) => s.rooms);
-      await until(async () => (await rooms()).every((r) => r.includes(`all-${from}`)), 3000, "every socket to join");
-      const got = NAMES.map((name) => next(clients[name], "room-back"));
-      clients.a.emit("to-room", `all-${from}`, "joined");
-      await Promise.all(got);
-      await clients[from].timeout(3000).emitWithAck("leave-all", `all-${from}`);
-      await until(async () => (await rooms()).every((r) => !r.includes(`all-${from}`)), 3000, "every socket to leave");
-    }
-  });
-
-  it("disconnectSockets reaches sockets on other servers", async () => {
-    const pairs: Array<[string, string]> = [["a", "b"], ["b", "n"], ["n", "a"]];
-    for (const [from, target] of pairs) {
-      const gone = next(clients[target], "disconnect");
-      await clients[from].timeout(3000).emitWithAck("disconnect-room", `room-${target}`);
-      assert.deepEqual(await gone, ["io server disconnect", undefined]);
-      clients[target].connect();
-      await connected(clients[target]);
-    }
-  });
+  mixedClusterScenarios(() => ({ io: a.io, clients }));
 
   it("@socket.io/redis-emitter reaches our clients, and our emitter reaches the Node server's", async () => {
     const theirs = new NodeEmitter(emitterClient);

@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { createClient, createCluster } from "redis";
 import { Cluster } from "ioredis";
 import { Server } from "../server.ts";
-import { createAdapter, Emitter, type RedisAdapter } from "../src/adapters/redis/mod.ts";
+import {
+  createAdapter,
+  createShardedAdapter,
+  createStreamsAdapter,
+  Emitter,
+  type RedisAdapter,
+} from "../src/adapters/redis/mod.ts";
 import { type Running, startServer } from "./_server.ts";
 import { closeClients, type RedisClusterServer, startRedisCluster, until } from "./adapters/_redis.ts";
 import { client, type ClientSocket, connected, next } from "./adapters/_cluster.ts";
@@ -134,5 +140,47 @@ describe("redis cluster mode: node-redis createCluster and ioredis Cluster on a 
     assert.equal(session.sid, "s1");
     assert.deepEqual(session.data, { n: 1 });
     assert.deepEqual(session.missedPackets.map((p) => p[1]), ["missed"]);
+  });
+
+  it("the sharded and the Streams adapters (with either pub/sub) run on both kinds of cluster clients", async () => {
+    // ioredis sends SSUBSCRIBE to the node of each channel only with shardedSubscribers
+    const ioShardSub = new Cluster([{ host: "127.0.0.1", port: cluster.ports[2] }], { shardedSubscribers: true });
+    ioShardSub.on("error", () => {});
+    await new Promise((resolve) => ioShardSub.once("ready", resolve));
+    try {
+      const kinds = [
+        ["sharded", createShardedAdapter(nrPub, nrSub), createShardedAdapter(ioPub, ioShardSub)],
+        ["streams", createStreamsAdapter(nrPub), createStreamsAdapter(ioPub)],
+        [
+          "streams over sharded pub/sub",
+          createStreamsAdapter(nrPub, { useShardedPubSub: true }),
+          createStreamsAdapter(ioShardSub, { useShardedPubSub: true }),
+        ],
+      ] as const;
+      for (const [kind, onA, onB] of kinds) {
+        a.adapter(onA);
+        b.adapter(onB);
+        for (const io of [a, b]) {
+          await until(async () => (await io.of("/").adapter.serverCount()) === 2, 10000, `both ${kind} servers`);
+        }
+        const ca = client(runA.url);
+        const cb = client(runB.url);
+        sockets.push(ca, cb);
+        await Promise.all([connected(ca), connected(cb)]);
+        for (const [from, name] of [[ca, "a"], [cb, "b"]] as const) {
+          const got = [next(ca, "broadcast-back"), next(cb, "broadcast-back")];
+          from.emit("broadcast", `${kind} from ${name}`, new Uint8Array([3]));
+          for (const args of await Promise.all(got)) assert.equal(args[0], `${kind} from ${name}`);
+        }
+        const found = await ca.timeout(3000).emitWithAck("fetch") as Array<{ name: string }>;
+        assert.deepEqual(found.map((s) => s.name), ["a", "b"], kind);
+        assert.deepEqual(await cb.timeout(3000).emitWithAck("sse"), { err: null, responses: ["pong from a"] });
+        ca.disconnect();
+        cb.disconnect();
+      }
+    } finally {
+      b.adapter(createAdapter(ioPub, ioSub)); // off ioShardSub before it goes
+      ioShardSub.disconnect();
+    }
   });
 });

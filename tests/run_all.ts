@@ -73,7 +73,10 @@ const RUNTIME_INDEPENDENT = new Set([
   "tests/workers_heartbeat.test.ts",
   "tests/demo_browser.test.ts",
   "tests/examples.test.ts",
+  "tests/python_example.test.ts",
+  "tests/python_amqp.test.ts",
   "tests/package_jsr.test.ts",
+  "tests/boundary.test.ts",
 ]);
 
 /** Every test file below tests/, for runners that take explicit paths (node --test). */
@@ -216,6 +219,7 @@ async function pump(stream: ReadableStream<Uint8Array>, out: { writeSync(p: Uint
 
 async function runGroup(group: Group): Promise<Counts> {
   console.log(`\n=== ${group.name} ===`);
+  const started = performance.now();
   const dir = await Deno.makeTempDir({ prefix: "run_all_" });
   const junitPath = `${dir}/junit.xml`;
   const [cmd, ...args] = group.cmd;
@@ -246,7 +250,10 @@ async function runGroup(group: Group): Promise<Counts> {
     counts.failed = 1;
   }
   await Deno.remove(dir, { recursive: true }).catch(() => {});
-  console.log(`=== ${group.name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.ignored} ignored ===`);
+  const seconds = Math.round((performance.now() - started) / 1000);
+  console.log(
+    `=== ${group.name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.ignored} ignored (${seconds} s) ===`,
+  );
   return counts;
 }
 

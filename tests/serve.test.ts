@@ -3,15 +3,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { io as connect, type Socket as ClientSocket } from "socket.io-client";
+import { io as connect } from "socket.io-client";
 import { serve, Server } from "../server.ts";
+import { once } from "./_helpers.ts";
 
 const isNode = !(globalThis as { Deno?: unknown }).Deno && !(globalThis as { Bun?: unknown }).Bun;
-if (isNode) await import("../src/runtime/node.ts");
-
-function waitFor<T = unknown>(socket: ClientSocket, event: string): Promise<T> {
-  return new Promise((resolve) => socket.once(event, (value: T) => resolve(value)));
-}
 
 describe(`serve() and io.close() on ${process.versions.bun ? "bun" : isNode ? "node" : "deno"}`, () => {
   it("serves, then closes sessions on both transports after flushing, and stops listening", async () => {
@@ -24,11 +20,11 @@ describe(`serve() and io.close() on ${process.versions.bun ? "bun" : isNode ? "n
       connect(url, { transports: ["websocket"], reconnection: false }),
     ];
     for (const c of clients) {
-      if (!c.connected) await waitFor(c, "connect");
+      if (!c.connected) await once(c, "connect");
       assert.equal(await c.timeout(2000).emitWithAck("hello"), "hi");
     }
-    const received = clients.map((c) => waitFor(c, "bye"));
-    const disconnected = clients.map((c) => waitFor<string>(c, "disconnect"));
+    const received = clients.map(async (c) => (await once(c, "bye"))[0]);
+    const disconnected = clients.map(async (c) => (await once<[string]>(c, "disconnect"))[0]);
     io.emit("bye", "see you");
     const started = Date.now();
     await io.close();

@@ -128,7 +128,6 @@ describe("serveClient", () => {
 
   if (isNode) {
     it("io.attach() on a node:http server serves it too (Node)", async () => {
-      await import("../src/runtime/node.ts");
       const { createServer } = await import("node:http");
       const attached = new Server();
       const http = attached.attach(createServer((_req, res) => res.writeHead(418).end()));

@@ -9,11 +9,6 @@ import { Buffer } from "node:buffer";
 import { serve, Server } from "../server.ts";
 import { until } from "./conformance/_helpers.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-// serve() on Node takes its server from the Node entry point.
-if (!g.Deno && !g.Bun) await import("../src/runtime/node.ts");
-
 function rawUpgrade(port: number, path: string): { socket: TcpSocket; received: () => string } {
   let got = "";
   const socket = tcpConnect(port, "127.0.0.1", () => {

@@ -37,4 +37,13 @@ describe("our client in workerd", () => {
     assert.deepEqual(await res.json(), { ack: "from a Worker" });
     assert.deepEqual(seen, [{ header: "1", transport: "websocket" }]);
   });
+
+  it("throws a TypeError for TLS options, which Workers' fetch and WebSocket cannot take", async () => {
+    const res = await fetch(`${worker.url}/?tls=1&target=${encodeURIComponent(running.url)}`);
+    assert.deepEqual(await res.json(), {
+      thrown:
+        "TypeError: The ca option cannot be honoured here: this runtime's fetch and WebSocket take no TLS settings",
+    });
+    assert.equal(seen.length, 1); // nothing was sent
+  });
 });

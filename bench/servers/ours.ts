@@ -9,7 +9,6 @@
 
 import process from "node:process";
 import { Server } from "../../server.ts";
-import { denoUpgrader } from "../../src/runtime/deno.ts";
 import { announce, setupApp } from "./_app.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -20,25 +19,24 @@ const io = new Server();
 setupApp(io);
 
 if (g.Deno?.serve) {
-  const handler = io.handler({ upgrade: denoUpgrader });
   const ready = Promise.withResolvers<number>();
   g.Deno.serve({
     port: wanted,
     hostname: "127.0.0.1",
     onListen: (addr: { port: number }) => ready.resolve(addr.port),
-  }, handler);
+  }, io.handler());
   await announce(await ready.promise);
 } else if (g.Bun?.serve) {
-  const { bunServeOptions } = await import("../../src/runtime/bun.ts");
+  // Straight to the engine (no routing: the benchmark's clients only speak to /socket.io/).
+  const { bunServeOptions } = await import("../../server.ts");
   const engine = io.engine;
   const server = g.Bun.serve({
     port: wanted,
     hostname: "127.0.0.1",
-    ...bunServeOptions((request, info, upgrade) => engine.handleRequest(request, info, upgrade)),
+    ...bunServeOptions((request, options) => engine.handle(request, options)),
   });
   await announce(server.port);
 } else {
-  await import("../../src/runtime/node.ts");
   const { createServer } = await import("node:http");
   const server = io.attach(createServer());
   await new Promise<void>((resolve) => server.listen(wanted, "127.0.0.1", resolve));

@@ -48,11 +48,10 @@ if ("Deno" in globalThis) {
   stop = () => server.stop();
 } else {
   // Node: @hono/node-server for the app, and io.attach for Socket.IO's requests and upgrades.
-  const { stopNodeServer } = await import("../../src/runtime/node.ts"); // enables io.attach
   const { serve } = await import("@hono/node-server");
   const server = serve({ fetch: app.fetch, port, hostname }, (info) => listening(info.port));
-  io.attach(server);
-  stop = () => stopNodeServer(server as import("node:http").Server); // idle connections closed, the rest after 1 s
+  io.attach(server as import("node:http").Server); // Socket.IO's requests and WebSocket upgrades
+  stop = () => {}; // io.close() stops the attached server: idle connections at once, the rest after 1 s
 }
 
 process.on("SIGTERM", async () => {

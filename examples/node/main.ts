@@ -11,7 +11,6 @@
  */
 import { createServer } from "node:http";
 import process from "node:process";
-import { stopNodeServer } from "../../src/runtime/node.ts"; // the Node entry point: enables io.attach
 import { Server } from "../../server.ts";
 
 const io = new Server();
@@ -34,6 +33,6 @@ httpServer.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? "0.0.0.0
 });
 
 process.on("SIGTERM", async () => {
-  await io.close(); // every client is disconnected
-  await stopNodeServer(httpServer); // idle connections closed at once, the others after 1 s
+  // Every client is disconnected, then httpServer stops: idle connections at once, the others after 1 s.
+  await io.close();
 });

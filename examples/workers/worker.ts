@@ -16,11 +16,11 @@
  * @module
  */
 
-import type { Server } from "../../server.ts";
 import {
   defineSocketIoObject,
   type DurableObjectNamespaceLike,
   routeToSocketIo,
+  type Server,
 } from "../../src/runtime/durable_object.ts";
 
 interface ChatData {

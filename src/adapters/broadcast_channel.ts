@@ -8,6 +8,7 @@
  */
 
 import type { AnyNamespace } from "../io/adapter.ts";
+import { unrefTimer } from "../util/platform.ts";
 import {
   ClusterAdapter,
   type ClusterAdapterOptions,
@@ -52,7 +53,9 @@ function isMessage(value: unknown): value is Message {
  * The adapter of one namespace; build it with {@linkcode createBroadcastChannelAdapter}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "../../server.ts";
+ * import { createBroadcastChannelAdapter } from "./broadcast_channel.ts";
  * const io = new Server({ adapter: createBroadcastChannelAdapter({ channel: "chat" }) });
  * ```
  */
@@ -77,7 +80,7 @@ export class BroadcastChannelAdapter extends ClusterAdapter {
   override init(): void {
     this.#post({ kind: "hello", uid: this.uid });
     this.#timer = setInterval(() => this.#post({ kind: "heartbeat", uid: this.uid }), this.#interval);
-    (this.#timer as unknown as { unref?: () => void }).unref?.();
+    unrefTimer(this.#timer);
   }
 
   #post(message: Message): void {
@@ -163,9 +166,9 @@ export class BroadcastChannelAdapter extends ClusterAdapter {
  * Returns the adapter factory for `new Server({ adapter })`.
  *
  * @example
- * ```ts ignore
- * import { Server } from "@sio/socket.io/server";
- * import { createBroadcastChannelAdapter } from "@sio/socket.io/broadcast-channel";
+ * ```ts
+ * import { Server } from "../../server.ts"; // "@sio/socket.io/server"
+ * import { createBroadcastChannelAdapter } from "./broadcast_channel.ts"; // "@sio/socket.io/broadcast-channel"
  * const io = new Server({ adapter: createBroadcastChannelAdapter({ channel: "chat" }) });
  * ```
  */

@@ -27,7 +27,8 @@ import {
 } from "../io/adapter.ts";
 import { type Packet, PacketType } from "../parser/socket_io.ts";
 import { isRecoverablePacket } from "../io/recovery.ts";
-import { generateId, reportListenerError } from "../io/_util.ts";
+import { reportListenerError } from "../io/_util.ts";
+import { randomId } from "../engine/ids.ts";
 import { within } from "../util/within.ts";
 
 /**
@@ -57,11 +58,11 @@ export const RequestType = {
  *
  * @example
  * ```ts
- * import type { RawOptions } from "./cluster.ts";
- * const opts: RawOptions = { rooms: ["news"], except: [] };
+ * import type { WireOptions } from "./cluster.ts";
+ * const opts: WireOptions = { rooms: ["news"], except: [] };
  * ```
  */
-export interface RawOptions {
+export interface WireOptions {
   /** Target rooms (empty: everyone). */
   rooms: Room[];
   /** Excluded rooms. */
@@ -87,7 +88,7 @@ export interface ClusterBroadcast {
   /** The packet. */
   packet: Packet;
   /** Its receivers. */
-  opts: RawOptions;
+  opts: WireOptions;
 }
 
 /**
@@ -107,7 +108,7 @@ export interface ClusterRequest {
   /** Set when responses are expected. */
   requestId?: string;
   /** Targets. */
-  opts?: RawOptions;
+  opts?: WireOptions;
   /** Rooms to join or leave. */
   rooms?: Room[];
   /** `disconnectSockets(close)`. */
@@ -177,7 +178,8 @@ interface AckRequest {
   timer: ReturnType<typeof setTimeout>;
 }
 
-function raw(opts: BroadcastOptions): RawOptions {
+/** Targets as sent to the other servers: lists instead of sets. */
+function toWireOptions(opts: BroadcastOptions): WireOptions {
   return { rooms: [...opts.rooms], except: [...(opts.except ?? [])] };
 }
 
@@ -190,7 +192,7 @@ function roomNames(value: unknown): Room[] | null {
 }
 
 /** Targets from another server; `null` when malformed (the message is then dropped). */
-function cook(opts: RawOptions | undefined): BroadcastOptions | null {
+function fromWireOptions(opts: WireOptions | undefined): BroadcastOptions | null {
   const rooms = roomNames(opts?.rooms);
   const except = roomNames(opts?.except);
   if (rooms === null || except === null) return null;
@@ -202,9 +204,22 @@ function cook(opts: RawOptions | undefined): BroadcastOptions | null {
   };
 }
 
-/** A random id of 6 hex bytes, for servers and requests. */
+/** The id in a SOCKETS response item (an id) or a REMOTE_FETCH one (socket details). */
+function socketIdOf(item: unknown): SocketId | undefined {
+  if (typeof item === "string") return item;
+  const id = (item as { id?: unknown } | null)?.id;
+  return typeof id === "string" ? id : undefined;
+}
+
+/** The rooms of the socket details in a REMOTE_FETCH response item. */
+function roomsOf(item: unknown): Room[] {
+  const rooms = (item as { rooms?: unknown } | null)?.rooms;
+  return roomNames(rooms) ?? [];
+}
+
+/** A random id of 12 base64url characters (72 bits), for servers and requests. */
 function shortId(): string {
-  return generateId().slice(0, 12);
+  return randomId().slice(0, 12);
 }
 
 /**
@@ -213,7 +228,9 @@ function shortId(): string {
  * `onRequest` and `onResponse`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { ClusterAdapter, type ClusterBroadcast, type ClusterRequest, type ClusterResponse } from "./cluster.ts";
+ * declare const bus: { send(channel: string, message: unknown): void; members(): number };
  * class MyBusAdapter extends ClusterAdapter {
  *   protected publishBroadcast(message: ClusterBroadcast) { bus.send("b", message); }
  *   protected publishRequest(request: ClusterRequest) { bus.send("req", request); }
@@ -285,23 +302,37 @@ export abstract class ClusterAdapter extends Adapter {
     return this.nsp.sockets.has(room);
   }
 
+  /**
+   * Whether {@linkcode ClusterAdapter.publishBroadcast} appends the broadcast to a shared log and
+   * resolves with its entry id (a bus over a Redis Stream): the local delivery then waits for that
+   * id and carries it as the recovery offset, and {@linkcode ClusterAdapter.appendToLog} is not
+   * used. Such a bus encodes the message before `publishBroadcast` returns (the offset is pushed
+   * to the packet's data afterwards).
+   */
+  protected readonly publishesOffsets: boolean = false;
+
   /** Broadcasts here and on every other server (in order, after the log append when recovering). */
   override broadcast(packet: Packet, opts: BroadcastOptions): void {
     packet.nsp = this.nsp.name;
-    const local = this.#isLocal(opts);
-    const logged = this.nsp.server._recovery && isRecoverablePacket(packet, opts)
-      ? this.appendToLog(packet, opts)
-      : undefined;
-    if (!logged && this.#queued === 0) return this.#deliver(packet, opts, local);
+    let publish = !this.#isLocal(opts);
+    const recoverable = this.nsp.server._recovery !== undefined && isRecoverablePacket(packet, opts);
+    let logged: Promise<string | undefined> | undefined;
+    if (publish && this.publishesOffsets) {
+      publish = false; // sent now: what is left is the local delivery
+      const sent = this.#publishLogged(packet, opts);
+      if (recoverable) logged = sent;
+    } else if (recoverable) {
+      // Settled as soon as the append is: a failure waiting for its turn is not unhandled.
+      logged = this.appendToLog(packet, opts)?.catch((err) => {
+        this.onPublishError(err, "recovery log");
+        return undefined;
+      });
+    }
+    if (!logged && this.#queued === 0) return this.#deliver(packet, opts, publish);
     this.#queued++;
-    // Settled as soon as the append is: a failure waiting for its turn is not unhandled.
-    const offset = logged?.catch((err) => {
-      this.onPublishError(err, "recovery log");
-      return undefined;
-    });
     const step = async () => {
       try {
-        this.#deliver(packet, opts, local, await offset);
+        this.#deliver(packet, opts, publish, await logged);
       } catch (err) {
         // Its data could not be encoded (the caller's emit returned long ago): the broadcasts
         // queued after it still go.
@@ -313,11 +344,33 @@ export abstract class ClusterAdapter extends Adapter {
     });
   }
 
-  #deliver(packet: Packet, opts: BroadcastOptions, local: boolean, offset?: string): void {
-    if (!local) {
-      const rawOpts: RawOptions = { ...raw(opts), flags: opts.flags ?? {} };
-      if (offset !== undefined) rawOpts.offset = offset;
-      this.#send(() => this.publishBroadcast({ uid: this.uid, packet, opts: rawOpts }), "broadcast");
+  /** Publishes a broadcast through a bus that logs it; resolves with its offset (none on failure). */
+  #publishLogged(packet: Packet, opts: BroadcastOptions): Promise<string | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
+    const message: ClusterBroadcast = {
+      uid: this.uid,
+      packet,
+      opts: { ...toWireOptions(opts), flags: opts.flags ?? {} },
+    };
+    try {
+      return Promise.resolve(this.publishBroadcast(message)).then(
+        (offset) => typeof offset === "string" && offset !== "" ? offset : undefined,
+        (err) => {
+          this.onPublishError(err, "broadcast");
+          return undefined;
+        },
+      );
+    } catch (err) {
+      this.onPublishError(err, "broadcast");
+      return Promise.resolve(undefined);
+    }
+  }
+
+  #deliver(packet: Packet, opts: BroadcastOptions, publish: boolean, offset?: string): void {
+    if (publish) {
+      const wireOpts: WireOptions = { ...toWireOptions(opts), flags: opts.flags ?? {} };
+      if (offset !== undefined) wireOpts.offset = offset;
+      this.#send(() => this.publishBroadcast({ uid: this.uid, packet, opts: wireOpts }), "broadcast");
     }
     if (offset !== undefined) (packet.data as unknown[]).push(offset);
     super.broadcast(packet, opts);
@@ -338,7 +391,7 @@ export abstract class ClusterAdapter extends Adapter {
     if (opts?.offset !== undefined && this.nsp.server._recovery && Array.isArray(packet.data)) {
       packet.data.push(opts.offset);
     }
-    const targets = cook(opts);
+    const targets = fromWireOptions(opts);
     if (targets !== null) super.broadcast(packet, targets);
   }
 
@@ -359,7 +412,7 @@ export abstract class ClusterAdapter extends Adapter {
         requestId,
         type: RequestType.BROADCAST,
         packet: { ...packet },
-        opts: { ...raw(opts), flags: opts.flags ?? {} },
+        opts: { ...toWireOptions(opts), flags: opts.flags ?? {} },
       };
       this.#send(() => this.publishRequest(request), "broadcast with ack");
     }
@@ -409,7 +462,7 @@ export abstract class ClusterAdapter extends Adapter {
       if (count <= 1) return local;
       return new Promise<T[]>((resolve, reject) => {
         const results = [...local];
-        const request: ClusterRequest = { uid: this.uid, requestId: shortId(), type, opts: raw(opts) };
+        const request: ClusterRequest = { uid: this.uid, requestId: shortId(), type, opts: toWireOptions(opts) };
         // @socket.io/redis-adapter reads the rooms of a SOCKETS request from the top
         if (type === RequestType.SOCKETS) request.rooms = request.opts!.rooms;
         this.#request(
@@ -445,7 +498,11 @@ export abstract class ClusterAdapter extends Adapter {
       RequestType.SOCKETS,
       { rooms },
       local,
-      (r) => Array.isArray(r.sockets) ? r.sockets as SocketId[] : undefined,
+      // ids, or the details of FETCH_SOCKETS responses (buses without a SOCKETS request)
+      (r) =>
+        Array.isArray(r.sockets)
+          ? r.sockets.map(socketIdOf).filter((id): id is SocketId => id !== undefined)
+          : undefined,
     );
     return new Set(all);
   }
@@ -456,7 +513,8 @@ export abstract class ClusterAdapter extends Adapter {
       RequestType.ALL_ROOMS,
       { rooms: new Set() },
       [...this.rooms.keys()],
-      (r) => Array.isArray(r.rooms) ? r.rooms : undefined,
+      // room names, or the rooms of every socket (buses without an ALL_ROOMS request)
+      (r) => Array.isArray(r.rooms) ? r.rooms : Array.isArray(r.sockets) ? r.sockets.flatMap(roomsOf) : undefined,
     );
     return new Set(all);
   }
@@ -465,7 +523,7 @@ export abstract class ClusterAdapter extends Adapter {
   override addSockets(opts: BroadcastOptions, rooms: Room[]): void {
     super.addSockets(opts, rooms);
     if (opts.flags?.local) return;
-    const request: ClusterRequest = { uid: this.uid, type: RequestType.REMOTE_JOIN, opts: raw(opts), rooms };
+    const request: ClusterRequest = { uid: this.uid, type: RequestType.REMOTE_JOIN, opts: toWireOptions(opts), rooms };
     this.#send(() => this.publishRequest(request), "socketsJoin");
   }
 
@@ -473,7 +531,7 @@ export abstract class ClusterAdapter extends Adapter {
   override delSockets(opts: BroadcastOptions, rooms: Room[]): void {
     super.delSockets(opts, rooms);
     if (opts.flags?.local) return;
-    const request: ClusterRequest = { uid: this.uid, type: RequestType.REMOTE_LEAVE, opts: raw(opts), rooms };
+    const request: ClusterRequest = { uid: this.uid, type: RequestType.REMOTE_LEAVE, opts: toWireOptions(opts), rooms };
     this.#send(() => this.publishRequest(request), "socketsLeave");
   }
 
@@ -481,7 +539,12 @@ export abstract class ClusterAdapter extends Adapter {
   override disconnectSockets(opts: BroadcastOptions, close: boolean): void {
     super.disconnectSockets(opts, close);
     if (opts.flags?.local) return;
-    const request: ClusterRequest = { uid: this.uid, type: RequestType.REMOTE_DISCONNECT, opts: raw(opts), close };
+    const request: ClusterRequest = {
+      uid: this.uid,
+      type: RequestType.REMOTE_DISCONNECT,
+      opts: toWireOptions(opts),
+      close,
+    };
     this.#send(() => this.publishRequest(request), "disconnectSockets");
   }
 
@@ -523,7 +586,7 @@ export abstract class ClusterAdapter extends Adapter {
       case RequestType.ALL_ROOMS:
       case RequestType.REMOTE_FETCH: {
         if (own || request.requestId === undefined || this.#requests.has(request.requestId)) return;
-        const opts = cook(request.opts);
+        const opts = fromWireOptions(request.opts);
         if (opts === null) return;
         let response: ClusterResponse;
         if (request.type === RequestType.SOCKETS) {
@@ -549,7 +612,7 @@ export abstract class ClusterAdapter extends Adapter {
       case RequestType.REMOTE_DISCONNECT: {
         if (own) return;
         if (request.opts) {
-          const opts = cook(request.opts);
+          const opts = fromWireOptions(request.opts);
           const rooms = roomNames(request.rooms);
           if (opts === null || rooms === null) return;
           opts.flags = { local: true };
@@ -590,7 +653,7 @@ export abstract class ClusterAdapter extends Adapter {
       case RequestType.BROADCAST: {
         if (own || request.requestId === undefined || this.#ackRequests.has(request.requestId)) return;
         const packet = request.packet;
-        const opts = cook(request.opts);
+        const opts = fromWireOptions(request.opts);
         if (!packet || typeof packet !== "object" || !Array.isArray(packet.data) || opts === null) return;
         if (packet.type !== PacketType.EVENT && packet.type !== PacketType.BINARY_EVENT) return;
         const requestId = request.requestId;

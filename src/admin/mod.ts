@@ -7,9 +7,9 @@
  * authentication against a bcrypt hash.
  *
  * @example
- * ```ts ignore
- * import { Server } from "@sio/socket.io/server";
- * import { instrument } from "@sio/socket.io/admin";
+ * ```ts
+ * import { Server } from "../../server.ts"; // "@sio/socket.io/server"
+ * import { instrument } from "./mod.ts"; // "@sio/socket.io/admin"
  * const io = new Server({ cors: { origin: "https://admin.socket.io", credentials: true } });
  * instrument(io, { auth: { type: "basic", username: "admin", password: "$2b$10$..." } });
  * Deno.serve(io.handler());
@@ -25,6 +25,7 @@ import type { EngineSocket } from "../engine/socket.ts";
 import { Adapter, InMemoryAdapter } from "../io/adapter.ts";
 import { SessionAwareAdapter } from "../io/recovery.ts";
 import { utf8Length } from "../util/utf8_length.ts";
+import { processId, unrefTimer } from "../util/platform.ts";
 
 /**
  * Basic authentication: the UI's login form sends `username` and `password`; `password` here is a
@@ -119,8 +120,10 @@ export interface InstrumentOptions {
  * What {@linkcode instrument} returns: a way to stop the statistics timer.
  *
  * @example
- * ```ts ignore
- * const admin = instrument(io, { auth: false });
+ * ```ts
+ * import { Server } from "../../server.ts";
+ * import { instrument } from "./mod.ts";
+ * const admin = instrument(new Server(), { auth: false });
  * admin.close();
  * ```
  */
@@ -153,7 +156,12 @@ const BCRYPT_HASH = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
  * A server of any event types, as {@linkcode instrument} takes it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "../../server.ts";
+ * import type { InstrumentedServer } from "./mod.ts";
+ * interface MyEvents {
+ *   hello: (name: string) => void;
+ * }
  * const server: InstrumentedServer = new Server<MyEvents>();
  * ```
  */
@@ -165,7 +173,8 @@ type AnyNamespace = Namespace<any, any, any, any>;
 // deno-lint-ignore no-explicit-any
 type AnySocket = Socket<any, any, any, any>;
 
-function randomId(): string {
+/** 16 hex characters (64 bits), the shape of @socket.io/admin-ui's session and server ids. */
+function hexId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -261,7 +270,7 @@ function initAuth(nsp: AnyNamespace, auth: BasicAuth | false | undefined, store:
       if (given.username === auth.username && typeof given.password === "string") {
         const { compare } = await import("bcryptjs");
         if (await compare(given.password, auth.password)) {
-          const sessionId = randomId();
+          const sessionId = hexId();
           await store.saveSession(sessionId);
           socket.emit("session", sessionId);
           return next();
@@ -380,7 +389,7 @@ function watchNamespace(admin: AnyNamespace, nsp: AnyNamespace, watched: () => b
  * Throws when `auth` is missing or its password is not a bcrypt hash.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Server } from "../../server.ts";
  * import { instrument } from "./mod.ts";
  * const io = new Server({ cors: { origin: ["https://admin.socket.io"], credentials: true } });
@@ -461,14 +470,13 @@ export function instrument(io: InstrumentedServer, options: InstrumentOptions): 
     disposers.push(() => io.off("new_namespace", onNamespace));
   }
 
-  const g = globalThis as { process?: { pid?: number }; location?: { hostname?: string } };
   const started = Date.now();
-  const serverId = options.serverId ?? `sio-${randomId().slice(0, 8)}`;
+  const serverId = options.serverId ?? `sio-${hexId().slice(0, 8)}`;
   const emitStats = () => {
     admin.emit("server_stats", {
       serverId,
       hostname: options.serverId ?? serverId,
-      pid: g.process?.pid ?? 0,
+      pid: processId(),
       uptime: (Date.now() - started) / 1000,
       clientsCount: io.engine.clientsCount,
       pollingClientsCount: pollingClients,
@@ -477,10 +485,8 @@ export function instrument(io: InstrumentedServer, options: InstrumentOptions): 
     });
   };
   const timer = setInterval(emitStats, options.statsInterval ?? 2000);
-  // Do not keep a process alive for the statistics alone (Deno and Node timers have such a switch).
-  const d = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
-  if (d?.unrefTimer) d.unrefTimer(timer as unknown as number);
-  else (timer as { unref?: () => void }).unref?.();
+  // Do not keep a process alive for the statistics alone.
+  unrefTimer(timer);
   emitStats();
   return {
     namespace: admin,

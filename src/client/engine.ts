@@ -14,11 +14,16 @@ import { WebSocketTransport } from "./transports/websocket.ts";
 import type {
   CloseDetails,
   FetchLike,
+  TlsOptions,
   Transport,
   TransportOptions,
   WebSocketConstructor,
 } from "./transports/transport.ts";
 import { createDebug } from "../util/debug.ts";
+import { createTimers } from "./timers.ts";
+import type { TimerOptions, Timers } from "./timers.ts";
+import { resolveTransports } from "./_runtime_features.ts";
+import type { ClientWire } from "./wire.ts";
 
 const debug = createDebug("sio:client:engine");
 
@@ -34,6 +39,60 @@ const debug = createDebug("sio:client:engine");
 export type TransportName = "polling" | "websocket";
 
 /**
+ * A transport class in the `transports` option: what counts is the `name` of its prototype.
+ *
+ * @example
+ * ```ts
+ * import { io, WebSocket } from "../../client.ts";
+ * import type { TransportClass } from "../../client.ts";
+ * const only: TransportClass[] = [WebSocket];
+ * io("http://localhost:3000", { transports: only });
+ * ```
+ */
+export type TransportClass = abstract new (...args: never[]) => { readonly name: string };
+
+/**
+ * How received binary data is delivered: `"arraybuffer"` (the default in browsers, as
+ * socket.io-client), `"uint8array"` (the default on Deno, Bun, Node and Workers, where bytes are
+ * `Uint8Array`s; a Node `Buffer` is one too) or `"blob"`.
+ *
+ * @example
+ * ```ts
+ * import { io } from "../../client.ts";
+ * const socket = io("http://localhost:3000", { binaryType: "arraybuffer" });
+ * socket.on("file", (data: ArrayBuffer) => console.log(data.byteLength));
+ * ```
+ */
+export type BinaryType = "arraybuffer" | "uint8array" | "blob";
+
+/**
+ * The options of one transport in `transportOptions`: these replace the connection's own for
+ * that transport.
+ *
+ * @example
+ * ```ts
+ * import type { TransportOverrides } from "./engine.ts";
+ * const polling: TransportOverrides = { extraHeaders: { "x-via": "polling" }, requestTimeout: 30000 };
+ * ```
+ */
+export type TransportOverrides = Pick<
+  EngineOptions,
+  | "path"
+  | "query"
+  | "extraHeaders"
+  | "withCredentials"
+  | "fetch"
+  | "WebSocket"
+  | "protocols"
+  | "timestampRequests"
+  | "timestampParam"
+  | "requestTimeout"
+  | "forceBase64"
+  | "agent"
+  | keyof TlsOptions
+>;
+
+/**
  * Options of the Engine.IO connection (all optional). The {@linkcode Manager} passes its own options
  * through, so these are accepted by `io()` as well.
  *
@@ -45,15 +104,30 @@ export type TransportName = "polling" | "websocket";
  * new Engine("http://localhost:3000", options).open();
  * ```
  */
-export interface EngineOptions {
+export interface EngineOptions extends TlsOptions, TimerOptions {
+  /**
+   * The server's host name, when no URL is given (default: the page's, or `localhost`); `host`
+   * may carry a port too (`"example.com:8080"`).
+   */
+  hostname?: string;
+  /** The same as `hostname` (socket.io-client's other name for it). */
+  host?: string;
+  /** The server's port, when no URL is given (default: the page's, or 443/80). */
+  port?: string | number;
+  /** Whether to connect over TLS, when no URL is given (default: as the page). */
+  secure?: boolean;
   /** The path of the endpoint (default `/engine.io`; `/socket.io` through `io()`). */
   path?: string;
   /** Whether a `/` is appended to the path (default true). */
   addTrailingSlash?: boolean;
   /** Query parameters added to every request. */
   query?: Record<string, string | number | boolean> | string;
-  /** The transports to use, in order (default `["polling", "websocket"]`). */
-  transports?: TransportName[];
+  /**
+   * The transports to use, in order (default `["polling", "websocket"]`): names, or transport
+   * classes as socket.io-client 4.8 takes them (`Fetch`, `XHR`, `WebSocket`... exported here, or
+   * engine.io-client's own), known by the `name` of their prototype.
+   */
+  transports?: Array<TransportName | TransportClass>;
   /** Whether to upgrade from polling to WebSocket when the server offers it (default true). */
   upgrade?: boolean;
   /**
@@ -80,6 +154,61 @@ export interface EngineOptions {
   timestampRequests?: boolean;
   /** The name of that parameter (default `t`). */
   timestampParam?: string;
+  /** How long a polling request may take, in milliseconds, before it fails (default: no limit). */
+  requestTimeout?: number;
+  /**
+   * Deno, Bun and Node: an `http.Agent` (a proxy agent, say) for every request and WebSocket
+   * handshake, which then go over `node:http(s)` (default: none).
+   */
+  agent?: object | false;
+  /** Send binary messages as base64 text, and ask the server to do the same (default false). */
+  forceBase64?: boolean;
+  /**
+   * Options for one transport only, by name: `{ polling: { extraHeaders }, websocket: { ... } }`
+   * (see {@linkcode TransportOverrides}).
+   */
+  transportOptions?: { polling?: TransportOverrides; websocket?: TransportOverrides };
+  /**
+   * In browsers, close the connection silently on the page's `beforeunload` event, so that no
+   * `disconnect` event fires while the page goes away (default false).
+   */
+  closeOnBeforeunload?: boolean;
+  /** The initial {@linkcode Engine.binaryType} (see {@linkcode BinaryType}). */
+  binaryType?: BinaryType;
+  /** @internal An older wire protocol (the Manager's `protocol: 4` sets it). */
+  wire?: ClientWire;
+}
+
+/**
+ * The options of a message to send.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "./engine.ts";
+ * import type { WriteOptions } from "./engine.ts";
+ * const options: WriteOptions = { compress: false };
+ * new Engine("http://localhost:3000").open().write("hello", options);
+ * ```
+ */
+export interface WriteOptions {
+  /** Whether the message may be compressed (default true). */
+  compress?: boolean;
+}
+
+/**
+ * A packet about to be sent, as the `packetCreate` event shows it.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "./engine.ts";
+ * import type { OutgoingPacket } from "./engine.ts";
+ * const engine = new Engine("http://localhost:3000");
+ * engine.on("packetCreate", (packet: OutgoingPacket) => console.log(packet.type, packet.options.compress));
+ * ```
+ */
+export interface OutgoingPacket extends EnginePacket {
+  /** Its options (`compress` is true unless the sender said false). */
+  options: { compress: boolean };
 }
 
 /**
@@ -102,7 +231,7 @@ export interface HandshakeData {
   pingInterval: number;
   /** How long the server waits for a pong, in milliseconds. */
   pingTimeout: number;
-  /** The largest payload the server accepts, in bytes. */
+  /** The largest payload the server accepts, in bytes (not sent by Engine.IO v3 servers). */
   maxPayload: number;
 }
 
@@ -136,8 +265,8 @@ export interface EngineEvents {
   handshake: (data: HandshakeData) => void;
   /** Any packet arrived. */
   packet: (packet: EnginePacket) => void;
-  /** A message arrived: text, or bytes. */
-  data: (data: string | Uint8Array) => void;
+  /** A message arrived: text, or bytes (see {@linkcode Engine.binaryType}). */
+  data: (data: string | Uint8Array | ArrayBuffer | Blob) => void;
   /** The server pinged (the pong is already sent). */
   ping: () => void;
   /** The pong to a ping was sent (right after `ping`, as engine.io-client has it). */
@@ -145,9 +274,9 @@ export interface EngineEvents {
   /** A packet arrived after the handshake: the connection is alive. */
   heartbeat: () => void;
   /** A message arrived (the same as `data`, under engine.io-client's name). */
-  message: (data: string | Uint8Array) => void;
+  message: (data: string | Uint8Array | ArrayBuffer | Blob) => void;
   /** A packet is about to be buffered for sending. */
-  packetCreate: (packet: EnginePacket) => void;
+  packetCreate: (packet: OutgoingPacket) => void;
   /** Buffered packets were handed to the transport. */
   flush: () => void;
   /** The connection failed. */
@@ -182,9 +311,32 @@ let priorWebsocketSuccess = false;
 /** The longest delay a timer takes (2^31 - 1 ms; runtimes fire longer ones at once). */
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
+/** Adds query parameters (an object, or a query string) to `target`. */
+function addQuery(target: Record<string, string>, query: EngineOptions["query"]): void {
+  if (typeof query === "string") new URLSearchParams(query).forEach((value, key) => (target[key] = value));
+  else if (query) { for (const key in query) target[key] = String(query[key]); }
+}
+
 /** A handshake's pingInterval or pingTimeout: a finite number of milliseconds, not negative. */
 function isDelay(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
+/**
+ * Received bytes in the form `binaryType` asks for.
+ *
+ * @example
+ * ```ts
+ * import { toBinaryType } from "./engine.ts";
+ * toBinaryType(new Uint8Array([1, 2]), "arraybuffer"); // ArrayBuffer { [Uint8Contents]: <01 02> }
+ * ```
+ */
+export function toBinaryType(data: Uint8Array, binaryType: BinaryType): Uint8Array | ArrayBuffer | Blob {
+  if (binaryType === "uint8array") return data;
+  const buffer = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+    ? data.buffer as ArrayBuffer
+    : data.slice().buffer;
+  return binaryType === "blob" ? new Blob([buffer]) : buffer;
 }
 
 /** UTF-8 length of a string, or the length of a binary packet inside a polling payload. */
@@ -231,36 +383,63 @@ export class Engine extends Emitter<EngineEvents> {
   upgrading = false;
   /** The handshake, once it is done. */
   handshake: HandshakeData | undefined;
+  /**
+   * How received binary messages are delivered from now on (`data`, `message`, and through the
+   * {@linkcode Manager} the sockets' events): see {@linkcode BinaryType}.
+   */
+  binaryType: BinaryType;
+
+  /** The Engine.IO protocol revision. */
+  static readonly protocol: number = 4;
 
   readonly #opts: EngineOptions;
-  readonly #url: string;
-  readonly #query: Record<string, string>;
+  /** `http(s)://host[:port]`. */
+  readonly #origin: string;
+  readonly #query: Record<string, string> = {};
   readonly #jar: CookieJar | undefined;
+  readonly #timers: Timers;
   #transports: TransportName[];
   #deadline = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #cancelProbe: (() => void) | undefined;
   #offline: (() => void) | undefined;
+  #beforeunload: (() => void) | undefined;
 
-  /** Prepares a connection to `uri` (`http(s)://` or `ws(s)://`); nothing is sent before `open()`. */
-  constructor(uri: string, opts: EngineOptions = {}) {
+  /**
+   * Prepares a connection to `uri` (`http(s)://` or `ws(s)://`), or without one to the server the
+   * `hostname`, `port` and `secure` options name (by default the page's origin in browsers,
+   * `localhost` elsewhere); nothing is sent before `open()`.
+   */
+  constructor(uri?: string | EngineOptions, opts: EngineOptions = {}) {
     super();
+    if (typeof uri === "object") {
+      opts = uri;
+      uri = undefined;
+    }
     this.#opts = opts;
-    const url = new URL(uri);
-    const scheme = url.protocol === "https:" || url.protocol === "wss:" ? "https://" : "http://";
-    let path = (opts.path ?? "/engine.io").replace(/\/$/, "");
-    if (opts.addTrailingSlash !== false) path += "/";
-    this.#url = scheme + url.host + path;
-    const query: Record<string, string> = {};
-    url.searchParams.forEach((value, key) => (query[key] = value));
-    const extra = opts.query;
-    if (typeof extra === "string") new URLSearchParams(extra).forEach((value, key) => (query[key] = value));
-    else if (extra) { for (const key in extra) query[key] = String(extra[key]); }
-    this.#query = query;
-    this.#transports = (opts.transports ?? ["polling", "websocket"]).filter((name) =>
-      name === "polling" || name === "websocket"
-    );
+    const loc = globalThis.location;
+    const url = new URL(uri ?? (loc?.host ? loc.href : "http://localhost"));
+    if (uri) url.searchParams.forEach((value, key) => (this.#query[key] = value));
+    else {
+      // The page's origin (or localhost), with what the options say instead.
+      if (opts.secure !== undefined) url.protocol = opts.secure ? "https:" : "http:";
+      const host = opts.hostname ?? opts.host;
+      if (host) {
+        url.port = "";
+        url.host = host.split(":").length > 2 && host[0] !== "[" ? "[" + host + "]" : host; // a bare IPv6 address
+      }
+      if (opts.port) url.port = "" + opts.port;
+    }
+    this.#origin = (url.protocol === "https:" || url.protocol === "wss:" ? "https://" : "http://") + url.host;
+    addQuery(this.#query, opts.query);
+    this.#transports = (opts.transports ?? ["polling", "websocket"]).map((t) =>
+      typeof t === "function" ? t.prototype.name : t
+    ).filter((name): name is TransportName => name === "polling" || name === "websocket");
     this.#jar = isBrowser ? undefined : new CookieJar();
+    this.#timers = createTimers(opts);
+    this.binaryType = opts.binaryType ?? (isBrowser ? "arraybuffer" : "uint8array");
+    // TLS settings the runtime cannot honour fail here, not at each connection attempt.
+    resolveTransports(opts);
   }
 
   /** Starts the connection: the handshake on the first transport (or WebSocket, see `rememberUpgrade`). */
@@ -280,27 +459,39 @@ export class Engine extends Emitter<EngineEvents> {
       this.#offline = () => this.#onClose("transport close", { description: "network connection lost" });
       addEventListener("offline", this.#offline);
     }
+    // closeOnBeforeunload: the transport is closed silently, so that no disconnect is reported
+    // while the page goes away (as socket.io-client does).
+    if (this.#opts.closeOnBeforeunload && typeof addEventListener === "function" && !this.#beforeunload) {
+      this.#beforeunload = () => {
+        this.transport?.off();
+        this.transport?.close();
+      };
+      addEventListener("beforeunload", this.#beforeunload);
+    }
     const transport = this.#createTransport(name);
     this.#setTransport(transport);
     transport.open();
     return this;
   }
 
-  #createTransport(name: string): Transport {
-    const opts = this.#opts;
-    const query: Record<string, string> = { ...this.#query, EIO: "4", transport: name };
+  #createTransport(name: TransportName): Transport {
+    const own = this.#opts.transportOptions?.[name];
+    const opts: EngineOptions = own ? { ...this.#opts, ...own } : this.#opts;
+    const query: Record<string, string> = { ...this.#query };
+    addQuery(query, own?.query);
+    query.EIO = "4";
+    query.transport = name;
     if (this.id) query.sid = this.id;
+    let path = (opts.path ?? "/engine.io").replace(/\/$/, "");
+    if (opts.addTrailingSlash !== false) path += "/";
     const transportOptions: TransportOptions = {
-      url: this.#url,
+      ...opts,
+      // TLS settings or autoUnref: the runtime's fetch and WebSocket that honour them.
+      ...resolveTransports(opts),
+      url: this.#origin + path,
       query,
-      extraHeaders: opts.extraHeaders,
-      withCredentials: opts.withCredentials,
-      fetch: opts.fetch,
-      WebSocket: opts.WebSocket,
-      protocols: opts.protocols,
-      timestampRequests: opts.timestampRequests,
-      timestampParam: opts.timestampParam,
       cookieJar: this.#jar,
+      timers: this.#timers,
       browser: isBrowser,
     };
     return name === "websocket" ? new WebSocketTransport(transportOptions) : new PollingTransport(transportOptions);
@@ -333,10 +524,12 @@ export class Engine extends Emitter<EngineEvents> {
         this.emitReserved("ping");
         this.emitReserved("pong");
         break;
-      case "message":
-        this.emitReserved("data", packet.data!);
-        this.emitReserved("message", packet.data!);
+      case "message": {
+        const data = typeof packet.data === "string" ? packet.data : toBinaryType(packet.data!, this.binaryType);
+        this.emitReserved("data", data);
+        this.emitReserved("message", data);
         break;
+      }
       case "close":
         this.#onClose("transport close", { description: "transport closed by the server" });
         break;
@@ -364,6 +557,7 @@ export class Engine extends Emitter<EngineEvents> {
     priorWebsocketSuccess = transport.name === "websocket";
     // The heartbeat is armed before any listener runs: one that throws leaves a watched session.
     this.#resetTimer();
+    this.#opts.wire?.open(this, () => this.#sendPacket("ping"));
     this.emitReserved("handshake", hs);
     debug("session %s open over %s", this.id, this.transport?.name);
     this.emitReserved("open");
@@ -379,14 +573,15 @@ export class Engine extends Emitter<EngineEvents> {
     const hs = this.handshake!;
     const delay = hs.pingInterval + hs.pingTimeout;
     this.#deadline = Date.now() + delay;
+    const timers = this.#timers;
     const check = () => {
       const left = this.#deadline - Date.now();
-      if (left > 0) this.#timer = setTimeout(check, Math.min(left, MAX_TIMER_DELAY));
+      if (left > 0) this.#timer = timers.set(check, Math.min(left, MAX_TIMER_DELAY), true);
       else this.#onClose("ping timeout");
     };
-    clearTimeout(this.#timer);
+    timers.clear(this.#timer);
     // Timers take at most 2^31 - 1 ms (longer ones fire at once): a longer wait is several.
-    this.#timer = setTimeout(check, Math.min(delay, MAX_TIMER_DELAY));
+    this.#timer = timers.set(check, Math.min(delay, MAX_TIMER_DELAY), true);
   }
 
   /**
@@ -398,7 +593,7 @@ export class Engine extends Emitter<EngineEvents> {
     const expired = Date.now() > this.#deadline;
     if (expired) {
       this.#deadline = Infinity; // one close is scheduled, not one per call
-      setTimeout(() => this.#onClose("ping timeout"));
+      this.#timers.set(() => this.#onClose("ping timeout"), 0);
     }
     return expired;
   }
@@ -483,22 +678,31 @@ export class Engine extends Emitter<EngineEvents> {
     return buffer;
   }
 
-  /** Sends a message: text, or bytes (a binary frame on WebSocket, base64 on polling). */
-  write(data: string | Uint8Array): this {
-    this.#sendPacket("message", data);
+  /**
+   * Sends a message: text, or bytes (a binary frame on WebSocket, base64 on polling). `fn` is
+   * called once it is handed to the transport.
+   */
+  write(data: string | Uint8Array, options?: WriteOptions | (() => void), fn?: () => void): this {
+    if (typeof options === "function") {
+      fn = options;
+      options = undefined;
+    }
+    this.#sendPacket("message", data, options, fn);
     return this;
   }
 
   /** Alias of {@linkcode Engine.write}. */
-  send(data: string | Uint8Array): this {
-    return this.write(data);
+  send(data: string | Uint8Array, options?: WriteOptions | (() => void), fn?: () => void): this {
+    return this.write(data, options, fn);
   }
 
-  #sendPacket(type: EnginePacketType, data?: string | Uint8Array): void {
+  #sendPacket(type: EnginePacketType, data?: string | Uint8Array, options?: WriteOptions, fn?: () => void): void {
     if (this.readyState === "closing" || this.readyState === "closed") return;
-    const packet: EnginePacket = data === undefined ? { type } : { type, data };
+    const packet: OutgoingPacket = { type, options: { compress: options?.compress !== false } };
+    if (data !== undefined) packet.data = data;
     this.emitReserved("packetCreate", packet);
     this.writeBuffer.push(packet);
+    if (fn) this.once("flush", fn);
     this.#flush();
   }
 
@@ -537,7 +741,7 @@ export class Engine extends Emitter<EngineEvents> {
 
   #onClose(reason: EngineCloseReason, description?: CloseDetails | Error): void {
     if (this.readyState === "closed") return;
-    clearTimeout(this.#timer);
+    this.#timers.clear(this.#timer);
     // Closed before the probe is cancelled: a pausing upgrade would otherwise resume and flush the
     // closing transport and close the engine a second time.
     this.readyState = "closed";
@@ -551,6 +755,10 @@ export class Engine extends Emitter<EngineEvents> {
     if (this.#offline) {
       removeEventListener("offline", this.#offline);
       this.#offline = undefined;
+    }
+    if (this.#beforeunload) {
+      removeEventListener("beforeunload", this.#beforeunload);
+      this.#beforeunload = undefined;
     }
     debug("session %s closed: %s", this.id, reason);
     this.id = undefined;

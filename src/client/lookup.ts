@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { DefaultEventsMap, EventsMap } from "../io/typed_events.ts";
+import type { DefaultEventsMap, EventsMap } from "../util/typed_events.ts";
 import { Manager } from "./manager.ts";
 import type { ManagerOptions } from "./manager.ts";
 import type { Socket, SocketOptions } from "./socket.ts";
@@ -23,13 +23,34 @@ import type { Socket, SocketOptions } from "./socket.ts";
  */
 export type ClientOptions = ManagerOptions & SocketOptions;
 
+/**
+ * The Socket.IO protocol revision the client speaks (as socket.io-client's `protocol` export).
+ *
+ * @example
+ * ```ts
+ * import { protocol } from "../../client.ts";
+ * console.log(protocol); // 5
+ * ```
+ */
+export const protocol: number = 5;
+
 const cache: Record<string, Manager> = {};
 
 /** Resolves `uri` against the page's location: the absolute URL, the namespace and a cache key. */
-function parse(uri: string | undefined, path: string): { source: string; id: string; nsp: string } {
+function parse(
+  uri: string | undefined,
+  path: string,
+  opts: ClientOptions,
+): { source: string | undefined; id: string; nsp: string } {
   const loc = globalThis.location;
   if (uri == null) {
-    if (!loc) throw new TypeError("io() needs a URL outside browsers");
+    if (!loc) {
+      // Outside browsers the URL parts may come as options: the Manager makes the URL of them.
+      if (!opts.hostname && !opts.host) {
+        throw new TypeError("io() needs a URL, or the hostname option, outside browsers");
+      }
+      return { source: undefined, id: [opts.secure, opts.hostname, opts.host, opts.port, path].join(), nsp: "/" };
+    }
     uri = loc.protocol + "//" + loc.host;
   }
   if (uri[0] === "/") uri = uri[1] === "/" ? loc.protocol + uri : loc.host + uri;
@@ -64,7 +85,7 @@ export function io<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents
     uri = undefined;
   }
   opts ??= {};
-  const { source, id, nsp } = parse(uri, opts.path || "/socket.io");
+  const { source, id, nsp } = parse(uri, opts.path || "/socket.io", opts);
   const cached = cache[id];
   let manager: Manager;
   if (opts.forceNew || opts.multiplex === false || (cached && nsp in cached.nsps)) {

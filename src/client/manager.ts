@@ -8,14 +8,18 @@
 import { Emitter } from "../util/emitter.ts";
 import { defaultParser, PacketType } from "../parser/socket_io.ts";
 import type { Decoder, Encoder, Packet, Parser } from "../parser/socket_io.ts";
-import type { DefaultEventsMap, EventsMap } from "../io/typed_events.ts";
+import type { DefaultEventsMap, EventsMap } from "../util/typed_events.ts";
 import { Backoff } from "./backoff.ts";
-import { Engine } from "./engine.ts";
-import type { EngineOptions } from "./engine.ts";
-import { isBrowser } from "./env.ts";
+import { Engine, toBinaryType } from "./engine.ts";
+import type { BinaryType, EngineOptions, WriteOptions } from "./engine.ts";
+import type { EnginePacket } from "../parser/engine_io.ts";
+import { createTimers } from "./timers.ts";
+import type { Timers } from "./timers.ts";
+import { resolveTransports } from "./_runtime_features.ts";
 import { rethrow } from "./transports/transport.ts";
 import type { CloseDetails } from "./transports/transport.ts";
 import { Socket } from "./socket.ts";
+import { protocolV4 } from "./protocol_v4.ts";
 import type { SocketOptions } from "./socket.ts";
 import { createDebug, enableDebug, readDebugEnvironment } from "../util/debug.ts";
 
@@ -25,19 +29,7 @@ const debug = createDebug("sio:client:manager");
 const debugPattern = readDebugEnvironment();
 if (debugPattern) enableDebug(debugPattern);
 
-/**
- * How received binary data is delivered: `"arraybuffer"` (the default in browsers, as
- * socket.io-client) or `"uint8array"` (the default on Deno, Bun, Node and Workers, where bytes are
- * `Uint8Array`s; a Node `Buffer` is one too).
- *
- * @example
- * ```ts
- * import { io } from "../../client.ts";
- * const socket = io("http://localhost:3000", { binaryType: "arraybuffer" });
- * socket.on("file", (data: ArrayBuffer) => console.log(data.byteLength));
- * ```
- */
-export type BinaryType = "arraybuffer" | "uint8array";
+export type { BinaryType };
 
 /**
  * Options of a {@linkcode Manager} (all optional); `io()` accepts them too.
@@ -76,8 +68,15 @@ export interface ManagerOptions extends EngineOptions {
   autoConnect?: boolean;
   /** The packet format (default: JSON with binary attachments, as socket.io-parser). */
   parser?: Parser;
-  /** How received binary data is delivered (see {@linkcode BinaryType}). */
-  binaryType?: BinaryType;
+  /**
+   * The Socket.IO protocol revision: 5 (the default: socket.io 3.x/4.x, python-socketio 5.x) or 4,
+   * socket.io-client 2's, over Engine.IO v3 (socket.io 1.x/2.x, python-socketio and Flask-SocketIO
+   * 4.x servers). With 4 there is no CONNECT payload: `/` is joined without one, and another
+   * namespace's `auth` goes as the query of its name (`socket.handshake.query` on those servers);
+   * socket ids are the Engine.IO id (`nsp#` + it outside `/`); there is no connection state
+   * recovery. Not in the browser bundles (`socket.io.min.js`): bundle `client.ts` to have it there.
+   */
+  protocol?: 4 | 5;
 }
 
 /**
@@ -131,16 +130,14 @@ export interface ManagerEvents {
   reconnect: (attempt: number) => void;
 }
 
-/** Replaces the `Uint8Array`s of received data by `ArrayBuffer`s. */
-function toArrayBuffers(data: unknown): unknown {
-  if (data instanceof Uint8Array) {
-    return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data.buffer : data.slice().buffer;
-  }
+/** Replaces the `Uint8Array`s of received data by `ArrayBuffer`s or `Blob`s. */
+function convertBinary(data: unknown, binaryType: BinaryType): unknown {
+  if (data instanceof Uint8Array) return toBinaryType(data, binaryType);
   if (Array.isArray(data)) {
-    for (let i = 0; i < data.length; i++) data[i] = toArrayBuffers(data[i]);
+    for (let i = 0; i < data.length; i++) data[i] = convertBinary(data[i], binaryType);
   } else if (data && typeof data === "object") {
     const record = data as Record<string, unknown>;
-    for (const key in record) record[key] = toArrayBuffers(record[key]);
+    for (const key in record) record[key] = convertBinary(record[key], binaryType);
   }
   return data;
 }
@@ -178,24 +175,37 @@ export class Manager<
   _reconnecting = false;
   /** @internal Whether sockets connect as soon as they are created. */
   readonly _autoConnect: boolean;
+  /** @internal The timers of the Manager and its sockets (`useNativeTimers`, `autoUnref`). */
+  readonly _timers: Timers;
 
-  readonly #uri: string;
+  readonly #uri: string | undefined;
   readonly #backoff: Backoff;
   readonly #encoder: Encoder;
   readonly #decoder: Decoder;
-  readonly #arrayBuffers: boolean;
   #subs: Array<() => void> = [];
   #reconnection = true;
   #attempts = Infinity;
   #timeout: number | false = 20000;
   #skipReconnect = false;
 
-  /** Creates a Manager for the server at `uri` (default: the page's origin in browsers). */
-  constructor(uri?: string, opts: ManagerOptions = {}) {
+  /**
+   * Creates a Manager for the server at `uri`, or without one for the server the `hostname`,
+   * `port` and `secure` options name (by default the page's origin in browsers, `localhost`
+   * elsewhere).
+   */
+  constructor(uri?: string | ManagerOptions, opts: ManagerOptions = {}) {
     super();
+    if (typeof uri === "object") {
+      opts = uri;
+      uri = undefined;
+    }
     if (opts.debug !== undefined) enableDebug(opts.debug);
-    this.#uri = uri ?? globalThis.location?.origin;
+    this.#uri = uri;
     this.opts = opts = { ...opts, path: opts.path ?? "/socket.io" };
+    // TLS settings or autoUnref: the runtime's fetch and WebSocket that honour them, found once
+    // (a setting the runtime cannot honour throws here).
+    Object.assign(opts, resolveTransports(opts));
+    this._timers = createTimers(opts);
     this.reconnection(opts.reconnection !== false);
     this.reconnectionAttempts(opts.reconnectionAttempts || Infinity);
     this.#backoff = new Backoff({
@@ -204,10 +214,9 @@ export class Manager<
       jitter: opts.randomizationFactor ?? 0.5,
     });
     this.timeout(opts.timeout ?? 20000);
-    const parser = opts.parser ?? defaultParser;
+    const parser = opts.protocol === 4 ? protocolV4.attach(this) : opts.parser ?? defaultParser;
     this.#encoder = parser.createEncoder();
     this.#decoder = parser.createDecoder();
-    this.#arrayBuffers = (opts.binaryType ?? (isBrowser ? "arraybuffer" : "uint8array")) === "arraybuffer";
     this._autoConnect = opts.autoConnect !== false;
     if (this._autoConnect) this.open();
   }
@@ -311,12 +320,17 @@ export class Manager<
     });
     const timeout = this.#timeout;
     if (timeout !== false) {
-      const timer = setTimeout(() => {
-        engine.off("open", onOpen);
-        onError(new Error("timeout"));
-        engine.close();
-      }, timeout);
-      this.#subs.push(() => clearTimeout(timer));
+      const timers = this._timers;
+      const timer = timers.set(
+        () => {
+          engine.off("open", onOpen);
+          onError(new Error("timeout"));
+          engine.close();
+        },
+        timeout,
+        true,
+      );
+      this.#subs.push(() => timers.clear(timer));
     }
     engine.open();
     return this;
@@ -334,9 +348,11 @@ export class Manager<
     this._readyState = "open";
     const engine = this.engine!;
     const onPing = () => this.emitReserved("ping");
-    const onData = (data: string | Uint8Array) => {
+    // Messages as they arrived (bytes as Uint8Array): binaryType applies once they are decoded.
+    const onData = (packet: EnginePacket) => {
+      if (packet.type !== "message") return;
       try {
-        this.#decoder.add(data);
+        this.#decoder.add(packet.data!);
       } catch (err) {
         this.#onClose("parse error", err as Error);
       }
@@ -345,18 +361,19 @@ export class Manager<
     const onClose = (reason: ManagerCloseReason, description?: CloseDetails | Error) =>
       this.#onClose(reason, description);
     engine.on("ping", onPing);
-    engine.on("data", onData);
+    engine.on("packet", onData);
     engine.on("error", onError);
     engine.on("close", onClose);
     this.#decoder.ondecoded = (packet) => {
       const type = packet.type;
+      const binaryType = engine.binaryType;
       // With the default parser only binary packets carry bytes; another parser may put them anywhere.
       if (
-        this.#arrayBuffers &&
+        binaryType !== "uint8array" &&
         (type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK ||
           (this.opts.parser && (type === PacketType.EVENT || type === PacketType.ACK)))
       ) {
-        packet.data = toArrayBuffers(packet.data);
+        packet.data = convertBinary(packet.data, binaryType);
       }
       try {
         this.emitReserved("packet", packet);
@@ -367,7 +384,7 @@ export class Manager<
     };
     this.#subs.push(() => {
       engine.off("ping", onPing);
-      engine.off("data", onData);
+      engine.off("packet", onData);
       engine.off("error", onError);
       engine.off("close", onClose);
     });
@@ -405,11 +422,11 @@ export class Manager<
     this._close();
   }
 
-  /** @internal Encodes and writes a packet. */
-  _packet(packet: Packet): void {
+  /** @internal Encodes and writes a packet (`options.compress`: see {@linkcode Socket.compress}). */
+  _packet(packet: Packet & { options?: WriteOptions }): void {
     const frames = this.#encoder.encode(packet);
     const engine = this.engine!;
-    for (let i = 0; i < frames.length; i++) engine.write(frames[i]);
+    for (let i = 0; i < frames.length; i++) engine.write(frames[i], packet.options);
   }
 
   #cleanup(): void {
@@ -427,14 +444,14 @@ export class Manager<
 
   /**
    * The wait for the next reconnection attempt. Kept apart from the connection's subscriptions:
-   * clearing those (a connection attempt that failed meanwhile, one opened by hand) used to drop
-   * the timer and leave `_reconnecting` set, and no attempt ever came again.
+   * clearing those (a connection attempt that failed meanwhile, one opened by hand) must not drop
+   * the timer: `_reconnecting` would stay set, and no attempt would ever come again.
    */
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 
   #cancelReconnect(): void {
     if (this.#reconnectTimer !== undefined) {
-      clearTimeout(this.#reconnectTimer);
+      this._timers.clear(this.#reconnectTimer);
       this.#reconnectTimer = undefined;
     }
     this._reconnecting = false;
@@ -465,30 +482,34 @@ export class Manager<
     }
     const delay = backoff.duration();
     this._reconnecting = true;
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      if (this.#skipReconnect) {
-        this._reconnecting = false;
-        return;
-      }
-      debug("reconnection attempt %d", backoff.attempts);
-      this.emitReserved("reconnect_attempt", backoff.attempts);
-      if (this.#skipReconnect) {
-        this._reconnecting = false;
-        return;
-      }
-      this.open((err) => {
-        if (err) {
+    this.#reconnectTimer = this._timers.set(
+      () => {
+        this.#reconnectTimer = undefined;
+        if (this.#skipReconnect) {
           this._reconnecting = false;
-          this.#reconnect();
-          this.emitReserved("reconnect_error", err);
-        } else {
-          const attempts = backoff.attempts;
-          this._reconnecting = false;
-          backoff.reset();
-          this.emitReserved("reconnect", attempts);
+          return;
         }
-      });
-    }, delay);
+        debug("reconnection attempt %d", backoff.attempts);
+        this.emitReserved("reconnect_attempt", backoff.attempts);
+        if (this.#skipReconnect) {
+          this._reconnecting = false;
+          return;
+        }
+        this.open((err) => {
+          if (err) {
+            this._reconnecting = false;
+            this.#reconnect();
+            this.emitReserved("reconnect_error", err);
+          } else {
+            const attempts = backoff.attempts;
+            this._reconnecting = false;
+            backoff.reset();
+            this.emitReserved("reconnect", attempts);
+          }
+        });
+      },
+      delay,
+      true,
+    );
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { DefaultEventsMap, EventNames, EventsMap } from "../io/typed_events.ts";
+import type { DefaultEventsMap, EventNames, EventsMap } from "../util/typed_events.ts";
 import { Manager } from "./manager.ts";
 import type { ClientOptions } from "./lookup.ts";
 import type { Socket } from "./socket.ts";
@@ -308,6 +308,23 @@ export class SimpleClient<
         throw err;
       }
     }
+  }
+
+  /**
+   * Disconnects when an `await using` scope ends (python's `async with SimpleClient() as sio`).
+   *
+   * @example
+   * ```ts
+   * import { SimpleClient } from "./simple_client.ts";
+   * {
+   *   await using client = new SimpleClient();
+   *   await client.connect("http://localhost:3000");
+   *   await client.emit("hello");
+   * } // disconnected here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.disconnect();
   }
 
   /** Disconnects and closes the connection. */

@@ -21,8 +21,9 @@ import type {
   Last,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
-} from "../io/typed_events.ts";
+} from "../util/typed_events.ts";
 import type { Manager } from "./manager.ts";
+import type { WriteOptions } from "./engine.ts";
 import type { CloseDetails } from "./transports/transport.ts";
 
 /**
@@ -265,7 +266,13 @@ export class Socket<
       this.#addToQueue(data, flags);
       return this;
     }
-    const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp, data };
+    // Its compress flag goes with it to the engine (see the engine's packetCreate event).
+    const packet: Packet & { options: WriteOptions } = {
+      type: PacketType.EVENT,
+      nsp: this.nsp,
+      data,
+      options: { compress: flags.compress !== false },
+    };
     if (typeof data[data.length - 1] === "function") {
       const id = this.#ids++;
       this.#registerAck(id, data.pop() as Ack, flags.timeout);
@@ -290,13 +297,14 @@ export class Socket<
       this.#acks.set(id, ack);
       return;
     }
-    const timer = setTimeout(() => {
+    const timers = this.io._timers;
+    const timer = timers.set(() => {
       this.#acks.delete(id);
       this.sendBuffer = this.sendBuffer.filter((packet) => packet.id !== id);
       ack.call(this, new Error("operation has timed out"));
     }, timeout);
     const fn: Ack = (...args: unknown[]) => {
-      clearTimeout(timer);
+      timers.clear(timer);
       ack.apply(this, args);
     };
     fn.withError = true;
@@ -489,8 +497,9 @@ export class Socket<
   }
 
   /**
-   * Sets the compress flag of the next emit. Accepted for compatibility; a standard `WebSocket`
-   * decides compression by itself, so it has no effect.
+   * Sets the compress flag of the next emit: it reaches the engine as the packet's
+   * `options.compress` (see its `packetCreate` event). A standard `WebSocket` decides compression
+   * by itself, so on the wire it changes nothing.
    */
   compress(compress: boolean): this {
     this.#flags.compress = compress;

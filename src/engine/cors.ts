@@ -6,7 +6,7 @@
  * @module
  */
 
-import { headerOf } from "./request_fast_paths.ts";
+import type { EngineRequest } from "./exchange.ts";
 
 /** A function deciding whether an origin is allowed (callback or promise style). */
 export type CorsOriginFunction = (
@@ -69,18 +69,20 @@ async function resolveOrigin(
  * @example
  * ```ts
  * import { applyCors } from "./cors.ts";
+ * import { fromWebRequest } from "./web_exchange.ts";
  * const headers = new Headers();
- * await applyCors({ origin: "*" }, new Request("http://x/", { headers: { origin: "http://a" } }), headers, false);
+ * const request = fromWebRequest(new Request("http://x/", { headers: { origin: "http://a" } }));
+ * await applyCors({ origin: "*" }, request, headers, false);
  * headers.get("access-control-allow-origin"); // "*"
  * ```
  */
 export async function applyCors(
   options: CorsOptions,
-  request: Request,
+  request: EngineRequest,
   headers: Headers,
   preflight: boolean,
 ): Promise<void> {
-  const requestOrigin = headerOf(request, "origin") ?? undefined;
+  const requestOrigin = request.header("origin") ?? undefined;
   const option = options.origin ?? "*";
   const origin = await resolveOrigin(option, requestOrigin);
   if (origin === false) return;
@@ -92,7 +94,7 @@ export async function applyCors(
   }
   if (!preflight) return;
   headers.set("Access-Control-Allow-Methods", join(options.methods ?? "GET,HEAD,PUT,PATCH,POST,DELETE"));
-  const allowed = options.allowedHeaders ?? headerOf(request, "access-control-request-headers");
+  const allowed = options.allowedHeaders ?? request.header("access-control-request-headers");
   if (allowed) {
     headers.set("Access-Control-Allow-Headers", join(allowed));
     if (options.allowedHeaders === undefined) headers.append("Vary", "Access-Control-Request-Headers");
@@ -108,16 +110,20 @@ export async function applyCors(
  * @example
  * ```ts
  * import { isWebSocketOriginAllowed } from "./cors.ts";
+ * import { fromWebRequest } from "./web_exchange.ts";
  * const req = new Request("http://a.test/", { headers: { origin: "http://evil.test", host: "a.test" } });
- * await isWebSocketOriginAllowed(undefined, req); // false
+ * await isWebSocketOriginAllowed(undefined, fromWebRequest(req)); // false
  * ```
  */
-export async function isWebSocketOriginAllowed(options: CorsOptions | undefined, request: Request): Promise<boolean> {
-  const origin = headerOf(request, "origin");
+export async function isWebSocketOriginAllowed(
+  options: CorsOptions | undefined,
+  request: EngineRequest,
+): Promise<boolean> {
+  const origin = request.header("origin");
   if (origin === null) return true;
   if (options === undefined) {
     try {
-      return new URL(origin).host === (headerOf(request, "host") ?? URL.parse(request.url)?.host);
+      return new URL(origin).host === (request.header("host") ?? URL.parse(request.url)?.host);
     } catch {
       return false;
     }

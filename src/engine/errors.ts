@@ -5,7 +5,7 @@
  * @module
  */
 
-import { textResponse } from "./text_response.ts";
+import { type EngineResponse, textResponse } from "./exchange.ts";
 
 /** Engine.IO error codes, as the reference server uses them. */
 export const EngineErrorCode = {
@@ -32,7 +32,7 @@ export const ENGINE_ERROR_MESSAGES: Readonly<Record<EngineErrorCode, string>> = 
 
 /** A refused request, as reported by the `connection_error` event. */
 export interface EngineConnectionError {
-  /** The refused request. */
+  /** The refused request (as a web `Request`, made for the event). */
   request: Request;
   /** The Engine.IO error code. */
   code: EngineErrorCode;
@@ -43,23 +43,36 @@ export interface EngineConnectionError {
 }
 
 /**
- * Builds the error response for `code`, the answer to `request`.
+ * The error answer for `code`.
  *
  * @example
  * ```ts
  * import { EngineErrorCode, errorResponse } from "./errors.ts";
- * errorResponse(new Request("http://x/"), EngineErrorCode.UNKNOWN_SID, new Headers()).status; // 400
+ * errorResponse(EngineErrorCode.UNKNOWN_SID, new Headers()).status; // 400
  * ```
  */
 export function errorResponse(
-  request: Request,
   code: EngineErrorCode,
   headers: Headers,
   message: string = ENGINE_ERROR_MESSAGES[code],
-): Response {
+): EngineResponse {
   headers.set("Content-Type", "application/json");
-  return textResponse(request, JSON.stringify({ code, message }), {
-    status: code === EngineErrorCode.FORBIDDEN ? 403 : 400,
-    headers,
-  });
+  return textResponse(code === EngineErrorCode.FORBIDDEN ? 403 : 400, JSON.stringify({ code, message }), headers);
+}
+
+/**
+ * The answer to a request whose URL cannot be parsed (a Host header that makes no URL): 400, and
+ * one log line with the offending URL.
+ *
+ * @example
+ * ```ts
+ * import { badUrlResponse } from "./errors.ts";
+ * badUrlResponse("http://a b/").status; // 400
+ * ```
+ */
+export function badUrlResponse(url: string): EngineResponse {
+  console.error(
+    `[engine.io] refused a request with an invalid URL (bad Host header?): ${JSON.stringify(url.slice(0, 200))}`,
+  );
+  return textResponse(400, "Bad Request", new Headers({ "content-type": "text/plain" }));
 }

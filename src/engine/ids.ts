@@ -1,5 +1,5 @@
 /**
- * Random identifiers for sessions and sockets.
+ * Random identifiers: session ids, socket ids, recovery ids, cluster ids.
  *
  * @module
  */
@@ -7,7 +7,8 @@
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /**
- * A random id of 20 base64url characters (120 bits from `crypto.getRandomValues`).
+ * A random id of 20 base64url characters (120 bits from `crypto.getRandomValues`), the shape of
+ * socket.io's ids.
  *
  * @example
  * ```ts

@@ -82,6 +82,16 @@ export interface EngineOptions {
   onHeaders?: (headers: Headers, request: Request) => void;
   /** Generates session ids (default: 15 random bytes, base64url). */
   generateId?: (request: Request) => string | Promise<string>;
+  /**
+   * Also accept Engine.IO v3 clients (`EIO=3`: socket.io-client 1.x/2.x, the Java 1.x and Swift
+   * 15.x clients...), as socket.io does with the same option (default false: they get
+   * `Unsupported protocol version`). Their sessions speak Engine.IO v3 on both transports (and JSONP
+   * polling), and the io server Socket.IO v4 to them. As that protocol has it, their socket ids are
+   * the Engine.IO session ids (`nsp#` + it outside `/`), which also let whoever holds one use the
+   * session: do not hand a v3 client's socket id to other clients. In browsers their polling sends
+   * cookies, so cross-origin pages need `cors` with `credentials: true` and a list of origins.
+   */
+  allowEIO3?: boolean;
 }
 
 /**

@@ -1,31 +1,45 @@
 /**
- * The Engine.IO v4 server: validates every request, opens sessions over polling or WebSocket, routes
- * polls and posts to their session and WebSocket upgrades to the runtime's upgrader.
+ * The Engine.IO v4 server (and v3 with `allowEIO3`): validates every request, opens sessions over
+ * polling or WebSocket, routes polls and posts to their session and WebSocket upgrades to the
+ * runtime's upgrader.
  *
- * It speaks only `Request`/`Response`: a runtime shim passes each request in with an
- * {@linkcode Upgrader} that turns a validated upgrade request into a WebSocket.
+ * It speaks the contract of `exchange.ts` ({@linkcode EngineRequest} in, {@linkcode EngineResponse}
+ * out): a runtime shim passes each request in with an upgrader (`HandleOptions.upgrade`) that turns a
+ * validated upgrade request into a WebSocket.
  *
  * @module
  */
 
-import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "../runtime/types.ts";
+import type { WebSocketHandlers, WebSocketLike } from "./websocket_like.ts";
+import type { EngineRequest, EngineResponse, HandleOptions } from "./exchange.ts";
 import { Emitter } from "../util/emitter.ts";
 import { applyCors, isWebSocketOriginAllowed } from "./cors.ts";
-import { ENGINE_ERROR_MESSAGES, type EngineConnectionError, EngineErrorCode, errorResponse } from "./errors.ts";
+import {
+  badUrlResponse,
+  ENGINE_ERROR_MESSAGES,
+  type EngineConnectionError,
+  EngineErrorCode,
+  errorResponse,
+} from "./errors.ts";
 import { randomId } from "./ids.ts";
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions, serializeCookie } from "./options.ts";
 import { EngineSocket } from "./socket.ts";
 import { createDebug } from "../util/debug.ts";
-
-const debug = createDebug("sio:engine");
 import { PollingTransport } from "./transports/polling.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
 import type { HandshakeRequest } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
-import { headerOf, webRequestOf } from "./request_fast_paths.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
-import { badUrlResponse, requestUrl } from "./request_url.ts";
 import { atMost } from "../util/within.ts";
+import {
+  type EngineProtocol,
+  isProtocolMismatch,
+  requestedProtocol,
+  type V3Framing,
+  v3FramingOf,
+} from "./protocol_v3.ts";
+
+const debug = createDebug("sio:engine");
 
 export type { EngineOptions } from "./options.ts";
 export { EngineSocket } from "./socket.ts";
@@ -65,13 +79,15 @@ abstract class SocketHandlers implements WebSocketHandlers {
 class UpgradeHandlers extends SocketHandlers {
   readonly #session: EngineSocket;
   readonly #maxPayload: number;
-  constructor(session: EngineSocket, maxPayload: number) {
+  readonly #v3: V3Framing | undefined;
+  constructor(session: EngineSocket, maxPayload: number, v3: V3Framing | undefined) {
     super();
     this.#session = session;
     this.#maxPayload = maxPayload;
+    this.#v3 = v3;
   }
   onOpen(socket: WebSocketLike): void {
-    const transport = this.transport = new WebSocketTransport(socket, this.#maxPayload);
+    const transport = this.transport = new WebSocketTransport(socket, this.#maxPayload, this.#v3);
     const session = this.#session;
     if (session.readyState !== "open" || session.upgrading || session.transportName !== "polling") {
       transport.close();
@@ -85,14 +101,15 @@ class UpgradeHandlers extends SocketHandlers {
  * The Engine.IO server.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Engine } from "./server.ts";
- * import { denoUpgrader } from "../runtime/deno.ts";
+ * import { fromWebRequest, toWebResponse } from "./web_exchange.ts";
  * const engine = new Engine({ path: "/engine.io" });
  * engine.on("connection", (socket) => socket.on("message", (data) => socket.write(data)));
- * // A fetch handler (`deno serve`, a Worker module); the upgrader is the runtime's.
- * export default {
- *   fetch: (request: Request) => engine.handleRequest(request, undefined, denoUpgrader) as Promise<Response>,
+ * // A fetch handler for polling clients (a WebSocket needs the runtime's upgrader: see `upgrade`).
+ * const fetchHandler = async (request: Request): Promise<Response> => {
+ *   const answer = await engine.handle(fromWebRequest(request));
+ *   return answer ? toWebResponse(answer) : new Response(null, { status: 500 });
  * };
  * ```
  */
@@ -102,7 +119,7 @@ export class Engine extends Emitter<EngineEvents> {
   /** Open sessions by id. */
   readonly clients: Map<string, EngineSocket> = new Map();
 
-  /** Creates an engine; it serves nothing until requests are passed to `handleRequest`. */
+  /** Creates an engine; it serves nothing until requests are passed to {@linkcode Engine.handle}. */
   constructor(options: EngineOptions = {}) {
     super();
     this.options = resolveEngineOptions(options);
@@ -138,24 +155,24 @@ export class Engine extends Emitter<EngineEvents> {
   }
 
   /**
-   * Answers one request. Returns `undefined` only when the runtime's upgrader answers by itself.
+   * Answers one request for this engine's path (the caller routed it here). Resolves to
+   * `undefined` only when the runtime's upgrader answered by itself (Bun, Node). `options.fallback`
+   * is not used: every request given to the engine gets its answer.
    */
-  async handleRequest(
-    request: Request,
-    info?: ConnInfo,
-    upgrade?: Upgrader,
-  ): Promise<Response | undefined> {
-    const url = requestUrl(request);
-    if (url === null) return badUrlResponse(request);
+  async handle(request: EngineRequest, options?: HandleOptions): Promise<EngineResponse | undefined> {
+    const url = URL.parse(request.url);
+    if (url === null) return badUrlResponse(request.url);
+    const upgrade = options?.upgrade;
     const headers = new Headers();
+    const method = request.method;
     try {
-      if (request.method === "OPTIONS" && this.options.cors) {
+      if (method === "OPTIONS" && this.options.cors) {
         await applyCors(this.options.cors, request, headers, true);
-        this.options.onHeaders?.(headers, webRequestOf(request));
-        return new Response(null, { status: this.options.cors.optionsSuccessStatus ?? 204, headers });
+        this.options.onHeaders?.(headers, request.toRequest());
+        return { status: this.options.cors.optionsSuccessStatus ?? 204, headers, body: null };
       }
       if (this.options.cors) await applyCors(this.options.cors, request, headers, false);
-      this.options.onHeaders?.(headers, webRequestOf(request));
+      this.options.onHeaders?.(headers, request.toRequest());
     } catch (err) {
       return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { cors: String(err) }));
     }
@@ -163,7 +180,7 @@ export class Engine extends Emitter<EngineEvents> {
     const query = url.searchParams;
     const transport = query.get("transport");
     const sid = query.get("sid");
-    const isUpgrade = headerOf(request, "upgrade")?.toLowerCase() === "websocket";
+    const isUpgrade = request.header("upgrade")?.toLowerCase() === "websocket";
 
     if (transport !== "polling" && transport !== "websocket" || !this.options.transports.includes(transport)) {
       return this.#refuse(request, headers, new Refusal(EngineErrorCode.UNKNOWN_TRANSPORT, { transport }));
@@ -176,7 +193,7 @@ export class Engine extends Emitter<EngineEvents> {
       return this.#refuse(
         request,
         headers,
-        new Refusal(EngineErrorCode.FORBIDDEN, { name: "WEBSOCKET_ORIGIN", origin: headerOf(request, "origin") }),
+        new Refusal(EngineErrorCode.FORBIDDEN, { name: "WEBSOCKET_ORIGIN", origin: request.header("origin") }),
       );
     }
 
@@ -184,6 +201,13 @@ export class Engine extends Emitter<EngineEvents> {
       const session = this.clients.get(sid);
       if (session === undefined) {
         return this.#refuse(request, headers, new Refusal(EngineErrorCode.UNKNOWN_SID, { sid }));
+      }
+      if (isProtocolMismatch(query, session.protocol)) {
+        return this.#refuse(
+          request,
+          headers,
+          new Refusal(EngineErrorCode.BAD_REQUEST, { name: "PROTOCOL_MISMATCH", sid, protocol: session.protocol }),
+        );
       }
       if (transport === "websocket") {
         if (
@@ -196,7 +220,8 @@ export class Engine extends Emitter<EngineEvents> {
             new Refusal(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", sid }),
           );
         }
-        return this.#upgradeSession(request, session, upgrade);
+        const v3 = session.protocol === 3 ? v3FramingOf(query) : undefined;
+        return upgrade(request, new UpgradeHandlers(session, this.options.maxHttpBufferSize, v3));
       }
       if (session.transportName !== "polling") {
         return this.#refuse(
@@ -206,21 +231,17 @@ export class Engine extends Emitter<EngineEvents> {
         );
       }
       const polling = session.transport as PollingTransport;
-      if (request.method === "GET") return polling.handleGet(request, headers);
-      if (request.method === "POST") return polling.handlePost(request, headers);
-      return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { method: request.method }));
+      if (method === "GET") return polling.handleGet(request, headers);
+      if (method === "POST") return polling.handlePost(request, headers);
+      return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { method }));
     }
 
     // A new session.
     if (this.#closing) {
       return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { name: "SERVER_CLOSING" }));
     }
-    if (request.method !== "GET") {
-      return this.#refuse(
-        request,
-        headers,
-        new Refusal(EngineErrorCode.BAD_HANDSHAKE_METHOD, { method: request.method }),
-      );
+    if (method !== "GET") {
+      return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_HANDSHAKE_METHOD, { method }));
     }
     if (transport === "websocket" && (!isUpgrade || !upgrade)) {
       return this.#refuse(
@@ -233,17 +254,19 @@ export class Engine extends Emitter<EngineEvents> {
       const refusal = await this.#checkAllowRequest(request);
       if (refusal) return this.#refuse(request, headers, refusal);
     }
-    if (query.get("EIO") !== "4") {
+    const protocol = requestedProtocol(query, this.options.allowEIO3);
+    if (protocol === null) {
       return this.#refuse(
         request,
         headers,
         new Refusal(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: query.get("EIO") }),
       );
     }
+    const v3 = protocol === 3 ? v3FramingOf(query) : undefined;
 
     let id: string;
     try {
-      id = this.options.generateId ? await this.options.generateId(webRequestOf(request)) : randomId();
+      id = this.options.generateId ? await this.options.generateId(request.toRequest()) : randomId();
     } catch (err) {
       return this.#refuse(
         request,
@@ -251,29 +274,30 @@ export class Engine extends Emitter<EngineEvents> {
         new Refusal(EngineErrorCode.BAD_REQUEST, { name: "ID_GENERATION_ERROR", error: String(err) }),
       );
     }
-    const handshake = toHandshakeRequest(request, url, info);
+    const handshake = toHandshakeRequest(request, url);
 
     if (transport === "websocket") {
-      return this.#openWebSocketSession(request, id, handshake, upgrade!);
+      return upgrade!(request, new Engine.#NewSession(this, id, handshake, protocol, v3));
     }
 
     if (this.options.cookie) headers.append("Set-Cookie", serializeCookie(this.options.cookie, id));
-    this.options.onInitialHeaders?.(headers, webRequestOf(request));
+    this.options.onInitialHeaders?.(headers, request.toRequest());
     const polling = new PollingTransport(
       this.options.maxHttpBufferSize,
       this.options.pingInterval + this.options.pingTimeout,
+      v3,
     );
-    const session = this.#register(new EngineSocket(id, handshake, polling, this.options));
+    const session = this.#register(new EngineSocket(id, handshake, polling, this.options, protocol));
     const response = polling.handleGet(request, headers);
     session.open();
     emitIsolated(this, "connection", connectionListenerFailed, session);
     return response;
   }
 
-  async #checkAllowRequest(request: Request): Promise<Refusal | null> {
+  async #checkAllowRequest(request: EngineRequest): Promise<Refusal | null> {
     try {
       const verdict = await new Promise<{ ok: boolean; message?: string }>((resolve, reject) => {
-        const result = this.options.allowRequest!(webRequestOf(request), (err, success) => {
+        const result = this.options.allowRequest!(request.toRequest(), (err, success) => {
           resolve({ ok: !err && success === true, message: err || undefined });
         });
         if (result !== undefined) {
@@ -313,11 +337,21 @@ export class Engine extends Emitter<EngineEvents> {
     readonly #engine: Engine;
     readonly #id: string;
     readonly #handshake: HandshakeRequest;
-    constructor(engine: Engine, id: string, handshake: HandshakeRequest) {
+    readonly #protocol: EngineProtocol;
+    readonly #v3: V3Framing | undefined;
+    constructor(
+      engine: Engine,
+      id: string,
+      handshake: HandshakeRequest,
+      protocol: EngineProtocol,
+      v3: V3Framing | undefined,
+    ) {
       super();
       this.#engine = engine;
       this.#id = id;
       this.#handshake = handshake;
+      this.#protocol = protocol;
+      this.#v3 = v3;
     }
     onOpen(socket: WebSocketLike): void {
       const engine = this.#engine;
@@ -325,33 +359,18 @@ export class Engine extends Emitter<EngineEvents> {
         socket.close(1001, "server shutting down");
         return;
       }
-      const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize);
-      const session = engine.#register(new EngineSocket(this.#id, this.#handshake, transport, engine.options));
+      const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize, this.#v3);
+      const session = engine.#register(
+        new EngineSocket(this.#id, this.#handshake, transport, engine.options, this.#protocol),
+      );
       session.open();
       emitIsolated(engine, "connection", connectionListenerFailed, session);
     }
   };
 
-  #openWebSocketSession(
-    request: Request,
-    id: string,
-    handshake: HandshakeRequest,
-    upgrade: Upgrader,
-  ): Promise<Response | undefined> {
-    return Promise.resolve(upgrade(request, new Engine.#NewSession(this, id, handshake)));
-  }
-
-  #upgradeSession(
-    request: Request,
-    session: EngineSocket,
-    upgrade: Upgrader,
-  ): Promise<Response | undefined> {
-    return Promise.resolve(upgrade(request, new UpgradeHandlers(session, this.options.maxHttpBufferSize)));
-  }
-
-  #refuse(request: Request, headers: Headers, refusal: Refusal): Response {
+  #refuse(request: EngineRequest, headers: Headers, refusal: Refusal): EngineResponse {
     if (debug.enabled) {
-      const url = requestUrl(request) ?? new URL("http://invalid/");
+      const url = URL.parse(request.url) ?? new URL("http://invalid/");
       debug(
         "refused %s %s%s: code %d (%s) %o",
         request.method,
@@ -364,13 +383,13 @@ export class Engine extends Emitter<EngineEvents> {
     }
     if (this.hasListeners("connection_error")) {
       emitIsolated(this, "connection_error", connectionListenerFailed, {
-        request: webRequestOf(request),
+        request: request.toRequest(),
         code: refusal.code,
         message: refusal.message,
         context: refusal.context,
       });
     }
-    return errorResponse(request, refusal.code, headers, refusal.message);
+    return errorResponse(refusal.code, headers, refusal.message);
   }
 
   #closing = false;
@@ -402,11 +421,11 @@ export class Engine extends Emitter<EngineEvents> {
   }
 }
 
-function toHandshakeRequest(request: Request, url: URL, info?: ConnInfo): HandshakeRequest {
-  const proto = headerOf(request, "x-forwarded-proto");
+function toHandshakeRequest(request: EngineRequest, url: URL): HandshakeRequest {
+  const proto = request.header("x-forwarded-proto");
   const secure = url.protocol === "https:" || url.protocol === "wss:" || proto === "https";
   // Copied out of the request: some runtimes (Deno) release it once the upgrade response is sent.
-  return SessionRequest.from(request, info?.remoteAddress ?? "", secure);
+  return SessionRequest.from(request, secure);
 }
 
 /** A "connection" or "connection_error" listener threw: logged; the other listeners still run. */

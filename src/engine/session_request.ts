@@ -1,6 +1,6 @@
 /**
  * The request that opened a session, kept for the session's whole life in its cheapest form: the
- * URL as a string and the headers as one plain object, read once from the `Request` (some runtimes
+ * URL as a string and the headers as one plain object, read once from the request (some runtimes
  * release a request once it is answered). `url` and `headers` are built on first use only, so an
  * idle connection does not hold a `URL` and a `Headers` it never reads.
  *
@@ -8,10 +8,8 @@
  */
 
 import type { HandshakeRequest } from "./types.ts";
-import { headerRecordOf } from "./request_fast_paths.ts";
+import type { EngineRequest } from "./exchange.ts";
 import { intern, internHeaderValues } from "../util/intern.ts";
-
-export { headerRecord } from "./request_fast_paths.ts";
 
 /**
  * A {@linkcode HandshakeRequest} whose `URL` and `Headers` are made when first read.
@@ -19,7 +17,9 @@ export { headerRecord } from "./request_fast_paths.ts";
  * @example
  * ```ts
  * import { SessionRequest } from "./session_request.ts";
- * const req = SessionRequest.from(new Request("http://x/socket.io/?EIO=4&room=a", { headers: { "x-a": "1" } }), "", false);
+ * import { fromWebRequest } from "./web_exchange.ts";
+ * const opening = new Request("http://x/socket.io/?EIO=4&room=a", { headers: { "x-a": "1" } });
+ * const req = SessionRequest.from(fromWebRequest(opening), false);
  * req.headerRecord["x-a"]; // "1"
  * req.url.searchParams.get("room"); // "a"
  * ```
@@ -54,13 +54,13 @@ export class SessionRequest implements HandshakeRequest {
   }
 
   /** Reads what a session keeps of `request`. */
-  static from(request: Request, remoteAddress: string, secure: boolean): SessionRequest {
+  static from(request: EngineRequest, secure: boolean): SessionRequest {
     // Header values, the URL and the address repeat across connections: one copy of each.
     return new SessionRequest(
       intern(request.url),
-      internHeaderValues(headerRecordOf(request)),
+      internHeaderValues(request.headerRecord()),
       request.method,
-      intern(remoteAddress),
+      intern(request.remoteAddress ?? ""),
       secure,
     );
   }

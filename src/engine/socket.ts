@@ -11,7 +11,7 @@ import type { ResolvedEngineOptions } from "./options.ts";
 import { DeadlineEntry, DeadlineQueue } from "./deadline_queue.ts";
 import type { Transport, TransportEvents } from "./transports/transport.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
-import type { WebSocketLike } from "../runtime/types.ts";
+import type { WebSocketLike } from "./websocket_like.ts";
 import type {
   EngineCloseReason,
   EngineReadyState,
@@ -21,6 +21,7 @@ import type {
 } from "./types.ts";
 import { createDebug } from "../util/debug.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
+import type { EngineProtocol } from "./protocol_v3.ts";
 
 const debug = createDebug("sio:engine");
 
@@ -42,7 +43,9 @@ function messageFrame(data: string): string {
  * One client session of the engine.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Engine } from "./server.ts";
+ * const engine = new Engine();
  * engine.on("connection", (socket) => {
  *   socket.on("message", (data) => socket.write(data)); // echo
  *   socket.on("close", (reason) => console.log("closed:", reason));
@@ -54,8 +57,11 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   readonly id: string;
   /** The request that opened the session. */
   readonly request: HandshakeRequest;
-  /** The Engine.IO protocol version (4). */
-  readonly protocol: number = 4;
+  /**
+   * The Engine.IO protocol revision: 4, or 3 for socket.io 1.x/2.x clients (`allowEIO3`: the
+   * client pings, the server answers).
+   */
+  readonly protocol: EngineProtocol;
   /** The session's state. */
   readyState: EngineReadyState = "opening";
   /** Whether the session moved from polling to WebSocket. */
@@ -87,9 +93,11 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     request: HandshakeRequest,
     transport: Transport,
     options: ResolvedEngineOptions,
+    protocol: EngineProtocol = 4,
   ) {
     super();
     this.id = id;
+    this.protocol = protocol;
     this.request = request;
     this.#options = options;
     this.#transport = transport;
@@ -118,11 +126,14 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
 
   /**
    * The session's WebSocket while it is the transport and no upgrade is under way (for native
-   * topic broadcasts); `undefined` on polling.
+   * topic broadcasts); `undefined` on polling, and for Engine.IO v3 (its binary frames differ).
    */
   get webSocket(): WebSocketLike | undefined {
     const transport = this.#transport;
-    if (this.#upgrade !== null || this.readyState !== "open" || !(transport instanceof WebSocketTransport)) {
+    if (
+      this.#upgrade !== null || this.readyState !== "open" || !(transport instanceof WebSocketTransport) ||
+      transport.v3 !== undefined
+    ) {
       return undefined;
     }
     return transport.writable ? transport.socket : undefined;
@@ -144,16 +155,14 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     const o = this.#options;
     const canUpgrade = this.#transport.name === "polling" && o.allowUpgrades &&
       o.transports.includes("websocket");
-    this.#sendPacket({
-      type: "open",
-      data: JSON.stringify({
-        sid: this.id,
-        upgrades: canUpgrade ? ["websocket"] : [],
-        pingInterval: o.pingInterval,
-        pingTimeout: o.pingTimeout,
-        maxPayload: o.maxHttpBufferSize,
-      }),
-    });
+    const handshake = {
+      sid: this.id,
+      upgrades: canUpgrade ? ["websocket"] : [],
+      pingInterval: o.pingInterval,
+      pingTimeout: o.pingTimeout,
+      maxPayload: this.protocol === 3 ? undefined : o.maxHttpBufferSize, // not in v3's
+    };
+    this.#sendPacket({ type: "open", data: JSON.stringify(handshake) });
     if (o.initialPacket !== undefined) this.#sendPacket({ type: "message", data: o.initialPacket });
     this.#schedulePing();
   }
@@ -178,7 +187,9 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     const direct = this.#direct;
     if (direct !== null && this.#buffer.length === 0 && this.readyState === "open") {
       // A WebSocket with nothing waiting: one frame per packet anyway, so send it now.
-      direct.sendFrame(typeof data === "string" ? messageFrame(data) : data);
+      direct.sendFrame(
+        typeof data === "string" ? messageFrame(data) : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
+      );
       if (++this.#sinceCheck >= 64) {
         this.#sinceCheck = 0;
         const queued = direct.bufferedAmount;
@@ -319,12 +330,16 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
         emitIsolated(this, "message", listenerFailed, packet.data ?? "");
         return;
       case "pong":
+      case "ping":
+        // v4: only the server pings (the upgrade probe goes through the other transport); v3: only
+        // the client does, and the server answers.
+        if ((packet.type === "ping") !== (this.protocol === 3)) {
+          this.#onClose("transport error", "invalid heartbeat direction");
+          return;
+        }
+        if (this.protocol === 3) this.#sendPacket({ type: "pong" });
         this.#schedulePing();
         emitIsolated(this, "heartbeat", listenerFailed);
-        return;
-      case "ping":
-        // v4: only the server pings (the upgrade probe goes through the other transport).
-        this.#onClose("transport error", "invalid heartbeat direction");
         return;
       case "close":
         this.#onClose("transport close");
@@ -358,10 +373,17 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     this.#transport.send([{ type: "noop" }]);
   }
 
-  /** The next ping is due one interval from now (a pong, or any reschedule, moves it). */
+  /**
+   * The next ping is due one interval from now (a pong, or any reschedule, moves it). v3: the
+   * client's next ping is due within an interval and a timeout.
+   */
   #schedulePing(): void {
     if (this.#externalHeartbeat) return;
-    EngineSocket.#heartbeatsOf(this.#options).ping.add(this.#beat, performance.now() + this.#options.pingInterval);
+    this.#pongGrace = 0;
+    const o = this.#options;
+    const queues = EngineSocket.#heartbeatsOf(o);
+    if (this.protocol === 3) queues.pong.add(this.#beat, performance.now() + o.pingInterval + o.pingTimeout);
+    else queues.ping.add(this.#beat, performance.now() + o.pingInterval);
   }
 
   /**
@@ -410,7 +432,8 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   /**
    * No pong by the deadline. A busy-but-alive peer is not dropped for it, a dead one still is:
    * - a peer heard from since the ping (a message, say, that its pong is queued behind) gets
-   *   pingTimeout more, once per ping, as the reference server does;
+   *   pingTimeout more, once per ping, as the reference server does (v4: a v3 client's own ping
+   *   is what it owes);
    * - then one last look, as late again as the deadline came due (at least 1 ms, at most
    *   pingTimeout): a deadline that comes due while the event loop is busy is seen before the
    *   sockets are read again (Node runs its timers before its I/O; Deno reads them only when its
@@ -423,7 +446,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     const queues = EngineSocket.#heartbeatsOf(session.#options);
     const { pingTimeout } = session.#options;
     const now = performance.now();
-    if (session.#pongGrace === 0 && session.#heard) {
+    if (session.#pongGrace === 0 && session.#heard && session.protocol !== 3) {
       session.#pongGrace = 1;
       queues.pong.add(session.#beat, now + pingTimeout);
       return;
@@ -485,7 +508,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (this.#transport.writable) this.#transport.close();
     else this.#transport.discard();
     // Every close listener runs, even after one throws: the engine's, the server's and the host's
-    // clean-ups hang on this event (a throw used to skip the rest and leak the session).
+    // clean-ups hang on this event (a throw must not skip the rest: the session would leak).
     emitIsolated(this, "close", listenerFailed, reason, description);
     this.off();
   }

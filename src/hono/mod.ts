@@ -5,16 +5,18 @@
  * - Deno: `Deno.serve(app.fetch)`.
  * - Bun: `export default { fetch: app.fetch, websocket: bunWebSocketHandler, idleTimeout: 0 }`
  *   (`idleTimeout` above the ping interval, so long polls are not cut).
- * - Node: `@hono/node-server`'s `serve({ fetch: app.fetch })`, then `io.attach(server)` (with the
- *   Node entry point imported) for Socket.IO's requests and WebSocket upgrades.
+ * - Node: `@hono/node-server`'s `serve({ fetch: app.fetch })`, then `io.attach(server)` for
+ *   Socket.IO's requests and WebSocket upgrades.
  * - Workers: inside the Durable Object that hosts the server.
  *
  * @module
  */
 
-import type { ConnInfo, Upgrader } from "../runtime/types.ts";
-import { getDefaultUpgrader } from "../runtime/default_upgrader.ts";
-import type { BunServer } from "../runtime/bun.ts";
+import type { Upgrader } from "../engine/websocket_like.ts";
+import type { ConnInfo } from "../engine/exchange.ts";
+import { toWebResponse, WebEngineRequest } from "../engine/web_exchange.ts";
+import type { AnyServer } from "../io/server.ts";
+import { type BunServer, bunUpgrader } from "../runtime/bun.ts";
 
 /**
  * The parts of Hono's `Context` the middleware reads (declared here so the package does not depend
@@ -25,27 +27,16 @@ export interface HonoContextLike {
   req: { url: string; raw: Request };
   /** The runtime's bindings: Bun's server, Deno's handler info, Node's incoming message. */
   env: unknown;
+  /** The app's response, once its routes ran. */
+  res: Response;
 }
 
 /** A Hono middleware, structurally (assignable wherever Hono takes a `MiddlewareHandler`). */
 export type HonoMiddleware = (c: HonoContextLike, next: () => Promise<void>) => Promise<Response | void>;
 
-/** What the middleware needs of an io server (or a bare engine wrapper). */
-export interface MountableServer {
-  /** The engine, for its path and request handling. */
-  engine: {
-    matches(pathname: string): boolean;
-    handleRequest(request: Request, info?: ConnInfo, upgrade?: Upgrader): Promise<Response | undefined>;
-  };
-  /** Whether `pathname` is one of the client bundle's files (`serveClient`). */
-  _servesClient?(pathname: string): boolean;
-  /** The client bundle's response. */
-  _serveClient?(request: Request, pathname?: string): Promise<Response> | undefined;
-}
-
 /** Options of {@linkcode socketIo}. */
 export interface SocketIoMiddlewareOptions {
-  /** Chooses the upgrader for a request (default: Bun's server from `c.env`, else the runtime's). */
+  /** Chooses the upgrader for a request (default: Bun's server from `c.env`, else the server's). */
   upgrade?: (c: HonoContextLike) => Upgrader | undefined;
 }
 
@@ -71,18 +62,15 @@ function connInfo(c: HonoContextLike): ConnInfo {
 
 function defaultUpgrade(c: HonoContextLike): Upgrader | undefined {
   const env = c.env as unknown;
-  if (isBunServer(env)) {
-    return (request, handlers) =>
-      env.upgrade(request, { data: handlers }) ? undefined : new Response("Upgrade failed", { status: 400 });
-  }
-  return getDefaultUpgrader();
+  return isBunServer(env) ? bunUpgrader(env) : undefined;
 }
 
 /**
- * A Hono middleware serving `io` under its path.
+ * A Hono middleware serving `io` under its path (and its client bundle); every other request goes
+ * on to the app's routes.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Hono } from "hono";
  * import { Server } from "../../server.ts";
  * import { socketIo } from "./mod.ts";
@@ -90,20 +78,20 @@ function defaultUpgrade(c: HonoContextLike): Upgrader | undefined {
  * const app = new Hono();
  * app.use(socketIo(io));
  * app.get("/", (c) => c.text("hello"));
- * Deno.serve(app.fetch);
+ * // Deno.serve(app.fetch);
  * ```
  */
-export function socketIo(io: MountableServer, options: SocketIoMiddlewareOptions = {}): HonoMiddleware {
+export function socketIo(io: AnyServer, options: SocketIoMiddlewareOptions = {}): HonoMiddleware {
   const pick = options.upgrade ?? defaultUpgrade;
   return async (c, next) => {
-    const pathname = new URL(c.req.url).pathname;
-    if (!io.engine.matches(pathname)) {
-      // The client bundle (serveClient) lives under the same path.
-      const bundle = io._servesClient?.(pathname) ? io._serveClient?.(c.req.raw, pathname) : undefined;
-      return bundle ? await bundle : next();
-    }
-    const response = await io.engine.handleRequest(c.req.raw, connInfo(c), pick(c));
+    const response = await io.handle(new WebEngineRequest(c.req.raw, connInfo(c)), {
+      upgrade: pick(c),
+      fallback: async () => {
+        await next();
+        return c.res;
+      },
+    });
     // Bun and Node answer an upgrade themselves; Hono still wants a Response.
-    return response ?? new Response(null);
+    return response === undefined ? new Response(null) : toWebResponse(response);
   };
 }

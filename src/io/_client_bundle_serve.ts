@@ -9,8 +9,11 @@
  */
 
 import { CLIENT_BUNDLE_ESM, CLIENT_BUNDLE_GLOBAL, CLIENT_BUNDLE_HASH } from "./_client_bundle.ts";
+import type { EngineRequest, EngineResponse } from "../engine/exchange.ts";
 
-type Kind = "global" | "esm";
+/** Which bundle: the classic script (global `io`) or the ES module. */
+export type ClientBundleKind = "global" | "esm";
+type Kind = ClientBundleKind;
 
 const FILES: Record<string, Kind> = {
   "socket.io.js": "global",
@@ -53,8 +56,8 @@ async function gzipOf(kind: Kind): Promise<Uint8Array | undefined> {
   }
 }
 
-function acceptsGzip(request: Request): boolean {
-  const accept = request.headers.get("accept-encoding");
+function acceptsGzip(request: EngineRequest): boolean {
+  const accept = request.header("accept-encoding");
   if (!accept) return false;
   return accept.split(",").some((part) => {
     const [coding, ...params] = part.trim().toLowerCase().split(";");
@@ -64,8 +67,8 @@ function acceptsGzip(request: Request): boolean {
   });
 }
 
-function etagMatches(request: Request, etags: string[]): boolean {
-  const header = request.headers.get("if-none-match");
+function etagMatches(request: EngineRequest, etags: string[]): boolean {
+  const header = request.header("if-none-match");
   if (!header) return false;
   if (header.trim() === "*") return true;
   return header.split(",").some((tag) => etags.includes(tag.trim().replace(/^W\//, "")));
@@ -75,11 +78,14 @@ function etagMatches(request: Request, etags: string[]): boolean {
  * The answer to a GET or HEAD for one of the bundles.
  *
  * @example
- * ```ts ignore
- * const response = await serveClientBundle(request, "global");
+ * ```ts
+ * import { serveClientBundle } from "./_client_bundle_serve.ts";
+ * import { fromWebRequest } from "../engine/web_exchange.ts";
+ * const answer = await serveClientBundle(fromWebRequest(new Request("http://x/socket.io/socket.io.js")), "global");
+ * answer.status; // 200
  * ```
  */
-export async function serveClientBundle(request: Request, kind: Kind): Promise<Response> {
+export async function serveClientBundle(request: EngineRequest, kind: Kind): Promise<EngineResponse> {
   const etag = `"${CLIENT_BUNDLE_HASH}-${kind}"`;
   const gzipEtag = `"${CLIENT_BUNDLE_HASH}-${kind}-gzip"`;
   const headers = new Headers({
@@ -89,7 +95,7 @@ export async function serveClientBundle(request: Request, kind: Kind): Promise<R
   });
   if (request.method !== "GET" && request.method !== "HEAD") {
     headers.set("allow", "GET, HEAD");
-    return new Response("Method Not Allowed", { status: 405, headers });
+    return { status: 405, headers, body: "Method Not Allowed" };
   }
   let body = bytesOf(kind);
   let tag = etag;
@@ -104,7 +110,7 @@ export async function serveClientBundle(request: Request, kind: Kind): Promise<R
   headers.set("etag", tag);
   if (etagMatches(request, [etag, gzipEtag])) {
     headers.delete("content-encoding");
-    return new Response(null, { status: 304, headers });
+    return { status: 304, headers, body: null };
   }
-  return new Response(request.method === "HEAD" ? null : body as BodyInit, { status: 200, headers });
+  return { status: 200, headers, body: request.method === "HEAD" ? null : body };
 }

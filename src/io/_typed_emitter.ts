@@ -14,7 +14,7 @@ import type {
   EventsMap,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
-} from "./typed_events.ts";
+} from "../util/typed_events.ts";
 
 /**
  * An emitter whose `on`/`once`/`off` are typed from `ListenEvents` and `ReservedEvents`.

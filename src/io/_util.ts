@@ -1,30 +1,8 @@
 /**
- * Small helpers shared by the io layer: ids, safe listener calls, prototype-safe objects.
+ * Small helpers shared by the io layer: safe listener calls, prototype-safe objects, middlewares.
  *
  * @module
  */
-
-const URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/**
- * A fresh random id: 15 random bytes in base64url, 20 characters (the shape of socket.io's ids).
- *
- * @example
- * ```ts
- * import { generateId } from "./_util.ts";
- * generateId().length; // 20
- * ```
- */
-export function generateId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(15));
-  let out = "";
-  for (let i = 0; i < 15; i += 3) {
-    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    out += URL_ALPHABET[(n >> 18) & 63] + URL_ALPHABET[(n >> 12) & 63] +
-      URL_ALPHABET[(n >> 6) & 63] + URL_ALPHABET[n & 63];
-  }
-  return out;
-}
 
 /**
  * Reports an error thrown (or a promise rejected) by user code, without letting it escape.

@@ -9,10 +9,11 @@
 
 import { Emitter } from "../util/emitter.ts";
 import type { Packet } from "../parser/socket_io.ts";
+import { withSharedFrames } from "../parser/engine_io_v3.ts";
 import { safeCall } from "./_util.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Handshake, Socket } from "./socket.ts";
-import type { WebSocketLike } from "../runtime/types.ts";
+import type { WebSocketLike } from "../engine/websocket_like.ts";
 
 /**
  * A Socket.IO socket id.
@@ -197,7 +198,7 @@ export interface Session extends SessionToPersist {
  * the local part.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Server } from "../io/server.ts";
  * const io = new Server();
  * const adapter = io.of("/").adapter;
@@ -289,19 +290,24 @@ export class Adapter extends Emitter<AdapterEvents> {
     return this.nsp.server.encoder.encode(packet);
   }
 
-  /** Sends `packet` to the sockets `opts` selects: encoded once, the same frames to everyone. */
+  /**
+   * Sends `packet` to the sockets `opts` selects: encoded once, the same frames to everyone (the
+   * binary ones framed once more for Engine.IO v3 WebSockets, see `withSharedFrames`).
+   */
   broadcast(packet: Packet, opts: BroadcastOptions): void {
     const flags = opts.flags ?? {};
     const writeOpts = { volatile: flags.volatile, compress: flags.compress };
     packet.nsp = this.nsp.name;
     const frames = this.encode(packet);
-    if (opts.rooms.size === 1 && !(opts.except && opts.except.size > 0)) {
-      this.#broadcastToRoom(opts.rooms.values().next().value as Room, packet, frames, writeOpts);
-      return;
-    }
-    this.apply(opts, (socket) => {
-      socket._notifyOutgoing(packet.data);
-      socket.client._writeFrames(frames, writeOpts);
+    withSharedFrames(() => {
+      if (opts.rooms.size === 1 && !(opts.except && opts.except.size > 0)) {
+        this.#broadcastToRoom(opts.rooms.values().next().value as Room, packet, frames, writeOpts);
+        return;
+      }
+      this.apply(opts, (socket) => {
+        socket._notifyOutgoing(packet.data);
+        socket.client._writeFrames(frames, writeOpts);
+      });
     });
   }
 
@@ -371,12 +377,14 @@ export class Adapter extends Emitter<AdapterEvents> {
     const id = packet.id;
     const frames = this.encode(packet);
     let count = 0;
-    this.apply(opts, (socket) => {
-      count++;
-      socket._setAck(id, ack);
-      socket._notifyOutgoing(packet.data);
-      socket.client._writeFrames(frames, writeOpts);
-    });
+    withSharedFrames(() =>
+      this.apply(opts, (socket) => {
+        count++;
+        socket._setAck(id, ack);
+        socket._notifyOutgoing(packet.data);
+        socket.client._writeFrames(frames, writeOpts);
+      })
+    );
     clientCountCallback(count);
   }
 
@@ -478,7 +486,7 @@ export class Adapter extends Emitter<AdapterEvents> {
  * The in-memory adapter under its explicit name (the default).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Server } from "./server.ts";
  * import { InMemoryAdapter } from "./adapter.ts";
  * const io = new Server({ adapter: InMemoryAdapter });
@@ -490,7 +498,7 @@ export class InMemoryAdapter extends Adapter {}
  * How the server builds an adapter for each namespace: an `Adapter` subclass, or a factory.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Adapter, type AdapterConstructor } from "./adapter.ts";
  * const ctor: AdapterConstructor = (nsp) => new Adapter(nsp);
  * ```
@@ -503,9 +511,10 @@ export type AdapterConstructor =
  * Builds the adapter of `nsp` from a constructor or a factory.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Adapter, createAdapter } from "./adapter.ts";
- * const adapter = createAdapter(Adapter, nsp);
+ * import { Server } from "./server.ts";
+ * const adapter = createAdapter(Adapter, new Server().of("/chat"));
  * ```
  */
 export function createAdapter(ctor: AdapterConstructor, nsp: AnyNamespace): Adapter {

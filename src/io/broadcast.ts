@@ -22,7 +22,7 @@ import type {
   FirstNonErrorArg,
   Last,
   TypedEventBroadcaster,
-} from "./typed_events.ts";
+} from "../util/typed_events.ts";
 
 /**
  * Flags of a broadcast operator, with the one used internally by `RemoteSocket`.
@@ -42,7 +42,10 @@ export interface OperatorFlags extends BroadcastFlags {
  * An error of an acknowledged broadcast that timed out; `responses` holds what did arrive.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
+ * import type { BroadcastAckError } from "./broadcast.ts";
  * try {
  *   await io.timeout(1000).emitWithAck("ping");
  * } catch (err) {
@@ -66,7 +69,9 @@ function toSet(base: Set<Room>, room: Room | Room[]): Set<Room> {
  * Selects receivers and flags, then emits to them. Every modifier returns a new operator.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * io.to("room1").except("room2").volatile.emit("news", { title: "hi" });
  * const responses = await io.timeout(1000).emitWithAck("ping");
  * ```
@@ -265,7 +270,9 @@ export class BroadcastOperator<EmitEvents extends EventsMap, SocketData = unknow
  * A socket as `fetchSockets` reports it: its details, and methods that act on it wherever it is.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * const sockets = await io.in("room1").fetchSockets();
  * for (const s of sockets) {
  *   console.log(s.id, s.rooms, s.data);

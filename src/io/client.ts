@@ -10,9 +10,10 @@ import type { EngineCloseReason, HandshakeRequest } from "../engine/types.ts";
 import type { EngineSocket } from "../engine/socket.ts";
 import type { Server } from "./server.ts";
 import type { DisconnectReason, Socket } from "./socket.ts";
-import type { EventsMap } from "./typed_events.ts";
+import type { EventsMap } from "../util/typed_events.ts";
 import { reportListenerError } from "./_util.ts";
 import { createDebug } from "../util/debug.ts";
+import { splitNamespaceQuery, toV4Packet } from "../parser/socket_io_v4.ts";
 
 const debug = createDebug("sio:io:client");
 
@@ -49,7 +50,9 @@ function onConnClose(this: EngineSocket, reason: EngineCloseReason, description?
  * The io side of one Engine.IO session, shared by the sockets of its namespaces.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * io.on("connection", (socket) => {
  *   console.log(socket.client.conn.id, socket.client.conn.transportName);
  * });
@@ -105,6 +108,14 @@ export class Client<
     }, server._connectTimeout);
   }
 
+  /**
+   * @internal Joins `/` without a CONNECT, as Socket.IO v4 (Engine.IO v3 sessions) has it; the
+   * server does it for each new v3 connection.
+   */
+  _connectRoot(): void {
+    this.#connect("/", {});
+  }
+
   /** The request that opened the session. */
   get request(): HandshakeRequest {
     return this.conn.request;
@@ -126,6 +137,11 @@ export class Client<
   }
 
   #ondecoded(packet: Packet): void {
+    if (packet.type === PacketType.CONNECT && this.conn.protocol === 3) {
+      // v4: no payload; the namespace's query is the auth (`0/nsp?token=abc,`).
+      const { name, query } = splitNamespaceQuery(packet.nsp);
+      packet = { type: PacketType.CONNECT, nsp: name, data: query };
+    }
     const socket = this.#socketOf(packet.nsp);
     if (packet.type === PacketType.CONNECT) {
       // Again for a namespace this connection is in, or is being answered for: socket.io-client
@@ -232,6 +248,7 @@ export class Client<
   /** @internal Encodes and writes one packet. */
   _packet(packet: Packet, opts: PacketWriteOptions = {}): void {
     if (!this._isOpen) return;
+    if (this.conn.protocol === 3) packet = toV4Packet(packet);
     this._writeFrames(this.server.encoder.encode(packet), opts);
   }
 

@@ -25,13 +25,16 @@ import type {
   EventsMap,
   FirstNonErrorArg,
   Last,
-} from "./typed_events.ts";
+} from "../util/typed_events.ts";
 
 /**
  * An error a connection middleware passes to `next`; `data` reaches the client in CONNECT_ERROR.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
+ * import type { ExtendedError } from "./namespace.ts";
  * io.use((socket, next) => {
  *   const err: ExtendedError = new Error("not authorized");
  *   err.data = { content: "Please retry later" };
@@ -48,7 +51,9 @@ export interface ExtendedError extends Error {
  * Events of a namespace (`new_namespace` only fires on the main namespace, i.e. on the server).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * io.of("/chat").on("connection", (socket) => console.log(socket.id));
  * ```
  */
@@ -70,7 +75,10 @@ export interface NamespaceReservedEventsMap<
  * A connection middleware: call `next()` to accept, `next(err)` to refuse with CONNECT_ERROR.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
+ * import type { NamespaceMiddleware } from "./namespace.ts";
  * const auth: NamespaceMiddleware = (socket, next) =>
  *   socket.handshake.auth.token ? next() : next(new Error("unauthorized"));
  * io.use(auth);
@@ -93,7 +101,9 @@ const NAMESPACE_RESERVED: ReadonlySet<string> = new Set(["connect", "connection"
  * A namespace. `io.of("/chat")` creates or returns one; `io.sockets` is the main namespace `/`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * const chat = io.of("/chat");
  * chat.use((socket, next) => next());
  * chat.on("connection", (socket) => {
@@ -281,8 +291,8 @@ export class Namespace<
 
   /**
    * @internal A child namespace with nothing in it goes (`cleanupEmptyChildNamespaces`): no socket,
-   * none in its middlewares and no session being looked up. (Going while a socket was still in
-   * the middlewares left that socket in a namespace the server no longer had.)
+   * none in its middlewares and no session being looked up. (Going while a socket is still in
+   * the middlewares would leave that socket in a namespace the server no longer has.)
    */
   _releaseIfEmpty(): void {
     if (this._onEmpty && this.sockets.size === 0 && this.#preConnect.size === 0 && this.#restoring === 0) {

@@ -11,7 +11,7 @@ import type { Packet } from "../parser/socket_io.ts";
 import type { RemoteSocket } from "./broadcast.ts";
 import { Namespace } from "./namespace.ts";
 import type { Server } from "./server.ts";
-import type { DefaultEventsMap, EventNamesWithoutAck, EventParams, EventsMap } from "./typed_events.ts";
+import type { DefaultEventsMap, EventNamesWithoutAck, EventParams, EventsMap } from "../util/typed_events.ts";
 
 let parentCount = 0;
 
@@ -19,7 +19,9 @@ let parentCount = 0;
  * The namespace returned by `io.of(regexp | function)`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * const rooms = io.of(/^\/room-\d+$/);
  * rooms.on("connection", (socket) => console.log("joined", socket.nsp.name));
  * rooms.emit("hello"); // every child namespace

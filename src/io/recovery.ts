@@ -12,6 +12,7 @@
  */
 
 import type { Packet } from "../parser/socket_io.ts";
+import { unrefTimer } from "../util/platform.ts";
 import {
   Adapter,
   type AnyNamespace,
@@ -25,7 +26,8 @@ import {
  * The `connectionStateRecovery` option of the server.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
  * const io = new Server({
  *   connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true },
  * });
@@ -144,7 +146,7 @@ interface LoggedPacket {
  * other adapter was chosen.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Server } from "./server.ts";
  * const io = new Server({ connectionStateRecovery: {} }); // uses SessionAwareAdapter
  * ```
@@ -166,11 +168,7 @@ export class SessionAwareAdapter extends Adapter {
   #startTimer(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => this.#expire(), Math.min(60000, Math.max(1000, this.#maxDuration())));
-    // do not keep the process alive for this timer (Node, Bun and Deno)
-    (this.#timer as unknown as { unref?: () => void }).unref?.();
-    if (typeof this.#timer === "number") {
-      (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(this.#timer);
-    }
+    unrefTimer(this.#timer);
   }
 
   #expire(): void {

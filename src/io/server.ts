@@ -1,5 +1,8 @@
 /**
- * The Socket.IO server: an Engine.IO engine, namespaces, and a `Request -> Response` handler.
+ * The Socket.IO server: an Engine.IO engine, namespaces, and the one method that answers a request
+ * ({@linkcode Server.handle}), with its web wrappers. It names no runtime: the `Server` that
+ * `server.ts` exports (`src/runtime/server.ts`) adds what needs one (the runtime's default
+ * upgrader, `attach` and `listen` on Node's HTTP server).
  *
  * @module
  */
@@ -8,10 +11,17 @@ import { Engine } from "../engine/server.ts";
 import type { EngineSocket } from "../engine/socket.ts";
 import type { EngineOptions } from "../engine/options.ts";
 import { defaultParser, type Encoder, type Parser } from "../parser/socket_io.ts";
-import type { ConnInfo, Upgrader } from "../runtime/types.ts";
-import { getDefaultUpgrader } from "../runtime/default_upgrader.ts";
-import { getAttacher } from "../runtime/attacher.ts";
-import { enableDebug } from "../util/debug.ts";
+import type { Upgrader } from "../engine/websocket_like.ts";
+import {
+  type ConnInfo,
+  type EngineRequest,
+  type EngineResponse,
+  type HandleOptions,
+  notFoundResponse,
+} from "../engine/exchange.ts";
+import { fromWebFallback, toWebResponse, WebEngineRequest } from "../engine/web_exchange.ts";
+import { badUrlResponse } from "../engine/errors.ts";
+import { enableDebug, readDebugEnvironment } from "../util/debug.ts";
 import { Adapter, type AdapterConstructor, type Room, type SocketId } from "./adapter.ts";
 import type { BroadcastOperator, RemoteSocket } from "./broadcast.ts";
 import { Client } from "./client.ts";
@@ -20,7 +30,7 @@ import { ParentNamespace } from "./parent_namespace.ts";
 import { type ConnectionStateRecoveryOptions, resolveRecoveryOptions, SessionAwareAdapter } from "./recovery.ts";
 import type { Socket } from "./socket.ts";
 import { reportListenerError } from "./_util.ts";
-import { clientBundleKind, serveClientBundle } from "./_client_bundle_serve.ts";
+import { type ClientBundleKind, clientBundleKind, serveClientBundle } from "./_client_bundle_serve.ts";
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -36,14 +46,18 @@ import type {
   Last,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
-} from "./typed_events.ts";
-import { badUrlResponse, requestUrl } from "../engine/request_url.ts";
+} from "../util/typed_events.ts";
+
+// DEBUG=sio:* (or socket.io*) turns the components' debug logs on, as socket.io's DEBUG does.
+const debugPattern = readDebugEnvironment();
+if (debugPattern) enableDebug(debugPattern);
 
 /**
  * Options of the server: the engine's (path defaults to `/socket.io`) plus the io layer's.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
  * const io = new Server({ pingInterval: 10000, connectTimeout: 5000, cors: { origin: "*" } });
  * ```
  */
@@ -95,7 +109,9 @@ export interface ServerOptions extends EngineOptions {
  * The server's resolved options.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * io._opts.connectTimeout; // 45000
  * ```
  */
@@ -109,7 +125,9 @@ export type ResolvedServerOptions = ServerOptions & {
  * Decides whether a dynamic namespace accepts `name`: `next(null, true)` to create it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type ParentNspNameMatchFn, Server } from "./server.ts";
+ * const io = new Server();
  * const match: ParentNspNameMatchFn = (name, auth, next) => next(null, name.startsWith("/team-"));
  * io.of(match);
  * ```
@@ -124,12 +142,13 @@ export type ParentNspNameMatchFn = (
  * Options of {@linkcode Server.handler}.
  *
  * @example
- * ```ts ignore
- * export default { fetch: io.handler({ fallback: () => new Response("hello") }) };
+ * ```ts
+ * import type { HandlerOptions } from "./server.ts";
+ * const options: HandlerOptions = { fallback: () => new Response("hello") };
  * ```
  */
 export interface HandlerOptions {
-  /** Turns upgrade requests into WebSockets (default: the runtime's, when one is registered). */
+  /** Turns upgrade requests into WebSockets (default: the server's, see `Server.defaultUpgrader`). */
   upgrade?: Upgrader;
   /** Answers requests outside the engine path (default: 404). */
   fallback?: (request: Request) => Response | Promise<Response>;
@@ -148,15 +167,27 @@ export type RequestInfo = { remoteAddr?: { hostname: string; port: number } } | 
 
 /**
  * A `fetch`-style request handler (a `Request` in, a `Response` out). It resolves to `undefined`
- * only when the runtime's upgrader answered a WebSocket upgrade itself (Bun, Node).
+ * only when the runtime's upgrader answered a WebSocket upgrade itself (Bun).
  *
  * @example
- * ```ts ignore
- * const handle: RequestHandler = io.handler();
- * export default { fetch: handle };
+ * ```ts
+ * import { type RequestHandler, Server } from "./server.ts";
+ * const handle: RequestHandler = new Server().handler();
  * ```
  */
 export type RequestHandler = (request: Request, info?: RequestInfo) => Promise<Response>;
+
+/**
+ * A server with any event maps: what the runtime shims take.
+ *
+ * @example
+ * ```ts
+ * import { type AnyServer, Server } from "./server.ts";
+ * const io: AnyServer = new Server<{ hello: (name: string) => void }>();
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type AnyServer = Server<any, any, any, any>;
 
 function toConnInfo(info?: RequestInfo): ConnInfo | undefined {
   if (!info) return undefined;
@@ -180,10 +211,10 @@ const IO_OPTIONS = new Set([
 ]);
 
 /**
- * The Socket.IO server.
+ * The Socket.IO server, without what needs a runtime (the `Server` of `server.ts` adds it).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Server } from "./server.ts";
  * interface ClientToServer { hello: (name: string, ack: (reply: string) => void) => void }
  * interface ServerToClient { news: (title: string) => void }
@@ -192,7 +223,7 @@ const IO_OPTIONS = new Set([
  *   socket.on("hello", (name, ack) => ack(`hi ${name}`));
  *   io.emit("news", "someone arrived");
  * });
- * export default { fetch: io.handler() }; // or `serve(io)`, exported next to Server
+ * const worker = { fetch: io.handler() }; // a module's default export, or `serve(io)` of server.ts
  * ```
  */
 export class Server<
@@ -246,7 +277,9 @@ export class Server<
     this.engine = new Engine(engineOptions as EngineOptions);
     this.engine.on("connection", (conn: EngineSocket) => {
       try {
-        new Client(this, conn);
+        const client = new Client(this, conn);
+        // Socket.IO v4 (Engine.IO v3 sessions): the connection joins `/` without a CONNECT.
+        if (conn.protocol === 3) client._connectRoot();
       } catch (err) {
         reportListenerError(err, "connection setup");
         conn.close();
@@ -272,89 +305,77 @@ export class Server<
   }
 
   /**
-   * A `Request -> Response` handler: requests under the engine path go to the engine, others to
-   * `fallback` (404 by default).
-   */
-  handler(options: HandlerOptions = {}): RequestHandler {
-    const { upgrade, fallback } = options;
-    return (request: Request, info?: RequestInfo): Promise<Response> =>
-      this._handle(request, toConnInfo(info), upgrade ?? getDefaultUpgrader(), fallback) as Promise<Response>;
-  }
-
-  /**
-   * @internal Answers one request: the engine path to the engine (with `upgrade` for WebSockets),
-   * the client bundle when served, everything else to `fallback` (404 by default). Resolves to
-   * `undefined` only when the upgrader answered by itself (Bun, Node).
-   */
-  // deno-lint-ignore require-await -- async so that any throw becomes a rejection
-  async _handle(
-    request: Request,
-    info: ConnInfo | undefined,
-    upgrade: Upgrader | undefined,
-    fallback?: (request: Request) => Response | Promise<Response>,
-  ): Promise<Response | undefined> {
-    const url = requestUrl(request);
-    if (url === null) return badUrlResponse(request);
-    const { pathname } = url;
-    if (this.engine.matches(pathname)) return this.engine.handleRequest(request, info, upgrade);
-    const bundle = this._serveClient(request, pathname);
-    if (bundle) return bundle;
-    if (fallback) return fallback(request);
-    return new Response("Not Found", { status: 404, headers: { "content-type": "text/plain" } });
-  }
-
-  /**
-   * Serves this server on a Node `http`/`https` server (socket.io's `io.attach`). Needs the Node
-   * entry point to be imported once (`import "@sio/socket.io/node"`).
+   * Answers one request, the one way in for every runtime: the engine path to the engine (with
+   * `options.upgrade`, else {@linkcode Server.defaultUpgrader}, for WebSockets), the client bundle
+   * when `serveClient` is on, everything else to `options.fallback` (404 by default). Resolves to
+   * `undefined` only when the runtime answered by itself (an upgrade on Bun or Node, a fallback
+   * on Node).
    *
    * @example
-   * ```ts ignore
-   * import "../runtime/node.ts";
-   * io.attach(createServer()).listen(3000);
+   * ```ts
+   * import { Server } from "./server.ts";
+   * import { fromWebRequest, toWebResponse } from "../engine/web_exchange.ts";
+   * const io = new Server();
+   * const answer = await io.handle(fromWebRequest(new Request("http://localhost/socket.io/?EIO=4&transport=polling")));
+   * const response = toWebResponse(answer!); // the handshake
+   * await io.close();
    * ```
    */
-  attach<T>(target: T): T {
-    const { attach } = getAttacher();
-    if (!attach) throw new Error('io.attach() needs the Node entry point: import "@sio/socket.io/node" first');
-    return attach(this, target) as T;
-  }
-
-  /**
-   * Starts an HTTP server on `port` serving this server (Node; needs the Node entry point, as
-   * {@linkcode Server.attach}). Resolves with the runtime's server once it listens.
-   */
-  listen(port: number, hostname?: string): Promise<unknown> {
-    const { listen } = getAttacher();
-    if (!listen) {
-      return Promise.reject(new Error('io.listen() needs the Node entry point: import "@sio/socket.io/node" first'));
+  // deno-lint-ignore require-await -- async so that any throw becomes a rejection
+  async handle(request: EngineRequest, options: HandleOptions = {}): Promise<EngineResponse | undefined> {
+    const url = URL.parse(request.url);
+    if (url === null) return badUrlResponse(request.url);
+    const pathname = url.pathname;
+    if (this.engine.matches(pathname)) {
+      return this.engine.handle(request, { upgrade: options.upgrade ?? this.defaultUpgrader() });
     }
-    return listen(this, port, hostname);
+    const bundle = this.#clientBundleKind(pathname);
+    if (bundle !== undefined) return serveClientBundle(request, bundle);
+    if (options.fallback) return options.fallback(request);
+    return notFoundResponse();
   }
 
   /**
-   * @internal The client bundle's response when `serveClient` is on and `pathname` names one of its
-   * files (see {@linkcode ServerOptions.serveClient}); `undefined` otherwise.
+   * The upgrader used when {@linkcode Server.handle} is given none: none here (WebSocket
+   * handshakes are refused); the runtime's `Server` gives Deno's and Workers'.
    */
-  _serveClient(
-    request: Request,
-    pathname: string = requestUrl(request)?.pathname ?? "",
-  ): Promise<Response> | undefined {
-    const kind = this.#clientBundleKind(pathname);
-    return kind ? serveClientBundle(request, kind) : undefined;
+  protected defaultUpgrader(): Upgrader | undefined {
+    return undefined;
   }
 
-  /** @internal Whether `pathname` is one of the client bundle's files and `serveClient` is on. */
-  _servesClient(pathname: string): boolean {
-    return this.#clientBundleKind(pathname) !== undefined;
+  /**
+   * A `fetch`-style handler (a `Request` in, a `Response` out) around {@linkcode Server.handle}.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "./server.ts";
+   * const io = new Server();
+   * const handler = io.handler({ fallback: () => new Response("my app") });
+   * const response = await handler(new Request("http://localhost/"));
+   * await response.text(); // "my app"
+   * ```
+   */
+  handler(options: HandlerOptions = {}): RequestHandler {
+    const handleOptions: HandleOptions = {
+      upgrade: options.upgrade,
+      fallback: options.fallback && fromWebFallback(options.fallback),
+    };
+    return async (request: Request, info?: RequestInfo): Promise<Response> => {
+      const response = await this.handle(new WebEngineRequest(request, toConnInfo(info)), handleOptions);
+      // `undefined` when the runtime answered an upgrade itself (Bun): it takes no Response then.
+      return (response === undefined ? undefined : toWebResponse(response)) as Response;
+    };
   }
 
-  #clientBundleKind(pathname: string): "global" | "esm" | undefined {
+  #fetch: RequestHandler | undefined;
+
+  /** The handler with the default options, for `export default { fetch: io.fetch }`. */
+  readonly fetch: RequestHandler = (request, info) => (this.#fetch ??= this.handler())(request, info);
+
+  #clientBundleKind(pathname: string): ClientBundleKind | undefined {
     if (this._opts.serveClient === false) return undefined;
     return clientBundleKind(this.engine.options.path, pathname);
   }
-
-  /** The handler with the default options, for `export default { fetch: io.fetch }`. */
-  readonly fetch: RequestHandler = (request, info) => this.handler()(request, info);
 
   /** @internal Asks the dynamic namespaces whether `name` exists, creating the child if so. */
   _checkNamespace(
@@ -424,8 +445,18 @@ export class Server<
   }
 
   /**
-   * Disconnects every socket (`server shutting down`), closes the adapters and every Engine.IO
-   * session.
+   * Disconnects every socket (`server shutting down`), closes the adapters, closes every Engine.IO
+   * session (flushing what is buffered; a polling client gets its close packet on its next poll,
+   * within a second), then stops what serves this server: the listener `serve()` started, and the
+   * HTTP server of `attach()` or `listen()` (gracefully: requests in flight finish, the rest is cut
+   * after a second). Resolves when all of it is done.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "./server.ts";
+   * const io = new Server();
+   * await io.close();
+   * ```
    */
   async close(): Promise<void> {
     await Promise.allSettled(
@@ -443,7 +474,7 @@ export class Server<
 
   /**
    * @internal Registers something {@linkcode Server.close} stops after the sessions (the listener
-   * `serve()` or `listen()` started, an attached HTTP server).
+   * `serve()` started, the HTTP server of `attach()` or `listen()`).
    */
   _onClose(stop: () => unknown): void {
     this.#closers.push(stop);

@@ -14,7 +14,9 @@ import { BroadcastOperator } from "./broadcast.ts";
 import type { Client } from "./client.ts";
 import type { Namespace } from "./namespace.ts";
 import { StrictEventEmitter } from "./_typed_emitter.ts";
-import { generateId, reportListenerError, runMiddlewares, safeCall, setOwn } from "./_util.ts";
+import { reportListenerError, runMiddlewares, safeCall, setOwn } from "./_util.ts";
+import { randomId } from "../engine/ids.ts";
+import { socketIdV4 } from "../parser/socket_io_v4.ts";
 import { RECOVERABLE_DISCONNECT_REASONS } from "./recovery.ts";
 import type {
   AllButLast,
@@ -27,7 +29,7 @@ import type {
   EventsMap,
   FirstNonErrorArg,
   Last,
-} from "./typed_events.ts";
+} from "../util/typed_events.ts";
 import { createDebug } from "../util/debug.ts";
 
 const debug = createDebug("sio:io:socket");
@@ -43,7 +45,9 @@ const NO_DATA: unique symbol = Symbol("sio.noData");
  * Why a socket disconnected (the values socket.io 4.x uses).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { DisconnectReason, Socket } from "./socket.ts";
+ * declare const socket: Socket;
  * socket.on("disconnect", (reason: DisconnectReason) => console.log(reason));
  * ```
  */
@@ -63,7 +67,9 @@ export type DisconnectReason =
  * The request that opened the connection, as `socket.handshake` exposes it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * io.on("connection", (socket) => {
  *   console.log(socket.handshake.auth.token, socket.handshake.query.room, socket.handshake.address);
  * });
@@ -95,8 +101,10 @@ export interface Handshake {
  * Events a socket emits locally; `*` is the catch-all for events without a specific listener.
  *
  * @example
- * ```ts ignore
- * socket.on("*", (event, ...args) => console.log("unhandled", event, args));
+ * ```ts
+ * import type { Socket } from "./socket.ts";
+ * declare const socket: Socket;
+ * socket.on("*", (event: string, ...args: unknown[]) => console.log("unhandled", event, args));
  * ```
  */
 export interface SocketReservedEventsMap {
@@ -140,7 +148,9 @@ export interface PreviousSocketState<SocketData = any> {
  * An incoming event as socket middlewares see it: the name, then the arguments.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Event, Socket } from "./socket.ts";
+ * declare const socket: Socket;
  * socket.use(([event, ...args]: Event, next) => next());
  * ```
  */
@@ -205,7 +215,9 @@ function pythonResult(args: unknown[]): unknown {
  * last argument is the function that sends it).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Server } from "./server.ts";
+ * const io = new Server();
  * io.on("connection", (socket) => {
  *   socket.join("lobby");
  *   socket.on("hello", (name: string, ack?: (reply: string) => void) => ack?.(`hi ${name}`));
@@ -275,7 +287,9 @@ export class Socket<
     super();
     this.nsp = nsp;
     this.client = client;
-    this.id = previous?.id ?? generateId();
+    // Socket.IO v4 clients derive the id from the Engine.IO id: it must be that.
+    const v4 = client.conn.protocol === 3;
+    this.id = previous?.id ?? (v4 ? socketIdV4(nsp.name, client.id) : randomId());
     this.handshake = this.#buildHandshake(auth, previous?.issued);
     if (previous) {
       this.recovered = true;
@@ -283,7 +297,8 @@ export class Socket<
       this.#restoreRooms = previous.rooms;
       this.#missed = previous.missedPackets;
     }
-    this.pid = nsp.server._recovery ? previous?.pid ?? generateId() : undefined;
+    // v4 has no connection state recovery (nothing to send the pid with).
+    this.pid = nsp.server._recovery && !v4 ? previous?.pid ?? randomId() : undefined;
   }
 
   #buildHandshake(auth: Record<string, unknown>, issued?: number): Handshake {
@@ -376,7 +391,9 @@ export class Socket<
    * the client does not answer in time.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import type { Socket } from "./socket.ts";
+   * declare const socket: Socket;
    * const answer = await socket.timeout(2000).call("question", 42);
    * ```
    */
@@ -583,7 +600,9 @@ export class Socket<
    * python-socketio style session: resolves with `socket.data`.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import type { Socket } from "./socket.ts";
+   * declare const socket: Socket;
    * const session = await socket.getSession();
    * ```
    */
@@ -595,7 +614,9 @@ export class Socket<
    * python-socketio style session: replaces `socket.data`.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import type { Socket } from "./socket.ts";
+   * declare const socket: Socket;
    * await socket.saveSession({ user: "ann" });
    * ```
    */
@@ -609,7 +630,9 @@ export class Socket<
    * afterwards (what `fn` returns, if anything but `undefined`, replaces it).
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import type { Socket } from "./socket.ts";
+   * declare const socket: Socket;
    * await socket.session((s) => { s.visits = (s.visits ?? 0) + 1; });
    * ```
    */
@@ -721,7 +744,7 @@ export class Socket<
 
   /** @internal Closes the socket: `disconnecting`, leave every room, `disconnect`. */
   _onclose(reason: DisconnectReason | EngineCloseReason, description?: unknown): void {
-    // Once: disconnect() from a "disconnecting" listener used to start it again, without end.
+    // Once: disconnect() from a "disconnecting" listener must not start it again, without end.
     if (!this.connected || this.#closing) return;
     this.#closing = true;
     this.emitReserved("disconnecting", reason, description);

@@ -5,10 +5,10 @@
  *
  * Select it on both sides; a server and its clients must use the same format:
  *
- * ```ts ignore
- * import { Server } from "@sio/socket.io/server";
- * import { io } from "@sio/socket.io/client";
- * import { msgpackParser } from "@sio/socket.io/msgpack";
+ * ```ts
+ * import { Server } from "../../server.ts"; // "@sio/socket.io/server"
+ * import { io } from "../../client.ts"; // "@sio/socket.io/client"
+ * import { msgpackParser } from "./msgpack.ts"; // "@sio/socket.io/msgpack"
  * const server = new Server({ parser: msgpackParser });
  * const socket = io("http://localhost:3000", { parser: msgpackParser });
  * ```
@@ -201,7 +201,7 @@ function toPacket(decoded: unknown): Packet {
  * with `socket.io-msgpack-parser` 3.x.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Server } from "../../server.ts";
  * import { msgpackParser } from "./msgpack.ts";
  * const io = new Server({ parser: msgpackParser });

@@ -5,7 +5,10 @@
  * @module
  */
 
-import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./types.ts";
+import type { Upgrader, WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
+import { type Handle, type HandleOptions, textResponse } from "../engine/exchange.ts";
+import { fromWebFallback, toWebResponse, WebEngineRequest } from "../engine/web_exchange.ts";
+import type { AnyServer } from "../io/server.ts";
 
 /** The parts of Bun's `ServerWebSocket` we use. */
 export interface BunServerWebSocket {
@@ -63,14 +66,26 @@ export interface BunServeOptions {
   idleTimeout: number;
 }
 
-/** A handler in the engine's shape. */
-export type EngineHandle = (
-  request: Request,
-  info: ConnInfo,
-  upgrade: Upgrader,
-) => Promise<Response | undefined> | Response | undefined;
+/**
+ * The upgrader of a Bun server: `server.upgrade`, with the engine's handlers as the socket's
+ * `data`.
+ *
+ * @example
+ * ```ts
+ * import { type BunServer, bunUpgrader } from "./bun.ts";
+ * declare const server: BunServer;
+ * const upgrade = bunUpgrader(server);
+ * ```
+ */
+export function bunUpgrader(server: BunServer): Upgrader {
+  return (request, handlers) =>
+    server.upgrade(request.toRequest(), { data: handlers })
+      ? undefined
+      : textResponse(400, "Upgrade failed", new Headers({ "content-type": "text/plain" }));
+}
 
-function wrap(ws: BunServerWebSocket, server?: BunServer): WebSocketLike {
+/** Bun's socket as the engine sees it; with native topics when the server can publish. */
+function toWebSocketLike(ws: BunServerWebSocket, server?: BunServer): WebSocketLike {
   const like: WebSocketLike = {
     send: (data) => {
       ws.send(data);
@@ -94,7 +109,7 @@ function wrap(ws: BunServerWebSocket, server?: BunServer): WebSocketLike {
 /** The shared `websocket` object: routes events to the handlers stored at upgrade time. */
 export const bunWebSocketHandler: BunWebSocketHandler = {
   open(ws) {
-    ws.data.onOpen(wrap(ws));
+    ws.data.onOpen(toWebSocketLike(ws));
   },
   message(ws, message) {
     ws.data.onMessage(message);
@@ -106,35 +121,51 @@ export const bunWebSocketHandler: BunWebSocketHandler = {
   perMessageDeflate: false,
 };
 
+/** Options of {@linkcode bunServeOptions}. */
+export interface BunServeLimits {
+  /** Largest WebSocket frame accepted, in bytes (default 1e6). */
+  maxPayloadLength?: number;
+  /** The engine's `maxBufferedBytes` (default 16 MiB): Bun closes sockets past twice that. */
+  maxBufferedBytes?: number;
+  /** Answers requests outside the handle's paths (default: 404). */
+  fallback?: (request: Request) => Response | Promise<Response>;
+}
+
 /**
- * Builds the options for `Bun.serve` around an engine-shaped handler.
+ * Builds the options for `Bun.serve` around a {@linkcode Handle} (`io.handle`, a bare engine's, a
+ * router of several).
  *
  * @example
- * ```ts ignore
- * Bun.serve({ port: 3000, ...bunServeOptions((req, info, up) => engine.handleRequest(req, info, up)) });
+ * ```ts
+ * import { bunServeOptions } from "./bun.ts";
+ * import { Engine } from "../engine/server.ts";
+ * const engine = new Engine({ path: "/engine.io" });
+ * const options = bunServeOptions((request, handleOptions) => engine.handle(request, handleOptions));
+ * // Bun.serve({ port: 3000, ...options });
  * ```
  */
-export function bunServeOptions(
-  handle: EngineHandle,
-  maxPayloadLength = 1e6,
-  maxBufferedBytes = 16 * 1024 * 1024,
-): BunServeOptions {
+export function bunServeOptions(handle: Handle, limits: BunServeLimits = {}): BunServeOptions {
+  const maxBufferedBytes = limits.maxBufferedBytes ?? 16 * 1024 * 1024;
+  const fallback = limits.fallback && fromWebFallback(limits.fallback);
   // The server, known from the first request: sockets publish room broadcasts through it.
   let current: BunServer | undefined;
   return {
-    fetch(request, server) {
+    async fetch(request, server) {
       current = server;
       const ip = server.requestIP?.(request);
-      const upgrade: Upgrader = (req, handlers) =>
-        server.upgrade(req, { data: handlers }) ? undefined : new Response("Upgrade failed", { status: 400 });
-      return handle(request, { remoteAddress: ip?.address, remotePort: ip?.port }, upgrade);
+      const options: HandleOptions = { upgrade: bunUpgrader(server), fallback };
+      const response = await handle(
+        new WebEngineRequest(request, { remoteAddress: ip?.address, remotePort: ip?.port }),
+        options,
+      );
+      return response === undefined ? undefined : toWebResponse(response);
     },
     websocket: {
       ...bunWebSocketHandler,
       open(ws) {
-        ws.data.onOpen(wrap(ws, current));
+        ws.data.onOpen(toWebSocketLike(ws, current));
       },
-      maxPayloadLength: Math.max(maxPayloadLength, 1024) + 64,
+      maxPayloadLength: Math.max(limits.maxPayloadLength ?? 1e6, 1024) + 64,
       // Room broadcasts go out through Bun's publish(), which the engine's maxBufferedBytes check
       // never sees: past Bun's limit it dropped them silently and kept the socket. Closing is the
       // engine's answer too; twice the engine's limit, so that direct sends still end with the
@@ -146,38 +177,26 @@ export function bunServeOptions(
   };
 }
 
-/** What {@linkcode bunOptions} needs of an io server. */
-export interface BunServable {
-  /** Its engine's options. */
-  engine: { options: { maxHttpBufferSize: number; maxBufferedBytes?: number } };
-  /** Answers one request (see `Server._handle`). */
-  _handle(
-    request: Request,
-    info: ConnInfo | undefined,
-    upgrade: Upgrader | undefined,
-    fallback?: (request: Request) => Response | Promise<Response>,
-  ): Promise<Response | undefined>;
-}
-
 /**
  * Everything `Bun.serve` needs to serve `io` (Bun's native WebSocket, an idle timeout that lets
  * long polls wait): spread it into the options.
  *
  * @example
- * ```ts ignore
- * import { bunOptions, Server } from "./server.ts";
+ * ```ts
+ * import { bunOptions } from "./bun.ts";
+ * import { Server } from "../io/server.ts";
  * const io = new Server();
- * Bun.serve({ port: 3000, ...bunOptions(io, { fallback: () => new Response("my app") }) });
+ * const options = bunOptions(io, { fallback: () => new Response("my app") });
+ * // Bun.serve({ port: 3000, ...options });
  * ```
  */
 export function bunOptions(
-  io: BunServable,
+  io: AnyServer,
   options: { fallback?: (request: Request) => Response | Promise<Response> } = {},
 ): BunServeOptions {
-  const fallback = options.fallback;
-  return bunServeOptions(
-    (request, info, upgrade) => io._handle(request, info, upgrade, fallback),
-    io.engine.options.maxHttpBufferSize,
-    io.engine.options.maxBufferedBytes,
-  );
+  return bunServeOptions((request, handleOptions) => io.handle(request, handleOptions), {
+    maxPayloadLength: io.engine.options.maxHttpBufferSize,
+    maxBufferedBytes: io.engine.options.maxBufferedBytes,
+    fallback: options.fallback,
+  });
 }

@@ -5,7 +5,9 @@
  * @module
  */
 
-import { bindStandardWebSocket, type ConnInfo, type Upgrader } from "./types.ts";
+import type { Upgrader } from "../engine/websocket_like.ts";
+import type { ConnInfo, EngineResponse } from "../engine/exchange.ts";
+import { bindStandardWebSocket } from "./standard_websocket.ts";
 import { EngineErrorCode, errorResponse } from "../engine/errors.ts";
 
 interface DenoNamespace {
@@ -21,20 +23,25 @@ declare const Deno: DenoNamespace;
  * Upgrades a request to a WebSocket on Deno.
  *
  * @example
- * ```ts ignore
- * Deno.serve((request) => engine.handleRequest(request, undefined, denoUpgrader));
+ * ```ts
+ * import { denoUpgrader } from "./deno.ts";
+ * import { Engine } from "../engine/server.ts";
+ * import { fromWebRequest, toWebResponse } from "../engine/web_exchange.ts";
+ * const engine = new Engine();
+ * const handler = async (request: Request): Promise<Response> =>
+ *   toWebResponse((await engine.handle(fromWebRequest(request), { upgrade: denoUpgrader }))!);
  * ```
  */
-export const denoUpgrader: Upgrader = (request, handlers): Response => {
+export const denoUpgrader: Upgrader = (request, handlers): EngineResponse => {
   let upgraded: { socket: WebSocket; response: Response };
   try {
     // idleTimeout 0: the engine's own heartbeat decides when a peer is gone.
-    upgraded = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
+    upgraded = Deno.upgradeWebSocket(request.toRequest(), { idleTimeout: 0 });
   } catch (err) {
     // Not a WebSocket handshake after all (no Sec-WebSocket-Key, no Connection: Upgrade): the
     // protocol's 400, as on Bun and Node, not a 500 with a stack trace.
     console.error(`[engine.io] refused a WebSocket handshake: ${err instanceof Error ? err.message : String(err)}`);
-    return errorResponse(request, EngineErrorCode.BAD_REQUEST, new Headers());
+    return errorResponse(EngineErrorCode.BAD_REQUEST, new Headers());
   }
   bindStandardWebSocket(upgraded.socket, handlers);
   return upgraded.response;

@@ -7,12 +7,14 @@
  * memory:
  * - WebSockets are accepted with `state.acceptWebSocket`; their frames arrive through the object's
  *   `webSocketMessage` / `webSocketClose` / `webSocketError` methods.
- * - Heartbeat: Engine.IO v4 has the SERVER ping. WebSocket sessions leave the engine's timers
- *   (a pending timer keeps an object awake) for a schedule of their own: pings that are due go out
- *   whenever the object handles anything, and from an alarm set for the next one, so a busy
- *   object, whose alarm runs late, still pings on time; an alarm closes the sessions that did not
- *   answer within `pingTimeout` (a pong that waits behind the client's own frames is not missing:
- *   see `durable_object_heartbeat.ts`). With `autoPong: true` the platform answers the pongs instead
+ * - Heartbeat: Engine.IO v4 has the SERVER ping (Engine.IO v3 sessions, `allowEIO3`, have the
+ *   client ping: their pings reach the object and are answered). WebSocket sessions leave the
+ *   engine's timers (a pending timer keeps an object awake) for a schedule of their own: pings that
+ *   are due go out whenever the object handles anything, and from an alarm set for the next one, so
+ *   a busy object, whose alarm runs late, still pings on time; an alarm closes the sessions that
+ *   did not answer within `pingTimeout` (a pong that waits behind the client's own frames is not
+ *   missing: see `durable_object_heartbeat.ts`), and v3 sessions whose client stopped pinging.
+ *   With `autoPong: true` the platform answers the pongs instead
  *   (`setWebSocketAutoResponse("3" -> "6")`: the client receives a no-op packet it ignores, which
  *   socket.io never sends, and the pong is not billed as a message);
  *   `getWebSocketAutoResponseTimestamp` tells when it came.
@@ -27,8 +29,8 @@
  *   side effects (restored sockets do not run them again), in-memory state of your own.
  *
  * @example
- * ```ts ignore
- * import { defineSocketIoObject, routeToSocketIo } from "./durable_object.ts";
+ * ```ts
+ * import { defineSocketIoObject, type DurableObjectNamespaceLike, routeToSocketIo } from "./durable_object.ts";
  * export const SocketIoObject = defineSocketIoObject((io) => {
  *   io.on("connection", (socket) => socket.on("echo", (msg, ack) => ack(msg)));
  * });
@@ -48,9 +50,17 @@ import { EngineSocket } from "../engine/socket.ts";
 import { WebSocketTransport } from "../engine/transports/websocket.ts";
 import type { HandshakeRequest } from "../engine/types.ts";
 import type { Adapter } from "../io/adapter.ts";
-import type { ConnInfo, Upgrader, WebSocketHandlers, WebSocketLike } from "./types.ts";
+import type { Upgrader, WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
+import type { ConnInfo, Fallback } from "../engine/exchange.ts";
+import { fromWebFallback, toWebResponse, WebEngineRequest } from "../engine/web_exchange.ts";
 import { workersUpgrader } from "./workers.ts";
 import { HeartbeatMember, ObjectHeartbeat } from "./durable_object_heartbeat.ts";
+
+/**
+ * The server a Durable Object hosts: the core one (`Server` of `server.ts` adds Node's `attach` and
+ * `listen`, which a Worker has no use for). Type your setup function's `io` with it.
+ */
+export type { Server };
 
 // ----- the workerd types we use, declared here (no @cloudflare/workers-types dependency) -----
 
@@ -173,6 +183,9 @@ interface SessionSnapshot {
   upgraded: boolean;
   openedAt: number;
   sockets: SocketSnapshot[];
+  /** Engine.IO v3 sessions: 3, and whether the client takes binary frames. */
+  protocol?: 3;
+  binary?: boolean;
 }
 
 interface Entry {
@@ -210,7 +223,7 @@ export class SocketIoDurableObject implements SocketIoObject {
   #state: DurableObjectStateLike;
   #hibernation: boolean;
   #autoPong: boolean;
-  #fallback?: (request: Request) => Response | Promise<Response>;
+  #fallback: Fallback | undefined;
   #entries: Map<HibernatableWebSocket, Entry> = new Map();
   #byLike: WeakMap<WebSocketLike, Entry> = new WeakMap();
   #bySession: Map<string, Entry> = new Map();
@@ -238,12 +251,12 @@ export class SocketIoDurableObject implements SocketIoObject {
     const { hibernation = true, autoPong = false, fallback, ...serverOptions } = options;
     this.#state = state;
     this.#hibernation = hibernation && typeof state.acceptWebSocket === "function";
-    this.#fallback = fallback;
     this.#autoPong = autoPong;
     this.io = new Server(serverOptions);
     this.#beats = new ObjectHeartbeat(this.io.engine.options);
     const handler = setup(this.io, env, state);
-    if (typeof handler === "function") this.#fallback = handler;
+    const webFallback = typeof handler === "function" ? handler : fallback;
+    this.#fallback = webFallback && fromWebFallback(webFallback);
     if (!this.#hibernation) return;
     const Pair = (globalThis as { WebSocketRequestResponsePair?: RequestResponsePairCtor })
       .WebSocketRequestResponsePair;
@@ -255,24 +268,33 @@ export class SocketIoDurableObject implements SocketIoObject {
     this.io.engine.on("connection", (session) => this.#onSession(session));
   }
 
-  /** Serves one request of the server (polling, WebSocket upgrade); others go to `fallback`. */
+  /** Serves one request: the server's (polling, WebSocket upgrade, client bundle), others go to `fallback`. */
   async fetch(request: Request): Promise<Response> {
     this.#revive();
     this.#beat();
-    const url = new URL(request.url);
-    if (!this.io.engine.matches(url.pathname)) {
-      if (this.#fallback) return this.#fallback(request);
-      return new Response("Not Found", { status: 404, headers: { "content-type": "text/plain" } });
-    }
     const info: ConnInfo = { remoteAddress: request.headers.get("cf-connecting-ip") ?? undefined };
     const upgrade = this.#hibernation ? this.#upgrade : workersUpgrader;
-    const response = await this.io.engine.handleRequest(request, info, upgrade);
+    const response = await this.io.handle(new WebEngineRequest(request, info), { upgrade, fallback: this.#fallback });
     this.#settleSoon(); // not awaited: a poll may carry a ping
-    return response ?? new Response(null, { status: 500 });
+    return response === undefined ? new Response(null, { status: 500 }) : toWebResponse(response);
   }
 
-  /** Hibernation API: a frame arrived. */
-  async webSocketMessage(ws: HibernatableWebSocket, message: string | ArrayBuffer): Promise<void> {
+  /**
+   * Hibernation API: a frame arrived. Handled at once, the snapshots after it, not awaited:
+   * workerd hands this WebSocket its next frame (a pong, say) only once this one is done, and the
+   * object's timers run late when it is busy.
+   */
+  webSocketMessage(ws: HibernatableWebSocket, message: string | ArrayBuffer): Promise<void> {
+    try {
+      this.#frame(ws, message);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#settleSoon();
+    return Promise.resolve();
+  }
+
+  #frame(ws: HibernatableWebSocket, message: string | ArrayBuffer): void {
     this.#revive();
     const entry = this.#entries.get(ws);
     if (!entry) {
@@ -280,13 +302,12 @@ export class SocketIoDurableObject implements SocketIoObject {
       return;
     }
     const member = entry.member;
-    if (member) this.#beats.heard(member, Date.now(), message === "3");
-    if (message !== "3" && entry.session) this.#dirty.add(entry.session.id);
+    // Liveness: a pong, or a ping from an Engine.IO v3 client (v3 has the client ping).
+    const answer = message === "3" || (message === "2" && entry.session?.protocol === 3);
+    if (member) this.#beats.heard(member, Date.now(), answer);
+    if (!answer && entry.session) this.#dirty.add(entry.session.id);
     this.#beat();
     entry.handlers.onMessage(typeof message === "string" ? message : new Uint8Array(message));
-    // Not awaited: workerd hands this WebSocket its next frame (a pong, say) only once this one is
-    // handled, and the object's timers run late when it is busy.
-    this.#settleSoon();
   }
 
   /** Hibernation API: the peer closed. */
@@ -389,18 +410,22 @@ export class SocketIoDurableObject implements SocketIoObject {
     });
   }
 
-  /** Puts `entry`'s session in the heartbeat, its next ping due at `dueAt`. */
+  /** Puts `entry`'s session in the heartbeat, its next ping due at `dueAt` (a v3 one: its client pings). */
   #join(entry: Entry, dueAt: number): void {
     const ws = entry.ws;
     const state = this.#state;
     const autoPongAt = this.#autoPong && state.getWebSocketAutoResponseTimestamp
       ? () => state.getWebSocketAutoResponseTimestamp!(ws)?.getTime() ?? 0
       : undefined;
-    const member = new HeartbeatMember({
-      ping: () => ws.send("2"),
-      timedOut: () => entry.session?.heartbeatTimedOut(),
-      autoPongAt,
-    }, dueAt);
+    const member = new HeartbeatMember(
+      {
+        ping: () => ws.send("2"),
+        timedOut: () => entry.session?.heartbeatTimedOut(),
+        autoPongAt,
+      },
+      dueAt,
+      entry.session?.protocol === 3,
+    );
     entry.member = member;
     this.#beats.join(member, Date.now());
     entry.session?.once("close", () => this.#beats.leave(member));
@@ -437,7 +462,8 @@ export class SocketIoDurableObject implements SocketIoObject {
   #restore(ws: HibernatableWebSocket, snap: SessionSnapshot): void {
     const engine = this.io.engine;
     const like = wrap(ws);
-    const transport = new WebSocketTransport(like, engine.options.maxHttpBufferSize);
+    const v3 = snap.protocol === 3 ? { binary: snap.binary !== false } : undefined;
+    const transport = new WebSocketTransport(like, engine.options.maxHttpBufferSize, v3);
     const request: HandshakeRequest = {
       url: new URL(snap.url),
       headers: new Headers(snap.headers),
@@ -445,7 +471,7 @@ export class SocketIoDurableObject implements SocketIoObject {
       remoteAddress: snap.address,
       secure: snap.secure,
     };
-    const session = new EngineSocket(snap.sid, request, transport, engine.options);
+    const session = new EngineSocket(snap.sid, request, transport, engine.options, snap.protocol ?? 4);
     session.readyState = "open";
     session.upgraded = snap.upgraded;
     session.useExternalHeartbeat();
@@ -638,6 +664,11 @@ export class SocketIoDurableObject implements SocketIoObject {
       openedAt: entry.openedAt,
       sockets: socketSnapshots(true),
     };
+    const v3 = (session.transport as WebSocketTransport).v3;
+    if (v3 !== undefined) {
+      snap.protocol = 3;
+      snap.binary = v3.binary;
+    }
     try {
       entry.ws.serializeAttachment(snap);
     } catch (err) {
@@ -660,7 +691,8 @@ export class SocketIoDurableObject implements SocketIoObject {
  * restored sockets come back through `connection` with `socket.recovered === true`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { defineSocketIoObject } from "./durable_object.ts";
  * export const ChatRoom = defineSocketIoObject((io) => {
  *   io.on("connection", (socket) => {
  *     if (!socket.recovered) socket.join("lobby");
@@ -685,7 +717,8 @@ export function defineSocketIoObject(
  * `undefined` for other paths, so a Worker can chain its own routes with `??`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type DurableObjectNamespaceLike, routeToSocketIo } from "./durable_object.ts";
  * export default {
  *   fetch: (request: Request, env: { IO: DurableObjectNamespaceLike }) =>
  *     routeToSocketIo(request, env.IO) ?? new Response("hello"),

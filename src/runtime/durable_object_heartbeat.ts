@@ -15,6 +15,8 @@
  *   deadline. A session found without a pong gets one last look, as late again as the check ran
  *   (at least 1 ms, at most pingTimeout): frames that reached the platform while the object was
  *   busy are handed over first. A session that sends nothing is closed then.
+ * - Engine.IO v3 sessions (`clientPings`): the client pings, the engine answers; one that has not
+ *   pinged for pingInterval + pingTimeout is closed, after the same last look.
  *
  * Times are `Date.now()` milliseconds.
  *
@@ -43,19 +45,22 @@ export interface HeartbeatPeer {
 export class HeartbeatMember {
   /** What the heartbeat does to the session. */
   readonly peer: HeartbeatPeer;
+  /** Engine.IO v3: the client pings, and is never pinged. */
+  readonly clientPings: boolean;
   /** When its next ping is due. */
   dueAt: number;
-  /** When its oldest unanswered ping went out (0: none). */
+  /** When its oldest unanswered ping went out (0: none); v3: since when a ping of its is awaited. */
   awaiting = 0;
   /** When its last frame of any kind arrived (0: none). */
   heardAt = 0;
   /** When a missing pong is judged, after one last look (0: not missing). */
   lookAt = 0;
 
-  /** A session whose first ping is due at `dueAt`. */
-  constructor(peer: HeartbeatPeer, dueAt: number) {
+  /** A session whose first ping is due at `dueAt` (`clientPings`: a v3 session, never pinged). */
+  constructor(peer: HeartbeatPeer, dueAt: number, clientPings = false) {
     this.peer = peer;
-    this.dueAt = dueAt;
+    this.clientPings = clientPings;
+    this.dueAt = clientPings ? Infinity : dueAt;
   }
 }
 
@@ -107,7 +112,10 @@ export class ObjectHeartbeat {
   /** Adds a session at `now`; one due already (an upgrade after pingInterval) is pinged at once. */
   join(member: HeartbeatMember, now: number): void {
     this.#members.add(member);
-    if (member.dueAt <= now) this.#ping(member, now);
+    if (member.clientPings) {
+      member.awaiting = now;
+      this.#nextCheck = Math.min(this.#nextCheck, now + this.#interval + this.#timeout);
+    } else if (member.dueAt <= now) this.#ping(member, now);
     if (member.dueAt < this.#nextPing) this.#nextPing = member.dueAt;
   }
 
@@ -116,11 +124,11 @@ export class ObjectHeartbeat {
     this.#members.delete(member);
   }
 
-  /** A frame of `member` arrived at `now` (`pong`: it was a pong). */
-  heard(member: HeartbeatMember, now: number, pong: boolean): void {
+  /** A frame of `member` arrived at `now` (`answer`: a pong; v3, a ping of the client's). */
+  heard(member: HeartbeatMember, now: number, answer: boolean): void {
     member.heardAt = now;
-    if (pong) {
-      member.awaiting = 0;
+    if (answer) {
+      member.awaiting = member.clientPings ? now : 0;
       member.lookAt = 0;
     }
   }
@@ -155,12 +163,14 @@ export class ObjectHeartbeat {
     let next = Infinity;
     for (const member of this.#members) {
       if (member.awaiting === 0) continue;
-      const auto = member.peer.autoPongAt?.() ?? 0;
+      const auto = member.clientPings ? 0 : member.peer.autoPongAt?.() ?? 0;
       if (auto >= member.awaiting) {
         this.heard(member, auto, true);
         continue;
       }
-      const deadline = Math.max(member.awaiting, member.heardAt) + this.#timeout;
+      const deadline = member.clientPings
+        ? member.awaiting + this.#interval + this.#timeout
+        : Math.max(member.awaiting, member.heardAt) + this.#timeout;
       if (now < deadline) {
         member.lookAt = 0;
         if (deadline < next) next = deadline;

@@ -1,36 +1,16 @@
 /**
  * One `serve(io, { port })` for every runtime that can listen: Deno (`Deno.serve`), Bun
- * (`Bun.serve` with its native WebSocket) and Node (`node:http` with `ws`; import the Node entry
- * point first, as for `io.attach`). Workers do not listen: use the Durable Object host.
+ * (`Bun.serve` with its native WebSocket) and Node (`node:http` with `ws`). Workers do not listen:
+ * host the server in a Durable Object.
  *
  * @module
  */
 
-import { detectRuntime } from "./auto.ts";
+import { detectRuntime } from "../util/platform.ts";
 import { bunOptions } from "./bun.ts";
-import { denoConnInfo, denoUpgrader } from "./deno.ts";
-import { getAttacher } from "./attacher.ts";
-import type { ConnInfo, Upgrader } from "./types.ts";
-
-/** What `serve` needs of an io server. */
-export interface ServableServer {
-  /** Its engine's options. */
-  engine: { options: { maxHttpBufferSize: number } };
-  /** Its request handler. */
-  handler(options: {
-    upgrade?: Upgrader;
-    fallback?: (request: Request) => Response | Promise<Response>;
-  }): (request: Request, info?: ConnInfo) => Promise<Response | undefined>;
-  /** Answers one request (see `Server._handle`). */
-  _handle(
-    request: Request,
-    info: ConnInfo | undefined,
-    upgrade: Upgrader | undefined,
-    fallback?: (request: Request) => Response | Promise<Response>,
-  ): Promise<Response | undefined>;
-  /** Registers what `close()` stops after the sessions. */
-  _onClose(stop: () => unknown): void;
-}
+import { denoUpgrader } from "./deno.ts";
+import type { Server } from "./server.ts";
+import { stopNodeServer } from "./node_http.ts";
 
 /** Options of {@linkcode serve}. */
 export interface ServeOptions {
@@ -38,7 +18,7 @@ export interface ServeOptions {
   port?: number;
   /** Interface (default `0.0.0.0`). */
   hostname?: string;
-  /** Answers requests outside the server's path (default 404). Deno and Bun; on Node, `attach` to your own server instead. */
+  /** Answers requests outside the server's path (default 404). Deno and Bun; on Node, `io.attach` to your own server instead. */
   fallback?: (request: Request) => Response | Promise<Response>;
 }
 
@@ -58,7 +38,7 @@ type ServeGlobals = {
   Deno?: {
     serve(
       options: { port: number; hostname: string; onListen(addr: { port: number }): void },
-      handler: (request: Request, info: unknown) => Promise<Response>,
+      handler: (request: Request, info: { remoteAddr?: { hostname: string; port: number } }) => Promise<Response>,
     ): { shutdown(): Promise<void> };
   };
   Bun?: {
@@ -67,17 +47,19 @@ type ServeGlobals = {
 };
 
 /**
- * Serves `io` on this runtime; resolves once it listens.
+ * Serves `io` on this runtime; resolves once it listens. `io.close()` closes every session, then
+ * stops listening.
  *
  * @example
- * ```ts ignore
- * import { Server, serve } from "./server.ts";
+ * ```ts
+ * import { serve, Server } from "../../server.ts";
  * const io = new Server();
- * const { port } = await serve(io, { port: 3000 });
- * // later: await io.close(); // closes every session, then stops listening
+ * const { port } = await serve(io, { port: 0, hostname: "127.0.0.1" });
+ * await io.close(); // closes every session, then stops listening
  * ```
  */
-export async function serve(io: ServableServer, options: ServeOptions = {}): Promise<Listening> {
+// deno-lint-ignore no-explicit-any
+export async function serve(io: Server<any, any, any, any>, options: ServeOptions = {}): Promise<Listening> {
   const port = options.port ?? 3000;
   const hostname = options.hostname ?? "0.0.0.0";
   const fallback = options.fallback;
@@ -87,7 +69,7 @@ export async function serve(io: ServableServer, options: ServeOptions = {}): Pro
   if (runtime === "deno" && g.Deno) {
     let bound = port;
     const ready = Promise.withResolvers<void>();
-    const handle = io.handler({ upgrade: denoUpgrader, fallback });
+    const handler = io.handler({ upgrade: denoUpgrader, fallback });
     const server = g.Deno.serve({
       port,
       hostname,
@@ -95,20 +77,13 @@ export async function serve(io: ServableServer, options: ServeOptions = {}): Pro
         bound = addr.port;
         ready.resolve();
       },
-    }, async (request, info) => {
-      const response = await handle(request, denoConnInfo(info as never));
-      return response ?? new Response(null, { status: 500 });
-    });
+    }, async (request, info) => (await handler(request, info)) ?? new Response(null, { status: 500 }));
     await ready.promise;
     return listening(io, "deno", bound, hostname, () => server.shutdown());
   }
 
   if (runtime === "bun" && g.Bun) {
-    const server = g.Bun.serve({
-      port,
-      hostname,
-      ...bunOptions(io, { fallback }),
-    });
+    const server = g.Bun.serve({ port, hostname, ...bunOptions(io, { fallback }) });
     // Graceful first (the last poll answers are still being written), forced after a grace period.
     return listening(io, "bun", server.port, hostname, () => {
       const timer = setTimeout(() => server.stop(true), 1000);
@@ -117,18 +92,18 @@ export async function serve(io: ServableServer, options: ServeOptions = {}): Pro
   }
 
   if (runtime === "node") {
-    const { listen } = getAttacher();
-    if (!listen) throw new Error('serve() on Node needs the Node entry point: import "@sio/socket.io/node" first');
-    const server = await listen(io, port, hostname) as { address(): { port: number } };
-    // listen() registered the (graceful) stop with io.close() already.
-    return listening(io, "node", server.address().port, hostname, () => {});
+    const server = await io.listen(port, hostname);
+    const address = server.address();
+    const bound = typeof address === "object" && address !== null ? address.port : port;
+    return listening(io, "node", bound, hostname, () => stopNodeServer(server));
   }
 
   throw new Error(`serve() cannot listen on ${runtime}: on Workers, host the server in a Durable Object`);
 }
 
 function listening(
-  io: ServableServer,
+  // deno-lint-ignore no-explicit-any
+  io: Server<any, any, any, any>,
   runtime: Listening["runtime"],
   port: number,
   hostname: string,

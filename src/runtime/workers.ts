@@ -5,7 +5,8 @@
  * @module
  */
 
-import { bindStandardWebSocket, type Upgrader } from "./types.ts";
+import type { Upgrader } from "../engine/websocket_like.ts";
+import { bindStandardWebSocket } from "./standard_websocket.ts";
 
 interface WorkersWebSocket extends WebSocket {
   accept(): void;
@@ -17,11 +18,15 @@ type WebSocketPairCtor = new () => { 0: WorkersWebSocket; 1: WorkersWebSocket };
  * Upgrades a request to a WebSocket in workerd (inside a Durable Object for polling support).
  *
  * @example
- * ```ts ignore
- * const response = await engine.handleRequest(request, {}, workersUpgrader);
+ * ```ts
+ * import { workersUpgrader } from "./workers.ts";
+ * import { Engine } from "../engine/server.ts";
+ * import { fromWebRequest } from "../engine/web_exchange.ts";
+ * const engine = new Engine();
+ * const handler = (request: Request) => engine.handle(fromWebRequest(request), { upgrade: workersUpgrader });
  * ```
  */
-export const workersUpgrader: Upgrader = (_request, handlers) => {
+export const workersUpgrader: Upgrader = (_request, handlers): Response => {
   const Pair = (globalThis as unknown as { WebSocketPair: WebSocketPairCtor }).WebSocketPair;
   const pair = new Pair();
   const client = pair[0];

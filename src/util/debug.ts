@@ -8,6 +8,8 @@
  * @module
  */
 
+import { readEnv } from "./platform.ts";
+
 /** A component's logger: call it like `console.debug`. */
 export interface Debugger {
   (message: string, ...args: unknown[]): void;
@@ -125,21 +127,5 @@ export function createDebug(name: string): Debugger {
  * ```
  */
 export function readDebugEnvironment(): string | undefined {
-  const g = globalThis as {
-    Deno?: {
-      env?: { get(name: string): string | undefined };
-      permissions?: { querySync?(d: { name: "env"; variable: string }): { state: string } };
-    };
-    process?: { env?: Record<string, string | undefined> };
-  };
-  try {
-    const deno = g.Deno;
-    if (deno?.env) {
-      const state = deno.permissions?.querySync?.({ name: "env", variable: "DEBUG" }).state;
-      return state === "granted" ? deno.env.get("DEBUG") : undefined;
-    }
-    return g.process?.env?.DEBUG;
-  } catch {
-    return undefined;
-  }
+  return readEnv("DEBUG");
 }

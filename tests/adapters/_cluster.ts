@@ -7,10 +7,11 @@
  */
 import { io as connect, type Socket as ClientSocket } from "socket.io-client";
 import { Server, type ServerOptions } from "../../server.ts";
-import { createAdapter, type RedisAdapter } from "../../src/adapters/redis/mod.ts";
+import type { ClusterAdapter } from "../../src/adapters/cluster.ts";
+import type { RedisAdapter } from "../../src/adapters/redis/mod.ts";
 import { type Running, startServer } from "../_server.ts";
 import { bin, type ServerProcess, spawnServer } from "../client/_spawn.ts";
-import { closeClients, type NodeRedisClient, redisClient } from "./_redis.ts";
+import { type AdapterKind, adapterOf, closeClients, type NodeRedisClient, redisClient } from "./_redis.ts";
 import { installScenarios } from "./_scenarios.ts";
 
 export type { ClientSocket };
@@ -22,25 +23,30 @@ export const RUNTIME: string = g.Deno ? "deno" : g.Bun ? "bun" : "node";
 /** The runtime our second server runs on (another one than this). */
 export const OTHER_RUNTIME: string = RUNTIME === "deno" ? "node" : "deno";
 
-/** Our server in this process. */
-export interface LocalServer {
+/** Our server in this process (its adapter of type `A`: the classic Redis adapter unless told). */
+export interface LocalServer<A extends ClusterAdapter = RedisAdapter> {
   io: Server;
   url: string;
-  adapter: RedisAdapter;
+  adapter: A;
   pub: NodeRedisClient;
   sub: NodeRedisClient;
   close(): Promise<void>;
 }
 
-/** Starts our server here with the Redis adapter and the scenarios. */
-export async function startLocal(redisUrl: string, name: string, options: ServerOptions = {}): Promise<LocalServer> {
+/** Starts our server here with a Redis adapter (the classic one unless told) and the scenarios. */
+export async function startLocal<A extends ClusterAdapter = RedisAdapter>(
+  redisUrl: string,
+  name: string,
+  options: ServerOptions = {},
+  kind: AdapterKind = "classic",
+): Promise<LocalServer<A>> {
   const pub = await redisClient(redisUrl);
   const sub = await redisClient(redisUrl);
   const io = new Server({
     pingInterval: 300,
     pingTimeout: 200,
     cors: { origin: "*" },
-    adapter: createAdapter(pub, sub, { requestsTimeout: 1000 }),
+    adapter: adapterOf(kind, pub, sub),
     ...options,
   });
   installScenarios(io, name);
@@ -48,7 +54,7 @@ export async function startLocal(redisUrl: string, name: string, options: Server
   return {
     io,
     url: running.url,
-    adapter: io.of("/").adapter as RedisAdapter,
+    adapter: io.of("/").adapter as A,
     pub,
     sub,
     async close() {
@@ -70,9 +76,12 @@ export function startChild(
   return spawnServer(bin(runtime), (port) => [...prefix, String(port), redisUrl, name, ...flags]);
 }
 
-/** Starts the Node reference server. */
-export function startNodeReference(redisUrl: string, name: string): Promise<ServerProcess> {
-  return spawnServer(bin("node"), (port) => ["tests/adapters/node_cluster_server.mjs", String(port), redisUrl, name]);
+/** Starts the Node reference server (`flags`: `--adapter=sharded|streams`, `--recovery`). */
+export function startNodeReference(redisUrl: string, name: string, flags: string[] = []): Promise<ServerProcess> {
+  return spawnServer(
+    bin("node"),
+    (port) => ["tests/adapters/node_cluster_server.mjs", String(port), redisUrl, name, ...flags],
+  );
 }
 
 /** A socket.io-client socket over WebSocket, with short timers. */
@@ -119,7 +128,4 @@ export function collect(socket: ClientSocket, event: string): { items: unknown[]
   return { items, stop: () => socket.off(event, fn) };
 }
 
-/** Sleeps. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep } from "../_helpers.ts";

@@ -10,7 +10,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
+import { Redis } from "ioredis";
+import type { Adapter, AnyNamespace } from "../../src/io/adapter.ts";
+import { createAdapter, createShardedAdapter, createStreamsAdapter } from "../../src/adapters/redis/mod.ts";
 import { until } from "../conformance/_helpers.ts";
+import { HeartbeatBusAdapter } from "./_heartbeat_bus.ts";
 
 /** Whether `redis-server` can be started here. */
 export const HAS_REDIS: boolean = (() => {
@@ -163,11 +167,35 @@ export async function redisClient(url: string): Promise<NodeRedisClient> {
   return client;
 }
 
+/** A connected ioredis client (errors swallowed, as above). */
+export async function ioredisClient(url: string): Promise<Redis> {
+  const client = new Redis(url, { retryStrategy: () => 50, lazyConnect: true });
+  client.on("error", () => {});
+  await client.connect();
+  return client;
+}
+
+/** Which of our Redis adapters a test server uses. */
+export type AdapterKind = "classic" | "sharded" | "streams" | "heartbeat";
+
+/** The adapter factory of `kind` over `pub` (and `sub`), with the tests' short timers. */
+export function adapterOf(
+  kind: AdapterKind,
+  pub: NodeRedisClient,
+  sub: NodeRedisClient,
+): (nsp: AnyNamespace) => Adapter {
+  if (kind === "sharded") return createShardedAdapter(pub, sub, { requestsTimeout: 1000 });
+  if (kind === "heartbeat") return (nsp) => new HeartbeatBusAdapter(nsp, pub, sub);
+  if (kind === "streams") return createStreamsAdapter(pub, { requestsTimeout: 1000, blockTimeInMs: 1000 });
+  return createAdapter(pub, sub, { requestsTimeout: 1000 });
+}
+
 /** Closes clients without waiting for a Redis that may be gone. */
 export async function closeClients(...clients: NodeRedisClient[]): Promise<void> {
   await Promise.allSettled(clients.map(async (c) => {
     try {
-      if (c.isOpen) await (c.destroy ? c.destroy() : c.disconnect());
+      if (typeof c.status === "string") c.disconnect(); // ioredis
+      else if (c.isOpen) await (c.destroy ? c.destroy() : c.disconnect());
     } catch {
       // already closed
     }

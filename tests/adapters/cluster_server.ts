@@ -2,6 +2,7 @@
  * One of our servers in a Redis cluster, for the cluster tests, on whichever runtime runs it:
  *
  *   deno run -A tests/adapters/cluster_server.ts PORT REDIS_URL NAME [--recovery]
+ *     [--adapter=classic|sharded|streams] [--ioredis]
  *   bun run tests/adapters/cluster_server.ts ...      node tests/adapters/cluster_server.ts ...
  *
  * Prints `listening on http://127.0.0.1:PORT`; exits on SIGTERM. Scenarios: _scenarios.ts.
@@ -10,24 +11,25 @@
  */
 import process from "node:process";
 import { Server } from "../../server.ts";
-import { createAdapter } from "../../src/adapters/redis/mod.ts";
 import { serve } from "../_server.ts";
-import { redisClient } from "./_redis.ts";
+import { type AdapterKind, adapterOf, ioredisClient, redisClient } from "./_redis.ts";
 import { installScenarios } from "./_scenarios.ts";
 
 const [portArg, url, name = "ours", ...flags] = process.argv.slice(2);
-const pub = await redisClient(url);
-const sub = await redisClient(url);
+const kind = (flags.find((f) => f.startsWith("--adapter="))?.slice("--adapter=".length) ?? "classic") as AdapterKind;
+const connect = flags.includes("--ioredis") ? ioredisClient : redisClient;
+const pub = await connect(url);
+const sub = await connect(url);
 const io = new Server({
   pingInterval: 300,
   pingTimeout: 200,
   cors: { origin: "*" },
-  adapter: createAdapter(pub, sub, { requestsTimeout: 1000 }),
+  adapter: adapterOf(kind, pub, sub),
   connectionStateRecovery: flags.includes("--recovery") ? { maxDisconnectionDuration: 10000 } : undefined,
 });
 installScenarios(io, name);
 const server = await serve(
-  (request, info, upgrade) => io.handler({ upgrade })(request, info),
+  (request, options) => io.handle(request, options),
   () => io.close(),
   Number(portArg),
 );

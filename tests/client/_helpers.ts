@@ -7,19 +7,9 @@
 import { io } from "../../client.ts";
 import type { ClientOptions, Socket } from "../../client.ts";
 
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { deadline } from "../_helpers.ts";
 
-/** Rejects with `what timed out` unless `promise` settles within `ms`. */
-export function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+export { deadline, sleep } from "../_helpers.ts";
 
 interface Listenable {
   // deno-lint-ignore no-explicit-any

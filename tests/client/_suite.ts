@@ -288,6 +288,40 @@ export function clientSuite(target: Target): void {
       assert.match(String(headers.cookie), /lb=/);
     });
 
+    it("sends each transport the extraHeaders of its transportOptions", async () => {
+      const transportOptions = {
+        polling: { extraHeaders: { "x-extra": "polling" } },
+        websocket: { extraHeaders: { "x-extra": "websocket" } },
+      };
+      const polling = connect(server.url, { transports: ["polling"], transportOptions });
+      const websocket = connect(server.url, {
+        transports: ["websocket"],
+        extraHeaders: { "x-extra": "both" },
+        transportOptions,
+      });
+      const both = connect(server.url, { transports: ["websocket"], extraHeaders: { "x-extra": "both" } });
+      const seen = await Promise.all(
+        [polling, websocket, both].map((socket) => socket.timeout(4000).emitWithAck("headers")),
+      );
+      assert.deepEqual(seen.map((headers) => headers.extra), ["polling", "websocket", "both"]);
+    });
+
+    it("sends binary as base64 text with forceBase64, which the server reads", async () => {
+      const sent: string[] = [];
+      class Recording extends WebSocket {
+        override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+          sent.push(typeof data);
+          super.send(data);
+        }
+      }
+      for (const transports of [["websocket"], ["polling"]] as const) {
+        const socket = connect(server.url, { transports: [...transports], forceBase64: true, WebSocket: Recording });
+        const reply = await socket.timeout(4000).emitWithAck("message-with-ack", { b: bytes(1, 2, 3) });
+        assert.deepEqual(numbers(reply.b), [1, 2, 3]);
+      }
+      assert.ok(sent.length >= 2 && sent.every((type) => type === "string"), `frames sent: ${sent}`);
+    });
+
     it("delivers binary as ArrayBuffer with binaryType arraybuffer", async () => {
       const socket = connect(server.url, { binaryType: "arraybuffer" });
       await connected(socket);

@@ -1,10 +1,9 @@
-// The client scenario server on our own Server (src/io/server.ts), served by Deno.serve.
+// The client scenario server on our own Server (server.ts), served by Deno.serve.
 //
 //   deno run -A tests/client/our_server.ts PORT     (0 picks a free port)
 //
 // Prints `listening on http://127.0.0.1:PORT`; exits on SIGTERM/SIGINT. Scenarios: see _suite.ts.
-import "../../src/runtime/auto.ts";
-import { Server } from "../../src/io/server.ts";
+import { Server } from "../../server.ts";
 import type { Socket } from "../../src/io/socket.ts";
 import type { ExtendedError } from "../../src/io/namespace.ts";
 

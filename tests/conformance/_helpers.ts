@@ -6,32 +6,9 @@
  * @module
  */
 
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { deadline, sleep } from "../_helpers.ts";
 
-/** Rejects with `what timed out` unless `promise` settles within `ms`. */
-export function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Waits until `check()` is true (asking every 10 ms), or fails after `timeout` ms. */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  timeout = 5000,
-  what = "condition",
-): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
+export { deadline, sleep, until } from "../_helpers.ts";
 
 /**
  * Polls `url` (a polling session that never answers pings) until it is refused: 200s carry the

@@ -25,6 +25,8 @@ export const FUZZ_SERVER_OPTIONS: ServerOptions = {
   connectTimeout: 1000,
   maxHttpBufferSize: 1e5,
   cleanupEmptyChildNamespaces: true,
+  // Engine.IO v3 / Socket.IO v4 sessions too (the v3 scenario)
+  allowEIO3: true,
 };
 
 /** The leak tests' timers, on top of {@linkcode FUZZ_SERVER_OPTIONS}: heartbeat and upgrade paths end fast. */

@@ -12,6 +12,8 @@
 import { connectPacket, enginePacket, handshakeQuery, mutate, namespace, pollingPayload, sioPacket } from "./_gen.ts";
 import type { Rng } from "./_rng.ts";
 import { FuzzSocket, http, rawHttp, sleep } from "./_wire.ts";
+import { decodePayload } from "../../src/parser/engine_io.ts";
+import { encodePayloadV3 } from "../../src/parser/engine_io_v3.ts";
 
 /** What scenarios share: where to send, and the tallies. */
 export interface FuzzContext {
@@ -381,6 +383,81 @@ export async function garbage(ctx: FuzzContext, rng: Rng): Promise<void> {
   }
 }
 
+/** A v4 polling payload of random records, re-framed for Engine.IO v3 (text, or the binary format). */
+function v3Payload(rng: Rng, nsp: string): string | Uint8Array {
+  const v4 = pollingPayload(rng, rng.chance(0.7) ? nsp : undefined);
+  const packets = decodePayload(v4);
+  if (packets === null) return rng.chance(0.5) ? v4 : `${v4.length}:${v4}`; // broken: as it is
+  const body = encodePayloadV3(packets, rng.chance(0.3));
+  if (typeof body !== "string") return body;
+  return rng.chance(0.1) ? mutate(rng, body) : body;
+}
+
+/** An Engine.IO v3 session (socket.io-client 2.x): v3 framing, the client pings, v4 CONNECTs. */
+export async function v3Session(ctx: FuzzContext, rng: Rng): Promise<void> {
+  const b64 = rng.chance(0.5) ? "&b64=1" : "";
+  const nsp = namespace(rng);
+  // v4 CONNECT: no payload, a query in the namespace (`/` is joined without one)
+  const connect = nsp === "/" ? "40" : `40${nsp}${rng.chance(0.5) ? "?token=" + rng.int(0, 9) : ""},`;
+  if (rng.chance(0.5)) {
+    const res = await http(`${ctx.httpBase}?EIO=3&transport=polling${b64}`);
+    count(ctx, "v3:handshake");
+    status(ctx, res.status);
+    const sid = /^\d+:0(\{[^}]*\})/.exec(res.text ?? "")?.[1];
+    if (!sid) return;
+    const id = parseOpen("0" + sid);
+    if (!id) return;
+    ctx.sessions.v3 = (ctx.sessions.v3 ?? 0) + 1;
+    rememberSid(ctx, id);
+    const url = `${ctx.httpBase}?EIO=3&transport=polling&sid=${encodeURIComponent(id)}`;
+    const post = (body: string | Uint8Array) =>
+      http(url, {
+        method: "POST",
+        body: body as string | Uint8Array<ArrayBuffer>,
+        headers: { "content-type": typeof body === "string" ? "text/plain;charset=UTF-8" : "application/octet-stream" },
+      });
+    status(ctx, (await post(`${connect.length}:${connect}`)).status);
+    for (let i = rng.int(1, 10); i > 0 && !ctx.stopping; i--) {
+      const action = rng.weighted<string>([[6, "post"], [2, "ping"], [2, "get"], [1, "pong"], [1, "v4-request"]]);
+      count(ctx, `v3:${action}`);
+      if (action === "post") status(ctx, (await post(v3Payload(rng, nsp))).status);
+      else if (action === "ping") status(ctx, (await post("1:2")).status);
+      else if (action === "pong") status(ctx, (await post("1:3")).status);
+      else if (action === "get") status(ctx, (await http(url, {}, 1500, rng.int(0, 300))).status);
+      else status(ctx, (await http(url.replace("EIO=3", "EIO=4"), {}, 1500)).status);
+    }
+    if (rng.chance(0.6)) status(ctx, (await post("1:1")).status);
+    return;
+  }
+  count(ctx, "v3:ws-handshake");
+  const socket = new FuzzSocket(`${ctx.wsBase}?EIO=3&transport=websocket${b64}`);
+  socket.answerPings = false; // the server does not ping in v3
+  if (!(await socket.opened)) return;
+  const id = parseOpen(await socket.firstText());
+  if (id) {
+    ctx.sessions.v3 = (ctx.sessions.v3 ?? 0) + 1;
+    rememberSid(ctx, id);
+  }
+  socket.send(connect);
+  for (let i = rng.int(1, 20); i > 0 && !ctx.stopping; i--) {
+    const kind = rng.weighted<string>([[8, "engine"], [3, "sio-binary"], [2, "ping"], [1, "stray-binary"]]);
+    count(ctx, `v3:ws-${kind}`);
+    if (kind === "engine") socket.send(enginePacket(rng, rng.chance(0.7) ? nsp : undefined));
+    else if (kind === "ping") socket.send(rng.chance(0.9) ? "2" : "3");
+    else if (kind === "stray-binary") socket.send(rng.bytes(rng.int(0, 64)));
+    else {
+      const p = sioPacket(rng, nsp);
+      socket.send("4" + (rng.chance(0.8) ? p.text : mutate(rng, p.text)));
+      for (const a of p.attachments) {
+        // a v3 binary frame: its type byte, then the bytes; or b4 + base64
+        socket.send(rng.chance(0.8) ? new Uint8Array([4, ...a]) : "b4" + btoa(String.fromCharCode(...a)));
+      }
+    }
+    if (rng.chance(0.3)) await sleep(rng.int(0, 20));
+  }
+  await socket.close(undefined, 1500);
+}
+
 /** Picks a scenario. */
 export function scenario(rng: Rng): (ctx: FuzzContext, rng: Rng) => Promise<void> {
   return rng.weighted<(ctx: FuzzContext, rng: Rng) => Promise<void>>([
@@ -389,5 +466,6 @@ export function scenario(rng: Rng): (ctx: FuzzContext, rng: Rng) => Promise<void
     [2, upgradeSession],
     [2, stolenSid],
     [2, garbage],
+    [2, v3Session],
   ]);
 }

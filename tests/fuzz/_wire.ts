@@ -9,19 +9,9 @@
 
 import { connect } from "node:net";
 
-/** Resolves after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { deadline as within, sleep } from "../_helpers.ts";
 
-/** Rejects with `what` unless `promise` settles within `ms`. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const fail = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, fail]).finally(() => clearTimeout(timer));
-}
+export { sleep, within };
 
 /** An HTTP answer, or why there was none. */
 export interface HttpResult {

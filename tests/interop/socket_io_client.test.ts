@@ -10,28 +10,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { io, Manager, type Socket } from "socket.io-client";
 import { type Fixture, startFixture } from "../_fixture_process.ts";
-
-// deno-lint-ignore no-explicit-any
-type Listener = (...args: any[]) => void;
-// socket.io-client's emitters type their event names; the helper takes any of them
-// deno-lint-ignore no-explicit-any
-type EventSource = any;
-
-/** The arguments of the next `event` on `source`; rejects after `ms`. */
-// deno-lint-ignore no-explicit-any
-function once(source: EventSource, event: string, ms = 3000): Promise<any[]> {
-  return new Promise((resolve, reject) => {
-    const listener: Listener = (...args) => {
-      clearTimeout(timer);
-      resolve(args);
-    };
-    const timer = setTimeout(() => {
-      source.off(event, listener);
-      reject(new Error(`Timed out after ${ms} ms waiting for "${event}"`));
-    }, ms);
-    source.once(event, listener);
-  });
-}
+import { once } from "../_helpers.ts";
 
 function bytesOf(value: unknown): Uint8Array {
   assert.ok(

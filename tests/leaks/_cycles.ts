@@ -1,6 +1,7 @@
 /**
- * One connect/disconnect cycle per close path, spoken in raw Engine.IO/Socket.IO so that each
- * path is exactly the one named. Every cycle connects to `/` and `/custom`, joins a room on each,
+ * One connect/disconnect cycle per close path, spoken in raw Engine.IO/Socket.IO (v4/v5, and
+ * socket.io-client 2.x's v3/v4 for the heartbeat the client drives) so that each path is exactly
+ * the one named. Every cycle connects to `/` and `/custom`, joins a room on each,
  * then ends its session one way. Each returns once the client side is done; the server may need
  * its timers (heartbeat, upgrade timeout) to finish the job — the caller waits for the counters.
  *
@@ -63,6 +64,40 @@ async function pollOpen(t: CycleTarget, n: number): Promise<string> {
   return url;
 }
 
+/** Engine.IO v3 (socket.io-client 2.x) over WebSocket: `/` is joined by the server itself. */
+async function wsOpenV3(t: CycleTarget, n: number): Promise<FuzzSocket> {
+  const ws = new FuzzSocket(`${t.wsBase}?EIO=3&transport=websocket`);
+  ws.answerPings = false; // the server does not ping in v3
+  if (!(await within(ws.opened, 5000, "WebSocket open"))) throw new Error("WebSocket did not open");
+  const open = await ws.firstText(5000);
+  if (!open?.startsWith("0{")) throw new Error(`open packet: ${open}`);
+  const connected = waitText(ws, (d) => d === "40/custom,");
+  for (const frame of JOIN(n).slice(1)) ws.send(frame);
+  await within(connected, 5000, "CONNECT /custom");
+  return ws;
+}
+
+/** Engine.IO v3 over polling (text payloads): the same, in length-prefixed payloads. */
+async function pollOpenV3(t: CycleTarget, n: number): Promise<string> {
+  const hs = await http(`${t.httpBase}?EIO=3&transport=polling&b64=1`);
+  const open = /^\d+:0(\{[^}]*\})/.exec(hs.text);
+  if (hs.status !== 200 || !open) throw new Error(`handshake ${hs.status} ${hs.text}`);
+  const url = `${t.httpBase}?EIO=3&transport=polling&sid=${JSON.parse(open[1]).sid}`;
+  const body = JOIN(n).slice(1).map((frame) => `${frame.length}:${frame}`).join("");
+  const post = await http(url, { method: "POST", body });
+  if (post.status !== 200) throw new Error(`POST ${post.status} ${post.text}`);
+  let got = hs.text;
+  for (let i = 0; i < 5 && !got.includes("10:40/custom,"); i++) {
+    // the client pings in v3: on a loaded machine the setup can outlast a ping interval
+    await http(url, { method: "POST", body: "1:2" });
+    const res = await http(url, {}, 5000);
+    if (res.status !== 200) throw new Error(`GET ${res.status} ${res.text}`);
+    got += res.text;
+  }
+  if (!got.includes("10:40/custom,")) throw new Error(`no CONNECT reply: ${got}`);
+  return url;
+}
+
 /** The close paths, by name. */
 export const CYCLES: Record<string, Cycle> = {
   /** The client closes its WebSocket. */
@@ -114,6 +149,15 @@ export const CYCLES: Record<string, Cycle> = {
   /** The client stops polling. */
   async "polling: ping timeout"(t, n) {
     await pollOpen(t, n);
+  },
+  /** An Engine.IO v3 client stops pinging on a WebSocket (in v3 the client pings). */
+  async "v3 websocket: ping timeout"(t, n) {
+    const ws = await wsOpenV3(t, n);
+    await within(ws.closedPromise, 5000, "ping timeout closes the WebSocket");
+  },
+  /** An Engine.IO v3 client stops polling and pinging. */
+  async "v3 polling: ping timeout"(t, n) {
+    await pollOpenV3(t, n);
   },
   /** A malformed frame on WebSocket (parse error). */
   async "websocket: transport error"(t, n) {

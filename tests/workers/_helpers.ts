@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { type WorkerdLog, workerdLogReader } from "./_workerd_log.ts";
+import { type EventSource, once, sleep } from "../_helpers.ts";
 
 /** The repository's root directory. */
 export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
@@ -166,40 +167,17 @@ export function startWorkerd(
   });
 }
 
-// deno-lint-ignore no-explicit-any
-type Listener = (...args: any[]) => void;
-// deno-lint-ignore no-explicit-any
-type EventSource = any;
-
-/** The arguments of the next `event` on `source`; rejects after `ms`. */
-// deno-lint-ignore no-explicit-any
-export function once(source: EventSource, event: string, ms = 3000): Promise<any[]> {
-  return new Promise((resolve, reject) => {
-    const listener: Listener = (...args) => {
-      clearTimeout(timer);
-      resolve(args);
-    };
-    const timer = setTimeout(() => {
-      source.off(event, listener);
-      reject(new Error(`Timed out after ${ms} ms waiting for "${event}"`));
-    }, ms);
-    source.once(event, listener);
-  });
-}
-
 /** Resolves once `socket` is connected; rejects on `connect_error`. */
 export async function connected<T extends { connected: boolean }>(socket: T): Promise<T> {
   if (!socket.connected) {
+    const source = socket as unknown as EventSource;
     const [err] = await Promise.race([
-      once(socket, "connect").then(() => [undefined]),
-      once(socket, "connect_error"),
+      once(source, "connect").then(() => [undefined]),
+      once(source, "connect_error"),
     ]);
     if (err) throw new Error(`connect_error: ${err.message}`);
   }
   return socket;
 }
 
-/** Waits `ms` milliseconds. */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { once, sleep as delay };

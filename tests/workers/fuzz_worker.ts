@@ -15,12 +15,12 @@
  * @module
  */
 
-import type { Server } from "../../server.ts";
 import {
   defineSocketIoObject,
   type DurableObjectNamespaceLike,
   type DurableObjectStateLike,
   routeToSocketIo,
+  type Server,
   type SocketIoObjectOptions,
 } from "../../src/runtime/durable_object.ts";
 import { counts, engineTimings, FUZZ_SERVER_OPTIONS, LEAK_SERVER_OPTIONS, setupFuzzServer } from "../fuzz/_handlers.ts";

@@ -9,11 +9,11 @@
  * @module
  */
 
-import type { Server } from "../../server.ts";
 import {
   defineSocketIoObject,
   type DurableObjectNamespaceLike,
   routeToSocketIo,
+  type Server,
 } from "../../src/runtime/durable_object.ts";
 
 function setup(io: Server): () => Response {
@@ -84,8 +84,14 @@ export const AutoObject = defineSocketIoObject(setup, {
   pingTimeout: 300,
   cors: { origin: "*" },
 });
-export const SlowObject = defineSocketIoObject(setup, { pingInterval: 13000, pingTimeout: 2000 });
-export const SlowAutoObject = defineSocketIoObject(setup, { autoPong: true, pingInterval: 13000, pingTimeout: 2000 });
+// The slow ones let Engine.IO v3 clients in too: their sessions go through hibernation as well.
+export const SlowObject = defineSocketIoObject(setup, { pingInterval: 13000, pingTimeout: 2000, allowEIO3: true });
+export const SlowAutoObject = defineSocketIoObject(setup, {
+  autoPong: true,
+  pingInterval: 13000,
+  pingTimeout: 2000,
+  allowEIO3: true,
+});
 
 interface Env {
   FAST: DurableObjectNamespaceLike;

@@ -13,8 +13,9 @@ import { Buffer } from "node:buffer";
  * the library does not depend on either package.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createClient } from "redis";
+ * import type { RedisClient } from "./_client.ts";
  * const client: RedisClient = createClient({ url: "redis://127.0.0.1:6379" });
  * ```
  */
@@ -28,26 +29,35 @@ export type MessageHandler = (channel: string, message: Uint8Array) => void;
  * What the adapter needs from a client, whichever package it comes from.
  *
  * @example
- * ```ts ignore
- * const ops = wrapClient(client);
+ * ```ts
+ * import { createClient } from "redis";
+ * import { wrapClient } from "./_client.ts";
+ * const ops = wrapClient(createClient());
  * await ops.publish("chan", "hello");
  * ```
  */
 export interface RedisOps {
   /** PUBLISH a text or binary payload. */
   publish(channel: string, payload: string | Uint8Array): Promise<unknown>;
+  /** SPUBLISH (Redis 7 sharded pub/sub) a text or binary payload. */
+  spublish(channel: string, payload: string | Uint8Array): Promise<unknown>;
   /**
-   * Sends a raw command whose key, if it has one, is `args[1]` (`["XADD", stream, ...]`): a Redis
-   * Cluster client sends it to the node that holds that key. Replies come back as RESP2 shapes.
+   * Sends a raw command whose key, if it has one, is `args[1]` (`["XADD", stream, ...]`) unless
+   * given: a Redis Cluster client sends it to the node that holds that key. Replies come back as
+   * RESP2 shapes (ioredis 6 flattens RESP3 maps into `[key, value]` lists).
    */
-  command(args: string[]): Promise<unknown>;
+  command(args: string[], key?: string): Promise<unknown>;
   /**
    * How many clients subscribe to `channel` (`PUBSUB NUMSUB`), summed over every node of a Redis
    * Cluster: each node counts only the subscribers connected to it.
    */
   numsub(channel: string): Promise<number>;
+  /** How many clients subscribe to the shard channel `channel` (`PUBSUB SHARDNUMSUB`), over every node. */
+  shardNumsub(channel: string): Promise<number>;
   /** SUBSCRIBE to channels; returns what undoes it. */
   subscribe(channels: string[], handler: MessageHandler): Promise<() => Promise<void>>;
+  /** SSUBSCRIBE (sharded) to channels; returns what undoes it. */
+  ssubscribe(channels: string[], handler: MessageHandler): Promise<() => Promise<void>>;
   /** PSUBSCRIBE to a pattern; returns what undoes it. */
   psubscribe(pattern: string, handler: MessageHandler): Promise<() => Promise<void>>;
   /**
@@ -75,7 +85,9 @@ function toArg(payload: string | Uint8Array): string | Uint8Array {
  * Whether `client` is a node-redis client (v4 or v5), as opposed to ioredis.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "redis";
+ * import { isNodeRedis } from "./_client.ts";
  * isNodeRedis(createClient()); // true
  * ```
  */
@@ -89,11 +101,15 @@ export function isNodeRedis(client: RedisClient): boolean {
  * the same client (io.adapter() swapping adapters, two servers sharing clients): only the last
  * one out unsubscribes. (node-redis counts listeners itself.)
  */
-const subscribers = new WeakMap<object, { channels: Map<string, number>; patterns: Map<string, number> }>();
+type SubscriptionKind = "channels" | "patterns" | "shardChannels";
 
-function subscriberCounts(client: object, kind: "channels" | "patterns"): Map<string, number> {
+const subscribers = new WeakMap<object, Record<SubscriptionKind, Map<string, number>>>();
+
+function subscriberCounts(client: object, kind: SubscriptionKind): Map<string, number> {
   let counts = subscribers.get(client);
-  if (counts === undefined) subscribers.set(client, counts = { channels: new Map(), patterns: new Map() });
+  if (counts === undefined) {
+    subscribers.set(client, counts = { channels: new Map(), patterns: new Map(), shardChannels: new Map() });
+  }
   return counts[kind];
 }
 
@@ -116,7 +132,7 @@ function countOf(reply: unknown): number {
   return Array.isArray(reply) ? Number(reply[1] ?? 0) || 0 : 0;
 }
 
-/** The sum of each node's `PUBSUB NUMSUB channel`. */
+/** The sum of each node's `PUBSUB NUMSUB channel` (or `SHARDNUMSUB`). */
 async function sumNumsub(nodes: Array<() => Promise<unknown>>): Promise<number> {
   const replies = await Promise.all(nodes.map((ask) => ask()));
   let total = 0;
@@ -137,32 +153,48 @@ function isNodeRedisCluster(client: RedisClient): boolean {
  * `new Cluster()`).
  *
  * @example
- * ```ts ignore
- * const ops = wrapClient(new Redis());
+ * ```ts
+ * import { Redis } from "ioredis";
+ * import { wrapClient } from "./_client.ts";
+ * const ops = wrapClient(new Redis({ lazyConnect: true }));
  * const servers = await ops.numsub("socket.io-request#/#");
  * ```
  */
 export function wrapClient(client: RedisClient): RedisOps {
   if (isNodeRedis(client)) {
     const cluster = isNodeRedisCluster(client);
-    return {
-      publish: (channel, payload) => client.publish(channel, toArg(payload)),
-      command: cluster ? (args) => client.sendCommand(args[1], false, args) : (args) => client.sendCommand(args),
-      numsub: cluster
-        ? (channel) => {
+    const numsub = (kind: string) =>
+      cluster
+        ? (channel: string) => {
           // Every master, and the replicas it has a connection to (a subscriber may sit there).
           const nodes = [...client.masters, ...(client.replicas ?? []).filter((n: { client?: unknown }) => n.client)];
           return sumNumsub(nodes.map((node: { client?: RedisClient }) => async () => {
             const nodeClient = node.client ?? await client.nodeClient(node);
-            return nodeClient.sendCommand(["PUBSUB", "NUMSUB", channel]);
+            return nodeClient.sendCommand(["PUBSUB", kind, channel]);
           }));
         }
-        : async (channel) => countOf(await client.sendCommand(["PUBSUB", "NUMSUB", channel])),
+        : async (channel: string) => countOf(await client.sendCommand(["PUBSUB", kind, channel]));
+    return {
+      publish: (channel, payload) => client.publish(channel, toArg(payload)),
+      spublish: (channel, payload) => client.sPublish(channel, toArg(payload)),
+      command: cluster
+        ? (args, key = args[1]) => client.sendCommand(key, false, args)
+        : (args) => client.sendCommand(args),
+      numsub: numsub("NUMSUB"),
+      shardNumsub: numsub("SHARDNUMSUB"),
       async subscribe(channels, handler) {
         const listener = (message: unknown, channel: unknown) => handler(toText(channel), toBytes(message));
         await client.subscribe(channels, listener, true);
         return async () => {
           for (const channel of channels) await client.unsubscribe(channel, listener, true);
+        };
+      },
+      async ssubscribe(channels, handler) {
+        const listener = (message: unknown, channel: unknown) => handler(toText(channel), toBytes(message));
+        // one at a time: on a Redis Cluster, node-redis sends them all to the first channel's node
+        for (const channel of channels) await client.sSubscribe(channel, listener, true);
+        return async () => {
+          for (const channel of channels) await client.sUnsubscribe(channel, listener, true);
         };
       },
       async psubscribe(pattern, handler) {
@@ -176,38 +208,52 @@ export function wrapClient(client: RedisClient): RedisOps {
   if (typeof client?.psubscribe !== "function" || typeof client?.call !== "function") {
     throw new TypeError("Unsupported Redis client: pass a node-redis (redis v4/v5) or an ioredis client");
   }
-  return {
-    publish: (channel, payload) => client.publish(channel, toArg(payload)),
-    // A Cluster routes by the command's key by itself.
-    command: ([name, ...args]) => client.call(name, ...args),
-    numsub: client.isCluster === true
-      ? (channel) =>
-        sumNumsub(client.nodes("all").map((node: RedisClient) => () => node.call("PUBSUB", "NUMSUB", channel)))
-      : async (channel) => countOf(await client.call("PUBSUB", "NUMSUB", channel)),
-    async subscribe(channels, handler) {
+  const numsub = (kind: string) =>
+    client.isCluster === true
+      ? (channel: string) =>
+        sumNumsub(client.nodes("all").map((node: RedisClient) => () => node.call("PUBSUB", kind, channel)))
+      : async (channel: string) => countOf(await client.call("PUBSUB", kind, channel));
+  /** (S)SUBSCRIBE through ioredis, which emits the messages of every subscription as one event. */
+  const subscribeWith =
+    (kind: "channels" | "shardChannels") =>
+    async (channels: string[], handler: MessageHandler): Promise<() => Promise<void>> => {
+      const [event, on, off] = kind === "channels"
+        ? ["messageBuffer", "subscribe", "unsubscribe"]
+        : ["smessageBuffer", "ssubscribe", "sunsubscribe"];
       const wanted = new Set(channels);
       const listener = (channel: unknown, message: unknown) => {
         const name = toText(channel);
         if (wanted.has(name)) handler(name, toBytes(message));
       };
-      const counts = subscriberCounts(client, "channels");
+      const counts = subscriberCounts(client, kind);
       for (const channel of channels) counts.set(channel, (counts.get(channel) ?? 0) + 1);
-      client.on("messageBuffer", listener);
+      client.on(event, listener);
       try {
-        await client.subscribe(...channels);
+        // one at a time: sharded channels of a Redis Cluster may live on different nodes
+        if (kind === "channels") await client[on](...channels);
+        else for (const channel of channels) await client[on](channel);
       } catch (err) {
-        client.off("messageBuffer", listener);
+        client.off(event, listener);
         // Another subscriber may have left meanwhile, counting on this one to stay.
         const last = channels.filter((channel) => release(counts, channel));
-        if (last.length > 0) client.unsubscribe(...last).catch(() => {});
+        for (const channel of last) client[off](channel).catch(() => {});
         throw err;
       }
       return async () => {
-        client.off("messageBuffer", listener);
+        client.off(event, listener);
         const last = channels.filter((channel) => release(counts, channel));
-        if (last.length > 0) await client.unsubscribe(...last);
+        for (const channel of last) await client[off](channel);
       };
-    },
+    };
+  return {
+    publish: (channel, payload) => client.publish(channel, toArg(payload)),
+    spublish: (channel, payload) => client.spublish(channel, toArg(payload)),
+    // A Cluster routes by the command's key by itself.
+    command: ([name, ...args]) => client.call(name, ...args),
+    numsub: numsub("NUMSUB"),
+    shardNumsub: numsub("SHARDNUMSUB"),
+    subscribe: subscribeWith("channels"),
+    ssubscribe: subscribeWith("shardChannels"),
     async psubscribe(pattern, handler) {
       const listener = (matched: unknown, channel: unknown, message: unknown) => {
         if (toText(matched) === pattern) handler(toText(channel), toBytes(message));
@@ -230,4 +276,49 @@ export function wrapClient(client: RedisClient): RedisOps {
     // "wait" is a lazyConnect client before its first command, which connects it.
     ready: () => !OFFLINE_IOREDIS.has(client.status),
   };
+}
+
+/**
+ * A new connection with the options of `client` (node-redis `duplicate()` + `connect()`, ioredis
+ * `duplicate()`), for a subscription or a blocking read of its own. Its errors are left to the
+ * caller's commands (no `error` event goes unhandled).
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "redis";
+ * import { closeClient, duplicateClient, wrapClient } from "./_client.ts";
+ * const client = createClient();
+ * const reader = await duplicateClient(client);
+ * await wrapClient(reader).command(["XREAD", "BLOCK", "5000", "STREAMS", "s", "$"]);
+ * await closeClient(reader);
+ * ```
+ */
+export async function duplicateClient(client: RedisClient): Promise<RedisClient> {
+  const copy = client.duplicate();
+  copy.on("error", () => {});
+  if (isNodeRedis(client)) await copy.connect();
+  else if (copy.status === "wait") await copy.connect(); // an ioredis lazyConnect client
+  return copy;
+}
+
+/**
+ * Closes a connection made by {@linkcode duplicateClient} at once, without waiting for its
+ * pending commands (a blocking read is abandoned).
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "redis";
+ * import { closeClient, duplicateClient } from "./_client.ts";
+ * await closeClient(await duplicateClient(createClient()));
+ * ```
+ */
+export async function closeClient(client: RedisClient): Promise<void> {
+  try {
+    if (isNodeRedis(client)) {
+      if (client.isOpen === false) return;
+      await (typeof client.destroy === "function" ? client.destroy() : client.disconnect());
+    } else client.disconnect();
+  } catch {
+    // already closed
+  }
 }

@@ -12,29 +12,7 @@ import { shouldIncludePacket } from "../../io/recovery.ts";
 import { decodeMsgpack, encodeMsgpack } from "./_msgpack.ts";
 import type { RedisOps } from "./_client.ts";
 import { within } from "../../util/within.ts";
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-function text(value: unknown): string {
-  return typeof value === "string"
-    ? value
-    : value instanceof Uint8Array
-    ? new TextDecoder().decode(value)
-    : String(value);
-}
+import { fromBase64, text, toBase64 } from "./_wire.ts";
 
 type StreamEntry = [string, unknown[]];
 
@@ -60,9 +38,16 @@ export interface SessionStoreOptions {
  * Sessions and the packet log of one namespace, in Redis.
  *
  * @example
- * ```ts ignore
- * const store = new RedisSessionStore(wrapClient(client), "/", { streamName: "s", sessionKeyPrefix: "k:" });
- * const offset = await store.append(packet, opts);
+ * ```ts
+ * import { createClient } from "redis";
+ * import { RedisSessionStore } from "./_session_store.ts";
+ * import { wrapClient } from "./_client.ts";
+ * const store = new RedisSessionStore(wrapClient(createClient()), "/", {
+ *   streamName: "s",
+ *   sessionKeyPrefix: "k:",
+ *   maxLen: 10000,
+ * });
+ * const offset = await store.append(["news", "hello"], { rooms: new Set(), except: new Set() });
  * ```
  */
 export class RedisSessionStore {

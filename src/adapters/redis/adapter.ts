@@ -66,7 +66,12 @@ function decodeRequestOrResponse(bytes: Uint8Array): unknown {
  * The adapter of one namespace; build it with {@linkcode createAdapter}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "redis";
+ * import { Server } from "../../../server.ts";
+ * import { createAdapter, type RedisAdapter } from "./adapter.ts";
+ * const pub = createClient();
+ * const sub = pub.duplicate();
  * const io = new Server({ adapter: createAdapter(pub, sub) });
  * const adapter = io.of("/").adapter as RedisAdapter;
  * console.log(adapter.uid, await adapter.serverCount());
@@ -220,10 +225,10 @@ export class RedisAdapter extends ClusterAdapter {
  * Returns the adapter factory for `new Server({ adapter })` or `io.adapter(...)`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createClient } from "redis";
- * import { Server } from "@sio/socket.io/server";
- * import { createAdapter } from "@sio/socket.io/redis";
+ * import { Server } from "../../../server.ts"; // "@sio/socket.io/server"
+ * import { createAdapter } from "./adapter.ts"; // "@sio/socket.io/redis"
  *
  * const pub = createClient({ url: "redis://127.0.0.1:6379" });
  * const sub = pub.duplicate();

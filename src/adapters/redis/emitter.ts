@@ -8,7 +8,7 @@
 
 import { PacketType, RESERVED_EVENTS } from "../../parser/socket_io.ts";
 import type { BroadcastFlags, Room } from "../../io/adapter.ts";
-import { type RawOptions, RequestType } from "../cluster.ts";
+import { RequestType, type WireOptions } from "../cluster.ts";
 import { type RedisClient, type RedisOps, wrapClient } from "./_client.ts";
 import { encodeMsgpack } from "./_msgpack.ts";
 
@@ -42,7 +42,10 @@ function toList(room: Room | Room[]): Room[] {
  * Chooses receivers and flags, then emits through Redis. Every modifier returns a new operator.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "redis";
+ * import { Emitter } from "./emitter.ts";
+ * const emitter = new Emitter(createClient());
  * emitter.to("room1").except("room2").emit("news", { title: "hi" });
  * ```
  */
@@ -97,7 +100,7 @@ export class EmitterBroadcastOperator {
     return this.#with(this.#rooms, this.#except, { ...this.#flags, volatile: true });
   }
 
-  #opts(): RawOptions {
+  #opts(): WireOptions {
     return { rooms: [...this.#rooms], except: [...this.#except] };
   }
 
@@ -141,9 +144,9 @@ export class EmitterBroadcastOperator {
  * Emits to the clients of a Socket.IO cluster through Redis.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createClient } from "redis";
- * import { Emitter } from "@sio/socket.io/redis";
+ * import { Emitter } from "./emitter.ts"; // "@sio/socket.io/redis"
  *
  * const client = createClient({ url: "redis://127.0.0.1:6379" });
  * await client.connect();

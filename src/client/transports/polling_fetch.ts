@@ -28,22 +28,27 @@ import type { FetchLike } from "./transport.ts";
  * ```
  */
 export class PollingTransport extends Transport {
-  /** Always `polling`. */
-  readonly name: string = "polling";
+  /** Always `polling` (on the prototype, as engine.io-client's transports have it). */
+  get name(): string {
+    return "polling";
+  }
   #polling = false;
   #onPause: (() => void) | undefined;
   #requests: Set<AbortController> = new Set();
 
+  /** Starts the first poll (the handshake). */
   protected doOpen(): void {
     this.#poll();
   }
 
+  /** Stops polling; `onPause` runs once the GET and POST in flight are answered. */
   override pause(onPause: () => void): void {
     this.readyState = "pausing";
     this.#onPause = onPause;
     this.#checkPause();
   }
 
+  /** Polls again after a pause whose upgrade failed. */
   override resume(): void {
     if (this.readyState !== "pausing" && this.readyState !== "paused") return;
     this.readyState = "open";
@@ -84,6 +89,7 @@ export class PollingTransport extends Transport {
     else this.#checkPause();
   }
 
+  /** POSTs the packets as one payload; `drain` follows its answer. */
   protected write(packets: EnginePacket[]): void {
     this.writable = false;
     this.#request(encodePayload(packets)).then((text) => {
@@ -94,6 +100,7 @@ export class PollingTransport extends Transport {
     }).catch(rethrow);
   }
 
+  /** Says goodbye with a close packet, then aborts what is still in flight. */
   protected doClose(): void {
     // Every request still out when it is time, the goodbye included: a server that answers
     // neither (or sends headers and then nothing) must not keep a request open for ever.
@@ -103,9 +110,10 @@ export class PollingTransport extends Transport {
     if (this.readyState !== "open") return abortAll();
     // Say goodbye, then drop the pending GET (aborting it first would close the session with an
     // error on the server). A server that does not answer within a second is not waited for.
-    const timer = setTimeout(abortAll, 1000);
+    const timers = this.timers;
+    const timer = timers.set(abortAll, 1000, true);
     this.#send("1").catch(() => {}).finally(() => {
-      clearTimeout(timer);
+      timers.clear(timer);
       abortAll();
     });
   }
@@ -135,6 +143,10 @@ export class PollingTransport extends Transport {
     if (cookies) headers.set("cookie", cookies);
     const controller = new AbortController();
     this.#requests.add(controller);
+    // requestTimeout: a request (its answer read too) that takes longer is aborted, and fails.
+    const limit = opts.requestTimeout;
+    const timeout = limit ? new Error(`Request timed out after ${limit} ms`) : undefined;
+    const timer = timeout && this.timers.set(() => controller.abort(timeout), limit!, true);
     try {
       const doFetch: FetchLike = opts.fetch ?? fetch;
       const res = await doFetch(this.uri(undefined, opts.timestampRequests !== false), {
@@ -148,7 +160,11 @@ export class PollingTransport extends Transport {
       // An error answer's body is only a description: failing to read it is not another error.
       const text = res.ok ? await res.text() : await res.text().catch(() => "");
       return { response: res, text };
+    } catch (err) {
+      // Aborted by the timeout: the fetch may report the abort rather than its reason.
+      throw timeout && controller.signal.reason === timeout ? timeout : err;
     } finally {
+      if (timer) this.timers.clear(timer);
       this.#requests.delete(controller);
     }
   }

@@ -7,6 +7,8 @@
 import { Emitter } from "../../util/emitter.ts";
 import type { EnginePacket } from "../../parser/engine_io.ts";
 import type { CookieJar } from "../cookie_jar.ts";
+import { createTimers } from "../timers.ts";
+import type { Timers } from "../timers.ts";
 
 /**
  * The `fetch` function a polling transport uses (the global one by default).
@@ -32,6 +34,37 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
  * ```
  */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
+
+/**
+ * TLS settings for `https://` and `wss://` connections outside browsers, as socket.io-client takes
+ * them (browsers decide these themselves: there they are ignored). PEM text or bytes. They go
+ * through the runtime's own `fetch` and `WebSocket` where it takes them (Node: every one, Deno:
+ * `ca`, `cert`, `key`; Bun: all but `pfx` and `ciphers`), otherwise through its `node:https`.
+ *
+ * @example
+ * ```ts
+ * import { io } from "../../../client.ts";
+ * import type { TlsOptions } from "../../../client.ts";
+ * const tls: TlsOptions = { ca: "-----BEGIN CERTIFICATE-----\n...", rejectUnauthorized: true };
+ * io("https://localhost:3000", tls);
+ * ```
+ */
+export interface TlsOptions {
+  /** Certificate authorities to trust (PEM), for a server whose certificate is not publicly trusted. */
+  ca?: string | Uint8Array | Array<string | Uint8Array>;
+  /** A client certificate (PEM), for a server that asks for one. */
+  cert?: string | Uint8Array;
+  /** The private key of that certificate (PEM). */
+  key?: string | Uint8Array;
+  /** The pass phrase of `key` or `pfx`. */
+  passphrase?: string;
+  /** A client certificate and its key as PKCS#12 bytes. */
+  pfx?: string | Uint8Array;
+  /** The cipher suites to offer (OpenSSL names). */
+  ciphers?: string;
+  /** Whether a certificate that does not verify is refused (default true). */
+  rejectUnauthorized?: boolean;
+}
 
 /**
  * Why a transport closed.
@@ -110,8 +143,14 @@ export interface TransportOptions {
   timestampRequests?: boolean;
   /** The name of that parameter (default `t`). */
   timestampParam?: string;
+  /** How long a polling request may take, in milliseconds (default: no limit). */
+  requestTimeout?: number;
+  /** Send binary messages as base64 text, and ask the server to do the same (`b64=1`). */
+  forceBase64?: boolean;
   /** Session cookies, kept outside browsers. */
   cookieJar?: CookieJar;
+  /** The timers to use (default: the global ones). */
+  timers?: Timers;
   /** Whether the code runs in a browser (no header tricks there). */
   browser: boolean;
 }
@@ -209,12 +248,15 @@ export abstract class Transport extends Emitter<TransportEvents> {
   readonly opts: TransportOptions;
   /** The query parameters (the engine adds `sid` after the handshake). */
   readonly query: Record<string, string>;
+  /** The timers (the engine's: see the `useNativeTimers` and `autoUnref` options). */
+  readonly timers: Timers;
 
   /** Creates a transport; call `open()` to start it. */
   constructor(opts: TransportOptions) {
     super();
     this.opts = opts;
     this.query = opts.query;
+    this.timers = opts.timers ?? createTimers({});
   }
 
   /** Starts connecting. */
@@ -251,6 +293,8 @@ export abstract class Transport extends Emitter<TransportEvents> {
   protected uri(scheme?: string, timestamp?: boolean): string {
     const query = { ...this.query };
     if (timestamp) query[this.opts.timestampParam ?? "t"] = randomString();
+    // forceBase64: the server is to send binary as text too (polling asks in the handshake).
+    if (this.opts.forceBase64 && (this.name === "websocket" || !query.sid)) query.b64 = "1";
     const url = scheme ? scheme + this.opts.url.slice(this.opts.url.indexOf(":")) : this.opts.url;
     return url + "?" + new URLSearchParams(query).toString();
   }

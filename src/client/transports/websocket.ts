@@ -5,18 +5,17 @@
  * @module
  */
 
-import { decodePacket, encodePacket } from "../../parser/engine_io.ts";
+import { decodePacket, encodePacket, encodePacketText } from "../../parser/engine_io.ts";
 import type { EnginePacket } from "../../parser/engine_io.ts";
 import { Transport } from "./transport.ts";
 import type { WebSocketConstructor } from "./transport.ts";
-import { isWorkers } from "../env.ts";
 
 /**
  * The WebSocket transport, on `opts.WebSocket` or the global `WebSocket` (with
  * `binaryType = "arraybuffer"`). Outside browsers, `extraHeaders` and the session cookies are passed
- * as `{ headers }`, which Deno, Bun and Node accept; on Cloudflare Workers, whose `WebSocket` takes
- * no headers, the socket comes from a `fetch` with `Upgrade: websocket` instead. Browsers cannot set
- * headers on a WebSocket.
+ * as `{ headers }`, which Deno, Bun and Node accept (on Cloudflare Workers, whose `WebSocket` takes
+ * no headers, the engine passes one that opens with a `fetch` instead). Browsers cannot set headers
+ * on a WebSocket.
  *
  * @example
  * ```ts
@@ -31,10 +30,13 @@ import { isWorkers } from "../env.ts";
  * ```
  */
 export class WebSocketTransport extends Transport {
-  /** Always `websocket`. */
-  readonly name: string = "websocket";
+  /** Always `websocket` (on the prototype, as engine.io-client's transports have it). */
+  get name(): string {
+    return "websocket";
+  }
   #ws: WebSocket | undefined;
 
+  /** Opens the WebSocket (with headers outside browsers). */
   protected doOpen(): void {
     const opts = this.opts;
     const Ctor: WebSocketConstructor | undefined = opts.WebSocket ?? globalThis.WebSocket;
@@ -45,7 +47,6 @@ export class WebSocketTransport extends Transport {
       const headers: Record<string, string> = { ...opts.extraHeaders };
       const cookies = opts.cookieJar?.header();
       if (cookies) headers.cookie = cookies;
-      if (isWorkers && !opts.WebSocket && Object.keys(headers).length) return this.#openWithFetch(url, headers);
       if (!opts.browser && Object.keys(headers).length) {
         // deno-lint-ignore no-explicit-any
         ws = new (Ctor as any)(url, { headers, protocols: opts.protocols });
@@ -57,27 +58,6 @@ export class WebSocketTransport extends Transport {
     }
     this.#bind(ws);
     ws.onopen = () => this.onOpen();
-  }
-
-  /**
-   * Workers: `new WebSocket(url, { headers })` throws there; a `fetch` with `Upgrade: websocket`
-   * carries headers and answers with the socket, open once accepted.
-   */
-  #openWithFetch(url: string, headers: Record<string, string>): void {
-    const opts = this.opts;
-    const upgrade = new Headers(headers);
-    upgrade.set("upgrade", "websocket");
-    if (opts.protocols) upgrade.set("sec-websocket-protocol", ([] as string[]).concat(opts.protocols).join(", "));
-    (opts.fetch ?? fetch)(url.replace(/^ws/, "http"), { headers: upgrade }).then((res) => {
-      const ws = (res as Response & { webSocket?: (WebSocket & { accept(): void }) | null }).webSocket;
-      if (!ws) throw new Error(`the server did not upgrade (HTTP ${res.status})`);
-      ws.accept();
-      if (this.readyState === "closed") return ws.close();
-      this.#bind(ws);
-      this.onOpen();
-    }).catch((err) => {
-      if (this.readyState !== "closed") this.onError("websocket error", err);
-    });
   }
 
   #bind(ws: WebSocket): void {
@@ -97,11 +77,13 @@ export class WebSocketTransport extends Transport {
     ws.onerror = (event) => this.onError("websocket error", event);
   }
 
+  /** Sends one frame per packet; `drain` follows at once. */
   protected write(packets: EnginePacket[]): void {
     const ws = this.#ws!;
+    const encode = this.opts.forceBase64 ? encodePacketText : encodePacket;
     for (let i = 0; i < packets.length; i++) {
       try {
-        ws.send(encodePacket(packets[i]) as string);
+        ws.send(encode(packets[i]) as string);
       } catch {
         // The socket closed and its close event is on its way.
       }
@@ -109,6 +91,7 @@ export class WebSocketTransport extends Transport {
     this.emitReserved("drain");
   }
 
+  /** Closes the WebSocket. */
   protected doClose(): void {
     const ws = this.#ws;
     if (ws) {

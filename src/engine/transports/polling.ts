@@ -7,28 +7,31 @@
 
 import { decodePayload, encodePayload, type EnginePacket } from "../../parser/engine_io.ts";
 import { EngineErrorCode, errorResponse } from "../errors.ts";
-import { textResponse } from "../text_response.ts";
-import { headerOf, readBodyText } from "../request_fast_paths.ts";
+import { type EngineRequest, type EngineResponse, textResponse } from "../exchange.ts";
 import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
 import { createDebug } from "../../util/debug.ts";
+import { readV3Post, type V3Framing, v3PollAnswer } from "../protocol_v3.ts";
 
 const debug = createDebug("sio:engine:polling");
 
 interface PendingPoll {
-  resolve: (response: Response) => void;
+  resolve: (response: EngineResponse) => void;
   headers: Headers;
-  /** The GET it answers. */
-  request: Request;
-  cleanup: () => void;
+  /** Stops watching for the client going away. */
+  unwatch: () => void;
 }
 
 /**
  * A session's long-polling transport.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { PollingTransport } from "./polling.ts";
+ * import { fromWebRequest } from "../web_exchange.ts";
  * const polling = new PollingTransport(1e6, 45000);
- * const response = await polling.handleGet(request, new Headers());
+ * const answer = polling.handleGet(fromWebRequest(new Request("http://x/")), new Headers());
+ * polling.send([{ type: "message", data: "hi" }]);
+ * (await answer).body; // "4hi"
  * ```
  */
 export class PollingTransport implements Transport {
@@ -42,11 +45,17 @@ export class PollingTransport implements Transport {
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #maxPayload: number;
   #closeTimeout: number;
+  /** Engine.IO v3: how the peer takes binary (`undefined`: v4). */
+  readonly #v3: V3Framing | undefined;
 
-  /** `maxPayload` caps POST bodies; `closeTimeout` caps how long a server close waits for a GET. */
-  constructor(maxPayload: number, closeTimeout: number) {
+  /**
+   * `maxPayload` caps POST bodies; `closeTimeout` caps how long a server close waits for a GET;
+   * `v3` makes it an Engine.IO v3 transport.
+   */
+  constructor(maxPayload: number, closeTimeout: number, v3?: V3Framing) {
     this.#maxPayload = maxPayload;
     this.#closeTimeout = closeTimeout;
+    this.#v3 = v3;
   }
 
   get writable(): boolean {
@@ -64,31 +73,24 @@ export class PollingTransport implements Transport {
   }
 
   /** Answers a GET: now if packets are waiting, otherwise when some are sent. */
-  handleGet(request: Request, headers: Headers): Promise<Response> {
+  handleGet(request: EngineRequest, headers: Headers): Promise<EngineResponse> {
     if (this.#pending !== null) {
       this.events.onError("transport error", "overlap from client");
-      return Promise.resolve(errorResponse(request, EngineErrorCode.BAD_REQUEST, headers));
+      return Promise.resolve(errorResponse(EngineErrorCode.BAD_REQUEST, headers));
     }
     headers.set("Content-Type", "text/plain; charset=UTF-8");
     headers.set("Cache-Control", "no-store");
-    return new Promise<Response>((resolve) => {
-      const signal = request.signal;
-      const onAbort = () => {
+    return new Promise<EngineResponse>((resolve) => {
+      const pending: PendingPoll = { resolve, headers, unwatch: noop };
+      this.#pending = pending;
+      pending.unwatch = request.onAbort(() => {
         if (this.#pending !== pending) return;
         this.#pending = null;
         // Settle the handler too (nobody reads this answer): a request left pending forever holds
         // its memory and keeps a graceful server shutdown (which waits for open requests) waiting.
-        resolve(errorResponse(request, EngineErrorCode.BAD_REQUEST, headers));
+        resolve(errorResponse(EngineErrorCode.BAD_REQUEST, headers));
         this.events.onError("transport error", "poll connection closed prematurely");
-      };
-      const pending: PendingPoll = {
-        resolve,
-        headers,
-        request,
-        cleanup: () => signal?.removeEventListener("abort", onAbort),
-      };
-      this.#pending = pending;
-      signal?.addEventListener("abort", onAbort, { once: true });
+      });
       if (this.#shouldClose !== null) {
         this.send([{ type: "noop" }]);
         return;
@@ -97,33 +99,58 @@ export class PollingTransport implements Transport {
     });
   }
 
+  /** JSONP (Engine.IO v3): the POST being read, which the next one waits for. */
+  #jsonpPost: Promise<unknown> | undefined;
+
   /** Reads a POSTed payload and hands its packets to the session. */
-  async handlePost(request: Request, headers: Headers): Promise<Response> {
+  handlePost(request: EngineRequest, headers: Headers): Promise<EngineResponse> {
+    if (this.#v3?.jsonp === undefined) return this.#handlePost(request, headers);
+    // JSONP: socket.io-client 2 submits its next form when the previous one's frame loads, which
+    // can be before the answer: one at a time, in the order they came, instead of "overlap".
+    const previous = this.#jsonpPost;
+    const post = (previous ?? Promise.resolve()).then(() => this.#handlePost(request, headers));
+    const settled = this.#jsonpPost = post.catch(() => {});
+    settled.then(() => {
+      if (this.#jsonpPost === settled) this.#jsonpPost = undefined;
+    });
+    return post;
+  }
+
+  async #handlePost(request: EngineRequest, headers: Headers): Promise<EngineResponse> {
     if (this.#posting) {
       this.events.onError("transport error", "data request overlap from client");
-      return errorResponse(request, EngineErrorCode.BAD_REQUEST, headers);
+      return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
     }
-    if (headerOf(request, "content-type") === "application/octet-stream") {
+    // Binary payloads are Engine.IO v3's (XHR2 clients).
+    const binary = request.header("content-type") === "application/octet-stream";
+    if (binary && this.#v3 === undefined) {
       this.events.onError("transport error", "invalid content");
-      return errorResponse(request, EngineErrorCode.BAD_REQUEST, headers);
+      return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
     }
-    const declared = Number(headerOf(request, "content-length") ?? 0);
-    if (declared > this.#maxPayload) return payloadTooLarge(request, headers);
+    const declared = Number(request.header("content-length") ?? 0);
+    if (declared > this.#maxPayload) return payloadTooLarge(headers);
     this.#posting = true;
-    let text: string | null;
+    let packets: EnginePacket[] | null;
     try {
-      text = await readBodyText(request, this.#maxPayload);
+      if (this.#v3 !== undefined) {
+        const read = await readV3Post(request, binary, this.#maxPayload, this.#v3);
+        this.#posting = false;
+        if (read === "too large") return payloadTooLarge(headers);
+        packets = read;
+      } else {
+        const text = await request.readText(this.#maxPayload);
+        this.#posting = false;
+        if (text === null) return payloadTooLarge(headers);
+        packets = decodePayload(text);
+      }
     } catch {
       this.#posting = false;
       this.events.onError("transport error", "data request connection closed prematurely");
-      return errorResponse(request, EngineErrorCode.BAD_REQUEST, headers);
+      return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
     }
-    this.#posting = false;
-    if (text === null) return payloadTooLarge(request, headers);
-    const packets = decodePayload(text);
     if (packets === null) {
       this.events.onError("parse error", "invalid payload");
-      return errorResponse(request, EngineErrorCode.BAD_REQUEST, headers);
+      return errorResponse(EngineErrorCode.BAD_REQUEST, headers);
     }
     for (let i = 0; i < packets.length && !this.#closed; i++) {
       const packet = packets[i];
@@ -134,7 +161,7 @@ export class PollingTransport implements Transport {
       this.events.onPacket(packet);
     }
     headers.set("Content-Type", "text/html");
-    return textResponse(request, "ok", { status: 200, headers });
+    return textResponse(200, "ok", headers);
   }
 
   #peerClosed(): void {
@@ -148,14 +175,18 @@ export class PollingTransport implements Transport {
     const pending = this.#pending;
     if (pending === null) return;
     this.#pending = null;
-    pending.cleanup();
+    pending.unwatch();
     const done = this.#shouldClose;
     if (done !== null) {
       packets = [...packets, { type: "close" }];
       this.#shouldClose = null;
       clearTimeout(this.#closeTimer);
     }
-    pending.resolve(textResponse(pending.request, encodePayload(packets), { status: 200, headers: pending.headers }));
+    pending.resolve(
+      this.#v3 !== undefined
+        ? v3PollAnswer(packets, this.#v3, pending.headers)
+        : textResponse(200, encodePayload(packets), pending.headers),
+    );
     if (done !== null) done();
   }
 
@@ -191,9 +222,11 @@ export class PollingTransport implements Transport {
   }
 }
 
-function payloadTooLarge(request: Request, headers: Headers): Response {
+function payloadTooLarge(headers: Headers): EngineResponse {
   debug("POST body over maxHttpBufferSize: 413");
   headers.set("Content-Type", "text/plain; charset=UTF-8");
   headers.set("Connection", "close");
-  return textResponse(request, "Payload Too Large", { status: 413, headers });
+  return textResponse(413, "Payload Too Large", headers);
 }
+
+function noop(): void {}

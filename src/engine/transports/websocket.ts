@@ -5,7 +5,10 @@
  */
 
 import { decodePacket, encodePacket, type EnginePacket } from "../../parser/engine_io.ts";
-import type { WebSocketLike } from "../../runtime/types.ts";
+import { binaryFrameV3, decodeFrameV3, encodeFrameV3 } from "../../parser/engine_io_v3.ts";
+import { encodeBase64 } from "../../parser/base64.ts";
+import type { V3Framing } from "../protocol_v3.ts";
+import type { WebSocketLike } from "../websocket_like.ts";
 import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
 
 const encoder = new TextEncoder();
@@ -14,7 +17,10 @@ const encoder = new TextEncoder();
  * A session's WebSocket.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { WebSocketTransport } from "./websocket.ts";
+ * import type { WebSocketLike } from "../websocket_like.ts";
+ * const ws: WebSocketLike = { send: (frame) => console.log(frame), close() {} };
  * const transport = new WebSocketTransport(ws, 1e6);
  * transport.send([{ type: "message", data: "hello" }]);
  * ```
@@ -22,14 +28,17 @@ const encoder = new TextEncoder();
 export class WebSocketTransport implements Transport {
   readonly name = "websocket" as const;
   events: TransportEvents = NO_EVENTS;
+  /** Engine.IO v3: how the peer takes binary (`undefined`: v4). */
+  readonly v3: V3Framing | undefined;
   #socket: WebSocketLike;
   #maxPayload: number;
   #closed = false;
 
-  /** Wraps an open WebSocket; frames over `maxPayload` bytes close it. */
-  constructor(socket: WebSocketLike, maxPayload: number) {
+  /** Wraps an open WebSocket; frames over `maxPayload` bytes close it; `v3` makes it Engine.IO v3. */
+  constructor(socket: WebSocketLike, maxPayload: number, v3?: V3Framing) {
     this.#socket = socket;
     this.#maxPayload = maxPayload;
+    this.v3 = v3;
   }
 
   get writable(): boolean {
@@ -57,7 +66,7 @@ export class WebSocketTransport implements Transport {
       this.events.onError("transport error", "message too big");
       return;
     }
-    const packet = decodePacket(data);
+    const packet = this.v3 === undefined ? decodePacket(data) : decodeFrameV3(data);
     if (packet === null) {
       this.events.onError("parse error", "invalid packet");
       return;
@@ -85,11 +94,22 @@ export class WebSocketTransport implements Transport {
   send(packets: EnginePacket[]): void {
     if (this.#closed) return;
     try {
-      for (let i = 0; i < packets.length; i++) this.#socket.send(encodePacket(packets[i]));
+      const v3 = this.v3;
+      for (let i = 0; i < packets.length; i++) {
+        this.#socket.send(v3 === undefined ? encodePacket(packets[i]) : encodeFrameV3(packets[i], v3.binary));
+      }
     } catch (err) {
       this.#closed = true;
       this.events.onError("transport error", String(err));
     }
+  }
+
+  /**
+   * The frame of a binary message for a v3 peer: the bytes behind their type byte (made once per
+   * broadcast, see `withSharedFrames`), or `b4` + base64.
+   */
+  v3BinaryFrame(bytes: Uint8Array): string | Uint8Array {
+    return this.v3!.binary ? binaryFrameV3(bytes) : "b4" + encodeBase64(bytes);
   }
 
   /** Sends one pre-encoded frame. */

@@ -1,57 +1,11 @@
 /**
- * The boundary between the web-standards core and the runtime shims.
- *
- * The engine never touches a runtime's WebSocket type: a shim adapts it to {@linkcode WebSocketLike}
- * and forwards its events to the {@linkcode WebSocketHandlers} the engine gives it.
+ * A standard `WebSocket` (Deno's `upgradeWebSocket` socket, a Workers `WebSocketPair` end) bound
+ * to the engine's {@linkcode WebSocketHandlers}.
  *
  * @module
  */
 
-/** What the engine needs of a server-side WebSocket. */
-export interface WebSocketLike {
-  /** Sends one text or binary frame. */
-  send(data: string | Uint8Array): void;
-  /** Closes the connection. */
-  close(code?: number, reason?: string): void;
-  /** Bytes queued and not yet sent, where the runtime tells (for back-pressure). */
-  readonly bufferedAmount?: number;
-  /**
-   * Native topics (Bun): subscribe this socket to `topic`. With `unsubscribe` and `publish`, room
-   * broadcasts are sent once by the runtime instead of once per socket.
-   */
-  subscribe?(topic: string): void;
-  /** Native topics: unsubscribe this socket from `topic`. */
-  unsubscribe?(topic: string): void;
-  /** Native topics: send a frame to every socket subscribed to `topic` (this one included). */
-  publish?(topic: string, data: string | Uint8Array): void;
-}
-
-/** The callbacks a shim calls for one accepted WebSocket. */
-export interface WebSocketHandlers {
-  /** The connection is open: frames may be sent from now on. */
-  onOpen(socket: WebSocketLike): void;
-  /** A frame arrived: text as a string, binary as bytes. */
-  onMessage(data: string | Uint8Array): void;
-  /** The connection closed (for any reason, errors included). */
-  onClose(code: number, reason: string): void;
-}
-
-/**
- * Turns a validated upgrade request into a WebSocket: returns the response that completes the
- * handshake (Deno, Workers), or `undefined` where the runtime answers by itself (Bun, Node).
- */
-export type Upgrader = (
-  request: Request,
-  handlers: WebSocketHandlers,
-) => Response | undefined | Promise<Response | undefined>;
-
-/** What a shim knows of the connection beyond the `Request`. */
-export interface ConnInfo {
-  /** The peer's address, where the runtime tells. */
-  remoteAddress?: string;
-  /** The peer's port, where the runtime tells. */
-  remotePort?: number;
-}
+import type { WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
 
 /**
  * A standard `WebSocket` as the engine sees it, and the listener of its events (one object per
@@ -108,10 +62,15 @@ class StandardWebSocket implements WebSocketLike {
  * a browser-style socket) to the engine's handlers.
  *
  * @example
- * ```ts ignore
- * const { socket, response } = Deno.upgradeWebSocket(request);
- * bindStandardWebSocket(socket, handlers);
- * return response;
+ * ```ts
+ * import { bindStandardWebSocket } from "./standard_websocket.ts";
+ * import type { WebSocketHandlers } from "../engine/websocket_like.ts";
+ * declare const handlers: WebSocketHandlers;
+ * function upgrade(request: Request): Response {
+ *   const { socket, response } = Deno.upgradeWebSocket(request);
+ *   bindStandardWebSocket(socket, handlers);
+ *   return response;
+ * }
  * ```
  */
 export function bindStandardWebSocket(socket: WebSocket, handlers: WebSocketHandlers): void {

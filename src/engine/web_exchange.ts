@@ -1,0 +1,141 @@
+/**
+ * The engine's contract on web runtimes (Deno, Bun, Workers, Hono): a `Request` (and what the
+ * runtime tells of the peer) as an {@linkcode EngineRequest}, an {@linkcode EngineResponse} as a
+ * `Response`.
+ *
+ * @module
+ */
+
+import {
+  type ConnInfo,
+  type EngineRequest,
+  type EngineResponse,
+  type Fallback,
+  headerRecord,
+  readStreamText,
+} from "./exchange.ts";
+
+/**
+ * A web `Request` as the engine reads it.
+ *
+ * @example
+ * ```ts
+ * import { WebEngineRequest } from "./web_exchange.ts";
+ * const request = new WebEngineRequest(new Request("http://x/socket.io/?EIO=4", { headers: { Origin: "https://a" } }));
+ * request.header("origin"); // "https://a"
+ * ```
+ */
+export class WebEngineRequest implements EngineRequest {
+  /** The runtime's `Request`. */
+  readonly native: Request;
+  /** The absolute URL. */
+  readonly url: string;
+  /** The peer's address, where the runtime tells. */
+  readonly remoteAddress: string | undefined;
+  /** The peer's port, where the runtime tells. */
+  readonly remotePort: number | undefined;
+
+  /** Wraps `request`; `info` is what the runtime tells of the peer. */
+  constructor(request: Request, info?: ConnInfo) {
+    this.native = request;
+    this.url = absoluteUrl(request);
+    this.remoteAddress = info?.remoteAddress;
+    this.remotePort = info?.remotePort;
+  }
+
+  /** The method. */
+  get method(): string {
+    return this.native.method;
+  }
+
+  /** One header, `null` when absent. */
+  header(name: string): string | null {
+    return this.native.headers.get(name);
+  }
+
+  /** Every header as a plain object. */
+  headerRecord(): Record<string, string> {
+    return headerRecord(this.native.headers);
+  }
+
+  /** The body as UTF-8 text, `null` over `limit` bytes. */
+  readText(limit: number): Promise<string | null> {
+    return readStreamText(this.native.body, limit);
+  }
+
+  /** Watches the request's `signal`. */
+  onAbort(listener: () => void): () => void {
+    // Read only here (a poll waiting), not for every request: on Deno, reading `signal` prints a
+    // notice about its legacy behaviour once.
+    const signal = this.native.signal;
+    if (!signal) return noop;
+    if (signal.aborted) {
+      queueMicrotask(listener);
+      return noop;
+    }
+    signal.addEventListener("abort", listener, { once: true });
+    return () => signal.removeEventListener("abort", listener);
+  }
+
+  /** The `Request` itself. */
+  toRequest(): Request {
+    return this.native;
+  }
+}
+
+function noop(): void {}
+
+/**
+ * The request's URL, resolved against its Host when the runtime left it relative (Bun, for an
+ * HTTP/1.0 request without Host); left as it is when that Host makes no URL (the engine answers
+ * 400).
+ */
+function absoluteUrl(request: Request): string {
+  const url = request.url;
+  if (url.charCodeAt(0) !== 47 /* "/" */) return url;
+  const host = request.headers.get("host");
+  if (host !== null && !URL.canParse(`http://${host}/`)) return url;
+  return `http://${host ?? "localhost"}${url}`;
+}
+
+/**
+ * `request` (with what the runtime tells of the peer) as an {@linkcode EngineRequest}.
+ *
+ * @example
+ * ```ts
+ * import { fromWebRequest } from "./web_exchange.ts";
+ * fromWebRequest(new Request("http://x/"), { remoteAddress: "127.0.0.1" }).remoteAddress; // "127.0.0.1"
+ * ```
+ */
+export function fromWebRequest(request: Request, info?: ConnInfo): EngineRequest {
+  return new WebEngineRequest(request, info);
+}
+
+/**
+ * An {@linkcode EngineResponse} as a web `Response`: a `Response` as it is (a runtime's 101, a
+ * user's answer), anything else built from its status, headers and body.
+ *
+ * @example
+ * ```ts
+ * import { toWebResponse } from "./web_exchange.ts";
+ * const response = toWebResponse({ status: 200, headers: new Headers(), body: "ok" });
+ * await response.text(); // "ok"
+ * ```
+ */
+export function toWebResponse(response: EngineResponse): Response {
+  if (response instanceof Response) return response;
+  return new Response(response.body as BodyInit | null, { status: response.status, headers: response.headers });
+}
+
+/**
+ * A fallback written for web `Request`s and `Response`s as a {@linkcode Fallback}.
+ *
+ * @example
+ * ```ts
+ * import { fromWebFallback } from "./web_exchange.ts";
+ * const fallback = fromWebFallback(() => new Response("my app"));
+ * ```
+ */
+export function fromWebFallback(fallback: (request: Request) => Response | Promise<Response>): Fallback {
+  return (request) => fallback(request.toRequest());
+}

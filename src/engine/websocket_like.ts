@@ -1,0 +1,48 @@
+/**
+ * What the engine needs of a runtime's WebSocket: a shim adapts its runtime's socket to
+ * {@linkcode WebSocketLike} and forwards its events to the {@linkcode WebSocketHandlers} the engine
+ * gives it; an {@linkcode Upgrader} turns a validated upgrade request into such a socket.
+ *
+ * @module
+ */
+
+import type { EngineRequest, EngineResponse } from "./exchange.ts";
+
+/** What the engine needs of a server-side WebSocket. */
+export interface WebSocketLike {
+  /** Sends one text or binary frame. */
+  send(data: string | Uint8Array): void;
+  /** Closes the connection. */
+  close(code?: number, reason?: string): void;
+  /** Bytes queued and not yet sent, where the runtime tells (for back-pressure). */
+  readonly bufferedAmount?: number;
+  /**
+   * Native topics (Bun): subscribe this socket to `topic`. With `unsubscribe` and `publish`, room
+   * broadcasts are sent once by the runtime instead of once per socket.
+   */
+  subscribe?(topic: string): void;
+  /** Native topics: unsubscribe this socket from `topic`. */
+  unsubscribe?(topic: string): void;
+  /** Native topics: send a frame to every socket subscribed to `topic` (this one included). */
+  publish?(topic: string, data: string | Uint8Array): void;
+}
+
+/** The callbacks a shim calls for one accepted WebSocket. */
+export interface WebSocketHandlers {
+  /** The connection is open: frames may be sent from now on. */
+  onOpen(socket: WebSocketLike): void;
+  /** A frame arrived: text as a string, binary as bytes. */
+  onMessage(data: string | Uint8Array): void;
+  /** The connection closed (for any reason, errors included). */
+  onClose(code: number, reason: string): void;
+}
+
+/**
+ * Turns a validated upgrade request into a WebSocket: returns the answer that completes the
+ * handshake (Deno's and Workers' 101 `Response`), or `undefined` where the runtime answers by itself
+ * (Bun, Node).
+ */
+export type Upgrader = (
+  request: EngineRequest,
+  handlers: WebSocketHandlers,
+) => EngineResponse | undefined | Promise<EngineResponse | undefined>;

@@ -1,0 +1,162 @@
+/**
+ * The one place where the core asks which runtime it runs on: timers that should not keep a
+ * process alive, Node's `Buffer` where there is one, the environment, the process id, and the
+ * runtime's name. Everything is feature detection on `globalThis` (no import of a runtime's
+ * module), so this file loads in browsers and Workers too; every other core file goes through it
+ * (`tests/boundary.test.ts` checks that).
+ *
+ * @module
+ */
+
+/** The globals of other runtimes this module reads, as far as it reads them. */
+interface RuntimeGlobals {
+  Deno?: {
+    unrefTimer?(id: number): void;
+    upgradeWebSocket?: unknown;
+    env?: { get(name: string): string | undefined };
+    createHttpClient?(options: Record<string, unknown>): unknown;
+    permissions?: { querySync?(descriptor: { name: "env"; variable: string }): { state: string } };
+    pid?: number;
+  };
+  Bun?: unknown;
+  WebSocketPair?: unknown;
+  process?: {
+    env?: Record<string, string | undefined>;
+    pid?: number;
+    versions?: { node?: string };
+    getBuiltinModule?(name: string): unknown;
+  };
+  Buffer?: NodeBufferConstructor;
+  document?: unknown;
+}
+
+const runtimeGlobals = globalThis as unknown as RuntimeGlobals;
+
+/**
+ * Lets the process exit while `timer` is pending (Deno, Node and Bun; nothing elsewhere): for
+ * housekeeping timers that must not keep a server alive on their own.
+ *
+ * @example
+ * ```ts
+ * import { unrefTimer } from "./platform.ts";
+ * const timer = setInterval(() => {}, 60_000);
+ * unrefTimer(timer);
+ * clearInterval(timer);
+ * ```
+ */
+export function unrefTimer(timer: ReturnType<typeof setTimeout> | ReturnType<typeof setInterval>): void {
+  const unref = (timer as unknown as { unref?: () => void }).unref;
+  if (typeof unref === "function") {
+    unref.call(timer);
+    return;
+  }
+  // Deno before 2.5 gives timers as numbers.
+  if (typeof timer === "number") runtimeGlobals.Deno?.unrefTimer?.(timer);
+}
+
+/** The part of Node's `Buffer` (also in Bun and Deno) the parser uses. */
+export interface NodeBufferConstructor {
+  /** A view of `length` bytes of `buffer` from `byteOffset` (no copy). */
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): NodeBufferLike;
+  /** Decodes base64 text. */
+  from(text: string, encoding: "base64"): NodeBufferLike;
+}
+
+/** A `Buffer` as the parser uses it. */
+export type NodeBufferLike = Uint8Array & { toString(encoding: "base64"): string };
+
+/**
+ * Node's `Buffer` constructor where the runtime has one (Node, Bun, Deno), `undefined` elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { nodeBuffer } from "./platform.ts";
+ * const base64 = nodeBuffer?.from(new Uint8Array([1]).buffer, 0, 1).toString("base64"); // "AQ=="
+ * ```
+ */
+export const nodeBuffer: NodeBufferConstructor | undefined = runtimeGlobals.Buffer;
+
+/**
+ * The environment variable `name` where the runtime has an environment (Node, Bun; Deno only when
+ * env access is granted already: never a permission prompt for this); `undefined` elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { readEnv } from "./platform.ts";
+ * const pattern = readEnv("DEBUG");
+ * ```
+ */
+export function readEnv(name: string): string | undefined {
+  try {
+    const deno = runtimeGlobals.Deno;
+    if (deno?.env) {
+      const state = deno.permissions?.querySync?.({ name: "env", variable: name }).state;
+      return state === "granted" ? deno.env.get(name) : undefined;
+    }
+    return runtimeGlobals.process?.env?.[name];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * This process's id where the runtime tells (Node, Bun, Deno); 0 elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { processId } from "./platform.ts";
+ * processId() >= 0; // true
+ * ```
+ */
+export function processId(): number {
+  return runtimeGlobals.process?.pid ?? runtimeGlobals.Deno?.pid ?? 0;
+}
+
+/**
+ * A built-in module of Node's (`http`, `https`...) where the runtime gives them without an import
+ * (`process.getBuiltinModule`: Node 22.3+, Bun, Deno); `undefined` elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { nodeBuiltinModule } from "./platform.ts";
+ * const http = nodeBuiltinModule("http") as typeof import("node:http") | undefined;
+ * ```
+ */
+export function nodeBuiltinModule(name: string): unknown {
+  const get = runtimeGlobals.process?.getBuiltinModule;
+  return typeof get === "function" ? get.call(runtimeGlobals.process, `node:${name}`) : undefined;
+}
+
+/**
+ * Deno's `Deno.createHttpClient(options)` (TLS settings for its `fetch`), `undefined` elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { createDenoHttpClient } from "./platform.ts";
+ * const client = createDenoHttpClient({ caCerts: [] });
+ * ```
+ */
+export function createDenoHttpClient(options: Record<string, unknown>): unknown {
+  return runtimeGlobals.Deno?.createHttpClient?.(options);
+}
+
+/** The name of the runtime this code runs on. */
+export type RuntimeName = "deno" | "bun" | "node" | "workerd" | "browser" | "unknown";
+
+/**
+ * Which runtime this is.
+ *
+ * @example
+ * ```ts
+ * import { detectRuntime } from "./platform.ts";
+ * const runtime = detectRuntime(); // "deno" under Deno
+ * ```
+ */
+export function detectRuntime(): RuntimeName {
+  if (typeof runtimeGlobals.Deno?.upgradeWebSocket === "function") return "deno";
+  if (runtimeGlobals.Bun !== undefined) return "bun";
+  if (typeof runtimeGlobals.WebSocketPair === "function") return "workerd";
+  if (runtimeGlobals.process?.versions?.node) return "node";
+  if (runtimeGlobals.document !== undefined) return "browser";
+  return "unknown";
+}
