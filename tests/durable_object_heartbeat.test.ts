@@ -20,13 +20,17 @@ interface Peer {
 function setup(autoPong?: () => number) {
   const heartbeat = new ObjectHeartbeat({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
   let now = T0;
-  const join = (dueAt: number): Peer => {
+  const join = (dueAt: number, clientPings = false): Peer => {
     const peer: Peer = { member: undefined as unknown as HeartbeatMember, pings: [] };
-    peer.member = new HeartbeatMember({
-      ping: () => peer.pings.push(now),
-      timedOut: () => peer.closedAt = now,
-      autoPongAt: autoPong,
-    }, dueAt);
+    peer.member = new HeartbeatMember(
+      {
+        ping: () => peer.pings.push(now),
+        timedOut: () => peer.closedAt = now,
+        autoPongAt: autoPong,
+      },
+      dueAt,
+      clientPings,
+    );
     heartbeat.join(peer.member, now);
     return peer;
   };
@@ -153,6 +157,21 @@ describe("Durable Object heartbeat schedule", () => {
     alarm(T0 + 800);
     alarm(T0 + 801);
     assert.equal(auto.closedAt, T0 + 801);
+  });
+
+  it("never pings an Engine.IO v3 session, and closes it when its client stops pinging", () => {
+    const { heartbeat, join, alarm } = setup();
+    const v3 = join(T0 + PING_INTERVAL, true);
+    // Its client pings every pingInterval; the server only answers.
+    for (let t = T0 + 300; t <= T0 + 1500; t += 300) {
+      heartbeat.heard(v3.member, t, true);
+      alarm(t + 1);
+    }
+    assert.deepEqual(v3.pings, []);
+    assert.equal(v3.closedAt, undefined);
+    // It stops: closed pingInterval + pingTimeout after its last ping (T0 + 1500), after the last look.
+    for (let t = T0 + 1502; t <= T0 + 2200 && v3.closedAt === undefined; t++) alarm(t);
+    assert.equal(v3.closedAt, T0 + 2001);
   });
 
   it("forgets a session that left", () => {
