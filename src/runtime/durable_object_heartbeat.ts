@@ -89,8 +89,6 @@ export class ObjectHeartbeat {
   #nextPing = Infinity;
   /** No pong is due before this (likewise). */
   #nextCheck = Infinity;
-  /** The latest last look given: looks never move earlier, so one check serves them all. */
-  #lookAt = 0;
 
   /** A heartbeat with the engine's `pingInterval` and `pingTimeout`. */
   constructor(options: { pingInterval: number; pingTimeout: number }) {
@@ -176,10 +174,7 @@ export class ObjectHeartbeat {
         if (deadline < next) next = deadline;
         continue;
       }
-      if (member.lookAt === 0) {
-        this.#lookAt = Math.max(this.#lookAt, now + Math.min(this.#timeout, Math.max(1, late)));
-        member.lookAt = this.#lookAt;
-      }
+      if (member.lookAt === 0) member.lookAt = now + Math.min(this.#timeout, Math.max(1, late));
       if (now < member.lookAt) {
         if (member.lookAt < next) next = member.lookAt;
         continue;
