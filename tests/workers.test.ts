@@ -9,6 +9,8 @@
  */
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
+import { gunzipSync } from "node:zlib";
 import { io, type Socket } from "socket.io-client";
 import { connected, delay, once, startWorkerd, TEST_WORKER, type WorkerdServer } from "./workers/_helpers.ts";
 
@@ -271,3 +273,40 @@ for (const kind of ["fast", "auto", "plain"] as const) {
     });
   });
 }
+
+describe("workerd: httpCompression", () => {
+  /** A request over node:http: the body as it came on the wire (never decoded). */
+  function raw(
+    url: string,
+    headers: Record<string, string> = {},
+    method = "GET",
+    body?: string,
+  ): Promise<{ headers: Record<string, string | string[] | undefined>; body: Uint8Array }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(url, { method, headers, agent: false }, (res) => {
+        const chunks: Uint8Array[] = [];
+        res.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+        res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+  }
+
+  it("compresses a large polling answer once (the platform does not encode it again)", async () => {
+    const query = "do=plain&room=compression";
+    const text = (answer: { body: Uint8Array }) => new TextDecoder().decode(answer.body);
+    const open = text(await raw(`${server.url}/socket.io/?EIO=4&transport=polling&${query}`));
+    const poll = `${server.url}/socket.io/?EIO=4&transport=polling&sid=${JSON.parse(open.slice(1)).sid}&${query}`;
+    assert.equal(text(await raw(poll, {}, "POST", "40")), "ok");
+    assert.match(text(await raw(poll)), /^40\{"sid":/);
+    const big = "x".repeat(3000);
+    assert.equal(text(await raw(poll, {}, "POST", `42["message","${big}"]`)), "ok");
+    const answer = await raw(poll, { "accept-encoding": "gzip, deflate" });
+    assert.equal(answer.headers["content-encoding"], "gzip");
+    assert.equal(Number(answer.headers["content-length"]), answer.body.byteLength);
+    assert.equal(new TextDecoder().decode(gunzipSync(answer.body)), `42["message-back","${big}"]`);
+    await raw(poll, {}, "POST", "1");
+  });
+});

@@ -265,10 +265,12 @@ export class Engine extends Emitter<EngineEvents> {
 
     if (this.options.cookie) headers.append("Set-Cookie", serializeCookie(this.options.cookie, id));
     this.options.onInitialHeaders?.(headers, request.toRequest());
+    const compression = this.options.httpCompression;
     const polling = new PollingTransport(
       this.options.maxHttpBufferSize,
       this.options.pingInterval + this.options.pingTimeout,
       v3,
+      compression === false ? undefined : compression.threshold,
     );
     const session = this.#register(new EngineSocket(id, handshake, polling, this.options, protocol));
     const response = polling.handleGet(request, headers);
