@@ -7,8 +7,6 @@
  */
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
-import { gunzipSync, inflateSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { Fetch, io as sioClient } from "socket.io-client";
 import { Server, type ServerOptions, type Socket } from "../server.ts";
@@ -16,42 +14,12 @@ import { io as ourClient } from "../client.ts";
 import { preferredEncoding } from "../src/engine/accept_encoding.ts";
 import { type Running, serve, startServer } from "./_server.ts";
 import { until } from "./_helpers.ts";
+import { decodedText as textOf, raw } from "./_raw_http.ts";
 
 /** The `negotiator` package (socket.io's `accepts` uses it), from socket.io's dependencies. */
 const Negotiator = createRequire(import.meta.url)("../node_modules/negotiator/index.js") as new (
   request: { headers: Record<string, string> },
 ) => { encodings(available: string[]): string[] };
-
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Uint8Array;
-}
-
-/** A request over node:http: the body as it came on the wire (never decoded). */
-function raw(url: string, headers: Record<string, string> = {}, method = "GET", body?: string): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
-      const chunks: Uint8Array[] = [];
-      res.on("data", (chunk: Uint8Array) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-/** The text of an answer, decoded by its `Content-Encoding` (with Node's zlib, not ours). */
-function textOf(answer: RawAnswer): string {
-  const coding = answer.headers["content-encoding"];
-  const bytes = coding === "gzip"
-    ? gunzipSync(answer.body)
-    : coding === "deflate"
-    ? inflateSync(answer.body)
-    : answer.body;
-  return new TextDecoder().decode(bytes);
-}
 
 describe("Accept-Encoding negotiation", () => {
   it("picks what the negotiator package (socket.io's accepts) picks", () => {

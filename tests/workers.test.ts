@@ -9,8 +9,9 @@
  */
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
 import { gunzipSync } from "node:zlib";
+import { decodedText, raw } from "./_raw_http.ts";
+import { CLIENT_BUNDLE_GLOBAL } from "../src/io/_client_bundle.ts";
 import { io, type Socket } from "socket.io-client";
 import { connected, delay, once, startWorkerd, TEST_WORKER, type WorkerdServer } from "./workers/_helpers.ts";
 
@@ -274,26 +275,7 @@ for (const kind of ["fast", "auto", "plain"] as const) {
   });
 }
 
-describe("workerd: httpCompression", () => {
-  /** A request over node:http: the body as it came on the wire (never decoded). */
-  function raw(
-    url: string,
-    headers: Record<string, string> = {},
-    method = "GET",
-    body?: string,
-  ): Promise<{ headers: Record<string, string | string[] | undefined>; body: Uint8Array }> {
-    return new Promise((resolve, reject) => {
-      const req = httpRequest(url, { method, headers, agent: false }, (res) => {
-        const chunks: Uint8Array[] = [];
-        res.on("data", (chunk: Uint8Array) => chunks.push(chunk));
-        res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on("error", reject);
-      });
-      req.on("error", reject);
-      req.end(body);
-    });
-  }
-
+describe("workerd: httpCompression and the served client", () => {
   it("compresses a large polling answer once (the platform does not encode it again)", async () => {
     const query = "do=plain&room=compression";
     const text = (answer: { body: Uint8Array }) => new TextDecoder().decode(answer.body);
@@ -308,5 +290,27 @@ describe("workerd: httpCompression", () => {
     assert.equal(Number(answer.headers["content-length"]), answer.body.byteLength);
     assert.equal(new TextDecoder().decode(gunzipSync(answer.body)), `42["message-back","${big}"]`);
     await raw(poll, {}, "POST", "1");
+  });
+
+  it("serves the client's files and maps, compressed once, with a 304 for their ETag", async () => {
+    const base = `${server.url}/socket.io/`;
+    const query = "?do=plain&room=client-files";
+    for (const accept of ["gzip, deflate, br", "br", "deflate"]) {
+      const script = await raw(`${base}socket.io.min.js${query}`, { "accept-encoding": accept });
+      assert.equal(script.status, 200);
+      assert.equal(decodedText(script), CLIENT_BUNDLE_GLOBAL, `Accept-Encoding: ${accept}`);
+      // The platform has the last word: the object sees Workers' own Accept-Encoding, and workerd
+      // re-encodes the answer for what the client accepts (br from gzip, identity for deflate).
+      const coding = script.headers["content-encoding"];
+      assert.ok(coding === undefined || accept.includes(String(coding)), `${coding} for ${accept}`);
+      if (accept.startsWith("gzip")) assert.equal(coding, "gzip");
+    }
+    const map = await raw(`${base}socket.io.msgpack.min.js.map${query}`, { "accept-encoding": "gzip" });
+    assert.equal(map.headers["content-encoding"], "gzip");
+    assert.ok(JSON.parse(decodedText(map)).sources.includes("src/parser/msgpack.ts"));
+    const cached = await raw(`${base}socket.io.msgpack.min.js.map${query}`, {
+      "if-none-match": String(map.headers["etag"]),
+    });
+    assert.equal(cached.status, 304);
   });
 });

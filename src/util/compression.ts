@@ -1,15 +1,43 @@
 /**
- * HTTP body compression with the web-standard `CompressionStream` (Deno, Bun, Node, Workers and
- * browsers all have it, with `gzip` and `deflate`): long-polling answers (`httpCompression`) and
- * the served client bundle.
+ * Body compression with the web-standard `CompressionStream` (Deno, Bun, Node, Workers and
+ * browsers all have it, with `gzip` and `deflate`; Deno, Bun and Node also with brotli): long-polling
+ * answers (`httpCompression`), the served client bundle, and our client's node:http transport.
  *
  * @module
  */
 
-/** A content coding the server produces with `CompressionStream`. */
-export type StreamEncoding = "gzip" | "deflate";
+/** An HTTP content coding made with `CompressionStream` (`br`: where the runtime has brotli). */
+export type StreamEncoding = "gzip" | "deflate" | "br";
+
+const FORMATS: Record<StreamEncoding, string> = { gzip: "gzip", deflate: "deflate", br: "brotli" };
 
 const encoder = new TextEncoder();
+
+const supported: Partial<Record<StreamEncoding, boolean>> = {};
+
+/**
+ * Whether this runtime's `CompressionStream` makes `encoding` (brotli is not a web standard:
+ * Deno, Bun and Node have it, Workers and browsers do not).
+ *
+ * @example
+ * ```ts
+ * import { canCompress } from "./compression.ts";
+ * canCompress("gzip"); // true
+ * ```
+ */
+export function canCompress(encoding: StreamEncoding): boolean {
+  let known = supported[encoding];
+  if (known === undefined) {
+    try {
+      new CompressionStream(FORMATS[encoding] as CompressionFormat);
+      known = true;
+    } catch {
+      known = false;
+    }
+    supported[encoding] = known;
+  }
+  return known;
+}
 
 /**
  * Compresses `data` (text as UTF-8) to `encoding` (`deflate` is the zlib format, as HTTP's
@@ -23,7 +51,10 @@ const encoder = new TextEncoder();
  * ```
  */
 export function compressBody(data: string | Uint8Array, encoding: StreamEncoding): Promise<Uint8Array> {
-  return transform(new CompressionStream(encoding), typeof data === "string" ? encoder.encode(data) : data);
+  return transform(
+    new CompressionStream(FORMATS[encoding] as CompressionFormat),
+    typeof data === "string" ? encoder.encode(data) : data,
+  );
 }
 
 /**
@@ -37,7 +68,7 @@ export function compressBody(data: string | Uint8Array, encoding: StreamEncoding
  * ```
  */
 export function decompressBody(data: Uint8Array, encoding: StreamEncoding): Promise<Uint8Array> {
-  return transform(new DecompressionStream(encoding), data);
+  return transform(new DecompressionStream(FORMATS[encoding] as CompressionFormat), data);
 }
 
 async function transform(stream: CompressionStream | DecompressionStream, data: Uint8Array): Promise<Uint8Array> {
