@@ -117,6 +117,20 @@ describe("httpCompression (long-polling answers)", () => {
     }
   });
 
+  it("compresses answers of any size (over 64 KiB too, where Node's zlib is not used synchronously)", async () => {
+    const url = await start();
+    const poll = await session(url);
+    const huge = "0123456789abcdef".repeat(8192); // 128 KiB
+    for (const coding of ["gzip", "deflate"]) {
+      for (const text of [huge, big]) {
+        sockets[0].emit("data", text);
+        const answer = await raw(poll, { "accept-encoding": coding });
+        assert.equal(answer.headers["content-encoding"], coding);
+        assert.equal(textOf(answer), `42["data","${text}"]`);
+      }
+    }
+  });
+
   it("leaves answers under the threshold, and messages sent with compress(false), uncompressed", async () => {
     const url = await start();
     const poll = await session(url);
