@@ -9,6 +9,7 @@
  */
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { connect as netConnect } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { decodedText, raw } from "./_raw_http.ts";
 import { CLIENT_BUNDLE_GLOBAL } from "../src/io/_client_bundle.ts";
@@ -275,7 +276,7 @@ for (const kind of ["fast", "auto", "plain"] as const) {
   });
 }
 
-describe("workerd: httpCompression and the served client", () => {
+describe("workerd: compression and the served client", () => {
   it("compresses a large polling answer once (the platform does not encode it again)", async () => {
     const query = "do=plain&room=compression";
     const text = (answer: { body: Uint8Array }) => new TextDecoder().decode(answer.body);
@@ -312,5 +313,22 @@ describe("workerd: httpCompression and the served client", () => {
       "if-none-match": String(map.headers["etag"]),
     });
     assert.equal(cached.status, 304);
+  });
+
+  it("permessage-deflate is the platform's: workerd negotiates it whatever the options say", async () => {
+    const port = Number(new URL(server.url).port);
+    for (const kind of ["plain", "fast"]) {
+      const socket = netConnect(port, "127.0.0.1");
+      await once(socket, "connect");
+      socket.write(
+        `GET /socket.io/?EIO=4&transport=websocket&do=${kind}&room=deflate HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+          "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+      );
+      const [head] = await once(socket, "data");
+      socket.destroy();
+      assert.match(String(head), /^HTTP\/1\.1 101/);
+      assert.match(String(head), /\r\nsec-websocket-extensions: permessage-deflate/i, kind);
+    }
   });
 });
