@@ -31,6 +31,12 @@ export interface CookieOptions {
  * Compression of long-polling answers (socket.io's `httpCompression`): answers of at least
  * `threshold` bytes are compressed with gzip or deflate, as the request's `Accept-Encoding`
  * prefers, unless every message in them was sent with `compress(false)`.
+ *
+ * @example
+ * ```ts
+ * import type { HttpCompressionOptions } from "./options.ts";
+ * const httpCompression: HttpCompressionOptions = { threshold: 4096 };
+ * ```
  */
 export interface HttpCompressionOptions {
   /** The smallest answer compressed, in bytes (default 1024). */
@@ -42,6 +48,12 @@ export interface HttpCompressionOptions {
  * can negotiate it: the `ws` package on Node (which takes the other fields as its own
  * `perMessageDeflate` options: `zlibDeflateOptions`, `serverNoContextTakeover`...) and Bun. Deno's
  * server does not offer the extension; on Workers the platform decides.
+ *
+ * @example
+ * ```ts
+ * import type { PerMessageDeflateOptions } from "./options.ts";
+ * const perMessageDeflate: PerMessageDeflateOptions = { threshold: 2048, serverNoContextTakeover: true };
+ * ```
  */
 export interface PerMessageDeflateOptions {
   /** The smallest message compressed, in bytes (default 1024). */
