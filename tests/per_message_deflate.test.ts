@@ -3,8 +3,8 @@
  * `io.attach` on Node, `bunOptions` on Bun): negotiated where the runtime can (Node's `ws`, Bun),
  * frames from the threshold compressed, `compress(false)` (on a socket, a broadcast and a room's
  * native publish on Bun) honoured frame by frame, off by default; read off the wire by a raw
- * client that sees each frame's RSV1 bit. Deno's server does not offer the extension (the README
- * says so; this checks it). socket.io-client 4.8 negotiates it and exchanges large messages.
+ * client that sees each frame's RSV1 bit. `Deno.serve` does not offer the extension, `io.listen`
+ * on Deno does (the README says so; this checks it). socket.io-client 4.8 negotiates it and exchanges large messages.
  */
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -219,10 +219,22 @@ describe(`perMessageDeflate (server on ${runtime})`, () => {
       assert.deepEqual(await ws.nextText(), { compressed: true, text: `42["medium","${"x".repeat(100)}"]` });
     });
   } else {
-    it("is not offered: Deno's server has no permessage-deflate", async () => {
+    it("is not offered by Deno.serve, which has no permessage-deflate", async () => {
       const { ws, socket } = await start({ perMessageDeflate: true });
       assert.equal(ws.extensions, undefined);
       socket.emit("big", big);
+      assert.deepEqual(await ws.nextText(), { compressed: false, text: `42["big","${big}"]` });
+    });
+
+    it("is offered through io.listen (Deno's node:http and ws)", async () => {
+      const { ws, socket } = await start({ perMessageDeflate: true }, async (io) => {
+        const address = (await io.listen(0, "127.0.0.1")).address();
+        return typeof address === "object" && address !== null ? address.port : 0;
+      });
+      assert.match(ws.extensions ?? "", /^permessage-deflate/);
+      socket.emit("big", big);
+      assert.deepEqual(await ws.nextText(), { compressed: true, text: `42["big","${big}"]` });
+      socket.compress(false).emit("big", big);
       assert.deepEqual(await ws.nextText(), { compressed: false, text: `42["big","${big}"]` });
     });
   }

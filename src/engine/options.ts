@@ -30,7 +30,8 @@ export interface CookieOptions {
 /**
  * Compression of long-polling answers (socket.io's `httpCompression`): answers of at least
  * `threshold` bytes are compressed with gzip or deflate, as the request's `Accept-Encoding`
- * prefers, unless every message in them was sent with `compress(false)`.
+ * prefers, unless every message in them was sent with `compress(false)`. engine.io's zlib tuning
+ * fields (`level`, `chunkSize`...) are not read: `CompressionStream` has none.
  *
  * @example
  * ```ts
@@ -45,9 +46,9 @@ export interface HttpCompressionOptions {
 
 /**
  * permessage-deflate for WebSockets (socket.io's `perMessageDeflate`), where the runtime's server
- * can negotiate it: the `ws` package on Node (which takes the other fields as its own
- * `perMessageDeflate` options: `zlibDeflateOptions`, `serverNoContextTakeover`...) and Bun. Deno's
- * server does not offer the extension; on Workers the platform decides.
+ * can negotiate it: the `ws` package behind `io.attach` / `io.listen` (which takes the other fields
+ * as its own `perMessageDeflate` options: `zlibDeflateOptions`, `serverNoContextTakeover`...) and
+ * Bun's server. `Deno.serve` does not offer the extension; on Workers the platform decides.
  *
  * @example
  * ```ts
