@@ -216,13 +216,14 @@ export function sourceMapsOf(bundles: BrowserBundles): Record<(typeof KINDS)[num
   };
 }
 
-/** A hash of the bundles and their maps: the ETag they are served with, and the staleness check. */
+/**
+ * A hash of the bundles' code: the ETag they are served with, and the staleness check. The maps are
+ * not in it: they are made with the code, and describe it from the sources as they were then (an
+ * edit that leaves the minified code as it is, a comment, needs no new build).
+ */
 export function bundlesHash(bundles: BrowserBundles): string {
   const hash = createHash("sha256");
-  const maps = sourceMapsOf(bundles);
-  for (const kind of KINDS) {
-    hash.update(bundles[kind].code).update("\0").update(JSON.stringify(maps[kind])).update("\0");
-  }
+  for (const kind of KINDS) hash.update(bundles[kind].code).update("\0");
   return hash.digest("hex").slice(0, 20);
 }
 
@@ -244,7 +245,7 @@ export function clientBundleModule(bundles: BrowserBundles): string {
     " * @module",
     " */",
     "",
-    "/** A hash of the bundles and their maps: the ETag they are served with. */",
+    "/** A hash of the bundles' code: the ETag they are served with. */",
     `export const CLIENT_BUNDLE_HASH: string = ${JSON.stringify(bundlesHash(bundles))};`,
     "",
     "/** The classic script that sets the global `io` (`socket.io.min.js`, and `socket.io.js`). */",
@@ -307,7 +308,7 @@ function hashIn(path: string): string | undefined {
  * Builds, writes `dist/browser/` and the embedded modules `src/io/_client_bundle.ts` and
  * `src/io/_client_bundle_maps.ts` (unless `writeModule` is false, or `check` is set: then nothing
  * is written), prints the sizes; returns the sizes, whether each is within its budget, the bundles,
- * and whether the embedded modules were up to date (made from the same bundles: their hash is compared, as
+ * and whether the embedded modules were up to date (made from the same code: its hash is compared;
  * gzip's bytes may differ from one runtime's zlib to another's).
  */
 export async function buildBrowser(

@@ -10,7 +10,6 @@
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect as netConnect } from "node:net";
-import { gunzipSync } from "node:zlib";
 import { decodedText, raw } from "./_raw_http.ts";
 import { CLIENT_BUNDLE_GLOBAL } from "../src/io/_client_bundle.ts";
 import { io, type Socket } from "socket.io-client";
@@ -277,34 +276,36 @@ for (const kind of ["fast", "auto", "plain"] as const) {
 }
 
 describe("workerd: compression and the served client", () => {
-  it("compresses a large polling answer once (the platform does not encode it again)", async () => {
-    const query = "do=plain&room=compression";
-    const text = (answer: { body: Uint8Array }) => new TextDecoder().decode(answer.body);
-    const open = text(await raw(`${server.url}/socket.io/?EIO=4&transport=polling&${query}`));
-    const poll = `${server.url}/socket.io/?EIO=4&transport=polling&sid=${JSON.parse(open.slice(1)).sid}&${query}`;
-    assert.equal(text(await raw(poll, {}, "POST", "40")), "ok");
-    assert.match(text(await raw(poll)), /^40\{"sid":/);
+  // The object sees Cloudflare's `Accept-Encoding: br, gzip` whatever the client sent, so it sends
+  // plain answers and workerd compresses them for the clients that ask (a body compressed by the
+  // object went to a client that sent no Accept-Encoding as it was: socket.io-client's XHR broke).
+  it("leaves polling answers' compression to the platform, which follows the client's Accept-Encoding", async () => {
     const big = "x".repeat(3000);
-    assert.equal(text(await raw(poll, {}, "POST", `42["message","${big}"]`)), "ok");
-    const answer = await raw(poll, { "accept-encoding": "gzip, deflate" });
-    assert.equal(answer.headers["content-encoding"], "gzip");
-    assert.equal(Number(answer.headers["content-length"]), answer.body.byteLength);
-    assert.equal(new TextDecoder().decode(gunzipSync(answer.body)), `42["message-back","${big}"]`);
-    await raw(poll, {}, "POST", "1");
+    for (const accept of ["gzip, deflate", "br", undefined, "identity"]) {
+      const query = `do=plain&room=compression-${accept}`;
+      const open = decodedText(await raw(`${server.url}/socket.io/?EIO=4&transport=polling&${query}`));
+      const poll = `${server.url}/socket.io/?EIO=4&transport=polling&sid=${JSON.parse(open.slice(1)).sid}&${query}`;
+      assert.equal(decodedText(await raw(poll, {}, "POST", "40")), "ok");
+      assert.match(decodedText(await raw(poll)), /^40\{"sid":/);
+      assert.equal(decodedText(await raw(poll, {}, "POST", `42["message","${big}"]`)), "ok");
+      const answer = await raw(poll, accept === undefined ? {} : { "accept-encoding": accept });
+      assert.equal(answer.headers["content-encoding"], accept?.split(",")[0].replace("identity", "") || undefined);
+      assert.equal(decodedText(answer), `42["message-back","${big}"]`, `Accept-Encoding: ${accept}`);
+      await raw(poll, {}, "POST", "1");
+    }
   });
 
-  it("serves the client's files and maps, compressed once, with a 304 for their ETag", async () => {
+  it("serves the client's files and maps (compressed by the platform), with a 304 for their ETag", async () => {
     const base = `${server.url}/socket.io/`;
     const query = "?do=plain&room=client-files";
-    for (const accept of ["gzip, deflate, br", "br", "deflate"]) {
-      const script = await raw(`${base}socket.io.min.js${query}`, { "accept-encoding": accept });
+    for (const accept of ["gzip, deflate, br", "br", undefined]) {
+      const script = await raw(
+        `${base}socket.io.min.js${query}`,
+        accept === undefined ? {} : { "accept-encoding": accept },
+      );
       assert.equal(script.status, 200);
+      assert.equal(script.headers["content-encoding"], accept?.split(",")[0]);
       assert.equal(decodedText(script), CLIENT_BUNDLE_GLOBAL, `Accept-Encoding: ${accept}`);
-      // The platform has the last word: the object sees Workers' own Accept-Encoding, and workerd
-      // re-encodes the answer for what the client accepts (br from gzip, identity for deflate).
-      const coding = script.headers["content-encoding"];
-      assert.ok(coding === undefined || accept.includes(String(coding)), `${coding} for ${accept}`);
-      if (accept.startsWith("gzip")) assert.equal(coding, "gzip");
     }
     const map = await raw(`${base}socket.io.msgpack.min.js.map${query}`, { "accept-encoding": "gzip" });
     assert.equal(map.headers["content-encoding"], "gzip");

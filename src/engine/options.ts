@@ -97,7 +97,8 @@ export interface EngineOptions {
   transports?: TransportName[];
   /**
    * Compresses long-polling answers by `Accept-Encoding` (gzip, deflate) from `threshold` bytes
-   * (default on, threshold 1024, as in socket.io; `false` turns it off).
+   * (default on, threshold 1024, as in socket.io; `false` turns it off). On Workers the platform
+   * compresses HTTP answers itself, by the client's `Accept-Encoding`, and this has no say.
    */
   httpCompression?: boolean | HttpCompressionOptions;
   /**

@@ -113,10 +113,7 @@ export function fromWebRequest(request: Request, info?: ConnInfo): EngineRequest
 
 /**
  * An {@linkcode EngineResponse} as a web `Response`: a `Response` as it is (a runtime's 101, a
- * user's answer), anything else built from its status, headers and body. A body the engine
- * compressed (it has a `Content-Encoding`) is marked as encoded already (`encodeBody: "manual"`),
- * which Workers need to send it as it is instead of compressing it a second time; other runtimes
- * ignore that member.
+ * user's answer), anything else built from its status, headers and body.
  *
  * @example
  * ```ts
@@ -127,9 +124,7 @@ export function fromWebRequest(request: Request, info?: ConnInfo): EngineRequest
  */
 export function toWebResponse(response: EngineResponse): Response {
   if (response instanceof Response) return response;
-  const init: ResponseInit & { encodeBody?: "manual" } = { status: response.status, headers: response.headers };
-  if (response.body !== null && response.headers.has("content-encoding")) init.encodeBody = "manual";
-  return new Response(response.body as BodyInit | null, init);
+  return new Response(response.body as BodyInit | null, { status: response.status, headers: response.headers });
 }
 
 /**

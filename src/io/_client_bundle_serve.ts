@@ -5,7 +5,7 @@
  * with the server's CORS headers, an ETag (a 304 for a matching `If-None-Match`),
  * `Cache-Control: public, max-age=0` (cache, but revalidate) and brotli, gzip or deflate as the
  * request's `Accept-Encoding` prefers (brotli where the runtime's `CompressionStream` has it: Deno,
- * Bun, Node).
+ * Bun, Node; on Workers the platform compresses).
  *
  * @module
  */
@@ -14,13 +14,18 @@ import type { EngineRequest, EngineResponse } from "../engine/exchange.ts";
 import { applyCors, type CorsOptions } from "../engine/cors.ts";
 import { preferredEncoding } from "../engine/accept_encoding.ts";
 import { canCompress, type StreamEncoding } from "../util/compression.ts";
+import { platformCompressesHttp } from "../util/platform.ts";
 import { type ClientFile, clientFileBytes, clientFileEtag } from "./_client_files.ts";
 
 export { type ClientBundleKind, type ClientFile, clientFileOf } from "./_client_files.ts";
 
-/** The codings offered, in socket.io's order of preference. */
+/**
+ * The codings offered, in socket.io's order of preference (none where the platform compresses
+ * HTTP answers itself: Workers).
+ */
 function encodings(): StreamEncoding[] {
   const offered: StreamEncoding[] = [];
+  if (platformCompressesHttp()) return offered;
   for (const encoding of ["br", "gzip", "deflate"] as const) {
     if (canCompress(encoding)) offered.push(encoding);
   }
