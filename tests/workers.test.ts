@@ -12,7 +12,8 @@ import assert from "node:assert/strict";
 import { connect as netConnect } from "node:net";
 import { decodedText, raw } from "./_raw_http.ts";
 import { CLIENT_BUNDLE_GLOBAL } from "../src/io/_client_bundle.ts";
-import { io, type Socket } from "socket.io-client";
+import { Fetch, io, type Socket } from "socket.io-client";
+import { io as ourIo } from "../client.ts";
 import { connected, delay, once, startWorkerd, TEST_WORKER, type WorkerdServer } from "./workers/_helpers.ts";
 
 let server: WorkerdServer;
@@ -292,6 +293,24 @@ describe("workerd: compression and the served client", () => {
       assert.equal(answer.headers["content-encoding"], accept?.split(",")[0].replace("identity", "") || undefined);
       assert.equal(decodedText(answer), `42["message-back","${big}"]`, `Accept-Encoding: ${accept}`);
       await raw(poll, {}, "POST", "1");
+    }
+  });
+
+  it("socket.io-client 4.8 (XHR and Fetch) and our client exchange large messages over compressed polling", async () => {
+    const text = "compress me ".repeat(500);
+    const clients = [
+      io(server.url, { forceNew: true, reconnection: false, transports: ["polling"], query: { do: "plain" } }),
+      io(server.url, { forceNew: true, reconnection: false, transports: [Fetch], query: { do: "plain" } }),
+      ourIo(server.url, { forceNew: true, reconnection: false, transports: ["polling"], query: { do: "plain" } }),
+    ];
+    try {
+      for (const socket of clients) {
+        // deno-lint-ignore no-explicit-any
+        const reply = await (socket as any).timeout(3000).emitWithAck("echo", text, new Uint8Array(3000).fill(5));
+        assert.equal(reply, text);
+      }
+    } finally {
+      for (const socket of clients) socket.disconnect();
     }
   });
 
