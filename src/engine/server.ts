@@ -31,6 +31,7 @@ import type { HandshakeRequest } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
 import { atMost } from "../util/within.ts";
+import { platformCompressesHttp } from "../util/platform.ts";
 import {
   type EngineProtocol,
   isProtocolMismatch,
@@ -119,10 +120,18 @@ export class Engine extends Emitter<EngineEvents> {
   /** Open sessions by id. */
   readonly clients: Map<string, EngineSocket> = new Map();
 
+  /**
+   * The smallest polling answer compressed (`httpCompression`); `undefined`: none, also where the
+   * platform compresses HTTP answers itself (Workers).
+   */
+  readonly #compressFrom: number | undefined;
+
   /** Creates an engine; it serves nothing until requests are passed to {@linkcode Engine.handle}. */
   constructor(options: EngineOptions = {}) {
     super();
     this.options = resolveEngineOptions(options);
+    const compression = this.options.httpCompression;
+    this.#compressFrom = compression === false || platformCompressesHttp() ? undefined : compression.threshold;
   }
 
   /** How many sessions are open. */
@@ -286,6 +295,7 @@ export class Engine extends Emitter<EngineEvents> {
       this.options.maxHttpBufferSize,
       this.options.pingInterval + this.options.pingTimeout,
       v3,
+      this.#compressFrom,
     );
     const session = this.#register(new EngineSocket(id, handshake, polling, this.options, protocol));
     const response = polling.handleGet(request, headers);

@@ -31,6 +31,9 @@ const debug = createDebug("sio:engine");
 let lastMessage = "";
 let lastFrame = "4";
 
+/** The options of a packet written with `compress: false` (one shared object). */
+const UNCOMPRESSED: { compress?: boolean } = Object.freeze({ compress: false });
+
 function messageFrame(data: string): string {
   if (data !== lastMessage) {
     lastMessage = data;
@@ -182,13 +185,19 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     this.#onClose("ping timeout");
   }
 
-  /** Sends one message (text or binary). Writes in the same tick go out together. */
-  write(data: string | Uint8Array, _options?: WriteOptions): void {
+  /**
+   * Sends one message (text or binary). Writes in the same tick go out together. With
+   * `options.compress === false` it is never compressed (neither in a polling answer, which is then
+   * compressed only for its other messages, nor by permessage-deflate).
+   */
+  write(data: string | Uint8Array, options?: WriteOptions): void {
     const direct = this.#direct;
+    const compress = options?.compress;
     if (direct !== null && this.#buffer.length === 0 && this.readyState === "open") {
       // A WebSocket with nothing waiting: one frame per packet anyway, so send it now.
       direct.sendFrame(
         typeof data === "string" ? messageFrame(data) : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
+        compress,
       );
       if (++this.#sinceCheck >= 64) {
         this.#sinceCheck = 0;
@@ -200,7 +209,9 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       return;
     }
     if (this.readyState !== "open" && this.readyState !== "opening") return;
-    this.#buffer.push({ type: "message", data });
+    this.#buffer.push(
+      compress === false ? { type: "message", data, options: UNCOMPRESSED } : { type: "message", data },
+    );
     this.#bufferedBytes += typeof data === "string" ? data.length : data.byteLength;
     if (this.#bufferedBytes > this.#options.maxBufferedBytes) {
       // A client that does not read: drop it rather than grow without bound.
