@@ -70,6 +70,7 @@ const RUNTIME_INDEPENDENT = new Set([
   "tests/workers_fuzz.test.ts",
   "tests/workers_leaks.test.ts",
   "tests/workers_client.test.ts",
+  "tests/workers_heartbeat.test.ts",
   "tests/demo_browser.test.ts",
   "tests/examples.test.ts",
   "tests/python_example.test.ts",
