@@ -109,6 +109,8 @@ export type {
   AllowRequest,
   CookieOptions,
   DefaultedOption,
+  HttpCompressionOptions,
+  PerMessageDeflateOptions,
   ResolvedEngineOptions,
   TransportName,
 } from "./src/engine/options.ts";

@@ -6,7 +6,8 @@
  */
 
 import { Emitter } from "../util/emitter.ts";
-import { defaultParser, PacketType } from "../parser/socket_io.ts";
+import { defaultParser as jsonParser, PacketType } from "../parser/socket_io.ts";
+import { clientDefaultParser } from "./default_parser.ts";
 import type { Decoder, Encoder, Packet, Parser } from "../parser/socket_io.ts";
 import type { DefaultEventsMap, EventsMap } from "../util/typed_events.ts";
 import { Backoff } from "./backoff.ts";
@@ -182,6 +183,8 @@ export class Manager<
   readonly #backoff: Backoff;
   readonly #encoder: Encoder;
   readonly #decoder: Decoder;
+  /** Whether received EVENT and ACK packets may hold bytes (any format but socket.io's JSON). */
+  readonly #bytesAnywhere: boolean;
   #subs: Array<() => void> = [];
   #reconnection = true;
   #attempts = Infinity;
@@ -214,7 +217,10 @@ export class Manager<
       jitter: opts.randomizationFactor ?? 0.5,
     });
     this.timeout(opts.timeout ?? 20000);
-    const parser = opts.protocol === 4 ? protocolV4.attach(this) : opts.parser ?? defaultParser;
+    const format = opts.parser ?? clientDefaultParser;
+    // With socket.io's JSON format only binary packets carry bytes; another format may put them anywhere.
+    this.#bytesAnywhere = format !== jsonParser;
+    const parser = opts.protocol === 4 ? protocolV4.attach(this) : format;
     this.#encoder = parser.createEncoder();
     this.#decoder = parser.createDecoder();
     this._autoConnect = opts.autoConnect !== false;
@@ -367,11 +373,10 @@ export class Manager<
     this.#decoder.ondecoded = (packet) => {
       const type = packet.type;
       const binaryType = engine.binaryType;
-      // With the default parser only binary packets carry bytes; another parser may put them anywhere.
       if (
         binaryType !== "uint8array" &&
         (type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK ||
-          (this.opts.parser && (type === PacketType.EVENT || type === PacketType.ACK)))
+          (this.#bytesAnywhere && (type === PacketType.EVENT || type === PacketType.ACK)))
       ) {
         packet.data = convertBinary(packet.data, binaryType);
       }

@@ -31,6 +31,7 @@ import type { HandshakeRequest } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
 import { atMost } from "../util/within.ts";
+import { platformCompressesHttp } from "../util/platform.ts";
 import {
   type EngineProtocol,
   isProtocolMismatch,
@@ -119,15 +120,40 @@ export class Engine extends Emitter<EngineEvents> {
   /** Open sessions by id. */
   readonly clients: Map<string, EngineSocket> = new Map();
 
+  /**
+   * The smallest polling answer compressed (`httpCompression`); `undefined`: none, also where the
+   * platform compresses HTTP answers itself (Workers).
+   */
+  readonly #compressFrom: number | undefined;
+
   /** Creates an engine; it serves nothing until requests are passed to {@linkcode Engine.handle}. */
   constructor(options: EngineOptions = {}) {
     super();
     this.options = resolveEngineOptions(options);
+    const compression = this.options.httpCompression;
+    this.#compressFrom = compression === false || platformCompressesHttp() ? undefined : compression.threshold;
   }
 
   /** How many sessions are open. */
   get clientsCount(): number {
     return this.clients.size;
+  }
+
+  /**
+   * Sends the pings that are due and closes the sessions whose pong is missing, now, as the
+   * engine's timer does. For hosts whose timers run late while they are busy: workerd fires a
+   * Durable Object's timers only when its event loop is idle, so the Durable Object host calls
+   * this for every request and frame it handles.
+   *
+   * @example
+   * ```ts
+   * import { Engine } from "./server.ts";
+   * const engine = new Engine();
+   * engine.runDueHeartbeats(); // nothing is due: no session yet
+   * ```
+   */
+  runDueHeartbeats(): void {
+    EngineSocket.runDueHeartbeats(this.options);
   }
 
   /** Whether a URL path belongs to this engine. */
@@ -269,6 +295,7 @@ export class Engine extends Emitter<EngineEvents> {
       this.options.maxHttpBufferSize,
       this.options.pingInterval + this.options.pingTimeout,
       v3,
+      this.#compressFrom,
     );
     const session = this.#register(new EngineSocket(id, handshake, polling, this.options, protocol));
     const response = polling.handleGet(request, headers);

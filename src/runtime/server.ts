@@ -73,7 +73,10 @@ export class Server<
    */
   attach<T extends NodeHttpServer>(httpServer: T): T {
     const handle: Handle = (request, options) => this.handle(request, options);
-    const detach = attachToNodeServer(httpServer, handle, { maxPayload: this.engine.options.maxHttpBufferSize });
+    const detach = attachToNodeServer(httpServer, handle, {
+      maxPayload: this.engine.options.maxHttpBufferSize,
+      perMessageDeflate: this.engine.options.perMessageDeflate,
+    });
     httpServer.once("close", detach);
     this.httpServer = httpServer;
     this._onClose(() => {
