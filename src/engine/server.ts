@@ -119,10 +119,23 @@ export class Engine extends Emitter<EngineEvents> {
   /** Open sessions by id. */
   readonly clients: Map<string, EngineSocket> = new Map();
 
+  /** The options as given, for {@linkcode Engine._configure}. */
+  #given: EngineOptions;
+
   /** Creates an engine; it serves nothing until requests are passed to {@linkcode Engine.handle}. */
   constructor(options: EngineOptions = {}) {
     super();
+    this.#given = { ...options };
     this.options = resolveEngineOptions(options);
+  }
+
+  /**
+   * @internal Changes options after construction (`attach`'s options, `io.path(v)`): resolved
+   * again, in place (sessions share the object, and read it as they go).
+   */
+  _configure(options: EngineOptions): void {
+    Object.assign(this.#given, options);
+    Object.assign(this.options, resolveEngineOptions(this.#given));
   }
 
   /** How many sessions are open. */
@@ -130,11 +143,18 @@ export class Engine extends Emitter<EngineEvents> {
     return this.clients.size;
   }
 
-  /** Whether a URL path belongs to this engine. */
+  /**
+   * Whether a URL path belongs to this engine: the path itself and everything under it
+   * (`/socket.io/anything`, as socket.io's engine takes it; what is not a valid Engine.IO request
+   * there gets its error answer); `path/` only with `addTrailingSlash` (the default).
+   */
   matches(pathname: string): boolean {
     const path = this.options.path;
-    if (pathname === path) return true;
-    return this.options.addTrailingSlash && pathname === path + "/";
+    if (path === "/") return true;
+    if (!pathname.startsWith(path)) return false;
+    if (pathname.length === path.length) return true;
+    if (pathname.charCodeAt(path.length) !== 47 /* "/" */) return false;
+    return pathname.length > path.length + 1 || this.options.addTrailingSlash;
   }
 
   /**
