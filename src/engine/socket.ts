@@ -17,6 +17,7 @@ import type {
   EngineReadyState,
   EngineSocketEvents,
   HandshakeRequest,
+  ObservedPacket,
   WriteOptions,
 } from "./types.ts";
 import { createDebug } from "../util/debug.ts";
@@ -62,6 +63,11 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
    * client pings, the server answers).
    */
   readonly protocol: EngineProtocol;
+  /**
+   * The runtime's own request that opened the session where it is not a web `Request` (Node's
+   * `IncomingMessage`, with what engine middlewares set on it): socket.io's `socket.request`.
+   */
+  nativeRequest: unknown = undefined;
   /** The session's state. */
   readyState: EngineReadyState = "opening";
   /** Whether the session moved from polling to WebSocket. */
@@ -82,6 +88,11 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     timer: ReturnType<typeof setTimeout>;
     probed: boolean;
   } | null = null;
+  /**
+   * Whether anyone listens to a per-packet event (`packet`, `packetCreate`, `flush`, `drain`): set
+   * by the first such listener, so that the paths every message takes skip them otherwise.
+   */
+  #observed = false;
 
   /** Creates a session on `transport`; {@linkcode EngineSocket.open} starts it. */
   constructor(
@@ -98,6 +109,14 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     this.#options = options;
     this.#transport = transport;
     this.#bind(transport);
+  }
+
+  /** Adds a listener (the per-packet events are only emitted once one has a listener). */
+  override on<E extends keyof EngineSocketEvents & string>(event: E, listener: EngineSocketEvents[E]): this {
+    if (event === "packet" || event === "packetCreate" || event === "flush" || event === "drain") {
+      this.#observed = true;
+    }
+    return super.on(event, listener);
   }
 
   /** The current transport's name. */
@@ -178,25 +197,51 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     this.#onClose("ping timeout");
   }
 
-  /** Sends one message (text or binary). Writes in the same tick go out together. */
-  write(data: string | Uint8Array, _options?: WriteOptions): void {
+  /**
+   * Sends one message (text or binary). Writes in the same tick go out together. `options.compress`
+   * asks the transport to compress (where the runtime does).
+   */
+  write(data: string | Uint8Array, options?: WriteOptions): void {
+    if (this.#observed) {
+      this.#observedWrite(data, options);
+      return;
+    }
     const direct = this.#direct;
     if (direct !== null && this.#buffer.length === 0 && this.readyState === "open") {
       // A WebSocket with nothing waiting: one frame per packet anyway, so send it now.
       direct.sendFrame(
         typeof data === "string" ? messageFrame(data) : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
       );
-      if (++this.#sinceCheck >= 64) {
-        this.#sinceCheck = 0;
-        const queued = direct.bufferedAmount;
-        if (queued > this.#options.maxBufferedBytes) {
-          this.#onClose("transport full", `${queued} bytes queued in the WebSocket`);
-        }
-      }
+      this.#checkQueued(direct);
       return;
     }
     if (this.readyState !== "open" && this.readyState !== "opening") return;
-    this.#buffer.push({ type: "message", data });
+    this.#queue({ type: "message", data });
+  }
+
+  /** {@linkcode EngineSocket.write} with observers: the same paths, telling them each step. */
+  #observedWrite(data: string | Uint8Array, options: WriteOptions | undefined): void {
+    if (this.readyState !== "open" && this.readyState !== "opening") return;
+    const packet: ObservedPacket = { type: "message", data, options: { compress: options?.compress !== false } };
+    emitIsolated(this, "packetCreate", listenerFailed, packet);
+    const direct = this.#direct;
+    if (direct !== null && this.#buffer.length === 0 && this.readyState === "open") {
+      emitIsolated(this, "flush", listenerFailed, [packet]);
+      direct.sendFrame(
+        typeof data === "string" ? messageFrame(data) : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
+      );
+      this.#checkQueued(direct);
+      if (this.readyState === "open") emitIsolated(this, "drain", listenerFailed);
+      return;
+    }
+    if (this.readyState !== "open" && this.readyState !== "opening") return;
+    this.#queue(packet);
+  }
+
+  /** Buffers a message until the end of the tick (or the next poll). */
+  #queue(packet: EnginePacket): void {
+    this.#buffer.push(packet);
+    const data = packet.data!;
     this.#bufferedBytes += typeof data === "string" ? data.length : data.byteLength;
     if (this.#bufferedBytes > this.#options.maxBufferedBytes) {
       // A client that does not read: drop it rather than grow without bound.
@@ -204,6 +249,16 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       return;
     }
     this.#scheduleFlush();
+  }
+
+  /** Every 64 direct writes: a client whose WebSocket queues too much is dropped. */
+  #checkQueued(direct: WebSocketTransport): void {
+    if (++this.#sinceCheck < 64) return;
+    this.#sinceCheck = 0;
+    const queued = direct.bufferedAmount;
+    if (queued > this.#options.maxBufferedBytes) {
+      this.#onClose("transport full", `${queued} bytes queued in the WebSocket`);
+    }
   }
 
   /** Alias of {@linkcode EngineSocket.write}. */
@@ -257,7 +312,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (packet.type === "ping" && packet.data === "probe") {
       transport.send([{ type: "pong", data: "probe" }]);
       upgrade.probed = true;
-      emitIsolated(this, "upgrading", listenerFailed, transport.name);
+      emitIsolated(this, "upgrading", listenerFailed, transport);
       // End the pending poll so the client can complete the upgrade.
       if (this.#transport.writable) this.#transport.send([{ type: "noop" }]);
       return;
@@ -272,7 +327,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       this.#bind(transport);
       this.upgraded = true;
       debug("session %s upgraded to %s", this.id, transport.name);
-      emitIsolated(this, "upgrade", listenerFailed, transport.name);
+      emitIsolated(this, "upgrade", listenerFailed, transport);
       this.#flush();
       if (this.readyState === "closing") transport.close(() => this.#onClose("forced close"));
       return;
@@ -299,7 +354,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       this.#session.#onPacket(packet);
     }
     onError(reason: "transport error" | "parse error", description: string): void {
-      this.#session.#onClose(reason, description);
+      this.#session.#failed(reason, description);
     }
     onClose(): void {
       this.#session.#onClose("transport close");
@@ -320,6 +375,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
 
   #onPacket(packet: EnginePacket): void {
     if (this.readyState !== "open" && this.readyState !== "closing") return;
+    if (this.#observed) emitIsolated(this, "packet", listenerFailed, packet);
     switch (packet.type) {
       case "message":
         emitIsolated(this, "message", listenerFailed, packet.data ?? "");
@@ -329,7 +385,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
         // v4: only the server pings (the upgrade probe goes through the other transport); v3: only
         // the client does, and the server answers.
         if ((packet.type === "ping") !== (this.protocol === 3)) {
-          this.#onClose("transport error", "invalid heartbeat direction");
+          this.#failed("transport error", "invalid heartbeat direction");
           return;
         }
         if (this.protocol === 3) this.#sendPacket({ type: "pong" });
@@ -391,8 +447,12 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (session.readyState !== "closed") session.#onClose("ping timeout");
   }
 
-  #sendPacket(packet: EnginePacket): void {
+  #sendPacket(packet: ObservedPacket): void {
     if (this.readyState === "closing" || this.readyState === "closed") return;
+    if (this.#observed) {
+      packet.options = { compress: true };
+      emitIsolated(this, "packetCreate", listenerFailed, packet);
+    }
     this.#buffer.push(packet);
     this.#scheduleFlush();
   }
@@ -413,13 +473,22 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     const packets = this.#buffer;
     this.#buffer = [];
     this.#bufferedBytes = 0;
+    if (this.#observed) emitIsolated(this, "flush", listenerFailed, packets);
     this.#transport.send(packets);
     const queued = this.#transport.bufferedAmount;
     if (queued > this.#options.maxBufferedBytes) {
       this.#onClose("transport full", `${queued} bytes queued in the WebSocket`);
       return;
     }
-    emitIsolated(this, "drain", listenerFailed);
+    if (this.#observed) emitIsolated(this, "drain", listenerFailed);
+  }
+
+  /** The transport failed: `error` (to those who listen), then the close. */
+  #failed(reason: "transport error" | "parse error", description: string): void {
+    if (this.readyState !== "closed" && this.hasListeners("error")) {
+      emitIsolated(this, "error", listenerFailed, new Error(`${reason}: ${description}`));
+    }
+    this.#onClose(reason, description);
   }
 
   #onClose(reason: EngineCloseReason, description?: unknown): void {
