@@ -6,7 +6,7 @@
  */
 
 import { type Decoder, type Packet, PacketType } from "../parser/socket_io.ts";
-import type { EngineCloseReason, HandshakeRequest } from "../engine/types.ts";
+import type { EngineCloseReason } from "../engine/types.ts";
 import type { EngineSocket } from "../engine/socket.ts";
 import type { Server } from "./server.ts";
 import type { DisconnectReason, Socket } from "./socket.ts";
@@ -116,9 +116,14 @@ export class Client<
     this.#connect("/", {});
   }
 
-  /** The request that opened the session. */
-  get request(): HandshakeRequest {
-    return this.conn.request;
+  /**
+   * The request that opened the session: the runtime's own where it is not a web `Request`
+   * (Node's `IncomingMessage`), else the session's `HandshakeRequest` (see
+   * `Socket.request`).
+   */
+  // deno-lint-ignore no-explicit-any
+  get request(): any {
+    return this.conn.nativeRequest ?? this.conn.request;
   }
 
   /** @internal Whether the session can still carry packets. */

@@ -129,8 +129,8 @@ export function attachToNodeServer(
     // A function without closure: a closure here would share this scope's context and keep the
     // upgrade request alive as long as the connection.
     socket.on("error", destroyOnError);
-    const upgrade: Upgrader = async (_request, handlers) => {
-      (await websockets).upgrade(req, socket, head, handlers);
+    const upgrade: Upgrader = async (_request, handlers, headers) => {
+      (await websockets).upgrade(req, socket, head, handlers, headers);
       return undefined;
     };
     callHandle(handle, new NodeEngineRequest(req), { upgrade, fallback: upgradeFallback })
