@@ -11,6 +11,7 @@ import { Engine } from "../engine/server.ts";
 import type { EngineSocket } from "../engine/socket.ts";
 import type { EngineOptions } from "../engine/options.ts";
 import { defaultParser, type Encoder, type Parser } from "../parser/socket_io.ts";
+import { type ParserModule, toParser } from "../parser/parser_module.ts";
 import type { Upgrader } from "../engine/websocket_like.ts";
 import {
   type ConnInfo,
@@ -81,8 +82,12 @@ export interface ServerOptions extends EngineOptions {
    * `"sio:engine*"`. The `DEBUG` environment variable does the same (`DEBUG=sio:*`).
    */
   debug?: boolean | string;
-  /** The packet format (default: socket.io's JSON parser). */
-  parser?: Parser;
+  /**
+   * The packet format (default: socket.io's JSON parser): ours (`msgpackParser` of `./msgpack`), or
+   * a module written for socket.io with `Encoder` and `Decoder` classes (socket.io-parser,
+   * socket.io-msgpack-parser), as it is.
+   */
+  parser?: Parser | ParserModule;
   /** The adapter class or factory (default: the in-memory {@linkcode Adapter}). */
   adapter?: AdapterConstructor;
   /**
@@ -275,7 +280,7 @@ export class Server<
       cleanupEmptyChildNamespaces: options.cleanupEmptyChildNamespaces ?? false,
     };
     this._connectTimeout = this._opts.connectTimeout;
-    this._parser = options.parser ?? defaultParser;
+    this._parser = toParser(options.parser ?? defaultParser);
     this.encoder = this._parser.createEncoder();
     this._recovery = options.connectionStateRecovery
       ? resolveRecoveryOptions(options.connectionStateRecovery)
