@@ -9,6 +9,7 @@ import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect as connectTcp } from "node:net";
 import { Server } from "../server.ts";
+import { msgpackParser } from "../src/parser/msgpack.ts";
 import { io as connect } from "../client.ts";
 import type { EngineSocket } from "../server.ts";
 import { type Running, startServer } from "./_server.ts";
@@ -238,5 +239,35 @@ describe("engine middlewares (io.engine.use)", () => {
     const client = connect(server.url, { forceNew: true, reconnection: false, query: { token: "ok" } });
     clients.push(client);
     await once(client, "connect");
+  });
+});
+
+describe("binary received by the server", () => {
+  it("is a Buffer on Node and Bun (as socket.io delivers it), a plain Uint8Array on Deno: every transport, JSON and msgpack", async () => {
+    const kinds: string[] = [];
+    for (const parser of [undefined, msgpackParser]) {
+      const io = new Server({ parser });
+      io.on("connection", (socket) => {
+        socket.on("bytes", (value: { deep: Uint8Array[] }, ack: () => void) => {
+          const bytes = value.deep[0];
+          const isBuffer = (globalThis as { Buffer?: { isBuffer(v: unknown): boolean } }).Buffer?.isBuffer(bytes);
+          kinds.push(`${isBuffer ? "Buffer" : bytes.constructor.name}:${[...bytes].join(",")}`);
+          ack();
+        });
+      });
+      const server = await start(io);
+      for (const transports of [["polling"], ["websocket"]] as const) {
+        const client = connect(server.url, {
+          forceNew: true,
+          reconnection: false,
+          transports: [...transports],
+          parser,
+        });
+        clients.push(client);
+        await client.timeout(3000).emitWithAck("bytes", { deep: [new Uint8Array([1, 2])] });
+      }
+    }
+    const expected = g.Deno ? "Uint8Array:1,2" : "Buffer:1,2";
+    assert.deepEqual(kinds, [expected, expected, expected, expected]);
   });
 });

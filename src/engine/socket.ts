@@ -22,6 +22,7 @@ import type {
 } from "./types.ts";
 import { createDebug } from "../util/debug.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
+import { receivedBinary } from "../util/platform.ts";
 import type { EngineProtocol } from "./protocol_v3.ts";
 
 const debug = createDebug("sio:engine");
@@ -375,6 +376,8 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
 
   #onPacket(packet: EnginePacket): void {
     if (this.readyState !== "open" && this.readyState !== "closing") return;
+    // Node: binary as a Buffer, as socket.io delivers it (the same memory).
+    if (receivedBinary !== undefined && typeof packet.data === "object") packet.data = receivedBinary(packet.data);
     if (this.#observed) emitIsolated(this, "packet", listenerFailed, packet);
     switch (packet.type) {
       case "message":

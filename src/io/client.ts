@@ -13,6 +13,7 @@ import type { DisconnectReason, Socket } from "./socket.ts";
 import type { EventsMap } from "../util/typed_events.ts";
 import { reportListenerError } from "./_util.ts";
 import { createDebug } from "../util/debug.ts";
+import { receivedBinary } from "../util/platform.ts";
 import { splitNamespaceQuery, toV4Packet } from "../parser/socket_io_v4.ts";
 
 const debug = createDebug("sio:io:client");
@@ -86,7 +87,10 @@ export class Client<
     this.server = server;
     this.conn = conn;
     this.id = conn.id;
-    this.#decoder = server._parser.createDecoder({ maxAttachments: server._opts.maxAttachments });
+    this.#decoder = server._parser.createDecoder({
+      maxAttachments: server._opts.maxAttachments,
+      binary: receivedBinary,
+    });
     this.#decoder.ondecoded = (packet) => {
       // Errors past this point are ours or the user's, not the peer's: log them, keep the connection.
       try {
