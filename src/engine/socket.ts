@@ -41,6 +41,24 @@ function messageFrame(data: string): string {
   return lastFrame;
 }
 
+// Turns of the event loop in which a volatile packet went out, counted only while there are
+// such packets (see `EngineSocket.takesVolatile`): one microtask per turn that has one.
+let volatileTurn = 0;
+let turnEnding = false;
+
+function currentTurn(): number {
+  if (!turnEnding) {
+    turnEnding = true;
+    queueMicrotask(endTurn);
+  }
+  return volatileTurn;
+}
+
+function endTurn(): void {
+  volatileTurn++;
+  turnEnding = false;
+}
+
 /**
  * One client session of the engine.
  *
@@ -130,9 +148,27 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     return this.#transport;
   }
 
-  /** Whether a write would go out now (volatile packets are dropped otherwise). */
+  /** Whether a write would go out now: open, no upgrade under way, the transport writable. */
   get writable(): boolean {
     return this.readyState === "open" && this.#transport.writable && this.#upgrade === null;
+  }
+
+  /** The turn of the event loop in which this session's last volatile packet went out. */
+  #volatileTurn = -1;
+
+  /**
+   * Whether a volatile packet may go out now (and counts it if so), as socket.io decides: only
+   * when the transport could take it at once, so not while no poll waits, an upgrade is under
+   * way, packets wait to be flushed or bytes are queued in the WebSocket, nor after another
+   * volatile packet in the same turn of the event loop (socket.io's WebSocket transport is not
+   * writable until the previous send is done).
+   */
+  takesVolatile(): boolean {
+    if (!this.writable || this.#buffer.length > 0 || this.#transport.bufferedAmount > 0) return false;
+    const turn = currentTurn();
+    if (this.#volatileTurn === turn) return false;
+    this.#volatileTurn = turn;
+    return true;
   }
 
   /** Whether an upgrade is under way. */

@@ -264,7 +264,7 @@ export class Client<
   /** @internal Writes already encoded frames (one packet: a text frame and its attachments). */
   _writeFrames(frames: Array<string | Uint8Array>, opts: PacketWriteOptions = {}): void {
     if (!this._isOpen) return;
-    if (opts.volatile && !this.conn.writable) return;
+    if (opts.volatile && !this.conn.takesVolatile()) return;
     const conn = this.conn;
     for (let i = 0; i < frames.length; i++) conn.write(frames[i], opts);
   }
