@@ -6,7 +6,7 @@
  * @module
  */
 
-import { detectRuntime } from "../util/platform.ts";
+import { detectRuntime, nodeBuiltinModule } from "../util/platform.ts";
 import { bunOptions } from "./bun.ts";
 import { denoUpgrader } from "./deno.ts";
 import type { Server } from "./server.ts";
@@ -92,8 +92,9 @@ export async function serve(io: Server<any, any, any, any>, options: ServeOption
   }
 
   if (runtime === "node") {
-    const { createServer } = await import("node:http");
-    const server = createServer() as unknown as NodeHttpServer;
+    // From the runtime, not an import: bundles for other runtimes (Workers) need no node:http.
+    const http = nodeBuiltinModule("http") as { createServer(): NodeHttpServer };
+    const server = http.createServer();
     io.attach(server); // io.close() stops it from now on
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
