@@ -64,9 +64,9 @@ const CJS_EXPORTS = [".", "./server"];
  * `(srv, opts) => new Server(srv, opts)` carrying every export (`Server`, `Namespace`...), so
  * `require("@sio/socket.io")(httpServer)` and `const { Server } = require(...)` both work. It
  * loads the ES module itself (`require()` of an ES module: Node 22.12+, Bun), so both kinds of
- * import share one module instance.
+ * import share one module instance. (The compat tests make their socket.io shim with it too.)
  */
-function cjsEntry(esm: string): string {
+export function cjsEntry(esm: string): string {
   return `"use strict";
 const esm = require(${JSON.stringify(esm)});
 function createServer(srv, opts) {

@@ -76,6 +76,7 @@ const RUNTIME_INDEPENDENT = new Set([
   "tests/python_amqp.test.ts",
   "tests/package_jsr.test.ts",
   "tests/boundary.test.ts",
+  "tests/compat/compat.test.ts",
 ]);
 
 /** Every test file below tests/, for runners that take explicit paths (node --test). */
