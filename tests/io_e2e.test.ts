@@ -205,6 +205,10 @@ describe("io: connection", () => {
     if (!g.Deno && !g.Bun) { // tests/_server.ts serves on node:http
       assert.ok(socket.request.url.startsWith("/socket.io/?EIO=4"));
       assert.equal(socket.request.headers.host, new URL(srv.url).host);
+      assert.equal(socket.request.method, "GET");
+      assert.equal(socket.request.socket.remoteAddress, "127.0.0.1");
+      assert.equal(socket.request._query.EIO, "4");
+      assert.equal(socket.request, socket.request, "made once");
     } else assert.equal(socket.request, socket.conn.request);
     assert.equal(socket.connected, true);
     assert.equal(socket.recovered, false);

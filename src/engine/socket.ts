@@ -24,6 +24,7 @@ import { createDebug } from "../util/debug.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
 import { receivedBinary } from "../util/platform.ts";
 import type { EngineProtocol } from "./protocol_v3.ts";
+import { SessionRequest } from "./session_request.ts";
 
 const debug = createDebug("sio:engine");
 
@@ -82,11 +83,26 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
    * client pings, the server answers).
    */
   readonly protocol: EngineProtocol;
+  /** See {@linkcode EngineSocket.nativeRequest}: what the engine kept, or `NODE_SHAPED`. */
+  #nativeRequest: unknown = undefined;
+
   /**
-   * The runtime's own request that opened the session where it is not a web `Request` (Node's
-   * `IncomingMessage`, with what engine middlewares set on it): socket.io's `socket.request`.
+   * socket.io's `socket.request` where the runtime's requests are Node's: the `IncomingMessage`
+   * that opened the session when engine middlewares ran on it (with what they set: `session`,
+   * `user`...), otherwise (it is not kept: 1.25 KB per idle connection) a plain object made on
+   * first use with its `url`, `method`, `headers`, `socket` / `connection` (`remoteAddress`,
+   * `encrypted`) and engine.io's `_query`. `undefined` on web runtimes, whose requests are web
+   * `Request`s (see {@linkcode EngineSocket.request}).
    */
-  nativeRequest: unknown = undefined;
+  get nativeRequest(): object | undefined {
+    const kept = this.#nativeRequest;
+    if (kept === NODE_SHAPED) return (this.#nativeRequest = nodeShapedRequest(this.request));
+    return kept as object | undefined;
+  }
+  /** @internal Set by the engine when the session opens. */
+  set nativeRequest(value: unknown) {
+    this.#nativeRequest = value;
+  }
   /** The session's state. */
   readyState: EngineReadyState = "opening";
   /** Whether the session moved from polling to WebSocket. */
@@ -550,6 +566,19 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     emitIsolated(this, "close", listenerFailed, reason, description);
     this.off();
   }
+}
+
+/** A session's mark: its request was Node's, to be described from the handshake when asked. */
+export const NODE_SHAPED: unique symbol = Symbol("sio.nodeShapedRequest");
+
+/** Node's `IncomingMessage` as far as the handshake tells it (see `EngineSocket.nativeRequest`). */
+function nodeShapedRequest(request: HandshakeRequest): object {
+  const session = request instanceof SessionRequest ? request : undefined;
+  const url = session ? session.pathAndQuery : request.url.pathname + request.url.search;
+  const headers = session ? session.headerRecord : Object.fromEntries(request.headers);
+  const socket = { remoteAddress: request.remoteAddress, encrypted: request.secure };
+  const query = new URLSearchParams(session ? session.search : request.url.search);
+  return { url, method: request.method, headers, socket, connection: socket, _query: Object.fromEntries(query) };
 }
 
 /**
