@@ -187,17 +187,15 @@ export class Engine extends Emitter<EngineEvents> {
   }
 
   /**
-   * Whether a URL path belongs to this engine: the path itself and everything under it
+   * Whether a URL path belongs to this engine: the path itself, `path/`, and everything under it
    * (`/socket.io/anything`, as socket.io's engine takes it; what is not a valid Engine.IO request
-   * there gets its error answer); `path/` only with `addTrailingSlash` (the default).
+   * there gets its error answer).
    */
   matches(pathname: string): boolean {
     const path = this.options.path;
     if (path === "/") return true;
-    if (!pathname.startsWith(path)) return false;
-    if (pathname.length === path.length) return true;
-    if (pathname.charCodeAt(path.length) !== 47 /* "/" */) return false;
-    return pathname.length > path.length + 1 || this.options.addTrailingSlash;
+    return pathname.startsWith(path) &&
+      (pathname.length === path.length || pathname.charCodeAt(path.length) === 47 /* "/" */);
   }
 
   /**
