@@ -110,6 +110,8 @@ export type {
   AllowRequest,
   CookieOptions,
   DefaultedOption,
+  HttpCompressionOptions,
+  PerMessageDeflateOptions,
   ResolvedEngineOptions,
   TransportName,
 } from "./src/engine/options.ts";

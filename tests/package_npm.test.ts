@@ -45,6 +45,8 @@ for (const parser of [undefined, msgpackParser]) {
   const bundle = await fetch("http://127.0.0.1:" + port + "/socket.io/socket.io.min.js");
   results.push("bundle:" + bundle.status);
   await bundle.arrayBuffer();
+  const map = await fetch("http://127.0.0.1:" + port + "/socket.io/socket.io.msgpack.min.js.map");
+  results.push("map:" + map.status + ":" + (await map.json()).sources.includes("src/parser/msgpack.ts"));
   admin.close();
   await server.close();
 }
@@ -59,10 +61,12 @@ const EXPECTED = [
   "json/websocket:1:1,2",
   "json/polling+websocket:1:1,2",
   "bundle:200",
+  "map:200:true",
   "msgpack/polling:1:1,2",
   "msgpack/websocket:1:1,2",
   "msgpack/polling+websocket:1:1,2",
   "bundle:200",
+  "map:200:true",
   "root:function/function",
   "node:function",
 ];

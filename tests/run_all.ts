@@ -219,6 +219,7 @@ async function pump(stream: ReadableStream<Uint8Array>, out: { writeSync(p: Uint
 
 async function runGroup(group: Group): Promise<Counts> {
   console.log(`\n=== ${group.name} ===`);
+  const started = performance.now();
   const dir = await Deno.makeTempDir({ prefix: "run_all_" });
   const junitPath = `${dir}/junit.xml`;
   const [cmd, ...args] = group.cmd;
@@ -249,7 +250,10 @@ async function runGroup(group: Group): Promise<Counts> {
     counts.failed = 1;
   }
   await Deno.remove(dir, { recursive: true }).catch(() => {});
-  console.log(`=== ${group.name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.ignored} ignored ===`);
+  const seconds = Math.round((performance.now() - started) / 1000);
+  console.log(
+    `=== ${group.name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.ignored} ignored (${seconds} s) ===`,
+  );
   return counts;
 }
 

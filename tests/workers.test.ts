@@ -9,7 +9,11 @@
  */
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { io, type Socket } from "socket.io-client";
+import { connect as netConnect } from "node:net";
+import { decodedText, raw } from "./_raw_http.ts";
+import { CLIENT_BUNDLE_GLOBAL } from "../src/io/_client_bundle.ts";
+import { Fetch, io, type Socket } from "socket.io-client";
+import { io as ourIo } from "../client.ts";
 import { connected, delay, once, startWorkerd, TEST_WORKER, type WorkerdServer } from "./workers/_helpers.ts";
 
 let server: WorkerdServer;
@@ -279,3 +283,80 @@ for (const kind of ["fast", "auto", "plain"] as const) {
     });
   });
 }
+
+describe("workerd: compression and the served client", () => {
+  // The object sees Cloudflare's `Accept-Encoding: br, gzip` whatever the client sent, so it sends
+  // plain answers and workerd compresses them for the clients that ask (a body compressed by the
+  // object went to a client that sent no Accept-Encoding as it was: socket.io-client's XHR broke).
+  it("leaves polling answers' compression to the platform, which follows the client's Accept-Encoding", async () => {
+    const big = "x".repeat(3000);
+    for (const accept of ["gzip, deflate", "br", undefined, "identity"]) {
+      const query = `do=plain&room=compression-${accept}`;
+      const open = decodedText(await raw(`${server.url}/socket.io/?EIO=4&transport=polling&${query}`));
+      const poll = `${server.url}/socket.io/?EIO=4&transport=polling&sid=${JSON.parse(open.slice(1)).sid}&${query}`;
+      assert.equal(decodedText(await raw(poll, {}, "POST", "40")), "ok");
+      assert.match(decodedText(await raw(poll)), /^40\{"sid":/);
+      assert.equal(decodedText(await raw(poll, {}, "POST", `42["message","${big}"]`)), "ok");
+      const answer = await raw(poll, accept === undefined ? {} : { "accept-encoding": accept });
+      assert.equal(answer.headers["content-encoding"], accept?.split(",")[0].replace("identity", "") || undefined);
+      assert.equal(decodedText(answer), `42["message-back","${big}"]`, `Accept-Encoding: ${accept}`);
+      await raw(poll, {}, "POST", "1");
+    }
+  });
+
+  it("socket.io-client 4.8 (XHR and Fetch) and our client exchange large messages over compressed polling", async () => {
+    const text = "compress me ".repeat(500);
+    const clients = [
+      io(server.url, { forceNew: true, reconnection: false, transports: ["polling"], query: { do: "plain" } }),
+      io(server.url, { forceNew: true, reconnection: false, transports: [Fetch], query: { do: "plain" } }),
+      ourIo(server.url, { forceNew: true, reconnection: false, transports: ["polling"], query: { do: "plain" } }),
+    ];
+    try {
+      for (const socket of clients) {
+        // deno-lint-ignore no-explicit-any
+        const reply = await (socket as any).timeout(3000).emitWithAck("echo", text, new Uint8Array(3000).fill(5));
+        assert.equal(reply, text);
+      }
+    } finally {
+      for (const socket of clients) socket.disconnect();
+    }
+  });
+
+  it("serves the client's files and maps (compressed by the platform), with a 304 for their ETag", async () => {
+    const base = `${server.url}/socket.io/`;
+    const query = "?do=plain&room=client-files";
+    for (const accept of ["gzip, deflate, br", "br", undefined]) {
+      const script = await raw(
+        `${base}socket.io.min.js${query}`,
+        accept === undefined ? {} : { "accept-encoding": accept },
+      );
+      assert.equal(script.status, 200);
+      assert.equal(script.headers["content-encoding"], accept?.split(",")[0]);
+      assert.equal(decodedText(script), CLIENT_BUNDLE_GLOBAL, `Accept-Encoding: ${accept}`);
+    }
+    const map = await raw(`${base}socket.io.msgpack.min.js.map${query}`, { "accept-encoding": "gzip" });
+    assert.equal(map.headers["content-encoding"], "gzip");
+    assert.ok(JSON.parse(decodedText(map)).sources.includes("src/parser/msgpack.ts"));
+    const cached = await raw(`${base}socket.io.msgpack.min.js.map${query}`, {
+      "if-none-match": String(map.headers["etag"]),
+    });
+    assert.equal(cached.status, 304);
+  });
+
+  it("permessage-deflate is the platform's: workerd negotiates it whatever the options say", async () => {
+    const port = Number(new URL(server.url).port);
+    for (const kind of ["plain", "fast"]) {
+      const socket = netConnect(port, "127.0.0.1");
+      await once(socket, "connect");
+      socket.write(
+        `GET /socket.io/?EIO=4&transport=websocket&do=${kind}&room=deflate HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+          "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+      );
+      const [head] = await once(socket, "data");
+      socket.destroy();
+      assert.match(String(head), /^HTTP\/1\.1 101/);
+      assert.match(String(head), /\r\nsec-websocket-extensions: permessage-deflate/i, kind);
+    }
+  });
+});

@@ -11,6 +11,7 @@
  */
 
 import { encodeBase64 } from "../parser/base64.ts";
+import { decompressBody } from "../util/compression.ts";
 import type { FetchLike, WebSocketConstructor } from "./transports/transport.ts";
 
 /** A listener of a Node event emitter. */
@@ -124,6 +125,8 @@ export function nodeFetch(modules: NodeModules, settings: NodeSettings): FetchLi
       const secure = url.protocol === "https:";
       const headers: Record<string, string> = {};
       new Headers(init.headers).forEach((value, name) => (headers[name] = value));
+      // As fetch does: compressed answers are welcome (a server's httpCompression), and decoded.
+      headers["accept-encoding"] ??= "gzip, deflate";
       const body = typeof init.body === "string" ? new TextEncoder().encode(init.body) : undefined;
       if (body) headers["content-length"] = String(body.byteLength);
       const signal = init.signal;
@@ -156,8 +159,16 @@ export function nodeFetch(modules: NodeModules, settings: NodeSettings): FetchLi
             if (Array.isArray(value)) { for (const item of value) answer.append(name, item); }
             else if (value !== undefined) answer.set(name, value);
           }
-          resolve(
-            new Response(concat(chunks) as Uint8Array<ArrayBuffer>, { status: res.statusCode ?? 200, headers: answer }),
+          const status = res.statusCode ?? 200;
+          const coding = answer.get("content-encoding")?.trim().toLowerCase();
+          const body = concat(chunks);
+          if (coding !== "gzip" && coding !== "deflate") {
+            resolve(new Response(body as Uint8Array<ArrayBuffer>, { status, headers: answer }));
+            return;
+          }
+          decompressBody(body, coding).then(
+            (bytes) => resolve(new Response(bytes as Uint8Array<ArrayBuffer>, { status, headers: answer })),
+            reject,
           );
         });
       });

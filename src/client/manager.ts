@@ -6,7 +6,8 @@
  */
 
 import { Emitter } from "../util/emitter.ts";
-import { defaultParser, PacketType } from "../parser/socket_io.ts";
+import { defaultParser as jsonParser, PacketType } from "../parser/socket_io.ts";
+import { clientDefaultParser } from "./default_parser.ts";
 import type { Decoder, Encoder, Packet, Parser } from "../parser/socket_io.ts";
 import { type ParserModule, toParser } from "../parser/parser_module.ts";
 import type { DefaultEventsMap, EventsMap } from "../util/typed_events.ts";
@@ -187,6 +188,8 @@ export class Manager<
   readonly #backoff: Backoff;
   readonly #encoder: Encoder;
   readonly #decoder: Decoder;
+  /** Whether received EVENT and ACK packets may hold bytes (any format but socket.io's JSON). */
+  readonly #bytesAnywhere: boolean;
   #subs: Array<() => void> = [];
   #reconnection = true;
   #attempts = Infinity;
@@ -219,7 +222,11 @@ export class Manager<
       jitter: opts.randomizationFactor ?? 0.5,
     });
     this.timeout(opts.timeout ?? 20000);
-    const parser = opts.protocol === 4 ? protocolV4.attach(this) : toParser(opts.parser ?? defaultParser);
+    // Ours, or a parser module written for socket.io-client (`{ Encoder, Decoder }`), wrapped.
+    const format = toParser(opts.parser ?? clientDefaultParser);
+    // With socket.io's JSON format only binary packets carry bytes; another format may put them anywhere.
+    this.#bytesAnywhere = format !== jsonParser;
+    const parser = opts.protocol === 4 ? protocolV4.attach(this) : format;
     this.#encoder = parser.createEncoder();
     this.#decoder = parser.createDecoder();
     this._autoConnect = opts.autoConnect !== false;
@@ -372,11 +379,10 @@ export class Manager<
     this.#decoder.ondecoded = (packet) => {
       const type = packet.type;
       const binaryType = engine.binaryType;
-      // With the default parser only binary packets carry bytes; another parser may put them anywhere.
       if (
         binaryType !== "uint8array" &&
         (type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK ||
-          (this.opts.parser && (type === PacketType.EVENT || type === PacketType.ACK)))
+          (this.#bytesAnywhere && (type === PacketType.EVENT || type === PacketType.ACK)))
       ) {
         packet.data = convertBinary(packet.data, binaryType);
       }

@@ -28,6 +28,42 @@ export interface CookieOptions {
 }
 
 /**
+ * Compression of long-polling answers (socket.io's `httpCompression`): answers of at least
+ * `threshold` bytes are compressed with gzip or deflate, as the request's `Accept-Encoding`
+ * prefers, unless every message in them was sent with `compress(false)`. engine.io's zlib tuning
+ * fields (`level`, `chunkSize`...) are not read: `CompressionStream` has none.
+ *
+ * @example
+ * ```ts
+ * import type { HttpCompressionOptions } from "./options.ts";
+ * const httpCompression: HttpCompressionOptions = { threshold: 4096 };
+ * ```
+ */
+export interface HttpCompressionOptions {
+  /** The smallest answer compressed, in bytes (default 1024). */
+  threshold?: number;
+}
+
+/**
+ * permessage-deflate for WebSockets (socket.io's `perMessageDeflate`), where the runtime's server
+ * can negotiate it: the `ws` package behind `io.attach` / `io.listen` (which takes the other fields
+ * as its own `perMessageDeflate` options: `zlibDeflateOptions`, `serverNoContextTakeover`...) and
+ * Bun's server. `Deno.serve` does not offer the extension; on Workers the platform decides.
+ *
+ * @example
+ * ```ts
+ * import type { PerMessageDeflateOptions } from "./options.ts";
+ * const perMessageDeflate: PerMessageDeflateOptions = { threshold: 2048, serverNoContextTakeover: true };
+ * ```
+ */
+export interface PerMessageDeflateOptions {
+  /** The smallest message compressed, in bytes (default 1024). */
+  threshold?: number;
+  /** Further options of the runtime's WebSocket server (the `ws` package's, on Node). */
+  [option: string]: unknown;
+}
+
+/**
  * Decides whether a handshake or upgrade request is allowed: return (or resolve) `true`, or call the
  * callback with `(null, true)`; anything else refuses it with HTTP 403 `Forbidden` (or with the
  * error message given).
@@ -62,6 +98,17 @@ export interface EngineOptions {
   maxBufferedBytes?: number;
   /** Allowed transports (default both). */
   transports?: TransportName[];
+  /**
+   * Compresses long-polling answers by `Accept-Encoding` (gzip, deflate) from `threshold` bytes
+   * (default on, threshold 1024, as in socket.io; `false` turns it off). On Workers the platform
+   * compresses HTTP answers itself, by the client's `Accept-Encoding`, and this has no say.
+   */
+  httpCompression?: boolean | HttpCompressionOptions;
+  /**
+   * Offers permessage-deflate to WebSocket clients where the runtime can (Node's `ws`, Bun), for
+   * messages from `threshold` bytes (default off, as in socket.io; `true` means threshold 1024).
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Whether polling sessions may upgrade to WebSocket (default `true`). */
   allowUpgrades?: boolean;
   /** Accept or refuse handshakes and upgrades. */
@@ -115,12 +162,21 @@ export type DefaultedOption =
   | "maxHttpBufferSize"
   | "maxBufferedBytes"
   | "transports"
-  | "allowUpgrades";
+  | "allowUpgrades"
+  | "httpCompression"
+  | "perMessageDeflate";
 
-/** Options with every default applied. */
+/**
+ * Options with every default applied (`httpCompression` and `perMessageDeflate` as `false` or an
+ * object with its `threshold`).
+ */
 export type ResolvedEngineOptions =
-  & Required<Pick<EngineOptions, DefaultedOption>>
-  & Omit<EngineOptions, DefaultedOption>;
+  & Required<Pick<EngineOptions, Exclude<DefaultedOption, "httpCompression" | "perMessageDeflate">>>
+  & Omit<EngineOptions, DefaultedOption>
+  & {
+    httpCompression: false | (HttpCompressionOptions & { threshold: number });
+    perMessageDeflate: false | (PerMessageDeflateOptions & { threshold: number });
+  };
 
 /**
  * Applies the defaults to `options`.
@@ -146,7 +202,16 @@ export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngin
     maxBufferedBytes: options.maxBufferedBytes ?? 16 * 1024 * 1024,
     transports: options.transports ?? ["polling", "websocket"],
     allowUpgrades: options.allowUpgrades ?? true,
+    httpCompression: withThreshold(options.httpCompression ?? true),
+    perMessageDeflate: withThreshold(options.perMessageDeflate ?? false),
   };
+}
+
+/** `false`, or the options (`true`: none) with a threshold, 1024 bytes unless given. */
+function withThreshold<T extends { threshold?: number }>(option: boolean | T): false | (T & { threshold: number }) {
+  if (!option) return false; // false, or a JavaScript caller's null or 0, as engine.io reads them
+  const given = option === true ? undefined : option;
+  return { ...given, threshold: given?.threshold ?? 1024 } as T & { threshold: number };
 }
 
 /**

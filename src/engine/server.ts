@@ -32,6 +32,7 @@ import type { HandshakeRequest } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
 import { atMost } from "../util/within.ts";
+import { platformCompressesHttp } from "../util/platform.ts";
 import {
   type EngineProtocol,
   isProtocolMismatch,
@@ -142,11 +143,19 @@ export class Engine extends Emitter<EngineEvents> {
   /** The options as given, for {@linkcode Engine._configure}. */
   #given: EngineOptions;
 
+  /**
+   * The smallest polling answer compressed (`httpCompression`); `undefined`: none, also where the
+   * platform compresses HTTP answers itself (Workers).
+   */
+  readonly #compressFrom: number | undefined;
+
   /** Creates an engine; it serves nothing until requests are passed to {@linkcode Engine.handle}. */
   constructor(options: EngineOptions = {}) {
     super();
     this.#given = { ...options };
     this.options = resolveEngineOptions(options);
+    const compression = this.options.httpCompression;
+    this.#compressFrom = compression === false || platformCompressesHttp() ? undefined : compression.threshold;
   }
 
   /**
@@ -360,6 +369,7 @@ export class Engine extends Emitter<EngineEvents> {
       this.options.maxHttpBufferSize,
       this.options.pingInterval + this.options.pingTimeout,
       v3,
+      this.#compressFrom,
     );
     const session = this.#register(new EngineSocket(id, handshake, polling, this.options, protocol));
     session.nativeRequest = nativeRequest;

@@ -34,6 +34,9 @@ const debug = createDebug("sio:engine");
 let lastMessage = "";
 let lastFrame = "4";
 
+/** The options of a packet written with `compress: false` (one shared object). */
+const UNCOMPRESSED: { compress?: boolean } = Object.freeze({ compress: false });
+
 function messageFrame(data: string): string {
   if (data !== lastMessage) {
     lastMessage = data;
@@ -251,8 +254,9 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   }
 
   /**
-   * Sends one message (text or binary). Writes in the same tick go out together. `options.compress`
-   * asks the transport to compress (where the runtime does).
+   * Sends one message (text or binary). Writes in the same tick go out together. With
+   * `options.compress === false` it is never compressed (neither in a polling answer, which is then
+   * compressed only for its other messages, nor by permessage-deflate).
    */
   write(data: string | Uint8Array, options?: WriteOptions): void {
     if (this.#observed) {
@@ -260,28 +264,32 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       return;
     }
     const direct = this.#direct;
+    const compress = options?.compress;
     if (direct !== null && this.#buffer.length === 0 && this.readyState === "open") {
       // A WebSocket with nothing waiting: one frame per packet anyway, so send it now.
       direct.sendFrame(
         typeof data === "string" ? messageFrame(data) : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
+        compress,
       );
       this.#checkQueued(direct);
       return;
     }
     if (this.readyState !== "open" && this.readyState !== "opening") return;
-    this.#queue({ type: "message", data });
+    this.#queue(compress === false ? { type: "message", data, options: UNCOMPRESSED } : { type: "message", data });
   }
 
   /** {@linkcode EngineSocket.write} with observers: the same paths, telling them each step. */
   #observedWrite(data: string | Uint8Array, options: WriteOptions | undefined): void {
     if (this.readyState !== "open" && this.readyState !== "opening") return;
-    const packet: ObservedPacket = { type: "message", data, options: { compress: options?.compress !== false } };
+    const compress = options?.compress;
+    const packet: ObservedPacket = { type: "message", data, options: { compress: compress !== false } };
     emitIsolated(this, "packetCreate", listenerFailed, packet);
     const direct = this.#direct;
     if (direct !== null && this.#buffer.length === 0 && this.readyState === "open") {
       emitIsolated(this, "flush", listenerFailed, [packet]);
       direct.sendFrame(
         typeof data === "string" ? messageFrame(data) : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
+        compress,
       );
       this.#checkQueued(direct);
       if (this.readyState === "open") emitIsolated(this, "drain", listenerFailed);

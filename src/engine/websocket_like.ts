@@ -10,8 +10,12 @@ import type { EngineRequest, EngineResponse } from "./exchange.ts";
 
 /** What the engine needs of a server-side WebSocket. */
 export interface WebSocketLike {
-  /** Sends one text or binary frame. */
-  send(data: string | Uint8Array): void;
+  /**
+   * Sends one text or binary frame. `compress: false` asks for it uncompressed
+   * (`socket.compress(false)`); otherwise permessage-deflate, where it was negotiated, compresses
+   * it as the runtime's server does (from the `perMessageDeflate` threshold).
+   */
+  send(data: string | Uint8Array, compress?: boolean): void;
   /** Closes the connection. */
   close(code?: number, reason?: string): void;
   /** Bytes queued and not yet sent, where the runtime tells (for back-pressure). */
@@ -23,8 +27,11 @@ export interface WebSocketLike {
   subscribe?(topic: string): void;
   /** Native topics: unsubscribe this socket from `topic`. */
   unsubscribe?(topic: string): void;
-  /** Native topics: send a frame to every socket subscribed to `topic` (this one included). */
-  publish?(topic: string, data: string | Uint8Array): void;
+  /**
+   * Native topics: send a frame to every socket subscribed to `topic` (this one included);
+   * `compress` as in {@linkcode WebSocketLike.send}.
+   */
+  publish?(topic: string, data: string | Uint8Array, compress?: boolean): void;
 }
 
 /** The callbacks a shim calls for one accepted WebSocket. */

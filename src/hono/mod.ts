@@ -4,7 +4,9 @@
  *
  * - Deno: `Deno.serve(app.fetch)`.
  * - Bun: `export default { fetch: app.fetch, websocket: bunWebSocketHandler, idleTimeout: 0 }`
- *   (`idleTimeout` above the ping interval, so long polls are not cut).
+ *   (`idleTimeout` above the ping interval, so long polls are not cut; `websocket:
+ *   { ...bunWebSocketHandler, perMessageDeflate: true }` offers permessage-deflate, Bun's server
+ *   deciding it there rather than the `Server` option).
  * - Node: `@hono/node-server`'s `serve({ fetch: app.fetch })`, then `io.attach(server)` for
  *   Socket.IO's requests and WebSocket upgrades.
  * - Workers: inside the Durable Object that hosts the server.

@@ -1,70 +1,35 @@
 /**
- * Serves the embedded client bundles (`serveClient`): `PATH/socket.io.js` and
- * `PATH/socket.io.min.js` (a classic script setting the global `io`) and `PATH/socket.io.esm.min.js`
- * (an ES module exporting `io`), as socket.io does, with an ETag (a 304 for a matching
- * `If-None-Match`), `Cache-Control: public, max-age=0` (cache, but revalidate) and gzip when the
- * browser accepts it.
+ * Serves the client's files (`serveClient`) as socket.io does: `PATH/socket.io.js`,
+ * `socket.io.min.js` (a classic script setting the global `io`), `socket.io.msgpack.min.js` (the same
+ * speaking msgpack), `socket.io.esm.min.js` (an ES module exporting `io`) and the `.map` of each;
+ * with the server's CORS headers, an ETag (a 304 for a matching `If-None-Match`),
+ * `Cache-Control: public, max-age=0` (cache, but revalidate) and brotli, gzip or deflate as the
+ * request's `Accept-Encoding` prefers (brotli where the runtime's `CompressionStream` has it: Deno,
+ * Bun, Node; on Workers the platform compresses).
  *
  * @module
  */
 
-import { CLIENT_BUNDLE_ESM, CLIENT_BUNDLE_GLOBAL, CLIENT_BUNDLE_HASH } from "./_client_bundle.ts";
 import type { EngineRequest, EngineResponse } from "../engine/exchange.ts";
+import { applyCors, type CorsOptions } from "../engine/cors.ts";
+import { preferredEncoding } from "../engine/accept_encoding.ts";
+import { canCompress, type StreamEncoding } from "../util/compression.ts";
+import { platformCompressesHttp } from "../util/platform.ts";
+import { type ClientFile, clientFileBytes, clientFileEtag } from "./_client_files.ts";
 
-/** Which bundle: the classic script (global `io`) or the ES module. */
-export type ClientBundleKind = "global" | "esm";
-type Kind = ClientBundleKind;
-
-const FILES: Record<string, Kind> = {
-  "socket.io.js": "global",
-  "socket.io.min.js": "global",
-  "socket.io.esm.min.js": "esm",
-};
-
-const texts: Record<Kind, string> = { global: CLIENT_BUNDLE_GLOBAL, esm: CLIENT_BUNDLE_ESM };
-const plain: Partial<Record<Kind, Uint8Array>> = {};
-const gzipped: Partial<Record<Kind, Promise<Uint8Array | undefined>>> = {};
+export { type ClientBundleKind, type ClientFile, clientFileOf } from "./_client_files.ts";
 
 /**
- * Which bundle `pathname` names under the engine path `path` (without its trailing slash), if any.
- *
- * @example
- * ```ts
- * import { clientBundleKind } from "./_client_bundle_serve.ts";
- * clientBundleKind("/socket.io", "/socket.io/socket.io.js"); // "global"
- * ```
+ * The codings offered, in socket.io's order of preference (none where the platform compresses
+ * HTTP answers itself: Workers).
  */
-export function clientBundleKind(path: string, pathname: string): Kind | undefined {
-  if (pathname.length <= path.length + 1 || !pathname.startsWith(path) || pathname[path.length] !== "/") {
-    return undefined;
+function encodings(): StreamEncoding[] {
+  const offered: StreamEncoding[] = [];
+  if (platformCompressesHttp()) return offered;
+  for (const encoding of ["br", "gzip", "deflate"] as const) {
+    if (canCompress(encoding)) offered.push(encoding);
   }
-  const name = pathname.slice(path.length + 1);
-  return Object.prototype.hasOwnProperty.call(FILES, name) ? FILES[name] : undefined;
-}
-
-function bytesOf(kind: Kind): Uint8Array {
-  return plain[kind] ??= new TextEncoder().encode(texts[kind]);
-}
-
-async function gzipOf(kind: Kind): Promise<Uint8Array | undefined> {
-  if (typeof CompressionStream !== "function") return undefined;
-  try {
-    const stream = new Blob([bytesOf(kind) as BlobPart]).stream().pipeThrough(new CompressionStream("gzip"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch {
-    return undefined;
-  }
-}
-
-function acceptsGzip(request: EngineRequest): boolean {
-  const accept = request.header("accept-encoding");
-  if (!accept) return false;
-  return accept.split(",").some((part) => {
-    const [coding, ...params] = part.trim().toLowerCase().split(";");
-    if (coding.trim() !== "gzip" && coding.trim() !== "*") return false;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
-    return !q || Number(q.slice(2)) > 0;
-  });
+  return offered;
 }
 
 function etagMatches(request: EngineRequest, etags: string[]): boolean {
@@ -75,42 +40,57 @@ function etagMatches(request: EngineRequest, etags: string[]): boolean {
 }
 
 /**
- * The answer to a GET or HEAD for one of the bundles.
+ * The answer to a request for one of the client's files; `cors` is the server's `cors` option
+ * (its headers on every answer, and preflight requests answered).
  *
  * @example
  * ```ts
- * import { serveClientBundle } from "./_client_bundle_serve.ts";
+ * import { clientFileOf, serveClientFile } from "./_client_bundle_serve.ts";
  * import { fromWebRequest } from "../engine/web_exchange.ts";
- * const answer = await serveClientBundle(fromWebRequest(new Request("http://x/socket.io/socket.io.js")), "global");
+ * const request = fromWebRequest(new Request("http://x/socket.io/socket.io.min.js"));
+ * const answer = await serveClientFile(request, clientFileOf("/socket.io", "/socket.io/socket.io.min.js")!);
  * answer.status; // 200
  * ```
  */
-export async function serveClientBundle(request: EngineRequest, kind: Kind): Promise<EngineResponse> {
-  const etag = `"${CLIENT_BUNDLE_HASH}-${kind}"`;
-  const gzipEtag = `"${CLIENT_BUNDLE_HASH}-${kind}-gzip"`;
-  const headers = new Headers({
-    "cache-control": "public, max-age=0",
-    "content-type": "application/javascript; charset=utf-8",
-    "vary": "Accept-Encoding",
-  });
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    headers.set("allow", "GET, HEAD");
+export async function serveClientFile(
+  request: EngineRequest,
+  file: ClientFile,
+  cors?: CorsOptions,
+): Promise<EngineResponse> {
+  const headers = new Headers();
+  const method = request.method;
+  if (cors) {
+    try {
+      await applyCors(cors, request, headers, method === "OPTIONS");
+    } catch {
+      // An origin function that failed: no CORS headers (the browser refuses the file).
+    }
+    if (method === "OPTIONS") return { status: cors.optionsSuccessStatus ?? 204, headers, body: null };
+  }
+  headers.set("Cache-Control", "public, max-age=0");
+  headers.set("Content-Type", `application/${file.map ? "json" : "javascript"}; charset=utf-8`);
+  headers.append("Vary", "Accept-Encoding");
+  if (method !== "GET" && method !== "HEAD") {
+    headers.set("Allow", "GET, HEAD");
     return { status: 405, headers, body: "Method Not Allowed" };
   }
-  let body = bytesOf(kind);
-  let tag = etag;
-  if (acceptsGzip(request)) {
-    const gz = await (gzipped[kind] ??= gzipOf(kind));
-    if (gz) {
-      body = gz;
-      tag = gzipEtag;
-      headers.set("content-encoding", "gzip");
-    }
-  }
-  headers.set("etag", tag);
-  if (etagMatches(request, [etag, gzipEtag])) {
-    headers.delete("content-encoding");
+  const offered = encodings();
+  const etags = ["identity" as const, ...offered].map((encoding) => clientFileEtag(file, encoding));
+  let encoding: StreamEncoding | "identity" = preferredEncoding(request.header("accept-encoding"), offered) as
+    | StreamEncoding
+    | undefined ?? "identity";
+  if (etagMatches(request, etags)) {
+    headers.set("ETag", clientFileEtag(file, encoding));
     return { status: 304, headers, body: null };
   }
-  return { status: 200, headers, body: request.method === "HEAD" ? null : body };
+  let body: Uint8Array;
+  try {
+    body = await clientFileBytes(file, encoding);
+  } catch {
+    encoding = "identity";
+    body = await clientFileBytes(file, encoding);
+  }
+  headers.set("ETag", clientFileEtag(file, encoding));
+  if (encoding !== "identity") headers.set("Content-Encoding", encoding);
+  return { status: 200, headers, body: method === "HEAD" ? null : body };
 }

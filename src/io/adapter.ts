@@ -358,7 +358,8 @@ export class Adapter extends Emitter<AdapterEvents> {
     }
     if (publisher === undefined) return;
     const topic = this.#topic(room);
-    for (const frame of frames) publisher.publish!(topic, typeof frame === "string" ? "4" + frame : frame);
+    const compress = writeOpts.compress === false ? false : undefined;
+    for (const frame of frames) publisher.publish!(topic, typeof frame === "string" ? "4" + frame : frame, compress);
   }
 
   /**

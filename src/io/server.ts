@@ -31,7 +31,7 @@ import { ParentNamespace } from "./parent_namespace.ts";
 import { type ConnectionStateRecoveryOptions, resolveRecoveryOptions, SessionAwareAdapter } from "./recovery.ts";
 import type { Socket } from "./socket.ts";
 import { reportListenerError } from "./_util.ts";
-import { type ClientBundleKind, clientBundleKind, serveClientBundle } from "./_client_bundle_serve.ts";
+import { type ClientFile, clientFileOf, serveClientFile } from "./_client_bundle_serve.ts";
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -98,9 +98,11 @@ export interface ServerOptions extends EngineOptions {
    */
   cleanupEmptyChildNamespaces?: boolean;
   /**
-   * Serve the client's browser bundle at `PATH/socket.io.js`, `PATH/socket.io.min.js` (a script that
-   * sets the global `io`) and `PATH/socket.io.esm.min.js` (an ES module), as socket.io does
-   * (default `true`). The bundle is embedded in the package, so this works on every runtime.
+   * Serve the client's browser bundles under socket.io's names (default `true`):
+   * `PATH/socket.io.min.js` and `socket.io.js` (a script that sets the global `io`),
+   * `socket.io.msgpack.min.js` (the same, speaking msgpack by default), `socket.io.esm.min.js` (an
+   * ES module) and the `.map` of each; with the `cors` headers, ETags and compression by
+   * `Accept-Encoding`. They are embedded in the package, so this works on every runtime.
    */
   serveClient?: boolean;
   /**
@@ -419,9 +421,9 @@ export class Server<
     const url = URL.parse(request.url);
     if (url === null) return badUrlResponse(request.url);
     const pathname = url.pathname;
-    // The bundle first: its files are under the engine path, which the engine answers whole.
-    const bundle = this.#clientBundleKind(pathname);
-    if (bundle !== undefined) return serveClientBundle(request, bundle);
+    // The client's files first: they are under the engine path, which the engine answers whole.
+    const file = this.#clientFile(pathname);
+    if (file !== undefined) return serveClientFile(request, file, this.engine.options.cors);
     if (this.engine.matches(pathname)) {
       return this.engine.handle(request, { upgrade: options.upgrade ?? this.defaultUpgrader() });
     }
@@ -466,9 +468,9 @@ export class Server<
   /** The handler with the default options, for `export default { fetch: io.fetch }`. */
   readonly fetch: RequestHandler = (request, info) => (this.#fetch ??= this.handler())(request, info);
 
-  #clientBundleKind(pathname: string): ClientBundleKind | undefined {
+  #clientFile(pathname: string): ClientFile | undefined {
     if (this._opts.serveClient === false) return undefined;
-    return clientBundleKind(this.engine.options.path, pathname);
+    return clientFileOf(this.engine.options.path, pathname);
   }
 
   /** @internal Asks the dynamic namespaces whether `name` exists, creating the child if so. */

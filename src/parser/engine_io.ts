@@ -29,6 +29,11 @@ export interface EnginePacket {
   type: EnginePacketType;
   /** Text or binary data; only `message` packets carry binary. */
   data?: string | BinaryData;
+  /**
+   * How it is sent (a server's outgoing packets): `compress: false` keeps it out of HTTP and
+   * permessage-deflate compression (`socket.compress(false)`); absent, it may be compressed.
+   */
+  options?: { compress?: boolean };
 }
 
 const TYPES: readonly EnginePacketType[] = [

@@ -9,6 +9,7 @@ import type { Upgrader, WebSocketHandlers, WebSocketLike } from "../engine/webso
 import { type Handle, type HandleOptions, textResponse } from "../engine/exchange.ts";
 import { fromWebFallback, toWebResponse, WebEngineRequest } from "../engine/web_exchange.ts";
 import type { AnyServer } from "../io/server.ts";
+import { utf8Length } from "../util/utf8_length.ts";
 
 /** The parts of Bun's `ServerWebSocket` we use. */
 export interface BunServerWebSocket {
@@ -84,11 +85,26 @@ export function bunUpgrader(server: BunServer): Upgrader {
       : textResponse(400, "Upgrade failed", new Headers({ "content-type": "text/plain" }));
 }
 
-/** Bun's socket as the engine sees it; with native topics when the server can publish. */
-function toWebSocketLike(ws: BunServerWebSocket, server?: BunServer): WebSocketLike {
+/**
+ * Whether Bun should compress a frame of `data` (where permessage-deflate was negotiated; Bun
+ * ignores the flag elsewhere): from `threshold` bytes, unless sent with `compress: false`. Bun
+ * compresses only the frames it is asked to, and has no threshold of its own.
+ */
+function deflates(data: string | Uint8Array, compress: boolean | undefined, threshold: number): boolean {
+  if (compress === false) return false;
+  if (typeof data !== "string") return data.byteLength >= threshold;
+  // A UTF-8 size is at least the string's length and at most three times it.
+  return data.length >= threshold || (data.length * 3 >= threshold && utf8Length(data) >= threshold);
+}
+
+/**
+ * Bun's socket as the engine sees it; with native topics when the server can publish. Frames of
+ * `deflateFrom` bytes or more are sent compressed where permessage-deflate was negotiated.
+ */
+function toWebSocketLike(ws: BunServerWebSocket, server: BunServer | undefined, deflateFrom: number): WebSocketLike {
   const like: WebSocketLike = {
-    send: (data) => {
-      ws.send(data);
+    send: (data, compress) => {
+      ws.send(data, deflates(data, compress, deflateFrom));
     },
     close: (code, reason) => ws.close(code, reason),
     get bufferedAmount() {
@@ -99,17 +115,21 @@ function toWebSocketLike(ws: BunServerWebSocket, server?: BunServer): WebSocketL
     // Bun's native topics: a room broadcast is published once instead of sent once per socket.
     like.subscribe = (topic) => ws.subscribe!(topic);
     like.unsubscribe = (topic) => ws.unsubscribe!(topic);
-    like.publish = (topic, data) => {
-      server.publish!(topic, data);
+    like.publish = (topic, data, compress) => {
+      server.publish!(topic, data, deflates(data, compress, deflateFrom));
     };
   }
   return like;
 }
 
-/** The shared `websocket` object: routes events to the handlers stored at upgrade time. */
+/**
+ * The shared `websocket` object: routes events to the handlers stored at upgrade time. Spread it
+ * with `perMessageDeflate: true` to offer permessage-deflate (frames from 1024 bytes are then
+ * compressed, unless sent with `compress(false)`).
+ */
 export const bunWebSocketHandler: BunWebSocketHandler = {
   open(ws) {
-    ws.data.onOpen(toWebSocketLike(ws));
+    ws.data.onOpen(toWebSocketLike(ws, undefined, DEFAULT_DEFLATE_THRESHOLD));
   },
   message(ws, message) {
     ws.data.onMessage(message);
@@ -129,7 +149,14 @@ export interface BunServeLimits {
   maxBufferedBytes?: number;
   /** Answers requests outside the handle's paths (default: 404). */
   fallback?: (request: Request) => Response | Promise<Response>;
+  /**
+   * Whether to offer permessage-deflate (default false), and from which size frames are compressed
+   * (`threshold`, default 1024 bytes): the engine's `perMessageDeflate` option.
+   */
+  perMessageDeflate?: boolean | { threshold?: number };
 }
+
+const DEFAULT_DEFLATE_THRESHOLD = 1024;
 
 /**
  * Builds the options for `Bun.serve` around a {@linkcode Handle} (`io.handle`, a bare engine's, a
@@ -147,6 +174,9 @@ export interface BunServeLimits {
 export function bunServeOptions(handle: Handle, limits: BunServeLimits = {}): BunServeOptions {
   const maxBufferedBytes = limits.maxBufferedBytes ?? 16 * 1024 * 1024;
   const fallback = limits.fallback && fromWebFallback(limits.fallback);
+  const deflate = limits.perMessageDeflate;
+  const deflateFrom = !deflate ? Infinity : deflate === true ? DEFAULT_DEFLATE_THRESHOLD : deflate.threshold ??
+    DEFAULT_DEFLATE_THRESHOLD;
   // The server, known from the first request: sockets publish room broadcasts through it.
   let current: BunServer | undefined;
   return {
@@ -163,8 +193,9 @@ export function bunServeOptions(handle: Handle, limits: BunServeLimits = {}): Bu
     websocket: {
       ...bunWebSocketHandler,
       open(ws) {
-        ws.data.onOpen(toWebSocketLike(ws, current));
+        ws.data.onOpen(toWebSocketLike(ws, current, deflateFrom));
       },
+      perMessageDeflate: deflateFrom !== Infinity,
       maxPayloadLength: Math.max(limits.maxPayloadLength ?? 1e6, 1024) + 64,
       // Room broadcasts go out through Bun's publish(), which the engine's maxBufferedBytes check
       // never sees: past Bun's limit it dropped them silently and kept the socket. Closing is the
@@ -197,6 +228,7 @@ export function bunOptions(
   return bunServeOptions((request, handleOptions) => io.handle(request, handleOptions), {
     maxPayloadLength: io.engine.options.maxHttpBufferSize,
     maxBufferedBytes: io.engine.options.maxBufferedBytes,
+    perMessageDeflate: io.engine.options.perMessageDeflate,
     fallback: options.fallback,
   });
 }

@@ -68,8 +68,11 @@ interface UpgradeSocket {
 export interface NodeAttachOptions {
   /** Largest WebSocket frame accepted, in bytes (the engine's `maxHttpBufferSize`; default 1e6). */
   maxPayload?: number;
-  /** Whether to offer permessage-deflate (default false). */
-  perMessageDeflate?: boolean;
+  /**
+   * Whether to offer permessage-deflate (default false), or the `ws` package's options for it (the
+   * engine's `perMessageDeflate` option, with its `threshold`).
+   */
+  perMessageDeflate?: boolean | Record<string, unknown>;
 }
 
 /**

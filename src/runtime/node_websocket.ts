@@ -17,8 +17,11 @@ import { nodeHeaders } from "./node_exchange.ts";
 export interface NodeWebSocketOptions {
   /** Largest frame accepted, in bytes (the engine's `maxHttpBufferSize`). */
   maxPayload?: number;
-  /** Whether to offer permessage-deflate (default false). */
-  perMessageDeflate?: boolean;
+  /**
+   * Whether to offer permessage-deflate (default false), or `ws`'s options for it (`threshold`,
+   * `zlibDeflateOptions`...), as the engine's `perMessageDeflate` option gives them.
+   */
+  perMessageDeflate?: boolean | Record<string, unknown>;
 }
 
 /** Upgrades of one attached server. */
@@ -105,7 +108,10 @@ function textFrame(text: string): Buffer {
   return frame;
 }
 
-function sendText(ws: WsSocket, text: string): void {
+/** `ws.send`'s options for a message sent with `compress: false`. */
+const UNCOMPRESSED = { compress: false };
+
+function sendText(ws: WsSocket, text: string, compress: boolean | undefined): void {
   const internals = ws as unknown as WsInternals;
   const socket = internals._socket;
   // Written straight to the TCP socket only when ws would do the same: open, nothing queued in its
@@ -115,7 +121,8 @@ function sendText(ws: WsSocket, text: string): void {
     internals._extensions !== undefined && internals._extensions["permessage-deflate"] === undefined
   ) {
     socket.write(textFrame(text));
-  } else ws.send(text);
+  } else if (compress === false) ws.send(text, UNCOMPRESSED);
+  else ws.send(text);
 }
 
 /**
@@ -130,8 +137,9 @@ class NodeWebSocket implements WebSocketLike {
     this.#ws = ws;
     this.handlers = handlers;
   }
-  send(data: string | Uint8Array): void {
-    if (typeof data === "string") sendText(this.#ws, data);
+  send(data: string | Uint8Array, compress?: boolean): void {
+    if (typeof data === "string") sendText(this.#ws, data, compress);
+    else if (compress === false) this.#ws.send(data, UNCOMPRESSED);
     else this.#ws.send(data);
   }
   close(code?: number, reason?: string): void {

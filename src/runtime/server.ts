@@ -107,7 +107,10 @@ export class Server<
     // deno-lint-ignore eqeqeq -- a port given as a string, as socket.io takes it
     const httpServer = Number(srv) == srv ? listenOn(Number(srv)) : srv as NodeHttpServer;
     const handle: Handle = (request, handleOptions) => this.handle(request, handleOptions);
-    const detach = attachToNodeServer(httpServer, handle, { maxPayload: this.engine.options.maxHttpBufferSize });
+    const detach = attachToNodeServer(httpServer, handle, {
+      maxPayload: this.engine.options.maxHttpBufferSize,
+      perMessageDeflate: this.engine.options.perMessageDeflate,
+    });
     httpServer.once("close", detach);
     this.httpServer = httpServer;
     this._onClose(() => {

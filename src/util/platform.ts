@@ -199,3 +199,19 @@ export function detectRuntime(): RuntimeName {
   if (runtimeGlobals.document !== undefined) return "browser";
   return "unknown";
 }
+
+/**
+ * Whether the platform compresses HTTP answers itself, by the client's own `Accept-Encoding`:
+ * Workers, where the code sees Cloudflare's `Accept-Encoding: br, gzip` whatever the client sent
+ * (and workerd passes a body compressed here to a client that sent none). There the server leaves
+ * HTTP compression to the platform.
+ *
+ * @example
+ * ```ts
+ * import { platformCompressesHttp } from "./platform.ts";
+ * platformCompressesHttp(); // false outside Workers
+ * ```
+ */
+export function platformCompressesHttp(): boolean {
+  return detectRuntime() === "workerd";
+}

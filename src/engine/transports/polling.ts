@@ -8,14 +8,19 @@
 import { decodePayload, encodePayload, type EnginePacket } from "../../parser/engine_io.ts";
 import { EngineErrorCode, errorResponse } from "../errors.ts";
 import { type EngineRequest, type EngineResponse, textResponse } from "../exchange.ts";
+import { preferredEncoding } from "../accept_encoding.ts";
+import { compressBody, type StreamEncoding } from "../../util/compression.ts";
 import { NO_EVENTS, type Transport, type TransportEvents } from "./transport.ts";
 import { createDebug } from "../../util/debug.ts";
 import { readV3Post, type V3Framing, v3PollAnswer } from "../protocol_v3.ts";
+import { utf8Length } from "../../util/utf8_length.ts";
 
 const debug = createDebug("sio:engine:polling");
 
 interface PendingPoll {
   resolve: (response: EngineResponse) => void;
+  /** The GET (its `Accept-Encoding` is read only for an answer large enough to compress). */
+  request: EngineRequest;
   headers: Headers;
   /** Stops watching for the client going away. */
   unwatch: () => void;
@@ -47,15 +52,19 @@ export class PollingTransport implements Transport {
   #closeTimeout: number;
   /** Engine.IO v3: how the peer takes binary (`undefined`: v4). */
   readonly #v3: V3Framing | undefined;
+  /** The smallest answer compressed (`httpCompression`); `undefined`: never. */
+  readonly #compressFrom: number | undefined;
 
   /**
    * `maxPayload` caps POST bodies; `closeTimeout` caps how long a server close waits for a GET;
-   * `v3` makes it an Engine.IO v3 transport.
+   * `v3` makes it an Engine.IO v3 transport; answers of `compressFrom` bytes or more are compressed
+   * as the GET's `Accept-Encoding` asks (gzip or deflate; never when `undefined`).
    */
-  constructor(maxPayload: number, closeTimeout: number, v3?: V3Framing) {
+  constructor(maxPayload: number, closeTimeout: number, v3?: V3Framing, compressFrom?: number) {
     this.#maxPayload = maxPayload;
     this.#closeTimeout = closeTimeout;
     this.#v3 = v3;
+    this.#compressFrom = compressFrom;
   }
 
   get writable(): boolean {
@@ -81,7 +90,7 @@ export class PollingTransport implements Transport {
     headers.set("Content-Type", "text/plain; charset=UTF-8");
     headers.set("Cache-Control", "no-store");
     return new Promise<EngineResponse>((resolve) => {
-      const pending: PendingPoll = { resolve, headers, unwatch: noop };
+      const pending: PendingPoll = { resolve, request, headers, unwatch: noop };
       this.#pending = pending;
       pending.unwatch = request.onAbort(() => {
         if (this.#pending !== pending) return;
@@ -182,12 +191,37 @@ export class PollingTransport implements Transport {
       this.#shouldClose = null;
       clearTimeout(this.#closeTimer);
     }
-    pending.resolve(
-      this.#v3 !== undefined
-        ? v3PollAnswer(packets, this.#v3, pending.headers)
-        : textResponse(200, encodePayload(packets), pending.headers),
-    );
+    const answer = this.#v3 !== undefined
+      ? v3PollAnswer(packets, this.#v3, pending.headers)
+      : textResponse(200, encodePayload(packets), pending.headers);
+    const encoding = this.#encodingFor(answer, pending.request, packets);
+    if (encoding === undefined) pending.resolve(answer);
+    else compressAnswer(answer, encoding).then(pending.resolve);
     if (done !== null) done();
+  }
+
+  /**
+   * How to compress `answer`, if at all: it is large enough, some packet in it may be compressed
+   * (not every message was sent with `compress: false`), and the GET accepts gzip or deflate.
+   */
+  #encodingFor(answer: EngineResponse, request: EngineRequest, packets: EnginePacket[]): StreamEncoding | undefined {
+    const threshold = this.#compressFrom;
+    if (threshold === undefined) return undefined;
+    const body = answer.body;
+    if (typeof body === "string") {
+      // A UTF-8 size is at least the string's length and at most three times it.
+      if (body.length * 3 < threshold || (body.length < threshold && utf8Length(body) < threshold)) return undefined;
+    } else if (!(body instanceof Uint8Array) || body.byteLength < threshold) return undefined;
+    // As engine.io: only an answer holding a packet that may be compressed (the close and noop the
+    // transport adds do not count).
+    if (!packets.some(mayCompress)) return undefined;
+    let accept: string | null;
+    try {
+      accept = request.header("accept-encoding");
+    } catch {
+      return undefined; // a runtime that released the request's headers
+    }
+    return preferredEncoding(accept, ENCODINGS) as StreamEncoding | undefined;
   }
 
   close(done?: () => void): void {
@@ -230,3 +264,22 @@ function payloadTooLarge(headers: Headers): EngineResponse {
 }
 
 function noop(): void {}
+
+/** The codings of long-polling answers, in engine.io's order of preference. */
+const ENCODINGS: readonly StreamEncoding[] = ["gzip", "deflate"];
+
+function mayCompress(packet: EnginePacket): boolean {
+  return packet.type !== "noop" && packet.type !== "close" && packet.options?.compress !== false;
+}
+
+/** `answer` with its body compressed (as it was, if compression fails). */
+async function compressAnswer(answer: EngineResponse, encoding: StreamEncoding): Promise<EngineResponse> {
+  try {
+    const body = await compressBody(answer.body as string | Uint8Array, encoding);
+    answer.headers.set("Content-Encoding", encoding);
+    return { status: answer.status, headers: answer.headers, body };
+  } catch (err) {
+    debug("compression failed, answering uncompressed: %s", String(err));
+    return answer;
+  }
+}

@@ -96,7 +96,10 @@ export class WebSocketTransport implements Transport {
     try {
       const v3 = this.v3;
       for (let i = 0; i < packets.length; i++) {
-        this.#socket.send(v3 === undefined ? encodePacket(packets[i]) : encodeFrameV3(packets[i], v3.binary));
+        const packet = packets[i];
+        const frame = v3 === undefined ? encodePacket(packet) : encodeFrameV3(packet, v3.binary);
+        if (packet.options?.compress === false) this.#socket.send(frame, false);
+        else this.#socket.send(frame);
       }
     } catch (err) {
       this.#closed = true;
@@ -112,11 +115,12 @@ export class WebSocketTransport implements Transport {
     return this.v3!.binary ? binaryFrameV3(bytes) : "b4" + encodeBase64(bytes);
   }
 
-  /** Sends one pre-encoded frame. */
-  sendFrame(frame: string | Uint8Array): void {
+  /** Sends one pre-encoded frame; `compress: false` keeps it uncompressed (permessage-deflate). */
+  sendFrame(frame: string | Uint8Array, compress?: boolean): void {
     if (this.#closed) return;
     try {
-      this.#socket.send(frame);
+      if (compress === false) this.#socket.send(frame, false);
+      else this.#socket.send(frame);
     } catch (err) {
       this.#closed = true;
       this.events.onError("transport error", String(err));
