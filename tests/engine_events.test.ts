@@ -1,7 +1,7 @@
 /**
  * The engine's observable API as engine.io 6 has it, on the runtime running the tests: a session's
  * `packet`, `packetCreate` (with `options.compress`), `flush`, `drain`, `heartbeat`, `error`,
- * `upgrading` and `upgrade` (with the transport); the server's `initial_headers` and `headers`
+ * `upgrading` and `upgrade` (with the transport); the server's `flush`, `drain`, `initial_headers` and `headers`
  * (editing the answers, the WebSocket's 101 included), `connection_error` with `req`; and engine
  * middlewares (`io.engine.use`), with `socket.request` as socket.io gives it.
  */
@@ -114,6 +114,32 @@ describe("a session's events", () => {
     assert.deepEqual(b, { type: "message", data: '2["b"]', options: { compress: true } });
     assert.ok(seen.created.some((p) => p.type === "ping"), "pings are created packets too");
     assert.ok(seen.flushed >= 3 && seen.drains >= 3, `flushed ${seen.flushed}, drains ${seen.drains}`);
+  });
+
+  it("the engine's flush and drain: every session's, those open before the first listener too", async () => {
+    const io = new Server();
+    io.on("connection", (socket) => socket.on("hi", (ack) => ack("yo")));
+    const server = await start(io);
+    const first = connect(server.url, { forceNew: true, reconnection: false, transports: ["websocket"] });
+    clients.push(first);
+    await once(first, "connect");
+    const flushed = new Map<string, unknown[]>();
+    const drained = new Set<string>();
+    io.engine.on("flush", (conn, packets) => {
+      flushed.set(conn.id, [...(flushed.get(conn.id) ?? []), ...packets.map((p) => p.data)]);
+    });
+    io.engine.on("drain", (conn) => drained.add(conn.id));
+    const second = connect(server.url, { forceNew: true, reconnection: false });
+    clients.push(second);
+    await once(second, "connect");
+    assert.equal(await first.emitWithAck("hi"), "yo");
+    assert.equal(await second.emitWithAck("hi"), "yo");
+    const ids = [...io.engine.clients.keys()];
+    assert.equal(ids.length, 2);
+    for (const id of ids) {
+      assert.ok(flushed.get(id)?.includes('30["yo"]'), `${id} flushed ${JSON.stringify(flushed.get(id))}`);
+      assert.ok(drained.has(id), `${id} drained`);
+    }
   });
 
   it("error, then close, on a malformed frame", async () => {

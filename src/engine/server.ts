@@ -28,7 +28,7 @@ import { answered, type EngineMiddleware, MiddlewareResponse, runMiddlewares } f
 import { createDebug } from "../util/debug.ts";
 import { PollingTransport } from "./transports/polling.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
-import type { HandshakeRequest } from "./types.ts";
+import type { HandshakeRequest, ObservedPacket } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
 import { atMost } from "../util/within.ts";
@@ -60,15 +60,19 @@ export interface EngineEvents {
   /** A request was refused. */
   connection_error: (error: EngineConnectionError) => void;
   /**
-   * The headers of the answer that opens a session (a polling handshake, or a WebSocket's 101
-   * where the runtime lets headers be added: Node, Bun, Workers), before `headers`. `request` is
-   * the runtime's own (Node's `IncomingMessage`, the web `Request` elsewhere).
+   * The headers of the answer that opens a session (a polling handshake, or a WebSocket's 101),
+   * before `headers`. `request` is the runtime's own (Node's `IncomingMessage`, the web `Request`
+   * elsewhere).
    */
   // deno-lint-ignore no-explicit-any
   initial_headers: (headers: HeadersObject, request: any) => void;
   /** The headers of every answer of a session (polls, posts, its handshake and upgrade). */
   // deno-lint-ignore no-explicit-any
   headers: (headers: HeadersObject, request: any) => void;
+  /** A session hands these packets to its transport (its own `flush`, for every session). */
+  flush: (socket: EngineSocket, packets: ObservedPacket[]) => void;
+  /** A session handed everything buffered to its transport (its own `drain`, for every session). */
+  drain: (socket: EngineSocket) => void;
 }
 
 class Refusal {
@@ -188,6 +192,21 @@ export class Engine extends Emitter<EngineEvents> {
   use(middleware: EngineMiddleware): this {
     this.#middlewares.push(middleware);
     return this;
+  }
+
+  /** Whether the engine's `flush` and `drain` have listeners (then every session forwards its own). */
+  #forwarding = false;
+
+  /**
+   * Adds a listener. The first listener of `flush` or `drain` makes every session forward its own
+   * (as engine.io's server emits them); until then sessions skip those events.
+   */
+  override on<E extends keyof EngineEvents & string>(event: E, listener: EngineEvents[E]): this {
+    if ((event === "flush" || event === "drain") && !this.#forwarding) {
+      this.#forwarding = true;
+      for (const session of this.clients.values()) this.#forward(session);
+    }
+    return super.on(event, listener);
   }
 
   /** How many sessions are open. */
@@ -406,8 +425,29 @@ export class Engine extends Emitter<EngineEvents> {
     // One listener per engine, not a closure per session (the session removes its listeners once
     // closed, and calls them with itself as `this`).
     session.on("close", this.#sessionClosed);
+    if (this.#forwarding) this.#forward(session);
     return session;
   }
+
+  /** Makes `session` emit its `flush` and `drain` on the engine too. */
+  #forward(session: EngineSocket): void {
+    session.on("flush", this.#sessionFlushed);
+    session.on("drain", this.#sessionDrained);
+  }
+
+  readonly #sessionFlushed = (() => {
+    const engine = this;
+    return function (this: EngineSocket, packets: ObservedPacket[]): void {
+      emitIsolated(engine, "flush", connectionListenerFailed, this, packets);
+    };
+  })();
+
+  readonly #sessionDrained = (() => {
+    const engine = this;
+    return function (this: EngineSocket): void {
+      emitIsolated(engine, "drain", connectionListenerFailed, this);
+    };
+  })();
 
   readonly #sessionClosed = (() => {
     const clients = this.clients;
