@@ -867,12 +867,22 @@ if (Object.keys(parser).length > 0) {
   table(["Case", ...rts.flatMap((rt) => [`ours (${rt})`, `theirs (${rt})`, "ours ÷ theirs"])], rows);
 }
 
+const outPath = args.get("out") ?? `${ROOT}bench/${quick ? "RESULTS.quick.md" : "RESULTS.md"}`;
+
+// Sections other scripts wrote into the file (between `<!-- name -->` and `<!-- /name -->`, such
+// as bench/heartbeat_lateness.ts's) are kept.
+try {
+  for (const m of Deno.readTextFileSync(outPath).matchAll(/<!-- ([\w-]+) -->[\s\S]*?<!-- \/\1 -->/g)) {
+    p(m[0]);
+    p();
+  }
+} catch { /* no previous file */ }
+
 p("## Raw data");
 p();
 p(`Every round's figures are in \`bench/${quick ? "results.quick.json" : "results.json"}\`.`);
 p();
 
-const outPath = args.get("out") ?? `${ROOT}bench/${quick ? "RESULTS.quick.md" : "RESULTS.md"}`;
 Deno.writeTextFileSync(outPath, lines.join("\n"));
 Deno.writeTextFileSync(
   `${ROOT}bench/${quick ? "results.quick.json" : "results.json"}`,

@@ -87,6 +87,15 @@ export class DeadlineQueue<T> {
     return this.#head === null;
   }
 
+  /**
+   * Runs the entries that are due now, as the timer would: for hosts whose timers run late while
+   * they are busy (workerd fires a Durable Object's timers only when its event loop is idle).
+   */
+  runDue(): void {
+    const head = this.#head;
+    if (head !== null && head.at <= performance.now()) DeadlineQueue.#fire(this);
+  }
+
   #arm(): void {
     const head = this.#head;
     if (head === null) return this.#disarm();
@@ -103,6 +112,7 @@ export class DeadlineQueue<T> {
   }
 
   static #fire<T>(queue: DeadlineQueue<T>): void {
+    clearTimeout(queue.#timer);
     queue.#timer = undefined;
     queue.#armedFor = Infinity;
     const now = performance.now();

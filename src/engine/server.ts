@@ -215,6 +215,23 @@ export class Engine extends Emitter<EngineEvents> {
   }
 
   /**
+   * Sends the pings that are due and closes the sessions whose pong is missing, now, as the
+   * engine's timer does. For hosts whose timers run late while they are busy: workerd fires a
+   * Durable Object's timers only when its event loop is idle, so the Durable Object host calls
+   * this for every request and frame it handles.
+   *
+   * @example
+   * ```ts
+   * import { Engine } from "./server.ts";
+   * const engine = new Engine();
+   * engine.runDueHeartbeats(); // nothing is due: no session yet
+   * ```
+   */
+  runDueHeartbeats(): void {
+    EngineSocket.runDueHeartbeats(this.options);
+  }
+
+  /**
    * Whether a URL path belongs to this engine: the path itself, `path/`, and everything under it
    * (`/socket.io/anything`, as socket.io's engine takes it; what is not a valid Engine.IO request
    * there gets its error answer).

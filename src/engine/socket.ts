@@ -118,8 +118,12 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   #direct: WebSocketTransport | null = null;
   #sinceCheck = 0;
   #flushScheduled = false;
-  /** The session's place in its engine's ping queue or pong queue (never both). */
+  /** The session's place in one of its engine's heartbeat queues (ping, pong or last look). */
   #beat: DeadlineEntry<EngineSocket> = new DeadlineEntry<EngineSocket>(this);
+  /** Whether the peer sent anything since the last ping: it is alive, its pong may be behind. */
+  #heard = false;
+  /** What the current ping's pong deadline already gave: 0 nothing, 1 the extension, 2 the last look. */
+  #pongGrace = 0;
   #externalHeartbeat = false;
   #upgrade: {
     transport: Transport;
@@ -375,7 +379,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       upgrade.probed = true;
       emitIsolated(this, "upgrading", listenerFailed, transport);
       // End the pending poll so the client can complete the upgrade.
-      if (this.#transport.writable) this.#transport.send([{ type: "noop" }]);
+      if (this.#transport.writable) this.#releasePoll();
       return;
     }
     if (packet.type === "upgrade" && upgrade.probed && this.readyState !== "closed") {
@@ -423,7 +427,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     onDrain(): void {
       const session = this.#session;
       // A poll during the upgrade ends at once, so the client can finish upgrading.
-      if (session.probed) session.#transport.send([{ type: "noop" }]);
+      if (session.probed) session.#releasePoll();
       else session.#flush();
     }
   };
@@ -436,6 +440,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
 
   #onPacket(packet: EnginePacket): void {
     if (this.readyState !== "open" && this.readyState !== "closing") return;
+    this.#heard = true;
     // Node: binary as a Buffer, as socket.io delivers it (the same memory).
     if (receivedBinary !== undefined && typeof packet.data === "object") packet.data = receivedBinary(packet.data);
     if (this.#observed) emitIsolated(this, "packet", listenerFailed, packet);
@@ -464,11 +469,36 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   }
 
   /**
+   * Ends a poll while the upgrade completes, so the client can finish it: with what is buffered
+   * (a ping that came due meanwhile, say), else with the ping if it is due (its timer may not have
+   * run yet: a busy host's timers run late), else with a no-op. Held back, a ping would wait for
+   * the upgrade to complete, which under load takes hundreds of ms while the client counts.
+   */
+  #releasePoll(): void {
+    if (this.#buffer.length > 0) {
+      const packets = this.#buffer;
+      this.#buffer = [];
+      this.#bufferedBytes = 0;
+      this.#transport.send(packets);
+      return;
+    }
+    const heartbeats = EngineSocket.#heartbeatsOf(this.#options);
+    const beat = this.#beat;
+    if (beat.queue === heartbeats.ping && beat.at <= performance.now()) {
+      this.#transport.send([{ type: "ping" }]);
+      this.#pinged();
+      return;
+    }
+    this.#transport.send([{ type: "noop" }]);
+  }
+
+  /**
    * The next ping is due one interval from now (a pong, or any reschedule, moves it). v3: the
    * client's next ping is due within an interval and a timeout.
    */
   #schedulePing(): void {
     if (this.#externalHeartbeat) return;
+    this.#pongGrace = 0;
     const o = this.#options;
     const queues = EngineSocket.#heartbeatsOf(o);
     if (this.protocol === 3) queues.pong.add(this.#beat, performance.now() + o.pingInterval + o.pingTimeout);
@@ -482,32 +512,72 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
    */
   static #pingDue(session: EngineSocket): void {
     session.#sendPacket({ type: "ping" });
-    EngineSocket.#heartbeatsOf(session.#options).pong.add(
-      session.#beat,
-      performance.now() + session.#options.pingTimeout,
-    );
+    session.#pinged();
   }
 
-  /** Each engine's two heartbeat queues (its sessions share one options object). */
-  static #queues = new WeakMap<
-    ResolvedEngineOptions,
-    { ping: DeadlineQueue<EngineSocket>; pong: DeadlineQueue<EngineSocket> }
-  >();
+  /** A ping went out: its pong is due pingTimeout from now. */
+  #pinged(): void {
+    this.#heard = false;
+    this.#pongGrace = 0;
+    EngineSocket.#heartbeatsOf(this.#options).pong.add(this.#beat, performance.now() + this.#options.pingTimeout);
+  }
 
-  static #heartbeatsOf(
-    options: ResolvedEngineOptions,
-  ): { ping: DeadlineQueue<EngineSocket>; pong: DeadlineQueue<EngineSocket> } {
+  /** Runs the heartbeat deadlines of `options`' engine that are due now (see {@linkcode Engine.runDueHeartbeats}). */
+  static runDueHeartbeats(options: ResolvedEngineOptions): void {
+    const queues = EngineSocket.#queues.get(options);
+    if (queues === undefined) return;
+    queues.ping.runDue();
+    queues.pong.runDue();
+    queues.look.runDue();
+  }
+
+  /** Each engine's heartbeat queues (its sessions share one options object). */
+  static #queues = new WeakMap<ResolvedEngineOptions, Heartbeats>();
+
+  static #heartbeatsOf(options: ResolvedEngineOptions): Heartbeats {
     let queues = EngineSocket.#queues.get(options);
     if (queues === undefined) {
-      queues = { ping: new DeadlineQueue(EngineSocket.#pingDue), pong: new DeadlineQueue(EngineSocket.#pongMissed) };
+      queues = {
+        ping: new DeadlineQueue(EngineSocket.#pingDue),
+        pong: new DeadlineQueue(EngineSocket.#pongMissed),
+        look: new DeadlineQueue(EngineSocket.#pongMissed),
+        lookAt: 0,
+      };
       EngineSocket.#queues.set(options, queues);
     }
     return queues;
   }
 
-  /** No pong in time. */
-  static #pongMissed(session: EngineSocket): void {
-    if (session.readyState !== "closed") session.#onClose("ping timeout");
+  /**
+   * No pong by the deadline. A busy-but-alive peer is not dropped for it, a dead one still is:
+   * - a peer heard from since the ping (a message, say, that its pong is queued behind) gets
+   *   pingTimeout more, once per ping, as the reference server does (v4: a v3 client's own ping
+   *   is what it owes);
+   * - then one last look, as late again as the deadline came due (at least 1 ms, at most
+   *   pingTimeout): a deadline that comes due while the event loop is busy is seen before the
+   *   sockets are read again (Node runs its timers before its I/O; Deno reads them only when its
+   *   loop idles), so a pong that arrived meanwhile sits unread. The client gets back the time the
+   *   server did not listen.
+   * A peer that sent nothing is closed then.
+   */
+  static #pongMissed(session: EngineSocket, at: number): void {
+    if (session.readyState === "closed") return;
+    const queues = EngineSocket.#heartbeatsOf(session.#options);
+    const { pingTimeout } = session.#options;
+    const now = performance.now();
+    if (session.#pongGrace === 0 && session.#heard && session.protocol !== 3) {
+      session.#pongGrace = 1;
+      queues.pong.add(session.#beat, now + pingTimeout);
+      return;
+    }
+    if (session.#pongGrace < 2) {
+      session.#pongGrace = 2;
+      // Never earlier than a look already queued: the queue then only grows at its tail.
+      queues.lookAt = Math.max(queues.lookAt, now + Math.min(pingTimeout, Math.max(1, now - at)));
+      queues.look.add(session.#beat, queues.lookAt);
+      return;
+    }
+    session.#onClose("ping timeout");
   }
 
   #sendPacket(packet: ObservedPacket): void {
@@ -587,6 +657,15 @@ function nodeShapedRequest(request: HandshakeRequest): object {
   const socket = { remoteAddress: request.remoteAddress, encrypted: request.secure };
   const query = new URLSearchParams(session ? session.search : request.url.search);
   return { url, method: request.method, headers, socket, connection: socket, _query: Object.fromEntries(query) };
+}
+
+/** An engine's heartbeat queues: pings due, pongs due, and pongs given one last look. */
+interface Heartbeats {
+  ping: DeadlineQueue<EngineSocket>;
+  pong: DeadlineQueue<EngineSocket>;
+  look: DeadlineQueue<EngineSocket>;
+  /** When the last look queued is due. */
+  lookAt: number;
 }
 
 /**

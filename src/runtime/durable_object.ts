@@ -7,11 +7,14 @@
  * memory:
  * - WebSockets are accepted with `state.acceptWebSocket`; their frames arrive through the object's
  *   `webSocketMessage` / `webSocketClose` / `webSocketError` methods.
- * - Heartbeat: Engine.IO v4 has the SERVER ping (Engine.IO v3 sessions, `allowEIO3`, have the client
- *   ping: their pings reach the object and are answered, and the alarm closes those that stop). WebSocket sessions leave the engine's timers
- *   (a pending timer keeps an object awake) for an alarm that sends `2` to every WebSocket session
- *   and, `pingTimeout` later, closes those that did not answer. The pongs come back while the alarm
- *   has the object awake anyway. With `autoPong: true` the platform answers them instead
+ * - Heartbeat: Engine.IO v4 has the SERVER ping (Engine.IO v3 sessions, `allowEIO3`, have the
+ *   client ping: their pings reach the object and are answered). WebSocket sessions leave the
+ *   engine's timers (a pending timer keeps an object awake) for a schedule of their own: pings that
+ *   are due go out whenever the object handles anything, and from an alarm set for the next one, so
+ *   a busy object, whose alarm runs late, still pings on time; an alarm closes the sessions that
+ *   did not answer within `pingTimeout` (a pong that waits behind the client's own frames is not
+ *   missing: see `durable_object_heartbeat.ts`), and v3 sessions whose client stopped pinging.
+ *   With `autoPong: true` the platform answers the pongs instead
  *   (`setWebSocketAutoResponse("3" -> "6")`: the client receives a no-op packet it ignores, which
  *   socket.io never sends, and the pong is not billed as a message);
  *   `getWebSocketAutoResponseTimestamp` tells when it came.
@@ -51,6 +54,7 @@ import type { Upgrader, WebSocketHandlers, WebSocketLike } from "../engine/webso
 import type { ConnInfo, Fallback } from "../engine/exchange.ts";
 import { fromWebFallback, toWebResponse, WebEngineRequest } from "../engine/web_exchange.ts";
 import { workersUpgrader } from "./workers.ts";
+import { HeartbeatMember, ObjectHeartbeat } from "./durable_object_heartbeat.ts";
 
 /**
  * The server a Durable Object hosts: the core one (`Server` of `server.ts` adds Node's `attach` and
@@ -158,7 +162,6 @@ export type SocketIoObjectClass = new (state: DurableObjectStateLike, env: unkno
 // ----- snapshots -----
 
 const SNAPSHOT_VERSION = 1;
-const HEARTBEAT_KEY = "socket.io:heartbeat";
 
 interface SocketSnapshot {
   nsp: string;
@@ -185,20 +188,13 @@ interface SessionSnapshot {
   binary?: boolean;
 }
 
-interface HeartbeatState {
-  /** When the last ping went out (0: none yet). */
-  pingAt: number;
-  /** What the next alarm does. */
-  phase: "ping" | "check";
-}
-
 interface Entry {
   ws: HibernatableWebSocket;
   handlers: WebSocketHandlers;
   session?: EngineSocket;
   openedAt: number;
-  /** When the last pong arrived through `webSocketMessage` (0: none). */
-  lastPong: number;
+  /** Its place in the heartbeat, once its session is ours to ping. */
+  member?: HeartbeatMember;
 }
 
 function isSnapshot(value: unknown): value is SessionSnapshot {
@@ -234,9 +230,16 @@ export class SocketIoDurableObject implements SocketIoObject {
   #dirty: Set<string> = new Set();
   #hookedAdapters: WeakSet<Adapter> = new WeakSet();
   #revived = false;
-  #heartbeat: HeartbeatState | undefined;
-  #alarmSet = false;
+  #beats: ObjectHeartbeat;
+  /** When the alarm is set for (null: none; undefined: not known, after a wake-up). */
+  #armedAt: number | null | undefined = undefined;
+  /** An alarm being set from an event, for this time (Infinity: none). */
+  #armingFor = Infinity;
+  /** Counts alarm writes: only the latest one's result is kept as #armedAt. */
+  #alarmWrites = 0;
   #alarmRunning = false;
+  /** When the alarm last took every session's snapshot. */
+  #snapshotAllAt = 0;
 
   /** Builds the server and runs `setup`; workerd constructs the object on first use and after each wake-up. */
   constructor(
@@ -250,6 +253,7 @@ export class SocketIoDurableObject implements SocketIoObject {
     this.#hibernation = hibernation && typeof state.acceptWebSocket === "function";
     this.#autoPong = autoPong;
     this.io = new Server(serverOptions);
+    this.#beats = new ObjectHeartbeat(this.io.engine.options);
     const handler = setup(this.io, env, state);
     const webFallback = typeof handler === "function" ? handler : fallback;
     this.#fallback = webFallback && fromWebFallback(webFallback);
@@ -267,31 +271,49 @@ export class SocketIoDurableObject implements SocketIoObject {
   /** Serves one request: the server's (polling, WebSocket upgrade, client bundle), others go to `fallback`. */
   async fetch(request: Request): Promise<Response> {
     this.#revive();
+    this.#beat();
     const info: ConnInfo = { remoteAddress: request.headers.get("cf-connecting-ip") ?? undefined };
     const upgrade = this.#hibernation ? this.#upgrade : workersUpgrader;
     const response = await this.io.handle(new WebEngineRequest(request, info), { upgrade, fallback: this.#fallback });
-    await this.#settle();
+    this.#settleSoon(); // not awaited: a poll may carry a ping
     return response === undefined ? new Response(null, { status: 500 }) : toWebResponse(response);
   }
 
-  /** Hibernation API: a frame arrived. */
-  async webSocketMessage(ws: HibernatableWebSocket, message: string | ArrayBuffer): Promise<void> {
+  /**
+   * Hibernation API: a frame arrived. Handled at once, the snapshots after it, not awaited:
+   * workerd hands this WebSocket its next frame (a pong, say) only once this one is done, and the
+   * object's timers run late when it is busy.
+   */
+  webSocketMessage(ws: HibernatableWebSocket, message: string | ArrayBuffer): Promise<void> {
+    try {
+      this.#frame(ws, message);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#settleSoon();
+    return Promise.resolve();
+  }
+
+  #frame(ws: HibernatableWebSocket, message: string | ArrayBuffer): void {
     this.#revive();
     const entry = this.#entries.get(ws);
     if (!entry) {
       wrap(ws).close(1011, "unknown session");
       return;
     }
+    const member = entry.member;
     // Liveness: a pong, or a ping from an Engine.IO v3 client (v3 has the client ping).
-    if (message === "3" || (message === "2" && entry.session?.protocol === 3)) entry.lastPong = Date.now();
-    else if (entry.session) this.#dirty.add(entry.session.id);
+    const answer = message === "3" || (message === "2" && entry.session?.protocol === 3);
+    if (member) this.#beats.heard(member, Date.now(), answer);
+    if (!answer && entry.session) this.#dirty.add(entry.session.id);
+    this.#beat();
     entry.handlers.onMessage(typeof message === "string" ? message : new Uint8Array(message));
-    await this.#settle();
   }
 
   /** Hibernation API: the peer closed. */
   async webSocketClose(ws: HibernatableWebSocket, code: number, reason: string, _wasClean: boolean): Promise<void> {
     this.#revive();
+    this.#beat();
     this.#closed(ws, code, reason);
     // Complete the closing handshake (newer compatibility dates do it already).
     wrap(ws).close(code === 1005 || code === 1006 ? 1000 : code, reason);
@@ -301,19 +323,32 @@ export class SocketIoDurableObject implements SocketIoObject {
   /** Hibernation API: the connection failed. */
   async webSocketError(ws: HibernatableWebSocket, _error: unknown): Promise<void> {
     this.#revive();
+    this.#beat();
     this.#closed(ws, 1006, "error");
     await this.#settle();
   }
 
-  /** The heartbeat of hibernatable WebSocket sessions: pings, then closes those without a pong. */
+  /** The heartbeat of hibernatable WebSocket sessions: pings that are due, and closes those without a pong. */
   async alarm(): Promise<void> {
     // While the alarm runs it owns the schedule: events handled meanwhile must not set alarms of
-    // their own. During the handler `getAlarm()` answers null, so a session adopted meanwhile
-    // would schedule a second heartbeat and overwrite its phase (a "check" lost to a "ping").
+    // their own (during the handler `getAlarm()` answers null, and an alarm another event set
+    // meanwhile can be lost). It sets the next one at its end.
     this.#alarmRunning = true;
+    this.#armedAt = null; // this one is spent
+    this.#alarmWrites++; // an event's write still under way no longer tells what is set
     let failure: { err: unknown } | undefined;
     try {
-      await this.#heartbeatAlarm();
+      this.#revive();
+      const now = Date.now();
+      this.#beats.ping(now);
+      this.#beats.check(now);
+      // The heartbeat is a good time to take every snapshot (socket.data changed from elsewhere),
+      // once per pingInterval.
+      if (now - this.#snapshotAllAt >= this.io.engine.options.pingInterval) {
+        this.#snapshotAllAt = now;
+        for (const sid of this.#bySession.keys()) this.#dirty.add(sid);
+      }
+      await this.#settle();
     } catch (err) {
       // Not thrown on: the platform retries a failed alarm only after 2 s or more (then 4, 8, ...;
       // it gives up after six), and no session gets a ping meanwhile. The next one is set below.
@@ -322,74 +357,14 @@ export class SocketIoDurableObject implements SocketIoObject {
     } finally {
       this.#alarmRunning = false;
     }
-    // Sessions adopted while it ran, after it found none and stopped the heartbeat; or it failed
-    // before setting the next alarm.
-    if (this.#bySession.size > 0 && !this.#alarmSet) {
-      this.#ensureAlarm();
-      await this.#settle();
+    try {
+      await this.#writeAlarm(this.#beats.nextAt);
+    } catch (err) {
+      console.error("socket.io: scheduling the heartbeat alarm failed", err);
+      this.#armedAt = undefined;
+      // Storage is failing and no alarm could be set: the platform's retry is the one left.
+      if (this.#beats.size > 0) throw failure?.err ?? err;
     }
-    // Storage is failing and no alarm could be set: the platform's retry is the one left.
-    if (failure !== undefined && this.#bySession.size > 0 && !this.#alarmSet) throw failure.err;
-  }
-
-  async #heartbeatAlarm(): Promise<void> {
-    this.#revive();
-    this.#alarmSet = false;
-    const hb = this.#heartbeat ?? await this.#state.storage.get<HeartbeatState>(HEARTBEAT_KEY) ??
-      { pingAt: 0, phase: "ping" };
-    const { pingInterval, pingTimeout } = this.io.engine.options;
-    const now = Date.now();
-    const entries = [...this.#bySession.values()];
-    // Sessions share one heartbeat, so a new one would get its first ping anywhere from at once to
-    // pingInterval after opening. One younger than this is left to the next round: its first ping
-    // then comes before pingInterval + pingTimeout, when the client starts to wait for one.
-    const young = Math.min(pingInterval, pingTimeout) / 2;
-    if (hb.phase === "check") {
-      const getTimestamp = this.#autoPong
-        ? this.#state.getWebSocketAutoResponseTimestamp?.bind(this.#state)
-        : undefined;
-      for (const entry of entries) {
-        if (entry.session?.protocol === 3) {
-          // Engine.IO v3: the client pings; none for pingInterval + pingTimeout closes the session.
-          if (now - Math.max(entry.lastPong, entry.openedAt) <= pingInterval + pingTimeout) continue;
-          try {
-            entry.session.heartbeatTimedOut();
-          } catch (err) {
-            console.error("socket.io: error closing a session on ping timeout", err);
-          }
-          continue;
-        }
-        if (entry.openedAt > hb.pingAt - young) continue; // not pinged in that round
-        const auto = getTimestamp?.(entry.ws)?.getTime() ?? 0;
-        if (Math.max(auto, entry.lastPong) >= hb.pingAt) continue;
-        try {
-          entry.session?.heartbeatTimedOut();
-        } catch (err) {
-          console.error("socket.io: error closing a session on ping timeout", err);
-        }
-      }
-      // Never at or before the current time: an alarm that the alarm handler sets to `Date.now()`
-      // or earlier is stored by workerd but never fired (getAlarm() then answers a time in the
-      // past for ever), and the heartbeat would stop for good. The ping is due already whenever
-      // pingTimeout >= pingInterval, or when the check runs late.
-      const next = Math.max(Date.now() + 1, hb.pingAt + pingInterval);
-      await this.#setHeartbeat({ pingAt: hb.pingAt, phase: "ping" }, next);
-    } else {
-      if (entries.length === 0) {
-        await this.#setHeartbeat({ pingAt: hb.pingAt, phase: "ping" }, null);
-        return;
-      }
-      for (const entry of entries) {
-        if (entry.openedAt > now - young || entry.session?.protocol === 3) continue;
-        try {
-          entry.ws.send("2");
-        } catch { /* closing */ }
-      }
-      await this.#setHeartbeat({ pingAt: now, phase: "check" }, now + pingTimeout);
-    }
-    // The heartbeat is a good time to take every snapshot (socket.data changed from elsewhere).
-    for (const sid of this.#bySession.keys()) this.#dirty.add(sid);
-    await this.#settle();
   }
 
   // ----- internals -----
@@ -401,7 +376,7 @@ export class SocketIoDurableObject implements SocketIoObject {
     const server = pair[1];
     this.#state.acceptWebSocket(server);
     const like = wrap(server);
-    const entry: Entry = { ws: server, handlers, openedAt: Date.now(), lastPong: 0 };
+    const entry: Entry = { ws: server, handlers, openedAt: Date.now() };
     this.#entries.set(server, entry);
     this.#byLike.set(like, entry);
     queueMicrotask(() => handlers.onOpen(like));
@@ -409,26 +384,51 @@ export class SocketIoDurableObject implements SocketIoObject {
   };
 
   #onSession(session: EngineSocket): void {
-    this.#adopt(session);
-    session.on("upgrade", () => this.#adopt(session));
+    // The client waits for its first ping from its handshake on, whatever transport it is on then.
+    const handshakeAt = Date.now();
+    this.#adopt(session, handshakeAt);
+    session.on("upgrade", () => this.#adopt(session, handshakeAt));
   }
 
-  /** A session whose transport is one of our hibernatable WebSockets: the alarm takes its heartbeat. */
-  #adopt(session: EngineSocket): void {
+  /** A session whose transport is one of our hibernatable WebSockets: the object takes its heartbeat. */
+  #adopt(session: EngineSocket, handshakeAt: number): void {
     const transport = session.transport;
     if (!(transport instanceof WebSocketTransport)) return;
     const entry = this.#byLike.get(transport.socket);
     if (!entry) return;
     entry.session = session;
-    entry.openedAt = Date.now();
+    entry.openedAt = handshakeAt;
     session.useExternalHeartbeat();
     this.#bySession.set(session.id, entry);
     this.#dirty.add(session.id);
+    // Its first ping is due pingInterval after the handshake: an upgraded session may be due now.
+    this.#join(entry, handshakeAt + this.io.engine.options.pingInterval);
     session.once("close", () => {
       this.#bySession.delete(session.id);
       this.#entries.delete(entry.ws);
       this.#dirty.delete(session.id);
     });
+  }
+
+  /** Puts `entry`'s session in the heartbeat, its next ping due at `dueAt` (a v3 one: its client pings). */
+  #join(entry: Entry, dueAt: number): void {
+    const ws = entry.ws;
+    const state = this.#state;
+    const autoPongAt = this.#autoPong && state.getWebSocketAutoResponseTimestamp
+      ? () => state.getWebSocketAutoResponseTimestamp!(ws)?.getTime() ?? 0
+      : undefined;
+    const member = new HeartbeatMember(
+      {
+        ping: () => ws.send("2"),
+        timedOut: () => entry.session?.heartbeatTimedOut(),
+        autoPongAt,
+      },
+      dueAt,
+      entry.session?.protocol === 3,
+    );
+    entry.member = member;
+    this.#beats.join(member, Date.now());
+    entry.session?.once("close", () => this.#beats.leave(member));
     this.#ensureAlarm();
   }
 
@@ -457,7 +457,6 @@ export class SocketIoDurableObject implements SocketIoObject {
       }
       this.#restore(ws, snapshot);
     }
-    if (this.#bySession.size > 0) this.#ensureAlarm();
   }
 
   #restore(ws: HibernatableWebSocket, snap: SessionSnapshot): void {
@@ -481,8 +480,6 @@ export class SocketIoDurableObject implements SocketIoObject {
     const entry: Entry = {
       ws,
       openedAt: snap.openedAt,
-      // A pong taken before the object hibernated is not known any more: count the wake-up as one.
-      lastPong: Date.now(),
       session,
       handlers: {
         onOpen() {},
@@ -498,6 +495,9 @@ export class SocketIoDurableObject implements SocketIoObject {
       this.#entries.delete(ws);
       this.#dirty.delete(session.id);
     });
+    // When its last ping went out is not known any more (nor whether it was answered: none is
+    // awaited): pinged at once, which is never too late for the client.
+    this.#join(entry, Date.now());
     const client = new Client(this.io, session);
     for (const s of snap.sockets) {
       const restore = (nsp: ReturnType<Server["of"]> | false) => {
@@ -514,19 +514,38 @@ export class SocketIoDurableObject implements SocketIoObject {
     }
   }
 
+  /**
+   * Pings that are due go out now, whatever the object is handling: a busy object's alarm and
+   * timers run late (workerd fires them only when the object's event loop is idle). Those of the
+   * engine's own heartbeat too (polling sessions, and all of them without hibernation).
+   */
+  #beat(): void {
+    if (this.#beats.ping(Date.now())) this.#ensureAlarm();
+    this.io.engine.runDueHeartbeats();
+  }
+
+  /**
+   * Makes sure an alarm is set. Events never move one that is set: it comes no later than the next
+   * round of pings (pings due meanwhile go out from the events), finds what is due, and sets the
+   * next one; a pong check it comes after is only more lenient. Every alarm write holds the
+   * object's outgoing messages until it is stored. Not while the alarm handler runs either: it
+   * sets the next one itself.
+   */
   #ensureAlarm(): void {
-    if (this.#alarmSet || this.#alarmRunning) return;
-    this.#alarmSet = true;
-    const run = async () => {
-      const current = await this.#state.storage.getAlarm();
-      if (current !== null) return;
-      const hb = this.#heartbeat ?? await this.#state.storage.get<HeartbeatState>(HEARTBEAT_KEY);
-      const next: HeartbeatState = { pingAt: hb?.pingAt ?? 0, phase: "ping" };
-      await this.#setHeartbeat(next, Date.now() + this.io.engine.options.pingInterval);
-    };
+    if (this.#alarmRunning || this.#armingFor !== Infinity) return;
+    const at = this.#beats.nextAt;
+    if (at === Infinity) return; // an alarm left behind finds nothing to do and is deleted
+    const armed = this.#armedAt;
+    // An alarm long overdue is taken for lost and set again, or nothing would check the pongs.
+    const { pingInterval, pingTimeout } = this.io.engine.options;
+    if (typeof armed === "number" && armed > Date.now() - pingInterval - pingTimeout) return;
+    this.#armingFor = at;
     this.#pending.push(
-      run().catch((err) => {
-        this.#alarmSet = false;
+      this.#writeAlarm(at).then(() => {
+        this.#armingFor = Infinity;
+      }, (err) => {
+        this.#armingFor = Infinity;
+        this.#armedAt = undefined;
         console.error("socket.io: scheduling the heartbeat alarm failed", err);
       }),
     );
@@ -534,16 +553,40 @@ export class SocketIoDurableObject implements SocketIoObject {
 
   #pending: Promise<unknown>[] = [];
 
-  async #setHeartbeat(state: HeartbeatState, at: number | null): Promise<void> {
-    this.#heartbeat = state;
-    await this.#state.storage.put(HEARTBEAT_KEY, state);
-    if (at === null) {
-      await this.#state.storage.deleteAlarm();
-      this.#alarmSet = false;
-    } else {
-      await this.#state.storage.setAlarm(at);
-      this.#alarmSet = true;
+  /** Sets the alarm for `at` (none for Infinity), never at or before now. */
+  async #writeAlarm(at: number): Promise<void> {
+    const write = ++this.#alarmWrites;
+    // Never at or before the current time: an alarm that the alarm handler sets to `Date.now()`
+    // or earlier is stored by workerd but never fired (getAlarm() then answers a time in the past
+    // for ever), and the heartbeat would stop for good.
+    const when = at === Infinity ? null : Math.max(at, Date.now() + 1);
+    if (when === null) await this.#state.storage.deleteAlarm();
+    else await this.#state.storage.setAlarm(when);
+    if (write === this.#alarmWrites) this.#armedAt = when;
+  }
+
+  #settling = false;
+  #settleAgain = false;
+
+  /**
+   * {@linkcode #settle} without holding the event back (a pending timer keeps the object from
+   * hibernating meanwhile); one at a time, again if events came meanwhile.
+   */
+  #settleSoon(): void {
+    if (!this.#hibernation) return;
+    if (this.#settling) {
+      this.#settleAgain = true;
+      return;
     }
+    this.#settling = true;
+    const run = async () => {
+      do {
+        this.#settleAgain = false;
+        await this.#settle();
+      } while (this.#settleAgain);
+    };
+    run().catch((err) => console.error("socket.io: writing the session snapshots failed", err))
+      .finally(() => this.#settling = false);
   }
 
   /** Lets the event's synchronous consequences run, then writes the snapshots that changed. */
@@ -551,6 +594,7 @@ export class SocketIoDurableObject implements SocketIoObject {
     if (!this.#hibernation) return;
     this.#hookAdapters();
     await new Promise((resolve) => setTimeout(resolve, 0));
+    this.#beat(); // a session adopted meanwhile (an upgrade) may be due for its first ping
     this.#flush();
     while (this.#pending.length > 0) {
       const pending = this.#pending;
