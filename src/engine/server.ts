@@ -452,19 +452,8 @@ export class Engine extends Emitter<EngineEvents> {
     session.on("drain", this.#sessionDrained);
   }
 
-  readonly #sessionFlushed = (() => {
-    const engine = this;
-    return function (this: EngineSocket, packets: ObservedPacket[]): void {
-      emitIsolated(engine, "flush", connectionListenerFailed, this, packets);
-    };
-  })();
-
-  readonly #sessionDrained = (() => {
-    const engine = this;
-    return function (this: EngineSocket): void {
-      emitIsolated(engine, "drain", connectionListenerFailed, this);
-    };
-  })();
+  readonly #sessionFlushed = forwarder(this, "flush");
+  readonly #sessionDrained = forwarder(this, "drain");
 
   readonly #sessionClosed = (() => {
     const clients = this.clients;
@@ -580,6 +569,17 @@ export class Engine extends Emitter<EngineEvents> {
   get closing(): boolean {
     return this.#closing;
   }
+}
+
+/**
+ * A session listener (shared by the engine's sessions, called with the session as `this`) that
+ * emits the session's `flush` or `drain` on `engine`, with the session first.
+ */
+function forwarder(engine: Engine, event: "flush" | "drain"): (this: EngineSocket, packets?: ObservedPacket[]) => void {
+  return function (this: EngineSocket, packets?: ObservedPacket[]): void {
+    if (event === "flush") emitIsolated(engine, "flush", connectionListenerFailed, this, packets!);
+    else emitIsolated(engine, "drain", connectionListenerFailed, this);
+  };
 }
 
 /**
