@@ -116,9 +116,11 @@ describe("a session's events", () => {
     assert.ok(seen.flushed >= 3 && seen.drains >= 3, `flushed ${seen.flushed}, drains ${seen.drains}`);
   });
 
-  it("the engine's flush and drain: every session's, those open before the first listener too", async () => {
+  it("the engine's flush and drain: every session's, those open before the first listener too, and what an upgrade's probe releases", async () => {
     const io = new Server();
     io.on("connection", (socket) => socket.on("hi", (ack) => ack("yo")));
+    // Written while the upgrade is probed: held back, then released with the poll the probe ends.
+    io.engine.on("connection", (conn: EngineSocket) => conn.on("upgrading", () => conn.write('2["during"]')));
     const server = await start(io);
     const first = connect(server.url, { forceNew: true, reconnection: false, transports: ["websocket"] });
     clients.push(first);
@@ -140,6 +142,7 @@ describe("a session's events", () => {
       assert.ok(flushed.get(id)?.includes('30["yo"]'), `${id} flushed ${JSON.stringify(flushed.get(id))}`);
       assert.ok(drained.has(id), `${id} drained`);
     }
+    await until(() => flushed.get(ids[1])?.includes('2["during"]') === true, 2000, "the released packet's flush");
   });
 
   it("error, then close, on a malformed frame", async () => {

@@ -479,17 +479,29 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       const packets = this.#buffer;
       this.#buffer = [];
       this.#bufferedBytes = 0;
-      this.#transport.send(packets);
+      this.#release(packets);
       return;
     }
     const heartbeats = EngineSocket.#heartbeatsOf(this.#options);
     const beat = this.#beat;
     if (beat.queue === heartbeats.ping && beat.at <= performance.now()) {
-      this.#transport.send([{ type: "ping" }]);
+      const ping: ObservedPacket = { type: "ping" };
+      if (this.#observed) {
+        ping.options = { compress: true };
+        emitIsolated(this, "packetCreate", listenerFailed, ping);
+      }
+      this.#release([ping]);
       this.#pinged();
       return;
     }
     this.#transport.send([{ type: "noop" }]);
+  }
+
+  /** Hands `packets` to the transport at once, telling the `flush` and `drain` listeners if any. */
+  #release(packets: ObservedPacket[]): void {
+    if (this.#observed) emitIsolated(this, "flush", listenerFailed, packets);
+    this.#transport.send(packets);
+    if (this.#observed) emitIsolated(this, "drain", listenerFailed);
   }
 
   /**
