@@ -6,7 +6,8 @@
  *   `@msgpack/msgpack`, `bcryptjs` and `hono` stay imports (dependencies; `hono` an optional peer);
  * - `.d.ts` declarations by the TypeScript compiler (`emitDeclarationOnly`, no type check: the
  *   sources are checked by `deno check`), with `.ts` import paths rewritten to `.js`;
- * - `package.json` with `exports` (`types` + `import`), README and LICENSE.
+ * - CommonJS entries for `.` and `./server` shaped as socket.io's (`require(...)(httpServer)`);
+ * - `package.json` with `exports` (`types`, `require` for those two, `import`), README and LICENSE.
  *
  *   deno run -A scripts/build_npm.ts        (or: npx deno task build)
  *
@@ -52,6 +53,26 @@ function listFiles(dir: string): string[] {
     else files.push(path);
   }
   return files;
+}
+
+/** Export paths that `require()` gets as socket.io's module: a function that makes a server. */
+const CJS_EXPORTS = [".", "./server"];
+
+/**
+ * A CommonJS entry for the ES module `esm`, shaped as socket.io's `module.exports`: a function
+ * `(srv, opts) => new Server(srv, opts)` carrying every export (`Server`, `Namespace`...), so
+ * `require("@sio/socket.io")(httpServer)` and `const { Server } = require(...)` both work. It
+ * loads the ES module itself (`require()` of an ES module: Node 22.12+, Bun), so both kinds of
+ * import share one module instance. (The compat tests make their socket.io shim with it too.)
+ */
+export function cjsEntry(esm: string): string {
+  return `"use strict";
+const esm = require(${JSON.stringify(esm)});
+function createServer(srv, opts) {
+  return new esm.Server(srv, opts);
+}
+module.exports = Object.assign(createServer, esm);
+`;
 }
 
 /**
@@ -134,12 +155,19 @@ export async function buildNpm(
     if (fixed !== text) writeFileSync(file, fixed);
   }
 
-  // 3. package.json, README, LICENSE
-  const exports: Record<string, { types: string; import: string; default: string }> = {};
+  // 3. CommonJS entries for the server's paths, as socket.io's: `require(...)(httpServer, opts)`.
+  for (const exportPath of CJS_EXPORTS) {
+    const name = entryName(exportPath);
+    writeFileSync(`${out}/${name}.cjs`, cjsEntry(`./${name}.js`));
+  }
+
+  // 4. package.json, README, LICENSE
+  const exports: Record<string, { types: string; require?: string; import: string; default: string }> = {};
   for (const [exportPath, file] of Object.entries(deno.exports)) {
     const js = `./${entryName(exportPath)}.js`;
     exports[exportPath] = {
       types: `./types/${file.replace(/^\.\//, "").replace(/\.ts$/, ".d.ts")}`,
+      ...(CJS_EXPORTS.includes(exportPath) ? { require: `./${entryName(exportPath)}.cjs` } : {}),
       import: js,
       default: js,
     };

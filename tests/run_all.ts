@@ -80,6 +80,7 @@ const RUNTIME_INDEPENDENT = new Set([
   "tests/python_amqp.test.ts",
   "tests/package_jsr.test.ts",
   "tests/boundary.test.ts",
+  "tests/compat/compat.test.ts",
 ]);
 
 /**

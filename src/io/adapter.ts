@@ -339,7 +339,8 @@ export class Adapter extends Emitter<AdapterEvents> {
       socket._notifyOutgoing(packet.data);
       const client = socket.client;
       const ws = client._isOpen ? client.conn.webSocket : undefined;
-      if (ws?.publish === undefined) {
+      // Volatile packets go one by one: each socket decides whether it takes one now.
+      if (ws?.publish === undefined || writeOpts.volatile) {
         client._writeFrames(frames, writeOpts);
         continue;
       }

@@ -369,7 +369,7 @@ export class SocketIoDurableObject implements SocketIoObject {
 
   // ----- internals -----
 
-  #upgrade: Upgrader = (_request, handlers) => {
+  #upgrade: Upgrader = (_request, handlers, headers) => {
     const Pair = (globalThis as unknown as { WebSocketPair: WebSocketPairCtor }).WebSocketPair;
     const pair = new Pair();
     const client = pair[0];
@@ -380,7 +380,7 @@ export class SocketIoDurableObject implements SocketIoObject {
     this.#entries.set(server, entry);
     this.#byLike.set(like, entry);
     queueMicrotask(() => handlers.onOpen(like));
-    return new Response(null, { status: 101, webSocket: client } as ResponseInit);
+    return new Response(null, { status: 101, webSocket: client, headers } as ResponseInit);
   };
 
   #onSession(session: EngineSocket): void {
