@@ -67,6 +67,7 @@ async function installNode22(): Promise<void> {
 const RUNTIME_INDEPENDENT = new Set([
   "tests/workers.test.ts",
   "tests/workers_hibernation.test.ts",
+  "tests/workers_shards.test.ts",
   "tests/workers_fuzz.test.ts",
   "tests/workers_leaks.test.ts",
   "tests/workers_client.test.ts",
@@ -140,6 +141,12 @@ const GROUPS: Record<string, Group> = {
     env: { FIXTURE: "workerd" },
     junit: denoJunit,
   },
+  "workerd-shards": {
+    name: "deno test (conformance + interop against the fixture in workerd, 4 Durable Objects)",
+    cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
+    env: { FIXTURE: "workerd-shards" },
+    junit: denoJunit,
+  },
   reference: {
     name: "deno test (conformance + interop against the reference socket.io)",
     cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
@@ -147,7 +154,7 @@ const GROUPS: Record<string, Group> = {
     junit: denoJunit,
   },
 };
-const DEFAULT_GROUPS = ["deno", "bun", "node", "node22", "workerd"];
+const DEFAULT_GROUPS = ["deno", "bun", "node", "node22", "workerd", "workerd-shards"];
 
 function unescapeXml(text: string): string {
   return text
