@@ -48,8 +48,17 @@ import {
 } from "./durable_object.ts";
 import { BUS_HEADER, DurableObjectBus } from "../adapters/durable_object_bus.ts";
 import { randomId } from "../engine/ids.ts";
+import type { Server } from "../io/server.ts";
 
-export type { DurableObjectNamespaceLike, SocketIoObject, SocketIoObjectClass };
+export type {
+  DurableObjectNamespaceLike,
+  DurableObjectStateLike,
+  Server,
+  SocketIoObject,
+  SocketIoObjectClass,
+  SocketIoObjectOptions,
+  SocketIoObjectSetup,
+};
 
 /**
  * How an app is sharded; the Worker and the objects must be given the same.
