@@ -6,7 +6,7 @@
 //   node tests/workers/_start.mjs ENTRY PORT [BINDING=ClassName ...] [--var NAME=VALUE ...]
 //
 // Every BINDING becomes a SQLite-backed Durable Object namespace of the class exported as ClassName;
-// every `--var NAME=VALUE` a text binding (`env.NAME`).
+// every `--var NAME=VALUE` (or `--var=NAME=VALUE`) a text binding (`env.NAME`).
 // WORKERD_INSPECTOR=1 opens workerd's inspector (Chrome DevTools Protocol) on a free port of
 // 127.0.0.1 and prints `inspector on 127.0.0.1:PORT` first; WORKERD_VERBOSE=1 makes workerd log
 // uncaught exceptions (`uncaught exception; source = Uncaught ...`) on stderr.
@@ -38,8 +38,9 @@ await build({
 const durableObjects = {};
 const bindings = {};
 for (let i = 0; i < bindingArgs.length; i++) {
-  if (bindingArgs[i] === "--var") {
-    const [name, ...value] = (bindingArgs[++i] ?? "").split("=");
+  if (bindingArgs[i] === "--var" || bindingArgs[i].startsWith("--var=")) {
+    const arg = bindingArgs[i] === "--var" ? bindingArgs[++i] ?? "" : bindingArgs[i].slice("--var=".length);
+    const [name, ...value] = arg.split("=");
     bindings[name] = value.join("=");
     continue;
   }
