@@ -22,7 +22,6 @@ import process from "node:process";
 import { BUDGET_GZIP_BYTES, buildBrowser } from "./build_browser.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const out = `${root}dist/npm`;
 
 interface DenoJson {
   name: string;
@@ -57,13 +56,20 @@ function listFiles(dir: string): string[] {
 
 /**
  * Builds `dist/npm/` (and `dist/browser/`; `writeModule: false` leaves `src/io/_client_bundle.ts`
- * as it is, for tests); returns the package.json written.
+ * as it is, for tests); returns the package.json written. With `outDir` (tests, which may run side
+ * by side on several runtimes), the package goes there and nothing else is written: the browser
+ * bundles are built and checked against their budget only.
  */
 export async function buildNpm(
-  options: { quiet?: boolean; writeModule?: boolean } = {},
+  options: { quiet?: boolean; writeModule?: boolean; outDir?: string } = {},
 ): Promise<Record<string, unknown>> {
   const log = options.quiet ? () => {} : console.log;
-  const browser = await buildBrowser({ quiet: options.quiet, writeModule: options.writeModule });
+  const out = options.outDir ?? `${root}dist/npm`;
+  const browser = await buildBrowser({
+    quiet: options.quiet,
+    writeModule: options.writeModule,
+    check: options.outDir !== undefined,
+  });
   if (!browser.ok) throw new Error(`A browser bundle is over its budget of ${BUDGET_GZIP_BYTES} bytes min+gzip`);
 
   const deno: DenoJson = JSON.parse(readFileSync(`${root}deno.json`, "utf8"));
@@ -88,7 +94,7 @@ export async function buildNpm(
     logLevel: "error",
   });
 
-  // 2. Declarations: tsc on a generated tsconfig, into dist/npm/types (same tree as the sources).
+  // 2. Declarations: tsc on a generated tsconfig, into <out>/types (same tree as the sources).
   const tsconfig = {
     compilerOptions: {
       target: "es2022",
@@ -96,6 +102,8 @@ export async function buildNpm(
       moduleResolution: "nodenext",
       lib: ["es2023", "dom", "dom.iterable"],
       types: ["node"],
+      // The generated tsconfig sits beside the output, which may be outside the project.
+      typeRoots: [`${root}node_modules/@types`],
       declaration: true,
       emitDeclarationOnly: true,
       noCheck: true,
@@ -109,7 +117,7 @@ export async function buildNpm(
     },
     files: Object.values(deno.exports).map((file) => `${root}${file}`),
   };
-  const tsconfigPath = `${root}dist/tsconfig.npm.json`;
+  const tsconfigPath = `${out}.tsconfig.json`;
   writeFileSync(tsconfigPath, JSON.stringify(tsconfig, null, 2));
   const tsc = `${root}node_modules/typescript/bin/tsc`;
   const node = existsSync(`${root}node_modules/.bin/node`) ? `${root}node_modules/.bin/node` : "node";

@@ -72,11 +72,18 @@ function command(kind: string, port: number, flags: readonly string[]): [string,
     ]];
   }
   if (kind === "workerd") {
+    // The heartbeat flags become the Worker's bindings PING_INTERVAL and PING_TIMEOUT.
+    const vars: string[] = [];
+    for (const [flag, name] of [["--ping-interval", "PING_INTERVAL"], ["--ping-timeout", "PING_TIMEOUT"]]) {
+      const i = flags.indexOf(flag);
+      if (i >= 0 && flags[i + 1] !== undefined) vars.push(`--var=${name}=${flags[i + 1]}`);
+    }
     return [bin("node"), [
       `${ROOT}tests/workers/_start.mjs`,
       `${ROOT}tests/fixture/workers_fixture.ts`,
       String(port),
       flags.includes("--allow-eio3") ? "FIXTURE=FixtureEio3Object" : "FIXTURE=FixtureObject",
+      ...vars,
     ]];
   }
   if (kind === "workerd-shards") {
@@ -104,7 +111,7 @@ const QUIET = [
 /**
  * Starts the fixture on `port` (0, the default, lets the server pick a free one; the port it
  * chose is read from its `listening on http://127.0.0.1:PORT` line); `flags` are the fixture's
- * (`--allow-eio3`).
+ * (`--allow-eio3`, `--ping-interval MS --ping-timeout MS`).
  */
 export function startFixture(
   options: { port?: number; kind?: string; timeoutMs?: number; flags?: readonly string[] } = {},
