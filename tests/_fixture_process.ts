@@ -71,13 +71,13 @@ function command(kind: string, port: number, flags: readonly string[]): [string,
       ...flags,
     ]];
   }
+  // The heartbeat flags become the Worker's bindings PING_INTERVAL and PING_TIMEOUT.
+  const vars: string[] = [];
+  for (const [flag, name] of [["--ping-interval", "PING_INTERVAL"], ["--ping-timeout", "PING_TIMEOUT"]]) {
+    const i = flags.indexOf(flag);
+    if (i >= 0 && flags[i + 1] !== undefined) vars.push(`--var=${name}=${flags[i + 1]}`);
+  }
   if (kind === "workerd") {
-    // The heartbeat flags become the Worker's bindings PING_INTERVAL and PING_TIMEOUT.
-    const vars: string[] = [];
-    for (const [flag, name] of [["--ping-interval", "PING_INTERVAL"], ["--ping-timeout", "PING_TIMEOUT"]]) {
-      const i = flags.indexOf(flag);
-      if (i >= 0 && flags[i + 1] !== undefined) vars.push(`--var=${name}=${flags[i + 1]}`);
-    }
     return [bin("node"), [
       `${ROOT}tests/workers/_start.mjs`,
       `${ROOT}tests/fixture/workers_fixture.ts`,
@@ -94,6 +94,7 @@ function command(kind: string, port: number, flags: readonly string[]): [string,
       flags.includes("--allow-eio3") ? "FIXTURE=FixtureShardedEio3Object" : "FIXTURE=FixtureShardedObject",
       "--var",
       "FIXTURE_SHARDS=4",
+      ...vars,
     ]];
   }
   throw new Error(

@@ -306,7 +306,8 @@ function nameOf(state: DurableObjectStateLike): unknown {
 /**
  * Returns the Durable Object class of a sharded app: every shard hosts the same server, set up
  * by `setup` (as with `defineSocketIoObject`), on the cluster adapter of the shards' bus (the
- * `adapter` option is taken by it). Session ids come from the Worker
+ * `adapter` option is taken by it). `options` may be a function of the Worker's `env` (read when
+ * an object starts), for settings that come from bindings. Session ids come from the Worker
  * ({@linkcode routeToSocketIoShard}): a `generateId` option is not used.
  *
  * @example
@@ -322,14 +323,16 @@ function nameOf(state: DurableObjectStateLike): unknown {
  */
 export function defineShardedSocketIoObject(
   setup: SocketIoObjectSetup,
-  options: ShardedSocketIoObjectOptions,
+  options: ShardedSocketIoObjectOptions | ((env: unknown) => ShardedSocketIoObjectOptions),
 ): SocketIoObjectClass {
-  const { shards, requestsTimeout, fallback, ...objectOptions } = options;
   return class ShardedSocketIoObject extends SocketIoDurableObject {
     readonly #bus: DurableObjectBus;
     readonly #state: DurableObjectStateLike;
 
     constructor(state: DurableObjectStateLike, env: unknown) {
+      const { shards, requestsTimeout, fallback, ...objectOptions } = typeof options === "function"
+        ? options(env)
+        : options;
       const config = resolveShards(typeof shards === "function" ? shards(env) : shards);
       const namespace = (env as Record<string, unknown> | undefined)?.[config.binding] as
         | DurableObjectNamespaceLike
