@@ -2,7 +2,8 @@
  * Starts the protocol fixture server in a child process for a test file.
  *
  * `FIXTURE=deno` (default) runs ours (`deno run -A tests/fixture/launch.ts deno PORT`);
- * `FIXTURE=reference` runs the real npm socket.io (`node tests/fixture/reference.mjs PORT`).
+ * `FIXTURE=reference` runs the real npm socket.io (`node tests/fixture/reference.mjs PORT`);
+ * `FIXTURE=workerd-shards` the fixture in workerd spread over 4 Durable Objects (`--shards 4`).
  * `FIXTURE_URL=http://127.0.0.1:PORT` uses a fixture already running there instead (for debugging:
  * run the fixture in one terminal, the tests in another; `close()` then leaves it running).
  * `FIXTURE_LOG=1` copies the fixture's output to stderr.
@@ -70,13 +71,13 @@ function command(kind: string, port: number, flags: readonly string[]): [string,
       ...flags,
     ]];
   }
+  // The heartbeat flags become the Worker's bindings PING_INTERVAL and PING_TIMEOUT.
+  const vars: string[] = [];
+  for (const [flag, name] of [["--ping-interval", "PING_INTERVAL"], ["--ping-timeout", "PING_TIMEOUT"]]) {
+    const i = flags.indexOf(flag);
+    if (i >= 0 && flags[i + 1] !== undefined) vars.push(`--var=${name}=${flags[i + 1]}`);
+  }
   if (kind === "workerd") {
-    // The heartbeat flags become the Worker's bindings PING_INTERVAL and PING_TIMEOUT.
-    const vars: string[] = [];
-    for (const [flag, name] of [["--ping-interval", "PING_INTERVAL"], ["--ping-timeout", "PING_TIMEOUT"]]) {
-      const i = flags.indexOf(flag);
-      if (i >= 0 && flags[i + 1] !== undefined) vars.push(`--var=${name}=${flags[i + 1]}`);
-    }
     return [bin("node"), [
       `${ROOT}tests/workers/_start.mjs`,
       `${ROOT}tests/fixture/workers_fixture.ts`,
@@ -85,7 +86,20 @@ function command(kind: string, port: number, flags: readonly string[]): [string,
       ...vars,
     ]];
   }
-  throw new Error(`Unknown FIXTURE ${JSON.stringify(kind)}: use "reference", "deno", "bun", "node" or "workerd"`);
+  if (kind === "workerd-shards") {
+    return [bin("node"), [
+      `${ROOT}tests/workers/_start.mjs`,
+      `${ROOT}tests/fixture/workers_fixture.ts`,
+      String(port),
+      flags.includes("--allow-eio3") ? "FIXTURE=FixtureShardedEio3Object" : "FIXTURE=FixtureShardedObject",
+      "--var",
+      "FIXTURE_SHARDS=4",
+      ...vars,
+    ]];
+  }
+  throw new Error(
+    `Unknown FIXTURE ${JSON.stringify(kind)}: use "reference", "deno", "bun", "node", "workerd" or "workerd-shards"`,
+  );
 }
 
 /** Lines every fixture prints that say nothing about the tests. */

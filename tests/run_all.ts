@@ -70,6 +70,7 @@ async function installNode22(): Promise<void> {
 const RUNTIME_INDEPENDENT = new Set([
   "tests/workers.test.ts",
   "tests/workers_hibernation.test.ts",
+  "tests/workers_shards.test.ts",
   "tests/workers_fuzz.test.ts",
   "tests/workers_leaks.test.ts",
   "tests/workers_client.test.ts",
@@ -151,6 +152,12 @@ const GROUPS: Record<string, Group> = {
     env: { FIXTURE: "workerd" },
     junit: denoJunit,
   },
+  "workerd-shards": {
+    name: "deno test (conformance + interop against the fixture in workerd, 4 Durable Objects)",
+    cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
+    env: { FIXTURE: "workerd-shards" },
+    junit: denoJunit,
+  },
   "heartbeat-deno": {
     name: "deno test (heartbeats under load, alone: the fixture on Deno and in workerd)",
     cmd: [deno, "test", "-A", ...ALONE],
@@ -185,6 +192,7 @@ const DEFAULT_GROUPS = [
   "node",
   "bun",
   "workerd",
+  "workerd-shards",
   "node22",
   "heartbeat-deno",
   "heartbeat-bun",

@@ -3,10 +3,10 @@
 // `listening on http://127.0.0.1:PORT`; stops on SIGTERM/SIGINT (and when stdin closes, with
 // WORKERD_STOP_ON_STDIN=1, so a parent that dies does not leave workerd behind).
 //
-//   node tests/workers/_start.mjs ENTRY PORT [BINDING=ClassName ...] [--var=NAME=VALUE ...]
+//   node tests/workers/_start.mjs ENTRY PORT [BINDING=ClassName ...] [--var NAME=VALUE ...]
 //
 // Every BINDING becomes a SQLite-backed Durable Object namespace of the class exported as ClassName;
-// every `--var=NAME=VALUE` a plain-text binding (an environment variable of the Worker).
+// every `--var NAME=VALUE` (or `--var=NAME=VALUE`) a text binding (`env.NAME`).
 // WORKERD_INSPECTOR=1 opens workerd's inspector (Chrome DevTools Protocol) on a free port of
 // 127.0.0.1 and prints `inspector on 127.0.0.1:PORT` first; WORKERD_VERBOSE=1 makes workerd log
 // uncaught exceptions (`uncaught exception; source = Uncaught ...`) on stderr.
@@ -37,13 +37,14 @@ await build({
 
 const durableObjects = {};
 const bindings = {};
-for (const arg of bindingArgs) {
-  if (arg.startsWith("--var=")) {
-    const [name, ...value] = arg.slice("--var=".length).split("=");
+for (let i = 0; i < bindingArgs.length; i++) {
+  if (bindingArgs[i] === "--var" || bindingArgs[i].startsWith("--var=")) {
+    const arg = bindingArgs[i] === "--var" ? bindingArgs[++i] ?? "" : bindingArgs[i].slice("--var=".length);
+    const [name, ...value] = arg.split("=");
     bindings[name] = value.join("=");
     continue;
   }
-  const [binding, className] = arg.split("=");
+  const [binding, className] = bindingArgs[i].split("=");
   durableObjects[binding] = { className, useSQLite: true };
 }
 
