@@ -166,7 +166,7 @@ describe("connection state recovery in Durable Object storage", () => {
       await reconnect(socket);
       assert.equal(socket.recovered, false, kind);
       assert.notEqual(socket.id, id);
-      const reason = kind === "bytes" ? "it does not decode" : "it names another session";
+      const reason = kind === "bytes" ? "not a record" : "it names another session";
       await until(
         () => server.output().includes(`refused a stored recovery session (${reason})`),
         3000,

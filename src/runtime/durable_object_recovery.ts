@@ -7,7 +7,7 @@
  * `maxDisconnectionDuration`.
  *
  * What is stored (Durable Object storage: `put`/`get`/`delete`/`list`, one key a row):
- * - `sio:s:<nsp>|<pid>`: a socket's session (`{ v, sid, pid, nsp, rooms, data, at? }`, msgpack),
+ * - `sio:s:<nsp>|<pid>`: a socket's session (`{ v, sid, pid, nsp, rooms, data, at? }`),
  *   kept current while it is connected: written when the socket connects, when its rooms change
  *   and when its `socket.data` changed (compared with what was written, after each packet of its
  *   connection and each heartbeat; one write per change, none per event). `at` is when it
@@ -17,7 +17,8 @@
  *   turn that broadcasts, however many broadcasts and receivers; pruned after
  *   `maxDisconnectionDuration` and beyond `maxPackets`, as new ones are logged.
  *
- * A record that does not decode to what this module writes (a corrupt or forged one) is refused
+ * Values are plain objects the storage serializes itself (structured clone: binary, `Map`, `Date`
+ * stay what they are in `socket.data` and in packets). A record that is not what this module writes (a corrupt or forged one) is refused
  * with a log line: the client gets a new session.
  *
  * @module
@@ -32,7 +33,6 @@ import {
 } from "../io/adapter.ts";
 import type { Packet } from "../parser/socket_io.ts";
 import { isRecoverablePacket, shouldIncludePacket } from "../io/recovery.ts";
-import { decodeMsgpack, encodeMsgpack } from "../adapters/redis/_msgpack.ts";
 
 /**
  * What recovery uses of a Durable Object's storage (`ctx.storage`).
@@ -123,40 +123,47 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === "string");
 }
 
-function toBytes(value: unknown): Uint8Array | undefined {
-  if (value instanceof Uint8Array) return value;
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  return undefined;
+/** A plain object (what this module stores), not an array, binary or another class. */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
-function decode(value: unknown): unknown {
-  const bytes = toBytes(value);
-  if (bytes === undefined) throw new Error("not bytes");
-  return decodeMsgpack(bytes);
+function tag(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return `\u0000n${value}`;
+  if (value instanceof Map) return ["\u0000m", [...value]];
+  if (value instanceof Set) return ["\u0000s", [...value]];
+  if (ArrayBuffer.isView(value)) {
+    return ["\u0000b", Array.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength))];
+  }
+  if (value instanceof ArrayBuffer) return ["\u0000b", Array.from(new Uint8Array(value))];
+  return value;
 }
 
-function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  if (a === undefined || a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
+/**
+ * What a session record holds, as a string to compare with the one last written (undefined when
+ * it cannot be told, e.g. a cycle: the record is then written each time it is checked).
+ */
+function fingerprint(record: StoredSession): string | undefined {
+  try {
+    return JSON.stringify(record, tag);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A stored session (or pointer), checked: what this module writes, for `pid` of `nsp` (else a reason). */
-function checkSession(value: unknown, pid: string, nsp: string): StoredSession | StoredPointer | string {
-  let record: unknown;
-  try {
-    record = decode(value);
-  } catch {
-    return "it does not decode";
-  }
-  const s = record as StoredSession;
-  if (s === null || typeof s !== "object" || s.v !== VERSION) return "unknown version";
-  const moved = (record as StoredPointer).moved;
+function checkSession(record: unknown, pid: string, nsp: string): StoredSession | StoredPointer | string {
+  if (!isRecord(record)) return "not a record";
+  const s = record as unknown as StoredSession;
+  if (s.v !== VERSION) return "unknown version";
+  const moved = record.moved as number | undefined;
   if (moved !== undefined) {
     if (!Number.isInteger(moved) || moved < 0 || s.pid !== pid || s.nsp !== nsp || !Number.isFinite(s.at)) {
       return "bad pointer";
     }
-    return record as StoredPointer;
+    return record as unknown as StoredPointer;
   }
   if (typeof s.sid !== "string" || s.sid === "" || s.sid.length > 128) return "bad socket id";
   if (s.pid !== pid || s.nsp !== nsp) return "it names another session";
@@ -166,15 +173,10 @@ function checkSession(value: unknown, pid: string, nsp: string): StoredSession |
 }
 
 /** A stored chunk of the packet log, checked (else a reason). */
-function checkChunk(value: unknown, epoch: number, first: number): StoredChunk | string {
-  let chunk: unknown;
-  try {
-    chunk = decode(value);
-  } catch {
-    return "it does not decode";
-  }
-  const c = chunk as StoredChunk;
-  if (c === null || typeof c !== "object" || c.v !== VERSION) return "unknown version";
+function checkChunk(chunk: unknown, epoch: number, first: number): StoredChunk | string {
+  if (!isRecord(chunk)) return "not a record";
+  const c = chunk as unknown as StoredChunk;
+  if (c.v !== VERSION) return "unknown version";
   if (c.t !== epoch || c.f !== first || !Number.isFinite(c.e) || !Array.isArray(c.p)) return "bad header";
   for (const p of c.p) {
     if (!Array.isArray(p) || !isStringArray(p[0]) || !isStringArray(p[1]) || !Array.isArray(p[2])) {
@@ -186,7 +188,8 @@ function checkChunk(value: unknown, epoch: number, first: number): StoredChunk |
 
 interface Tracked {
   pid: string;
-  bytes?: Uint8Array;
+  /** The fingerprint of what was last written. */
+  written?: string;
   off: () => void;
 }
 
@@ -277,15 +280,8 @@ export class StoredRecovery {
     const chunk = this.#chunk;
     this.#chunk = undefined;
     if (!chunk) return;
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeMsgpack(chunk);
-    } catch (err) {
-      console.error("socket.io: cannot log these packets for recovery:", String(err));
-      return;
-    }
     this.#count += chunk.p.length;
-    this.#write(() => this.#storage.put({ [this.#chunkKey(chunk.t, chunk.f)]: bytes }), "logging packets");
+    this.#write(() => this.#storage.put({ [this.#chunkKey(chunk.t, chunk.f)]: chunk }), "logging packets");
     const now = Date.now();
     const every = Math.min(30000, Math.max(1000, this.#maxDuration / 4));
     if (this.#count > this.#maxPackets + 64 || now - this.#prunedAt >= every) {
@@ -301,10 +297,7 @@ export class StoredRecovery {
     const doomed: string[] = [];
     let excess = this.#count - this.#maxPackets;
     for (const [key, value] of rows) {
-      let chunk: StoredChunk | undefined;
-      try {
-        chunk = decode(value) as StoredChunk;
-      } catch { /* corrupt: deleted */ }
+      const chunk = isRecord(value) ? value as unknown as StoredChunk : undefined; // corrupt: deleted
       const size = Array.isArray(chunk?.p) ? chunk.p.length : 0;
       const expired = !chunk || !(chunk.e >= threshold);
       if (!expired && excess <= 0) break;
@@ -326,7 +319,7 @@ export class StoredRecovery {
     const rows = await this.#storage.list(options);
     this.#sweepAfter = rows.size < BATCH ? undefined : [...rows.keys()].pop();
     const doomed: string[] = [];
-    const dated: Record<string, Uint8Array> = {};
+    const dated: Record<string, StoredSession> = {};
     for (const [key, value] of rows) {
       const pid = key.slice(this.#sessionPrefix.length);
       const record = checkSession(value, pid, this.#nsp.name);
@@ -341,9 +334,7 @@ export class StoredRecovery {
       if (this.#nsp.sockets.has(record.sid)) continue;
       if (record.at === undefined) {
         // Left behind by a restart: counted from now (its offset's age bounds it too).
-        try {
-          dated[key] = encodeMsgpack({ ...record, at: Date.now() });
-        } catch { /* stays undated */ }
+        dated[key] = { ...record, at: Date.now() };
       } else if (record.at < threshold) doomed.push(key);
     }
     if (doomed.length > 0) await this.#storage.delete(doomed);
@@ -393,17 +384,19 @@ export class StoredRecovery {
   #flushSessions(): void {
     const dirty = this.#dirty;
     this.#dirty = new Set();
-    const changed: [string, Tracked, Uint8Array][] = [];
-    const unknown: [string, Tracked, Uint8Array][] = [];
+    type Change = [string, Tracked, StoredSession, string | undefined];
+    const changed: Change[] = [];
+    const unknown: Change[] = [];
     for (const sid of dirty) {
       const tracked = this.#tracked.get(sid);
       const socket = this.#nsp.sockets.get(sid);
       if (!tracked || !socket || !socket.connected) continue;
-      const bytes = this.#encodeSession(socket.id, tracked.pid, [...socket.rooms], socket.data);
-      if (!bytes || sameBytes(tracked.bytes, bytes)) continue;
+      const record = this.#record(socket.id, tracked.pid, [...socket.rooms], socket.data);
+      const print = fingerprint(record);
+      if (print !== undefined && print === tracked.written) continue;
       // Back from hibernation (or recovered): compare with the stored one before writing.
-      if (tracked.bytes === undefined && socket.recovered) unknown.push([sid, tracked, bytes]);
-      else changed.push([sid, tracked, bytes]);
+      if (tracked.written === undefined && socket.recovered) unknown.push([sid, tracked, record, print]);
+      else changed.push([sid, tracked, record, print]);
     }
     if (changed.length === 0 && unknown.length === 0) return;
     this.#write(async () => {
@@ -411,24 +404,38 @@ export class StoredRecovery {
         const page = unknown.slice(i, i + BATCH);
         const stored = await this.#storage.get(page.map(([, t]) => this.#sessionPrefix + t.pid));
         for (const entry of page) {
-          const current = toBytes(stored.get(this.#sessionPrefix + entry[1].pid));
-          if (sameBytes(current, entry[2])) entry[1].bytes = entry[2];
+          const current = stored.get(this.#sessionPrefix + entry[1].pid);
+          const same = entry[3] !== undefined && isRecord(current) &&
+            fingerprint(current as unknown as StoredSession) === entry[3];
+          if (same) entry[1].written = entry[3];
           else changed.push(entry);
         }
       }
       for (let i = 0; i < changed.length; i += BATCH) {
-        const entries: Record<string, Uint8Array> = {};
-        for (const [sid, tracked, bytes] of changed.slice(i, i + BATCH)) {
+        const entries: Record<string, StoredSession> = {};
+        for (const [sid, tracked, record, print] of changed.slice(i, i + BATCH)) {
           if (!this.#tracked.has(sid)) continue; // gone meanwhile
-          entries[this.#sessionPrefix + tracked.pid] = bytes;
-          tracked.bytes = bytes;
+          entries[this.#sessionPrefix + tracked.pid] = record;
+          tracked.written = print;
         }
-        await this.#storage.put(entries);
+        await this.#put(entries);
       }
     }, "keeping sessions");
   }
 
-  #encodeSession(sid: string, pid: string, rooms: string[], data: unknown, at?: number): Uint8Array | undefined {
+  /** Writes `entries`; a value the storage refuses (too large, not clonable) is kept without data. */
+  async #put(entries: Record<string, StoredSession>): Promise<void> {
+    try {
+      await this.#storage.put(entries);
+    } catch (err) {
+      console.error("socket.io: cannot keep a socket's data for recovery (kept without it):", String(err));
+      const bare: Record<string, StoredSession> = {};
+      for (const [key, record] of Object.entries(entries)) bare[key] = { ...record, data: {} };
+      await this.#storage.put(bare);
+    }
+  }
+
+  #record(sid: string, pid: string, rooms: string[], data: unknown, at?: number): StoredSession {
     const record: StoredSession = {
       v: VERSION,
       sid,
@@ -438,25 +445,15 @@ export class StoredRecovery {
       data,
     };
     if (at !== undefined) record.at = at;
-    try {
-      return encodeMsgpack(record);
-    } catch (err) {
-      console.error("socket.io: cannot keep this socket's data for recovery:", String(err));
-      try {
-        return encodeMsgpack({ ...record, data: {} });
-      } catch {
-        return undefined;
-      }
-    }
+    return record;
   }
 
   /** A socket dropped (a recoverable reason): its session is kept with the time it left. */
   persist(session: SessionToPersist): void {
     this.#persisted.add(session.pid);
     this.#dirty.delete(session.sid);
-    const bytes = this.#encodeSession(session.sid, session.pid, session.rooms, session.data, Date.now());
-    if (!bytes) return;
-    this.#write(() => this.#storage.put({ [this.#sessionPrefix + session.pid]: bytes }), "keeping a session");
+    const record = this.#record(session.sid, session.pid, session.rooms, session.data, Date.now());
+    this.#write(() => this.#put({ [this.#sessionPrefix + session.pid]: record }), "keeping a session");
   }
 
   /**
@@ -502,8 +499,7 @@ export class StoredRecovery {
   pointTo(pid: string, shard: number): void {
     if (!PID_PATTERN.test(pid)) return;
     const pointer: StoredPointer = { v: VERSION, pid, nsp: this.#nsp.name, moved: shard, at: Date.now() };
-    const bytes = encodeMsgpack(pointer);
-    this.#write(() => this.#storage.put({ [this.#sessionPrefix + pid]: bytes }), "keeping where a session went");
+    this.#write(() => this.#storage.put({ [this.#sessionPrefix + pid]: pointer }), "keeping where a session went");
   }
 
   /** The packets logged after `offset` for `rooms`; null when `offset` is not in the log (or too old). */

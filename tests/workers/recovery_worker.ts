@@ -23,7 +23,6 @@ import {
   routeToSocketIoShard,
   type SocketIoShards,
 } from "../../src/runtime/durable_object_shards.ts";
-import { encodeMsgpack } from "../../src/adapters/redis/_msgpack.ts";
 
 type Ack = (value: unknown) => void;
 
@@ -65,7 +64,7 @@ function setup(io: Server, _env: unknown, state: DurableObjectStateLike): (reque
       const pid = url.searchParams.get("pid") ?? "";
       const value = url.searchParams.get("kind") === "bytes"
         ? new Uint8Array([0xc1, 0xff, 0x00])
-        : encodeMsgpack({ v: 1, sid: "someone-else", pid: "another", nsp: "/", rooms: ["admins"], data: {} });
+        : { v: 1, sid: "someone-else", pid: "another", nsp: "/", rooms: ["admins"], data: {} };
       await (state.storage as unknown as { put(key: string, value: unknown): Promise<void> }).put(
         `sio:s:%2F|${pid}`,
         value,
