@@ -83,6 +83,17 @@ const browserEnv: Plugin = {
       contents: "export class CookieJar {}",
       loader: "ts",
     }));
+    // The client's logging calls go too, with their messages: each module's `const debug =
+    // createDebug(...)` line and its `debug(...);` lines (each left empty: the map's lines stay
+    // those of the file).
+    b.onLoad({ filter: /src[\\/]client[\\/].*\.ts$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      if (!/^const debug = createDebug\(/m.test(text)) return undefined;
+      const contents = text.replace(/^([ \t]*debug\(|const debug = createDebug\().*\);[ \t]*$/gm, "");
+      // A call over several lines would be left calling a `debug` that is no longer there.
+      if (/\bdebug\(/.test(contents)) throw new Error(`${args.path}: a debug(...) call that is not one line`);
+      return { contents, loader: "ts" };
+    });
   },
 };
 
