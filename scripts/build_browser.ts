@@ -115,6 +115,10 @@ const common: BuildOptions & { write: false } = {
   platform: "browser",
   target: ["es2022", "chrome100", "firefox100", "safari15.4"],
   legalComments: "none",
+  // The client's internal members (`@internal`, named with a leading `_` because the Manager and
+  // its sockets share them) get short names; each is listed, so that no property of the wire
+  // (`_placeholder`) nor of a library in the bundle is touched.
+  mangleProps: /^_(readyState|reconnecting|autoConnect|timers|packet|destroy|close|list)$/,
   write: false,
   // A map per bundle with the sources in it (served next to the bundle, as socket.io does).
   sourcemap: "linked",
