@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { build, type BuildOptions, type Plugin } from "esbuild";
+import { build, type BuildOptions, type Plugin, transform } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
@@ -120,8 +120,9 @@ const common: BuildOptions & { write: false } = {
   // (`_placeholder`) nor of a library in the bundle is touched.
   mangleProps: /^_(readyState|reconnecting|autoConnect|timers|packet|destroy|close|list)$/,
   write: false,
-  // A map per bundle with the sources in it (served next to the bundle, as socket.io does).
-  sourcemap: "linked",
+  // A map per bundle with the sources in it (served next to the bundle, as socket.io does). Inline
+  // here: the second pass (see `minifyAgain`) reads it and makes the map of the final code.
+  sourcemap: "inline",
   sourcesContent: true,
   plugins: [browserEnv],
 };
@@ -157,12 +158,25 @@ const GLOBAL_ENTRY = {
   loader: "ts" as const,
 };
 
-/** The code and map of a build whose output file is `name` (in `dist/browser/`). */
-function bundleOf(result: { outputFiles?: { path: string; text: string }[] }): BrowserBundle {
-  const files = result.outputFiles!;
-  const map = files.find((file) => file.path.endsWith(".map"))!;
-  const code = files.find((file) => !file.path.endsWith(".map"))!;
-  return { code: code.text, map: map.text };
+/**
+ * The code and map of a build (its one output file, with an inline map), minified a second time.
+ * In the bundle, the constants of other modules that the bundler put in place (`isBrowser`, the
+ * stubs' `undefined`s) are now the code's own: this pass folds the branches they decide and drops
+ * what only those branches used, which a bundle's single pass does not do.
+ */
+async function minifyAgain(result: { outputFiles?: { path: string; text: string }[] }): Promise<BrowserBundle> {
+  const file = result.outputFiles![0];
+  const name = file.path.slice(file.path.lastIndexOf("/") + 1);
+  const again = await transform(file.text, {
+    minify: true,
+    treeShaking: true,
+    target: common.target,
+    legalComments: "none",
+    sourcemap: "external",
+    sourcesContent: true,
+    sourcefile: name,
+  });
+  return { code: again.code + `//# sourceMappingURL=${name}.map\n`, map: again.map };
 }
 
 /** Builds the three bundles in memory. */
@@ -183,7 +197,12 @@ export async function buildBrowserBundles(): Promise<BrowserBundles> {
     outfile: `${out}socket.io.msgpack.min.js`,
     plugins: [browserEnv, msgpackDefault],
   });
-  return { esm: bundleOf(esm), global: bundleOf(global), msgpack: bundleOf(msgpack), meta: esm.metafile };
+  return {
+    esm: await minifyAgain(esm),
+    global: await minifyAgain(global),
+    msgpack: await minifyAgain(msgpack),
+    meta: esm.metafile,
+  };
 }
 
 /** A source's path as the maps name it: from the repository's root (`src/client/socket.ts`). */
