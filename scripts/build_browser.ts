@@ -78,6 +78,11 @@ const browserEnv: Plugin = {
       contents: "export const protocolV4 = undefined;",
       loader: "ts",
     }));
+    // Browsers have no Node `Buffer` (the base64 of polling's binary packets uses it elsewhere).
+    b.onLoad({ filter: /src[\\/]util[\\/]platform\.ts$/ }, () => ({
+      contents: "export const nodeBuffer = undefined;",
+      loader: "ts",
+    }));
     // Browsers keep cookies themselves: the jar is never created there.
     b.onLoad({ filter: /src[\\/]client[\\/]cookie_jar\.ts$/ }, () => ({
       contents: "export class CookieJar {}",
