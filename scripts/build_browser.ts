@@ -59,8 +59,7 @@ const browserEnv: Plugin = {
     // loggers become no-ops and the pattern matching drops out.
     b.onLoad({ filter: /src[\\/]util[\\/]debug\.ts$/ }, () => ({
       contents: [
-        "const off = Object.assign(() => {}, { enabled: false });",
-        "export const createDebug = () => off;",
+        "export const createDebug = () => Object.assign(() => {}, { enabled: false });",
         "export const enableDebug = () => {};",
         "export const setDebugSink = () => {};",
         "export const readDebugEnvironment = () => undefined;",
