@@ -34,15 +34,17 @@ import process from "node:process";
  * The most min+gzip bytes each browser bundle may have. It was 10 KB for a 9.1 KB bundle; raised
  * to 11 KB when socket.io-client's remaining browser options (issue 14: the URL parts as options,
  * transportOptions, requestTimeout, forceBase64, closeOnBeforeunload, useNativeTimers, a settable
- * engine binaryType, packetCreate options) took the bundle from 9.9 to 10.5 KB.
+ * engine binaryType, packetCreate options) took the bundle from 9.9 to 10.5 KB; lowered to 10,600
+ * bytes when the browser-only build (issue 15) took the ES module from 10,801 to 10,235 bytes and
+ * the classic script to 10,356.
  */
-export const BUDGET_GZIP_BYTES = 11 * 1024;
+export const BUDGET_GZIP_BYTES = 10_600;
 
 /**
  * The budget of `socket.io.msgpack.min.js`, which carries a msgpack codec (`@msgpack/msgpack`,
- * about 6 KB min+gzip) besides the client.
+ * about 6 KB min+gzip) besides the client: 16,567 bytes in the build of issue 15.
  */
-export const MSGPACK_BUDGET_GZIP_BYTES = 18 * 1024;
+export const MSGPACK_BUDGET_GZIP_BYTES = 17 * 1024;
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 
