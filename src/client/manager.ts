@@ -21,6 +21,7 @@ import { resolveTransports } from "./_runtime_features.ts";
 import { rethrow } from "./transports/transport.ts";
 import type { CloseDetails } from "./transports/transport.ts";
 import { Socket } from "./socket.ts";
+import { isBrowser } from "./env.ts";
 import { protocolV4 } from "./protocol_v4.ts";
 import type { SocketOptions } from "./socket.ts";
 import { createDebug, enableDebug, readDebugEnvironment } from "../util/debug.ts";
@@ -28,8 +29,10 @@ import { createDebug, enableDebug, readDebugEnvironment } from "../util/debug.ts
 const debug = createDebug("sio:client:manager");
 
 // DEBUG=sio:* outside browsers, as on the server.
-const debugPattern = readDebugEnvironment();
-if (debugPattern) enableDebug(debugPattern);
+if (!isBrowser) {
+  const debugPattern = readDebugEnvironment();
+  if (debugPattern) enableDebug(debugPattern);
+}
 
 export type { BinaryType };
 
