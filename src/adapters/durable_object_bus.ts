@@ -24,7 +24,7 @@
  * @module
  */
 
-import type { AnyNamespace } from "../io/adapter.ts";
+import type { AnyNamespace, Session } from "../io/adapter.ts";
 import { reportListenerError } from "../io/_util.ts";
 import type { ClusterAdapterOptions } from "./cluster.ts";
 import { type ClusterMessage, ClusterMessageAdapter, MessageType } from "./cluster_message.ts";
@@ -64,8 +64,15 @@ export interface DurableObjectBusOptions extends ClusterAdapterOptions {
   names: readonly string[];
   /** This object's index (it may be learned later: see {@linkcode DurableObjectBus.self}). */
   self?: number;
+  /**
+   * Builds the adapter of a namespace (default: a {@linkcode DurableObjectBusAdapter}); the sharded
+   * mode passes one that keeps connection state recovery in the shard's storage.
+   */
+  createAdapter?: (nsp: AnyNamespace, bus: DurableObjectBus, options: ClusterAdapterOptions) => DurableObjectBusAdapter;
 }
 
+/** The header marking a bus request asking this shard for a session to recover. */
+const RECOVER_HEADER = "x-socket-io-recover";
 /** The header marking a bus request; its value is the sender's shard index. */
 export const BUS_HEADER = "x-socket-io-bus";
 /** The path of bus requests (outside any socket.io path: a Worker never forwards it). */
@@ -122,7 +129,7 @@ export class DurableObjectBus {
 
   /** Creates the bus of one shard. */
   constructor(options: DurableObjectBusOptions) {
-    const { namespace, names, self, ...adapterOptions } = options;
+    const { namespace, names, self, createAdapter, ...adapterOptions } = options;
     if (names.length < 1) throw new RangeError("A bus needs at least one shard");
     this.names = [...names];
     this.count = names.length;
@@ -130,7 +137,9 @@ export class DurableObjectBus {
     this.#options = adapterOptions;
     this.#queues = names.map(() => ({ chunks: [], bytes: 0, busy: false }));
     if (self !== undefined) this.self = self;
-    this.adapter = (nsp) => new DurableObjectBusAdapter(nsp, this, this.#options);
+    this.adapter = createAdapter
+      ? (nsp) => createAdapter(nsp, this, this.#options)
+      : (nsp) => new DurableObjectBusAdapter(nsp, this, this.#options);
   }
 
   /** This object's index among the shards (`undefined` until known). */
@@ -158,6 +167,7 @@ export class DurableObjectBus {
     if (!Number.isInteger(from) || from < 0 || from >= this.count) return new Response(null, { status: 400 });
     const to = Number(request.headers.get("x-socket-io-shard"));
     if (this.#self === undefined) this.self = to;
+    if (request.headers.has(RECOVER_HEADER)) return await this.#answerRecovery(request, from);
     let batch: unknown;
     try {
       batch = decodeMsgpack(new Uint8Array(await request.arrayBuffer()));
@@ -179,6 +189,68 @@ export class DurableObjectBus {
       }
     }
     return new Response(null, { status: 204 });
+  }
+
+  /** Another shard asks for a session this one keeps (its pid names this shard). */
+  async #answerRecovery(request: Request, from: number): Promise<Response> {
+    let ask: { nsp?: unknown; pid?: unknown; offset?: unknown };
+    try {
+      ask = decodeMsgpack(new Uint8Array(await request.arrayBuffer())) as typeof ask;
+    } catch {
+      return new Response(null, { status: 400 });
+    }
+    const { nsp, pid, offset } = ask ?? {};
+    if (typeof nsp !== "string" || typeof pid !== "string" || typeof offset !== "string") {
+      return new Response(null, { status: 400 });
+    }
+    const adapter = this.#adapters.get(nsp);
+    let session: Session | null = null;
+    try {
+      session = adapter ? await adapter.restoreSessionHere(pid, offset, from) : null;
+    } catch (err) {
+      this.#report(err, "recovery request");
+    }
+    if (!session) return new Response(null, { status: 204 });
+    return new Response(encodeMsgpack(session) as Uint8Array<ArrayBuffer>, { status: 200 });
+  }
+
+  /**
+   * Asks shard `shard` for the session `pid` of `nsp` and the packets it missed after `offset`
+   * (the shard gives it up); null when it has none, or cannot be reached.
+   */
+  async recover(shard: number, nsp: string, pid: string, offset: string): Promise<Session | null> {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.count || shard === this.#self) return null;
+    try {
+      const stub = this.#namespace.get(this.#ids[shard] ??= this.#namespace.idFromName(this.names[shard]));
+      const response = await stub.fetch(
+        new Request(`https://socket.io${BUS_PATH}`, {
+          method: "POST",
+          headers: {
+            [BUS_HEADER]: String(this.#self ?? -1),
+            "x-socket-io-shard": String(shard),
+            [RECOVER_HEADER]: "1",
+          },
+          body: encodeMsgpack({ nsp, pid, offset }) as Uint8Array<ArrayBuffer>,
+        }),
+      );
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        return null;
+      }
+      const session = decodeMsgpack(new Uint8Array(await response.arrayBuffer())) as Session;
+      const ok = session !== null && typeof session === "object" && typeof session.sid === "string" &&
+        Array.isArray(session.rooms) && session.rooms.every((room) => typeof room === "string") &&
+        Array.isArray(session.missedPackets) && session.missedPackets.every((p) => Array.isArray(p));
+      if (!ok) {
+        console.error(`socket.io: shard ${shard} answered a recovery with something else than a session`);
+        return null;
+      }
+      return session;
+    } catch (err) {
+      this.#ids[shard] = undefined;
+      this.#report(err, `recovery from shard ${shard}`);
+      return null;
+    }
   }
 
   /** A request for a namespace this shard does not have: answered with nothing, so no one waits. */
@@ -318,6 +390,14 @@ export class DurableObjectBusAdapter extends ClusterMessageAdapter {
   /** Every shard answers (an evicted one is woken): the number of shards. */
   override serverCount(): Promise<number> {
     return Promise.resolve(this.#bus.count);
+  }
+
+  /**
+   * The session `pid` kept by this shard and the packets it missed, for the recovery request of
+   * shard `claimant` (none without connection state recovery in storage).
+   */
+  restoreSessionHere(_pid: string, _offset: string, _claimant: number): Promise<Session | null> {
+    return Promise.resolve(null);
   }
 
   /** @internal A message from another shard. */

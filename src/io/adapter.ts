@@ -14,6 +14,7 @@ import { safeCall } from "./_util.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Handshake, Socket } from "./socket.ts";
 import type { WebSocketLike } from "../engine/websocket_like.ts";
+import { randomId } from "../engine/ids.ts";
 
 /**
  * A Socket.IO socket id.
@@ -435,6 +436,14 @@ export class Adapter extends Emitter<AdapterEvents> {
     if (typeof last === "function") {
       queueMicrotask(() => safeCall(() => last(null, []), "serverSideEmit ack"));
     }
+  }
+
+  /**
+   * A new private session id for a socket (connection state recovery); an adapter whose store is
+   * split (the shards of a Durable Object app) makes it name the part that keeps the session.
+   */
+  newPid(): string {
+    return randomId();
   }
 
   /** Stores a session for connection state recovery (no-op in memory for now). */

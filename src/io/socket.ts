@@ -298,7 +298,7 @@ export class Socket<
       this.#missed = previous.missedPackets;
     }
     // v4 has no connection state recovery (nothing to send the pid with).
-    this.pid = nsp.server._recovery && !v4 ? previous?.pid ?? randomId() : undefined;
+    this.pid = nsp.server._recovery && !v4 ? previous?.pid ?? nsp.adapter.newPid() : undefined;
   }
 
   #buildHandshake(auth: Record<string, unknown>, issued?: number): Handshake {

@@ -47,6 +47,8 @@ import {
   type SocketIoObjectSetup,
 } from "./durable_object.ts";
 import { BUS_HEADER, DurableObjectBus } from "../adapters/durable_object_bus.ts";
+import { isRecoveryStorage } from "./durable_object_recovery.ts";
+import { RecoveringBusAdapter } from "./durable_object_shard_recovery.ts";
 import { randomId } from "../engine/ids.ts";
 import type { Server } from "../io/server.ts";
 
@@ -341,11 +343,18 @@ export function defineShardedSocketIoObject(
         throw new TypeError(`No Durable Object namespace binding named ${JSON.stringify(config.binding)} in env`);
       }
       const names = Array.from({ length: config.count }, (_, i) => shardName(config, i));
+      // Connection state recovery that survives a restart of the shard: kept in its storage.
+      const storage = state.storage;
+      const recovering = objectOptions.connectionStateRecovery !== undefined && isRecoveryStorage(storage);
+      const maxPackets = objectOptions.maxRecoveryPackets;
       const bus = new DurableObjectBus({
         namespace,
         names,
         self: shardIndexOf(config, nameOf(state)),
         requestsTimeout,
+        createAdapter: recovering
+          ? (nsp, bus, options) => new RecoveringBusAdapter(nsp, bus, options, storage, { maxPackets })
+          : undefined,
       });
       const wrapped: SocketIoObjectSetup = (io, env, state) => {
         const handler = setup(io, env, state);
