@@ -29,6 +29,12 @@ import { PollingTransport } from "./transports/polling.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
 import type { HandshakeRequest } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
+import {
+  readSessionSnapshot,
+  SESSION_SNAPSHOT_VERSION,
+  type SessionSnapshot,
+  type SnapshotRequest,
+} from "./session_snapshot.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
 import { atMost } from "../util/within.ts";
 import { platformCompressesHttp } from "../util/platform.ts";
@@ -44,6 +50,57 @@ const debug = createDebug("sio:engine");
 
 export type { EngineOptions } from "./options.ts";
 export { EngineSocket } from "./socket.ts";
+export type { SessionSnapshot, SnapshotRequest } from "./session_snapshot.ts";
+
+/**
+ * Options of {@linkcode Engine.snapshotSession}.
+ *
+ * @example
+ * ```ts
+ * import type { SessionSnapshotOptions } from "./server.ts";
+ * const lean: SessionSnapshotOptions = { headers: false };
+ * ```
+ */
+export interface SessionSnapshotOptions {
+  /** Keep the opening request's headers (default true); without them the snapshot is smaller. */
+  headers?: boolean;
+}
+
+/**
+ * Options of {@linkcode Engine.restoreSession}.
+ *
+ * @example
+ * ```ts
+ * import type { RestoreSessionOptions } from "./server.ts";
+ * const options: RestoreSessionOptions = { externalHeartbeat: true };
+ * ```
+ */
+export interface RestoreSessionOptions {
+  /**
+   * The runtime sends the pings and watches the pongs itself (see
+   * `EngineSocket.useExternalHeartbeat`); default false: the engine's heartbeat, first ping at once.
+   */
+  externalHeartbeat?: boolean;
+}
+
+/**
+ * A session {@linkcode Engine.restoreSession} brought back, and the handlers the runtime calls
+ * for the events of its WebSocket from now on.
+ *
+ * @example
+ * ```ts
+ * import type { RestoredSession } from "./server.ts";
+ * function forward(restored: RestoredSession, frame: string): void {
+ *   restored.handlers.onMessage(frame);
+ * }
+ * ```
+ */
+export interface RestoredSession {
+  /** The session, open, in `engine.clients`. */
+  session: EngineSocket;
+  /** Where the runtime sends the WebSocket's frames and its close. */
+  handlers: WebSocketHandlers;
+}
 
 /** Events of the engine. */
 export interface EngineEvents {
@@ -74,6 +131,15 @@ abstract class SocketHandlers implements WebSocketHandlers {
   onClose(): void {
     this.transport?.closed();
   }
+}
+
+/** Handlers of the WebSocket of a restored session: it is open already. */
+class RestoredHandlers extends SocketHandlers {
+  constructor(transport: WebSocketTransport) {
+    super();
+    this.transport = transport;
+  }
+  onOpen(): void {}
 }
 
 /** Handlers of a WebSocket that upgrades a polling session. */
@@ -304,6 +370,82 @@ export class Engine extends Emitter<EngineEvents> {
     return response;
   }
 
+  /**
+   * The open WebSocket session `sid` as plain, structured-clonable data, to bring it back later
+   * over the same WebSocket with {@linkcode Engine.restoreSession} (in this engine after a restart,
+   * or in another). `undefined` when there is no such session, or it cannot be carried on: closing,
+   * on polling, or in the middle of an upgrade (a poll in flight cannot be handed over).
+   *
+   * @example
+   * ```ts
+   * import { Engine } from "./server.ts";
+   * const engine = new Engine();
+   * engine.snapshotSession("no-such-sid"); // undefined
+   * ```
+   */
+  snapshotSession(sid: string, options: SessionSnapshotOptions = {}): SessionSnapshot | undefined {
+    const session = this.clients.get(sid);
+    if (session === undefined || session.readyState !== "open" || session.upgrading) return undefined;
+    const transport = session.transport;
+    if (!(transport instanceof WebSocketTransport) || !transport.writable) return undefined;
+    const snapshot: SessionSnapshot = {
+      v: SESSION_SNAPSHOT_VERSION,
+      sid,
+      protocol: session.protocol,
+      upgraded: session.upgraded,
+      request: snapshotRequest(session.request, options.headers !== false),
+    };
+    if (transport.v3 !== undefined) snapshot.binary = transport.v3.binary;
+    return snapshot;
+  }
+
+  /**
+   * Brings back a session from its {@linkcode Engine.snapshotSession} snapshot over its WebSocket
+   * `socket` (still connected to the same client): open at once, with no open packet (its client
+   * has had it), in `clients`; no `connection` event (the session is not new). The runtime then
+   * forwards the WebSocket's events to the returned `handlers`.
+   *
+   * The snapshot is checked first: one that is malformed, of another version, or for a session
+   * that is open already (a forged or repeated one), or while the engine is closing, is refused
+   * with a log line and `undefined`; the caller then closes `socket`.
+   *
+   * @example
+   * ```ts
+   * import { Engine } from "./server.ts";
+   * import type { WebSocketLike } from "./websocket_like.ts";
+   * const engine = new Engine();
+   * const socket: WebSocketLike = { send() {}, close() {} };
+   * engine.restoreSession({ v: 1, sid: 42 }, socket); // undefined, and a log line
+   * ```
+   */
+  restoreSession(
+    snapshot: unknown,
+    socket: WebSocketLike,
+    options: RestoreSessionOptions = {},
+  ): RestoredSession | undefined {
+    const checked = readSessionSnapshot(snapshot);
+    const refused = typeof checked === "string"
+      ? checked
+      : this.#closing
+      ? "The engine is closing"
+      : this.clients.has(checked.sid)
+      ? "Its session is open already"
+      : undefined;
+    if (refused !== undefined) {
+      console.warn(`[engine.io] refused a session snapshot: ${refused}`);
+      return undefined;
+    }
+    const snap = checked as SessionSnapshot;
+    const v3 = snap.protocol === 3 ? { binary: snap.binary !== false } : undefined;
+    const transport = new WebSocketTransport(socket, this.options.maxHttpBufferSize, v3);
+    const { url, headers, method, address, secure } = snap.request;
+    const request = new SessionRequest(url, { ...headers }, method, address, secure);
+    const session = this.#register(new EngineSocket(snap.sid, request, transport, this.options, snap.protocol));
+    session.resume(snap.upgraded, options.externalHeartbeat === true);
+    debug("session %s restored from a snapshot", snap.sid);
+    return { session, handlers: new RestoredHandlers(transport) };
+  }
+
   async #checkAllowRequest(request: EngineRequest): Promise<Refusal | null> {
     try {
       const verdict = await new Promise<{ ok: boolean; message?: string }>((resolve, reject) => {
@@ -436,6 +578,22 @@ function toHandshakeRequest(request: EngineRequest, url: URL): HandshakeRequest 
   const secure = url.protocol === "https:" || url.protocol === "wss:" || proto === "https";
   // Copied out of the request: some runtimes (Deno) release it once the upgrade response is sent.
   return SessionRequest.from(request, secure);
+}
+
+function snapshotRequest(request: HandshakeRequest, withHeaders: boolean): SnapshotRequest {
+  const session = request instanceof SessionRequest ? request : undefined;
+  const headers = !withHeaders
+    ? {}
+    : session
+    ? { ...session.headerRecord }
+    : Object.fromEntries(request.headers) as Record<string, string>;
+  return {
+    url: session ? session.href : request.url.href,
+    method: request.method,
+    headers,
+    address: request.remoteAddress,
+    secure: request.secure,
+  };
 }
 
 /** A "connection" or "connection_error" listener threw: logged; the other listeners still run. */

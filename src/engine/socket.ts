@@ -128,18 +128,12 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   }
 
   /**
-   * The session's WebSocket while it is the transport and no upgrade is under way (for native
-   * topic broadcasts); `undefined` on polling, and for Engine.IO v3 (its binary frames differ).
+   * The WebSocket the session writes to: its transport's, when that is a WebSocket (a runtime
+   * finds its own socket's session by it); `undefined` on polling, also while an upgrade from
+   * polling is under way.
    */
   get webSocket(): WebSocketLike | undefined {
-    const transport = this.#transport;
-    if (
-      this.#upgrade !== null || this.readyState !== "open" || !(transport instanceof WebSocketTransport) ||
-      transport.v3 !== undefined
-    ) {
-      return undefined;
-    }
-    return transport.writable ? transport.socket : undefined;
+    return this.#upgrade === null ? this.#direct?.socket : undefined;
   }
 
   /** Sends what is buffered now instead of at the end of the tick (before a native publish). */
@@ -168,6 +162,22 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     this.#sendPacket({ type: "open", data: JSON.stringify(handshake) });
     if (o.initialPacket !== undefined) this.#sendPacket({ type: "message", data: o.initialPacket });
     this.#schedulePing();
+  }
+
+  /**
+   * Opens a session restored from a snapshot (`Engine.restoreSession`): its client had the open
+   * packet long ago. Where the session stood in its heartbeat is not known: a v4 session is
+   * pinged at once (never too late for its client), a v3 one waits for its client's next ping.
+   * With `externalHeartbeat` the runtime takes the heartbeat (see
+   * {@linkcode EngineSocket.useExternalHeartbeat}).
+   */
+  resume(upgraded: boolean, externalHeartbeat: boolean): void {
+    if (this.readyState !== "opening") return;
+    this.readyState = "open";
+    this.upgraded = upgraded;
+    if (externalHeartbeat) this.useExternalHeartbeat();
+    else if (this.protocol === 3) this.#schedulePing();
+    else EngineSocket.#heartbeatsOf(this.#options).ping.add(this.#beat, performance.now());
   }
 
   /**

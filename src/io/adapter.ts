@@ -338,7 +338,9 @@ export class Adapter extends Emitter<AdapterEvents> {
       if (!socket) continue;
       socket._notifyOutgoing(packet.data);
       const client = socket.client;
-      const ws = client._isOpen ? client.conn.webSocket : undefined;
+      const conn = client.conn;
+      // Not for Engine.IO v3 sessions: their binary frames differ.
+      const ws = client._isOpen && conn.writable && conn.protocol === 4 ? conn.webSocket : undefined;
       if (ws?.publish === undefined) {
         client._writeFrames(frames, writeOpts);
         continue;
