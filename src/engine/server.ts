@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { WebSocketHandlers, WebSocketLike } from "./websocket_like.ts";
+import type { TopicPublisher, WebSocketHandlers, WebSocketLike } from "./websocket_like.ts";
 import type { EngineRequest, EngineResponse, HandleOptions } from "./exchange.ts";
 import { Emitter } from "../util/emitter.ts";
 import { applyCors, isWebSocketOriginAllowed } from "./cors.ts";
@@ -140,28 +140,6 @@ class RestoredHandlers extends SocketHandlers {
     this.transport = transport;
   }
   onOpen(): void {}
-}
-
-/** Handlers of a WebSocket that upgrades a polling session. */
-class UpgradeHandlers extends SocketHandlers {
-  readonly #session: EngineSocket;
-  readonly #maxPayload: number;
-  readonly #v3: V3Framing | undefined;
-  constructor(session: EngineSocket, maxPayload: number, v3: V3Framing | undefined) {
-    super();
-    this.#session = session;
-    this.#maxPayload = maxPayload;
-    this.#v3 = v3;
-  }
-  onOpen(socket: WebSocketLike): void {
-    const transport = this.transport = new WebSocketTransport(socket, this.#maxPayload, this.#v3);
-    const session = this.#session;
-    if (session.readyState !== "open" || session.upgrading || session.transportName !== "polling") {
-      transport.close();
-      return;
-    }
-    session.startUpgrade(transport);
-  }
 }
 
 /**
@@ -296,7 +274,7 @@ export class Engine extends Emitter<EngineEvents> {
           );
         }
         const v3 = session.protocol === 3 ? v3FramingOf(query) : undefined;
-        return upgrade(request, new UpgradeHandlers(session, this.options.maxHttpBufferSize, v3));
+        return upgrade(request, new Engine.#Upgrade(this, session, v3));
       }
       if (session.transportName !== "polling") {
         return this.#refuse(
@@ -437,6 +415,7 @@ export class Engine extends Emitter<EngineEvents> {
     }
     const snap = checked as SessionSnapshot;
     const v3 = snap.protocol === 3 ? { binary: snap.binary !== false } : undefined;
+    this.#noteFanOut(socket);
     const transport = new WebSocketTransport(socket, this.options.maxHttpBufferSize, v3);
     const { url, headers, method, address, secure } = snap.request;
     const request = new SessionRequest(url, { ...headers }, method, address, secure);
@@ -444,6 +423,56 @@ export class Engine extends Emitter<EngineEvents> {
     session.resume(snap.upgraded, options.externalHeartbeat === true);
     debug("session %s restored from a snapshot", snap.sid);
     return { session, handlers: new RestoredHandlers(transport) };
+  }
+
+  /** The runtimes' native fan-outs met on the sessions' WebSockets (Bun's: one per server). */
+  #publishers: Set<TopicPublisher> = new Set();
+
+  /**
+   * Whether a runtime offered native fan-out on any of this engine's WebSockets: then
+   * {@linkcode EngineSocket.subscribe} may take sessions into topics, and
+   * {@linkcode Engine.publish} reaches them.
+   */
+  get hasFanOut(): boolean {
+    return this.#publishers.size > 0;
+  }
+
+  /** Takes note of the native fan-out `socket`'s runtime offers, if any. */
+  #noteFanOut(socket: WebSocketLike): void {
+    const publisher = socket.publisher;
+    if (publisher !== undefined) this.#publishers.add(publisher);
+  }
+
+  /**
+   * Native fan-out: sends `messages` (Engine.IO messages: text, or binary) to every session
+   * subscribed to `topic` (see {@linkcode EngineSocket.subscribe}), each framed once and handed to
+   * the runtime once, whatever the number of sessions. Nothing where no runtime offers native
+   * fan-out: the caller writes to the sessions that `subscribe` refused. `compress: false` keeps the
+   * frames uncompressed (permessage-deflate).
+   *
+   * @example
+   * ```ts
+   * import { Engine } from "./server.ts";
+   * const engine = new Engine();
+   * // To every session: one publish for those a runtime's topics reach (Bun), a write to the others.
+   * function broadcast(message: string): void {
+   *   let published = false;
+   *   for (const session of engine.clients.values()) {
+   *     if (session.subscribe("everyone")) published = true;
+   *     else session.write(message);
+   *   }
+   *   if (published) engine.publish("everyone", [message]);
+   * }
+   * ```
+   */
+  publish(topic: string, messages: ReadonlyArray<string | Uint8Array>, options?: { compress?: boolean }): void {
+    const compress = options?.compress === false ? false : undefined;
+    for (const publisher of this.#publishers) {
+      for (let i = 0; i < messages.length; i++) {
+        const message = messages[i];
+        publisher.publish(topic, typeof message === "string" ? "4" + message : message, compress);
+      }
+    }
   }
 
   async #checkAllowRequest(request: EngineRequest): Promise<Refusal | null> {
@@ -484,6 +513,30 @@ export class Engine extends Emitter<EngineEvents> {
     };
   })();
 
+  /** Handlers of a WebSocket that upgrades a polling session. */
+  static #Upgrade = class UpgradeHandlers extends SocketHandlers {
+    readonly #engine: Engine;
+    readonly #session: EngineSocket;
+    readonly #v3: V3Framing | undefined;
+    constructor(engine: Engine, session: EngineSocket, v3: V3Framing | undefined) {
+      super();
+      this.#engine = engine;
+      this.#session = session;
+      this.#v3 = v3;
+    }
+    onOpen(socket: WebSocketLike): void {
+      const engine = this.#engine;
+      engine.#noteFanOut(socket);
+      const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize, this.#v3);
+      const session = this.#session;
+      if (session.readyState !== "open" || session.upgrading || session.transportName !== "polling") {
+        transport.close();
+        return;
+      }
+      session.startUpgrade(transport);
+    }
+  };
+
   /** Handlers of a WebSocket that opens a new session: one object, methods on the prototype. */
   static #NewSession = class NewSessionHandlers extends SocketHandlers {
     readonly #engine: Engine;
@@ -511,6 +564,7 @@ export class Engine extends Emitter<EngineEvents> {
         socket.close(1001, "server shutting down");
         return;
       }
+      engine.#noteFanOut(socket);
       const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize, this.#v3);
       const session = engine.#register(
         new EngineSocket(this.#id, this.#handshake, transport, engine.options, this.#protocol),

@@ -136,9 +136,22 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     return this.#upgrade === null ? this.#direct?.socket : undefined;
   }
 
-  /** Sends what is buffered now instead of at the end of the tick (before a native publish). */
-  flushNow(): void {
+  /**
+   * Native fan-out: subscribes the session to the runtime's `topic` when it can take a published
+   * frame now (a v4 WebSocket of a runtime that offers topics, open, writable, no upgrade under
+   * way). What it has buffered goes out first, so a frame published next arrives after it. False:
+   * the session cannot be reached through the topic now; write to it.
+   */
+  subscribe(topic: string): boolean {
+    const direct = this.#direct;
+    if (direct === null || !this.writable || !direct.subscribe(topic)) return false;
     if (this.#buffer.length > 0) this.#flush();
+    return true;
+  }
+
+  /** Native fan-out: unsubscribes the session from `topic` (nothing if it was not subscribed). */
+  unsubscribe(topic: string): void {
+    this.#direct?.unsubscribe(topic);
   }
 
   /** Whether the upgrade probe was answered (internal: polling GETs are then answered at once). */
