@@ -25,22 +25,8 @@ import type { EngineProtocol } from "./protocol_v3.ts";
 
 const debug = createDebug("sio:engine");
 
-// The last text message framed for a WebSocket, and its frame: a broadcast writes the same string to
-// every session, which then all send the same frame object (built once; runtimes that turn it into
-// bytes can recognise it, see runtime/node.ts).
-let lastMessage = "";
-let lastFrame = "4";
-
 /** The options of a packet written with `compress: false` (one shared object). */
 const UNCOMPRESSED: { compress?: boolean } = Object.freeze({ compress: false });
-
-function messageFrame(data: string): string {
-  if (data !== lastMessage) {
-    lastMessage = data;
-    lastFrame = "4" + data;
-  }
-  return lastFrame;
-}
 
 /**
  * One client session of the engine.
@@ -219,7 +205,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (direct !== null && this.#buffer.length === 0 && this.readyState === "open") {
       // A WebSocket with nothing waiting: one frame per packet anyway, so send it now.
       direct.sendFrame(
-        typeof data === "string" ? messageFrame(data) : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
+        typeof data === "string" ? "4" + data : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
         compress,
       );
       if (++this.#sinceCheck >= 64) {
