@@ -62,7 +62,7 @@ export type { CorsOptions } from "./src/engine/cors.ts";
 export type { HandshakeRequest } from "./src/engine/types.ts";
 export { defaultParser, PacketType } from "./src/parser/socket_io.ts";
 export type { Decoder, Encoder, Packet, Parser } from "./src/parser/socket_io.ts";
-export type { Upgrader, WebSocketHandlers, WebSocketLike } from "./src/engine/websocket_like.ts";
+export type { TopicPublisher, Upgrader, WebSocketHandlers, WebSocketLike } from "./src/engine/websocket_like.ts";
 export type {
   ConnInfo,
   EngineRequest,
