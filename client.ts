@@ -89,6 +89,7 @@ export type {
 export type { CookieJar } from "./src/client/cookie_jar.ts";
 export type { BinaryData, EnginePacket, EnginePacketType } from "./src/parser/engine_io.ts";
 export type { Decoder, DecoderOptions, Encoder, Packet, PacketType, Parser } from "./src/parser/socket_io.ts";
+export type { ParserModule } from "./src/parser/parser_module.ts";
 export type { AnyListener, Emitter, EventsMap as EmitterEventsMap, ListenerOf } from "./src/util/emitter.ts";
 export { ConnectionError, DisconnectedError, SimpleClient, TimeoutError } from "./src/client/simple_client.ts";
 export type { SimpleClientOptions, WaitOptions } from "./src/client/simple_client.ts";

@@ -18,6 +18,7 @@
  */
 
 export { Server } from "./src/runtime/server.ts";
+export type { AttachTarget } from "./src/runtime/server.ts";
 export { Server as CoreServer } from "./src/io/server.ts";
 export type {
   AnyServer,
@@ -62,6 +63,7 @@ export type { CorsOptions } from "./src/engine/cors.ts";
 export type { HandshakeRequest } from "./src/engine/types.ts";
 export { defaultParser, PacketType } from "./src/parser/socket_io.ts";
 export type { Decoder, Encoder, Packet, Parser } from "./src/parser/socket_io.ts";
+export type { ParserModule } from "./src/parser/parser_module.ts";
 export type { TopicPublisher, Upgrader, WebSocketHandlers, WebSocketLike } from "./src/engine/websocket_like.ts";
 export type {
   ConnInfo,
@@ -122,10 +124,18 @@ export type {
   ResolvedEngineOptions,
   TransportName,
 } from "./src/engine/options.ts";
-export type { EngineEvents } from "./src/engine/server.ts";
+export type { EngineEvents, HeadersObject } from "./src/engine/server.ts";
+export { MiddlewareResponse } from "./src/engine/middlewares.ts";
+export type { EngineMiddleware, MiddlewareResponseEvents } from "./src/engine/middlewares.ts";
 export { EngineErrorCode } from "./src/engine/errors.ts";
 export type { EngineConnectionError } from "./src/engine/errors.ts";
-export type { EngineCloseReason, EngineReadyState, EngineSocketEvents, WriteOptions } from "./src/engine/types.ts";
+export type {
+  EngineCloseReason,
+  EngineReadyState,
+  EngineSocketEvents,
+  ObservedPacket,
+  WriteOptions,
+} from "./src/engine/types.ts";
 export type { EngineProtocol } from "./src/engine/protocol_v3.ts";
 export type { Transport as EngineTransport, TransportEvents } from "./src/engine/transports/transport.ts";
 export type {

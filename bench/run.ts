@@ -14,6 +14,7 @@
  */
 
 import { systemBusy, treeCpu } from "./_proc.ts";
+import { scaleSection, withScaleSection } from "./_results_section.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = `${ROOT}node_modules/.bin`;
@@ -883,7 +884,12 @@ p();
 p(`Every round's figures are in \`bench/${quick ? "results.quick.json" : "results.json"}\`.`);
 p();
 
-Deno.writeTextFileSync(outPath, lines.join("\n"));
+// The section `bench:scale` wrote into the file stays (see bench/_results_section.ts).
+let previous = "";
+try {
+  previous = Deno.readTextFileSync(outPath);
+} catch { /* a new file */ }
+Deno.writeTextFileSync(outPath, withScaleSection(lines.join("\n"), scaleSection(previous)));
 Deno.writeTextFileSync(
   `${ROOT}bench/${quick ? "results.quick.json" : "results.json"}`,
   JSON.stringify({ command, config, servers: raw, parser }, null, 1) + "\n",

@@ -6,7 +6,8 @@
  *   `@msgpack/msgpack`, `bcryptjs` and `hono` stay imports (dependencies; `hono` an optional peer);
  * - `.d.ts` declarations by the TypeScript compiler (`emitDeclarationOnly`, no type check: the
  *   sources are checked by `deno check`), with `.ts` import paths rewritten to `.js`;
- * - `package.json` with `exports` (`types` + `import`), README and LICENSE.
+ * - CommonJS entries for `.` and `./server` shaped as socket.io's (`require(...)(httpServer)`);
+ * - `package.json` with `exports` (`types`, `require` for those two, `import`), README and LICENSE.
  *
  *   deno run -A scripts/build_npm.ts        (or: npx deno task build)
  *
@@ -22,7 +23,6 @@ import process from "node:process";
 import { BUDGET_GZIP_BYTES, buildBrowser } from "./build_browser.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const out = `${root}dist/npm`;
 
 interface DenoJson {
   name: string;
@@ -55,15 +55,42 @@ function listFiles(dir: string): string[] {
   return files;
 }
 
+/** Export paths that `require()` gets as socket.io's module: a function that makes a server. */
+const CJS_EXPORTS = [".", "./server"];
+
+/**
+ * A CommonJS entry for the ES module `esm`, shaped as socket.io's `module.exports`: a function
+ * `(srv, opts) => new Server(srv, opts)` carrying every export (`Server`, `Namespace`...), so
+ * `require("@sio/socket.io")(httpServer)` and `const { Server } = require(...)` both work. It
+ * loads the ES module itself (`require()` of an ES module: Node 22.12+, Bun), so both kinds of
+ * import share one module instance. (The compat tests make their socket.io shim with it too.)
+ */
+export function cjsEntry(esm: string): string {
+  return `"use strict";
+const esm = require(${JSON.stringify(esm)});
+function createServer(srv, opts) {
+  return new esm.Server(srv, opts);
+}
+module.exports = Object.assign(createServer, esm);
+`;
+}
+
 /**
  * Builds `dist/npm/` (and `dist/browser/`; `writeModule: false` leaves `src/io/_client_bundle.ts`
- * as it is, for tests); returns the package.json written.
+ * as it is, for tests); returns the package.json written. With `outDir` (tests, which may run side
+ * by side on several runtimes), the package goes there and nothing else is written: the browser
+ * bundles are built and checked against their budget only.
  */
 export async function buildNpm(
-  options: { quiet?: boolean; writeModule?: boolean } = {},
+  options: { quiet?: boolean; writeModule?: boolean; outDir?: string } = {},
 ): Promise<Record<string, unknown>> {
   const log = options.quiet ? () => {} : console.log;
-  const browser = await buildBrowser({ quiet: options.quiet, writeModule: options.writeModule });
+  const out = options.outDir ?? `${root}dist/npm`;
+  const browser = await buildBrowser({
+    quiet: options.quiet,
+    writeModule: options.writeModule,
+    check: options.outDir !== undefined,
+  });
   if (!browser.ok) throw new Error(`A browser bundle is over its budget of ${BUDGET_GZIP_BYTES} bytes min+gzip`);
 
   const deno: DenoJson = JSON.parse(readFileSync(`${root}deno.json`, "utf8"));
@@ -88,7 +115,7 @@ export async function buildNpm(
     logLevel: "error",
   });
 
-  // 2. Declarations: tsc on a generated tsconfig, into dist/npm/types (same tree as the sources).
+  // 2. Declarations: tsc on a generated tsconfig, into <out>/types (same tree as the sources).
   const tsconfig = {
     compilerOptions: {
       target: "es2022",
@@ -96,6 +123,8 @@ export async function buildNpm(
       moduleResolution: "nodenext",
       lib: ["es2023", "dom", "dom.iterable"],
       types: ["node"],
+      // The generated tsconfig sits beside the output, which may be outside the project.
+      typeRoots: [`${root}node_modules/@types`],
       declaration: true,
       emitDeclarationOnly: true,
       noCheck: true,
@@ -109,7 +138,7 @@ export async function buildNpm(
     },
     files: Object.values(deno.exports).map((file) => `${root}${file}`),
   };
-  const tsconfigPath = `${root}dist/tsconfig.npm.json`;
+  const tsconfigPath = `${out}.tsconfig.json`;
   writeFileSync(tsconfigPath, JSON.stringify(tsconfig, null, 2));
   const tsc = `${root}node_modules/typescript/bin/tsc`;
   const node = existsSync(`${root}node_modules/.bin/node`) ? `${root}node_modules/.bin/node` : "node";
@@ -126,12 +155,19 @@ export async function buildNpm(
     if (fixed !== text) writeFileSync(file, fixed);
   }
 
-  // 3. package.json, README, LICENSE
-  const exports: Record<string, { types: string; import: string; default: string }> = {};
+  // 3. CommonJS entries for the server's paths, as socket.io's: `require(...)(httpServer, opts)`.
+  for (const exportPath of CJS_EXPORTS) {
+    const name = entryName(exportPath);
+    writeFileSync(`${out}/${name}.cjs`, cjsEntry(`./${name}.js`));
+  }
+
+  // 4. package.json, README, LICENSE
+  const exports: Record<string, { types: string; require?: string; import: string; default: string }> = {};
   for (const [exportPath, file] of Object.entries(deno.exports)) {
     const js = `./${entryName(exportPath)}.js`;
     exports[exportPath] = {
       types: `./types/${file.replace(/^\.\//, "").replace(/\.ts$/, ".d.ts")}`,
+      ...(CJS_EXPORTS.includes(exportPath) ? { require: `./${entryName(exportPath)}.cjs` } : {}),
       import: js,
       default: js,
     };

@@ -2,7 +2,8 @@
  * Starts the protocol fixture server in a child process for a test file.
  *
  * `FIXTURE=deno` (default) runs ours (`deno run -A tests/fixture/launch.ts deno PORT`);
- * `FIXTURE=reference` runs the real npm socket.io (`node tests/fixture/reference.mjs PORT`).
+ * `FIXTURE=reference` runs the real npm socket.io (`node tests/fixture/reference.mjs PORT`);
+ * `FIXTURE=workerd-shards` the fixture in workerd spread over 4 Durable Objects (`--shards 4`).
  * `FIXTURE_URL=http://127.0.0.1:PORT` uses a fixture already running there instead (for debugging:
  * run the fixture in one terminal, the tests in another; `close()` then leaves it running).
  * `FIXTURE_LOG=1` copies the fixture's output to stderr.
@@ -70,15 +71,35 @@ function command(kind: string, port: number, flags: readonly string[]): [string,
       ...flags,
     ]];
   }
+  // The heartbeat flags become the Worker's bindings PING_INTERVAL and PING_TIMEOUT.
+  const vars: string[] = [];
+  for (const [flag, name] of [["--ping-interval", "PING_INTERVAL"], ["--ping-timeout", "PING_TIMEOUT"]]) {
+    const i = flags.indexOf(flag);
+    if (i >= 0 && flags[i + 1] !== undefined) vars.push(`--var=${name}=${flags[i + 1]}`);
+  }
   if (kind === "workerd") {
     return [bin("node"), [
       `${ROOT}tests/workers/_start.mjs`,
       `${ROOT}tests/fixture/workers_fixture.ts`,
       String(port),
       flags.includes("--allow-eio3") ? "FIXTURE=FixtureEio3Object" : "FIXTURE=FixtureObject",
+      ...vars,
     ]];
   }
-  throw new Error(`Unknown FIXTURE ${JSON.stringify(kind)}: use "reference", "deno", "bun", "node" or "workerd"`);
+  if (kind === "workerd-shards") {
+    return [bin("node"), [
+      `${ROOT}tests/workers/_start.mjs`,
+      `${ROOT}tests/fixture/workers_fixture.ts`,
+      String(port),
+      flags.includes("--allow-eio3") ? "FIXTURE=FixtureShardedEio3Object" : "FIXTURE=FixtureShardedObject",
+      "--var",
+      "FIXTURE_SHARDS=4",
+      ...vars,
+    ]];
+  }
+  throw new Error(
+    `Unknown FIXTURE ${JSON.stringify(kind)}: use "reference", "deno", "bun", "node", "workerd" or "workerd-shards"`,
+  );
 }
 
 /** Lines every fixture prints that say nothing about the tests. */
@@ -91,7 +112,7 @@ const QUIET = [
 /**
  * Starts the fixture on `port` (0, the default, lets the server pick a free one; the port it
  * chose is read from its `listening on http://127.0.0.1:PORT` line); `flags` are the fixture's
- * (`--allow-eio3`).
+ * (`--allow-eio3`, `--ping-interval MS --ping-timeout MS`).
  */
 export function startFixture(
   options: { port?: number; kind?: string; timeoutMs?: number; flags?: readonly string[] } = {},

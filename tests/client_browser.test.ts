@@ -1,5 +1,5 @@
 // In headless Chromium (Debian's `chromium` with npm `playwright-core`), a page loads the browser
-// bundle (dist/browser/client.min.js, built first) from our server and exchanges events, acks and
+// bundle (the ES module build of client.ts, built by the server in memory) from our server and exchanges events, acks and
 // binary with it over polling, WebSocket and the upgrade. Needs Debian's chromium
 // (scripts/install_debian_packages.sh installs it).
 import { after, before, describe, it } from "node:test";
@@ -15,10 +15,6 @@ describe("client bundle in headless Chromium", () => {
   // deno-lint-ignore no-explicit-any
   let page: any;
   before(async () => {
-    // dist/browser/ only: the embedded copy (src/io/_client_bundle.ts) is left as committed, so the
-    // staleness check in serve_client.test.ts still sees it.
-    const { buildBrowser } = await import("../scripts/build_browser.ts");
-    await buildBrowser({ quiet: true, writeModule: false });
     server = await spawnServer(bin("deno"), (port) => ["run", "-A", "tests/client/our_server.ts", String(port)]);
     browser = await launchChromium();
     page = await browser.newPage();

@@ -75,7 +75,7 @@ describe("engine exchange", () => {
     await new Promise<void>((resolve) => request.onAbort(resolve));
   });
 
-  it("io.handle routes: the engine path, the client bundle, then the fallback (404 by default)", async () => {
+  it("io.handle routes: the client bundle, the engine path (all of it), then the fallback (404 by default)", async () => {
     const io = new Server();
     try {
       const engineAnswer = (await io.handle(fromWebRequest(new Request("http://x/socket.io/?EIO=4&transport=nope"))))!;
@@ -83,8 +83,16 @@ describe("engine exchange", () => {
       const bundle = (await io.handle(fromWebRequest(new Request("http://x/socket.io/socket.io.min.js"))))!;
       assert.equal(bundle.status, 200);
       assert.ok(bundle.body instanceof Uint8Array);
+      // Every URL under the path is the engine's (socket.io's takes `/socket.io/anything`).
+      const under = (await io.handle(fromWebRequest(new Request("http://x/socket.io/anything?EIO=4"))))!;
+      assert.deepEqual([under.status, under.body], [400, '{"code":0,"message":"Transport unknown"}']);
+      const poll =
+        (await io.handle(fromWebRequest(new Request("http://x/socket.io/x/?EIO=4&transport=polling&sid=n"))))!;
+      assert.deepEqual([poll.status, poll.body], [400, '{"code":1,"message":"Session ID unknown"}']);
       const missing = (await io.handle(fromWebRequest(new Request("http://x/elsewhere"))))!;
       assert.deepEqual([missing.status, missing.body], [404, "Not Found"]);
+      const beside = (await io.handle(fromWebRequest(new Request("http://x/socket.iox/?EIO=4&transport=polling"))))!;
+      assert.equal(beside.status, 404, "a path that only starts like it is not the engine's");
       const mine = new Response("mine");
       const fallback = await io.handle(fromWebRequest(new Request("http://x/elsewhere")), { fallback: () => mine });
       assert.equal(fallback, mine);

@@ -63,8 +63,9 @@ describe("Engine heartbeat after the event loop was held up", () => {
 describe("Engine heartbeat: a busy-but-alive peer stays, a dead one goes", () => {
   it("keeps a session whose pong arrived while the event loop was busy past its deadline", async () => {
     // Each ping makes the client ask for a request whose handler holds the server's event loop
-    // for 350 ms, and the client answers the ping 30 ms later: the pong waits unread in the socket
-    // while its deadline (pingTimeout 200 ms) passes. When the loop is free again, the deadline's
+    // for 700 ms, and the client answers the ping 30 ms later: the pong waits unread in the socket
+    // while its deadline (pingTimeout 200 ms) passes. (The hold leaves the client, which shares
+    // the machine, most of it to get its pong out in time.) When the loop is free again, the deadline's
     // timer runs before the socket is read (Node runs timers before I/O; Deno reads sockets only
     // when its loop idles): the session must not be closed for a pong that is there.
     const engine = new Engine({ pingInterval: 200, pingTimeout: 200 });
@@ -72,7 +73,7 @@ describe("Engine heartbeat: a busy-but-alive peer stays, a dead one goes", () =>
     engine.on("connection", (session) => session.on("close", (reason) => reasons.push(reason)));
     const server = await serve((request, options) => {
       if (new URL(request.url).pathname === "/busy") {
-        holdEventLoop(350);
+        holdEventLoop(700);
         return Promise.resolve(textResponse(204, "", new Headers()));
       }
       return engine.handle(request, options);

@@ -169,6 +169,31 @@ describe("examples", () => {
     }
   });
 
+  it("examples/workers_shards in workerd: a chat over 4 objects, tenants kept together", async () => {
+    const server = await startWorkerd(`${ROOT}examples/workers_shards/worker.ts`, { CHAT: "ChatShard" });
+    try {
+      // 8 clients at random (two transports), 2 of one tenant
+      const clients = Array.from({ length: 8 }, (_, i) => connect(server.url, i % 2 ? ["websocket"] : ["polling"]));
+      const tenant = [0, 1].map(() => connect(server.url, ["websocket"], { tenant: "acme" }));
+      await Promise.all([...clients, ...tenant].map((s) => once(s, "connect")));
+      const counts: Record<string, number> = await clients[0].timeout(3000).emitWithAck("who");
+      assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 10);
+      assert.ok(Object.keys(counts).length >= 2, JSON.stringify(counts));
+      for (const name of Object.keys(counts)) assert.match(name, /^chat(:[1-3])?$/);
+      const heard = [...clients, ...tenant].map((s) => once<[string, string]>(s, "said"));
+      assert.equal(await tenant[0].timeout(3000).emitWithAck("say", "hello everyone"), true);
+      const said = await Promise.all(heard);
+      for (const [, text] of said) assert.equal(text, "hello everyone");
+      assert.equal(new Set(said.map(([shard]) => shard)).size, 1); // the sender's shard
+      const [first, second] = tenant.map((s) => s.io.engine?.id?.split(".")[0]);
+      assert.match(String(first), /^[0-3]$/);
+      assert.equal(first, second);
+    } finally {
+      for (const socket of sockets.splice(0)) socket.disconnect();
+      await server.close();
+    }
+  });
+
   it("examples/workers in workerd: round trip with our client", async () => {
     const server = await startWorkerd(`${ROOT}examples/workers/worker.ts`, { CHAT: "ChatObject" });
     try {

@@ -199,7 +199,17 @@ describe("io: connection", () => {
     assert.equal(socket.handshake.address, "127.0.0.1");
     assert.equal(socket.handshake.headers.host, new URL(srv.url).host);
     assert.equal(socket.handshake.xdomain, false);
-    assert.equal(socket.request.url.searchParams.get("EIO"), "4");
+    assert.equal(socket.conn.request.url.searchParams.get("EIO"), "4");
+    // socket.request as socket.io gives it: Node's IncomingMessage there, the HandshakeRequest elsewhere.
+    const g = globalThis as { Deno?: unknown; Bun?: unknown };
+    if (!g.Deno && !g.Bun) { // tests/_server.ts serves on node:http
+      assert.ok(socket.request.url.startsWith("/socket.io/?EIO=4"));
+      assert.equal(socket.request.headers.host, new URL(srv.url).host);
+      assert.equal(socket.request.method, "GET");
+      assert.equal(socket.request.socket.remoteAddress, "127.0.0.1");
+      assert.equal(socket.request._query.EIO, "4");
+      assert.equal(socket.request, socket.request, "made once");
+    } else assert.equal(socket.request, socket.conn.request);
     assert.equal(socket.connected, true);
     assert.equal(socket.recovered, false);
     assert.deepEqual([...socket.rooms], [socket.id]);

@@ -31,7 +31,8 @@ if (isNode) {
       const { createServer } = await import("node:http");
       const { Server } = await import("../server.ts");
       const io = new Server({ maxHttpBufferSize: 1e6 });
-      const server = io.attach(createServer());
+      const server = createServer();
+      io.attach(server);
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       const port = (server.address() as { port: number }).port;
       const clients = await Promise.all([rawClient(port), rawClient(port), rawClient(port)]);

@@ -1,5 +1,5 @@
 /**
- * The npm package: builds `dist/npm/` (scripts/build_npm.ts), packs it with `npm pack`, installs
+ * The npm package: builds it (scripts/build_npm.ts) into a temporary folder, packs it with `npm pack`, installs
  * the tarball in an empty folder (offline, from npm's cache, which `npm install` of this repo
  * filled) and uses it from Node and from Bun: a server (`io.listen`, with no other import) and
  * the client, JSON and msgpack, polling, WebSocket and upgrade, plus the served browser bundle.
@@ -33,8 +33,9 @@ for (const parser of [undefined, msgpackParser]) {
   const server = new Server({ parser });
   const admin = instrument(server, { auth: false, mode: "production" });
   server.on("connection", (socket) => socket.on("echo", (v, ack) => ack(v)));
-  const http = await server.listen(0, "127.0.0.1");
-  const { port } = http.address();
+  server.listen(0);
+  await new Promise((resolve) => server.httpServer.once("listening", resolve));
+  const { port } = server.httpServer.address();
   for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
     const socket = io("http://127.0.0.1:" + port, { forceNew: true, reconnection: false, transports, parser });
     const reply = await socket.timeout(3000).emitWithAck("echo", { n: 1, bytes: new Uint8Array([1, 2]) });
@@ -48,8 +49,6 @@ for (const parser of [undefined, msgpackParser]) {
   results.push("map:" + map.status + ":" + (await map.json()).sources.includes("src/parser/msgpack.ts"));
   admin.close();
   await server.close();
-  http.closeAllConnections?.();
-  await new Promise((resolve) => http.close(resolve));
 }
 results.push("root:" + typeof root.Server + "/" + typeof root.io);
 results.push("node:" + typeof (await import("@sio/socket.io/node")).stopNodeServer);
@@ -71,6 +70,30 @@ const EXPECTED = [
   "root:function/function",
   "node:function",
 ];
+
+// socket.io's CommonJS forms: the module is a function that makes a server on an HTTP server.
+const REQUIRE_APP = `
+const { createServer } = require("node:http");
+const http = createServer((_req, res) => res.end("the app"));
+const io = require("@sio/socket.io/server")(http, { pingInterval: 1234 });
+const { Server } = require("@sio/socket.io/server");
+const root = require("@sio/socket.io");
+const { io: connect } = require("@sio/socket.io/client");
+io.on("connection", (socket) => socket.on("echo", (v, ack) => ack(v)));
+http.listen(0, "127.0.0.1", async () => {
+  const url = "http://127.0.0.1:" + http.address().port;
+  const socket = connect(url, { forceNew: true, reconnection: false });
+  const reply = await socket.timeout(3000).emitWithAck("echo", "hi");
+  socket.disconnect();
+  const open = await (await fetch(url + "/socket.io/?EIO=4&transport=polling")).text();
+  const sid = JSON.parse(open.slice(1)).sid;
+  await (await fetch(url + "/socket.io/?EIO=4&transport=polling&sid=" + sid, { method: "POST", body: "1" })).text();
+  const app = await (await fetch(url + "/")).text();
+  const fromRoot = root() instanceof root.Server;
+  console.log(JSON.stringify([io instanceof Server, reply, JSON.parse(open.slice(1)).pingInterval, app, fromRoot]));
+  io.close(() => process.exit(0));
+});
+`;
 
 const TYPED_APP = `
 import { Server } from "@sio/socket.io/server";
@@ -97,15 +120,16 @@ function run(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
 }
 
-describe("npm package (dist/npm)", () => {
+describe("npm package (scripts/build_npm.ts)", () => {
   let dir: string;
   let app: string;
 
   before(async () => {
     const { buildNpm } = await import("../scripts/build_npm.ts");
-    await buildNpm({ quiet: true, writeModule: false });
+    // Into a directory of its own: the suite may build the package on several runtimes at once.
     dir = mkdtempSync(join(tmpdir(), "sio-npm-"));
-    run("npm", ["pack", join(ROOT, "dist/npm"), "--pack-destination", dir, "--silent"], dir);
+    await buildNpm({ quiet: true, writeModule: false, outDir: join(dir, "npm") });
+    run("npm", ["pack", join(dir, "npm"), "--pack-destination", dir, "--silent"], dir);
     const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"));
     assert.ok(tarball, "npm pack wrote no tarball");
     app = join(dir, "app");
@@ -143,6 +167,14 @@ describe("npm package (dist/npm)", () => {
   it("round trip from Node (server and client, JSON and msgpack, every transport)", () => {
     const out = run(join(ROOT, "node_modules/.bin/node"), ["roundtrip.mjs"], app);
     assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), EXPECTED);
+  });
+
+  it("CommonJS: require(...)(httpServer, opts) as socket.io's module, from Node and Bun", () => {
+    writeFileSync(join(app, "require.cjs"), REQUIRE_APP);
+    for (const runtime of ["node", "bun"]) {
+      const out = run(join(ROOT, "node_modules/.bin", runtime), ["require.cjs"], app);
+      assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), [true, "hi", 1234, "the app", true], runtime);
+    }
   });
 
   it("round trip from Bun", () => {

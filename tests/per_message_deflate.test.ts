@@ -228,7 +228,9 @@ describe(`perMessageDeflate (server on ${runtime})`, () => {
 
     it("is offered through io.listen (Deno's node:http and ws)", async () => {
       const { ws, socket } = await start({ perMessageDeflate: true }, async (io) => {
-        const address = (await io.listen(0, "127.0.0.1")).address();
+        io.listen(0);
+        await new Promise((resolve) => io.httpServer!.once("listening", resolve));
+        const address = io.httpServer!.address();
         return typeof address === "object" && address !== null ? address.port : 0;
       });
       assert.match(ws.extensions ?? "", /^permessage-deflate/);

@@ -3,6 +3,7 @@
  * (CI looks for it); exits non-zero when anything failed.
  *
  *   deno run -A tests/run_all.ts              (or: npx deno task test) the default groups
+ *   deno run -A tests/run_all.ts --lanes 1    one group at a time (default 2, or $TEST_LANES)
  *   deno run -A tests/run_all.ts reference    the conformance and interop suites against the
  *                                             real npm socket.io (proves the tests themselves)
  *
@@ -23,6 +24,8 @@ interface Group {
   env?: Record<string, string>;
   /** Runs before the command (installs what the group needs). */
   setup?: () => Promise<void>;
+  /** Runs after the other groups, with nothing else running (load tests that judge timing). */
+  alone?: boolean;
   /** The arguments that make the command write a JUnit report to `path`, and its dialect. */
   junit?: { args: (path: string) => string[]; dialect: "deno" | "flat" };
 }
@@ -67,6 +70,7 @@ async function installNode22(): Promise<void> {
 const RUNTIME_INDEPENDENT = new Set([
   "tests/workers.test.ts",
   "tests/workers_hibernation.test.ts",
+  "tests/workers_shards.test.ts",
   "tests/workers_fuzz.test.ts",
   "tests/workers_leaks.test.ts",
   "tests/workers_client.test.ts",
@@ -77,7 +81,15 @@ const RUNTIME_INDEPENDENT = new Set([
   "tests/python_amqp.test.ts",
   "tests/package_jsr.test.ts",
   "tests/boundary.test.ts",
+  "tests/compat/compat.test.ts",
 ]);
+
+/**
+ * Load tests that judge timing (heartbeats kept under a burst of 50 clients): they make their own
+ * load and must not share the machine's two cores with another group, so they run in groups of
+ * their own after the others, alone, with the servers on each runtime (the clients on Deno).
+ */
+const ALONE = ["tests/heartbeat_load.test.ts", "tests/workers_heartbeat.test.ts"];
 
 /** Every test file below tests/, for runners that take explicit paths (node --test). */
 function testFiles(exclude: ReadonlySet<string> = new Set()): string[] {
@@ -96,7 +108,7 @@ function testFiles(exclude: ReadonlySet<string> = new Set()): string[] {
 const GROUPS: Record<string, Group> = {
   deno: {
     name: "deno test (all of tests/, servers on Deno)",
-    cmd: [deno, "test", "-A", "tests/"],
+    cmd: [deno, "test", "-A", `--ignore=${ALONE.join(",")}`, "tests/"],
     env: { FIXTURE: "deno" },
     junit: denoJunit,
   },
@@ -107,7 +119,7 @@ const GROUPS: Record<string, Group> = {
       "test",
       "--timeout",
       "20000",
-      ...testFiles(new Set([...RUNTIME_INDEPENDENT, "tests/package_npm.test.ts"])),
+      ...testFiles(new Set([...RUNTIME_INDEPENDENT, ...ALONE, "tests/package_npm.test.ts"])),
     ],
     env: { FIXTURE: "bun" },
     junit: { args: (path) => ["--reporter=junit", `--reporter-outfile=${path}`], dialect: "flat" },
@@ -122,7 +134,7 @@ const GROUPS: Record<string, Group> = {
         "--test-reporter-destination=stdout",
         "--test-reporter=junit",
         `--test-reporter-destination=${path}`,
-        ...testFiles(RUNTIME_INDEPENDENT),
+        ...testFiles(new Set([...RUNTIME_INDEPENDENT, ...ALONE])),
       ],
       dialect: "flat",
     },
@@ -140,6 +152,33 @@ const GROUPS: Record<string, Group> = {
     env: { FIXTURE: "workerd" },
     junit: denoJunit,
   },
+  "workerd-shards": {
+    name: "deno test (conformance + interop against the fixture in workerd, 4 Durable Objects)",
+    cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
+    env: { FIXTURE: "workerd-shards" },
+    junit: denoJunit,
+  },
+  "heartbeat-deno": {
+    name: "deno test (heartbeats under load, alone: the fixture on Deno and in workerd)",
+    cmd: [deno, "test", "-A", ...ALONE],
+    env: { FIXTURE: "deno" },
+    junit: denoJunit,
+    alone: true,
+  },
+  "heartbeat-bun": {
+    name: "deno test (heartbeats under load, alone: the fixture on Bun)",
+    cmd: [deno, "test", "-A", "tests/heartbeat_load.test.ts"],
+    env: { FIXTURE: "bun" },
+    junit: denoJunit,
+    alone: true,
+  },
+  "heartbeat-node": {
+    name: "deno test (heartbeats under load, alone: the fixture on Node)",
+    cmd: [deno, "test", "-A", "tests/heartbeat_load.test.ts"],
+    env: { FIXTURE: "node" },
+    junit: denoJunit,
+    alone: true,
+  },
   reference: {
     name: "deno test (conformance + interop against the reference socket.io)",
     cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
@@ -147,7 +186,18 @@ const GROUPS: Record<string, Group> = {
     junit: denoJunit,
   },
 };
-const DEFAULT_GROUPS = ["deno", "bun", "node", "node22", "workerd"];
+/** The default groups, longest first (the lanes take them in this order). */
+const DEFAULT_GROUPS = [
+  "deno",
+  "node",
+  "bun",
+  "workerd",
+  "workerd-shards",
+  "node22",
+  "heartbeat-deno",
+  "heartbeat-bun",
+  "heartbeat-node",
+];
 
 function unescapeXml(text: string): string {
   return text
@@ -217,9 +267,27 @@ async function pump(stream: ReadableStream<Uint8Array>, out: { writeSync(p: Uint
   }
 }
 
-async function runGroup(group: Group): Promise<Counts> {
-  console.log(`\n=== ${group.name} ===`);
+/** What a group ended with, and its output (buffered when groups run side by side). */
+interface GroupResult {
+  counts: Counts;
+  seconds: number;
+}
+
+/**
+ * Runs one group. With `live`, its output streams as it comes; otherwise it is kept and printed
+ * whole when the group ends, so that groups running side by side do not interleave their lines.
+ */
+async function runGroup(group: Group, live: boolean): Promise<GroupResult> {
   const started = performance.now();
+  const buffer: Uint8Array[] = [];
+  const sink = live ? Deno.stdout : {
+    writeSync(p: Uint8Array): number {
+      buffer.push(p.slice());
+      return p.length;
+    },
+  };
+  const say = (line: string) => sink.writeSync(new TextEncoder().encode(line + "\n"));
+  say(`\n=== ${group.name} ===`);
   const dir = await Deno.makeTempDir({ prefix: "run_all_" });
   const junitPath = `${dir}/junit.xml`;
   const [cmd, ...args] = group.cmd;
@@ -231,7 +299,7 @@ async function runGroup(group: Group): Promise<Counts> {
     stderr: "piped",
   }).spawn();
   const tail: string[] = [];
-  await Promise.all([pump(child.stdout, Deno.stdout, tail), pump(child.stderr, Deno.stderr, tail)]);
+  await Promise.all([pump(child.stdout, sink, tail), pump(child.stderr, live ? Deno.stderr : sink, tail)]);
   const { code } = await child.status;
   let counts: Counts | undefined;
   if (group.junit) {
@@ -246,32 +314,69 @@ async function runGroup(group: Group): Promise<Counts> {
   counts ??= { passed: 0, failed: 0, ignored: 0 };
   if (code !== 0 && counts.failed === 0) {
     // the command failed without a failing test to show for it (type errors, a crash)
-    console.log(`${group.name}: exited with code ${code} and no failing test reported; counting 1 failure`);
+    say(`${group.name}: exited with code ${code} and no failing test reported; counting 1 failure`);
     counts.failed = 1;
   }
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   const seconds = Math.round((performance.now() - started) / 1000);
-  console.log(
+  say(
     `=== ${group.name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.ignored} ignored (${seconds} s) ===`,
   );
-  return counts;
+  for (const chunk of buffer) {
+    let written = 0;
+    while (written < chunk.length) written += Deno.stdout.writeSync(chunk.subarray(written));
+  }
+  return { counts, seconds };
+}
+
+/**
+ * Runs the groups in `lanes` side by side (each lane takes the next group when its last one ends;
+ * list the longest groups first). The suite's processes wait on the network and timers more than
+ * they compute, so two lanes on two cores take little more than half the time of one.
+ */
+async function runLanes(names: string[], lanes: number): Promise<Map<string, GroupResult>> {
+  const results = new Map<string, GroupResult>();
+  const queue = names.filter((name) => !GROUPS[name].alone);
+  const lane = async () => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      if (lanes > 1) console.log(`--- started: ${GROUPS[name].name}`);
+      results.set(name, await runGroup(GROUPS[name], lanes === 1));
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  for (const name of names.filter((name) => GROUPS[name].alone)) {
+    results.set(name, await runGroup(GROUPS[name], true));
+  }
+  return results;
 }
 
 if (import.meta.main) {
-  const names = Deno.args.length ? Deno.args : DEFAULT_GROUPS;
+  const args = [...Deno.args];
+  const lanesFlag = args.findIndex((a) => a === "--lanes");
+  const lanes = Number(lanesFlag >= 0 ? args.splice(lanesFlag, 2)[1] : Deno.env.get("TEST_LANES") ?? 2);
+  if (!Number.isInteger(lanes) || lanes < 1) {
+    console.error("--lanes takes a whole number of at least 1");
+    Deno.exit(2);
+  }
+  const names = args.length ? args : DEFAULT_GROUPS;
   for (const name of names) {
     if (!GROUPS[name]) {
       console.error(`Unknown group ${JSON.stringify(name)}; groups: ${Object.keys(GROUPS).join(", ")}`);
       Deno.exit(2);
     }
   }
+  const started = performance.now();
+  const results = await runLanes(names, lanes);
   const total: Counts = { passed: 0, failed: 0, ignored: 0 };
+  console.log("");
   for (const name of names) {
-    const counts = await runGroup(GROUPS[name]);
+    const { counts, seconds } = results.get(name)!;
+    console.log(`${GROUPS[name].name}: ${counts.passed} passed, ${counts.failed} failed (${seconds} s)`);
     total.passed += counts.passed;
     total.failed += counts.failed;
     total.ignored += counts.ignored;
   }
+  console.log(`(${lanes} lane${lanes > 1 ? "s" : ""}, ${Math.round((performance.now() - started) / 1000)} s in all)`);
   console.log("");
   console.log(`${total.passed} passed, ${total.failed} failed`);
   Deno.exit(total.failed > 0 ? 1 : 0);

@@ -38,6 +38,14 @@ function bytesOf(value: unknown): Uint8Array {
     : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
 
+describe("workerd: socket.io's Node forms", () => {
+  it("new Server(port) fails with a message that says what to use", async () => {
+    const text = await (await fetch(`${server.url}/forms`)).text();
+    assert.match(text, /A port needs node:http, which workerd does not have/);
+    assert.match(text, /defineSocketIoObject/);
+  });
+});
+
 const KINDS = {
   fast: "hibernation API",
   auto: "hibernation API, pongs answered by the platform",

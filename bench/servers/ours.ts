@@ -38,7 +38,8 @@ if (g.Deno?.serve) {
   await announce(server.port);
 } else {
   const { createServer } = await import("node:http");
-  const server = io.attach(createServer());
+  const server = createServer();
+  io.attach(server);
   await new Promise<void>((resolve) => server.listen(wanted, "127.0.0.1", resolve));
   await announce((server.address() as { port: number }).port);
 }

@@ -347,7 +347,7 @@ function watchNamespace(admin: AnyNamespace, nsp: AnyNamespace, watched: () => b
       socket.data = watch(socket.data);
     }
     if (watched()) admin.emit("socket_connected", serialize(socket, nsp.name, admin_), new Date());
-    const onUpgrade = (transport: string) => {
+    const onUpgrade = ({ name: transport }: { name: string }) => {
       admin_.transport = transport;
       if (watched()) admin.emit("socket_updated", { id: socket.id, nsp: nsp.name, transport });
     };

@@ -6,6 +6,7 @@
  */
 
 import type { DefaultEventsMap, EventsMap } from "../util/typed_events.ts";
+import { isBrowser } from "./env.ts";
 import { Manager } from "./manager.ts";
 import type { ManagerOptions } from "./manager.ts";
 import type { Socket, SocketOptions } from "./socket.ts";
@@ -44,7 +45,7 @@ function parse(
 ): { source: string | undefined; id: string; nsp: string } {
   const loc = globalThis.location;
   if (uri == null) {
-    if (!loc) {
+    if (!isBrowser && !loc) {
       // Outside browsers the URL parts may come as options: the Manager makes the URL of them.
       if (!opts.hostname && !opts.host) {
         throw new TypeError("io() needs a URL, or the hostname option, outside browsers");

@@ -9,6 +9,7 @@ import { Emitter } from "../util/emitter.ts";
 import { defaultParser as jsonParser, PacketType } from "../parser/socket_io.ts";
 import { clientDefaultParser } from "./default_parser.ts";
 import type { Decoder, Encoder, Packet, Parser } from "../parser/socket_io.ts";
+import { type ParserModule, toParser } from "../parser/parser_module.ts";
 import type { DefaultEventsMap, EventsMap } from "../util/typed_events.ts";
 import { Backoff } from "./backoff.ts";
 import { Engine, toBinaryType } from "./engine.ts";
@@ -20,6 +21,7 @@ import { resolveTransports } from "./_runtime_features.ts";
 import { rethrow } from "./transports/transport.ts";
 import type { CloseDetails } from "./transports/transport.ts";
 import { Socket } from "./socket.ts";
+import { isBrowser } from "./env.ts";
 import { protocolV4 } from "./protocol_v4.ts";
 import type { SocketOptions } from "./socket.ts";
 import { createDebug, enableDebug, readDebugEnvironment } from "../util/debug.ts";
@@ -27,8 +29,10 @@ import { createDebug, enableDebug, readDebugEnvironment } from "../util/debug.ts
 const debug = createDebug("sio:client:manager");
 
 // DEBUG=sio:* outside browsers, as on the server.
-const debugPattern = readDebugEnvironment();
-if (debugPattern) enableDebug(debugPattern);
+if (!isBrowser) {
+  const debugPattern = readDebugEnvironment();
+  if (debugPattern) enableDebug(debugPattern);
+}
 
 export type { BinaryType };
 
@@ -67,8 +71,12 @@ export interface ManagerOptions extends EngineOptions {
   timeout?: number | false;
   /** Connect as soon as the Manager or socket is created (default true). */
   autoConnect?: boolean;
-  /** The packet format (default: JSON with binary attachments, as socket.io-parser). */
-  parser?: Parser;
+  /**
+   * The packet format (default: JSON with binary attachments, as socket.io-parser): ours, or a
+   * module written for socket.io-client with `Encoder` and `Decoder` classes
+   * (socket.io-msgpack-parser...), as it is.
+   */
+  parser?: Parser | ParserModule;
   /**
    * The Socket.IO protocol revision: 5 (the default: socket.io 3.x/4.x, python-socketio 5.x) or 4,
    * socket.io-client 2's, over Engine.IO v3 (socket.io 1.x/2.x, python-socketio and Flask-SocketIO
@@ -217,7 +225,8 @@ export class Manager<
       jitter: opts.randomizationFactor ?? 0.5,
     });
     this.timeout(opts.timeout ?? 20000);
-    const format = opts.parser ?? clientDefaultParser;
+    // Ours, or a parser module written for socket.io-client (`{ Encoder, Decoder }`), wrapped.
+    const format = toParser(opts.parser ?? clientDefaultParser);
     // With socket.io's JSON format only binary packets carry bytes; another format may put them anywhere.
     this.#bytesAnywhere = format !== jsonParser;
     const parser = opts.protocol === 4 ? protocolV4.attach(this) : format;

@@ -18,6 +18,7 @@
 import { type Packet, PacketType, type Parser } from "../parser/socket_io.ts";
 import { clientDefaultParser } from "./default_parser.ts";
 import { namespaceWithQuery, socketIdV4 } from "../parser/socket_io_v4.ts";
+import { toParser } from "../parser/parser_module.ts";
 import type { Engine } from "./engine.ts";
 import type { Manager } from "./manager.ts";
 import type { ClientWire } from "./wire.ts";
@@ -121,7 +122,7 @@ export const protocolV4: ClientWire = {
     opts.wire = protocolV4;
     opts.fetch = legacyFetch(opts.fetch);
     opts.WebSocket = legacyWebSocket(opts.WebSocket);
-    const base = opts.parser ?? clientDefaultParser;
+    const base = toParser(opts.parser ?? clientDefaultParser);
     return {
       createEncoder() {
         const encoder = base.createEncoder();

@@ -5,6 +5,7 @@
  */
 
 import { unrefTimer } from "./_runtime_features.ts";
+import { isBrowser } from "./env.ts";
 
 // Taken when the client is loaded: fake timers installed later (by a test framework) are not these.
 const nativeSetTimeout = setTimeout;
@@ -78,7 +79,7 @@ export function createTimers(opts: TimerOptions): Timers {
   return {
     set(fn, ms, unref) {
       const id = set.call(globalThis, fn, ms);
-      if (unref && opts.autoUnref) unrefTimer(id);
+      if (!isBrowser && unref && opts.autoUnref) unrefTimer(id);
       return id;
     },
     clear: (id) => clear.call(globalThis, id),

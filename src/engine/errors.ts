@@ -32,7 +32,13 @@ export const ENGINE_ERROR_MESSAGES: Readonly<Record<EngineErrorCode, string>> = 
 
 /** A refused request, as reported by the `connection_error` event. */
 export interface EngineConnectionError {
-  /** The refused request (as a web `Request`, made for the event). */
+  /**
+   * The refused request as the runtime gave it, as engine.io's `err.req`: Node's
+   * `IncomingMessage` on Node's HTTP server, the web `Request` elsewhere (with engine.io's `_query`).
+   */
+  // deno-lint-ignore no-explicit-any
+  req: any;
+  /** The refused request as a web `Request` (made for the event on Node). */
   request: Request;
   /** The Engine.IO error code. */
   code: EngineErrorCode;

@@ -51,6 +51,11 @@ export interface EngineRequest {
   toRequest(): Request;
   /** The runtime's own request object: Node's `IncomingMessage`; the `Request` on web runtimes. */
   readonly native: unknown;
+  /**
+   * The runtime's own response object, where it has one before the answer (Node's `ServerResponse`
+   * for a request that is not an upgrade): engine middlewares get it as `res`.
+   */
+  readonly nativeResponse?: unknown;
 }
 
 /** The answer to a request. A web `Response` is one. */

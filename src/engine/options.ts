@@ -77,7 +77,10 @@ export type AllowRequest = (
 export interface EngineOptions {
   /** Path the engine answers on (default `/engine.io`; `/socket.io` for the io server). */
   path?: string;
-  /** Whether `path/` also matches (default `true`). */
+  /**
+   * socket.io's option, taken for compatibility (default `true`): the engine answers its path with
+   * and without a trailing slash, and every URL under it, either way.
+   */
   addTrailingSlash?: boolean;
   /** Milliseconds between server pings (default 25000). */
   pingInterval?: number;

@@ -23,11 +23,12 @@ import {
 } from "./errors.ts";
 import { randomId } from "./ids.ts";
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions, serializeCookie } from "./options.ts";
-import { EngineSocket } from "./socket.ts";
+import { EngineSocket, NODE_SHAPED } from "./socket.ts";
+import { answered, type EngineMiddleware, MiddlewareResponse, runMiddlewares } from "./middlewares.ts";
 import { createDebug } from "../util/debug.ts";
 import { PollingTransport } from "./transports/polling.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
-import type { HandshakeRequest } from "./types.ts";
+import type { HandshakeRequest, ObservedPacket } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
 import {
   readSessionSnapshot,
@@ -102,12 +103,33 @@ export interface RestoredSession {
   handlers: WebSocketHandlers;
 }
 
-/** Events of the engine. */
+/**
+ * The headers of an answer as `initial_headers` and `headers` listeners edit them (engine.io's
+ * shape): lower-case names, `set-cookie` as a list; what a listener sets, changes or deletes goes
+ * on the answer.
+ */
+export type HeadersObject = Record<string, string | string[]>;
+
+/** Events of the engine, as engine.io's server emits them. */
 export interface EngineEvents {
   /** A session opened. */
   connection: (socket: EngineSocket) => void;
   /** A request was refused. */
   connection_error: (error: EngineConnectionError) => void;
+  /**
+   * The headers of the answer that opens a session (a polling handshake, or a WebSocket's 101),
+   * before `headers`. `request` is the runtime's own (Node's `IncomingMessage`, the web `Request`
+   * elsewhere).
+   */
+  // deno-lint-ignore no-explicit-any
+  initial_headers: (headers: HeadersObject, request: any) => void;
+  /** The headers of every answer of a session (polls, posts, its handshake and upgrade). */
+  // deno-lint-ignore no-explicit-any
+  headers: (headers: HeadersObject, request: any) => void;
+  /** A session hands these packets to its transport (its own `flush`, for every session). */
+  flush: (socket: EngineSocket, packets: ObservedPacket[]) => void;
+  /** A session handed everything buffered to its transport (its own `drain`, for every session). */
+  drain: (socket: EngineSocket) => void;
 }
 
 class Refusal {
@@ -163,6 +185,11 @@ export class Engine extends Emitter<EngineEvents> {
   readonly options: ResolvedEngineOptions;
   /** Open sessions by id. */
   readonly clients: Map<string, EngineSocket> = new Map();
+  /** The middlewares of {@linkcode Engine.use}. */
+  #middlewares: EngineMiddleware[] = [];
+
+  /** The options as given, for {@linkcode Engine._configure}. */
+  #given: EngineOptions;
 
   /**
    * The smallest polling answer compressed (`httpCompression`); `undefined`: none, also where the
@@ -173,9 +200,57 @@ export class Engine extends Emitter<EngineEvents> {
   /** Creates an engine; it serves nothing until requests are passed to {@linkcode Engine.handle}. */
   constructor(options: EngineOptions = {}) {
     super();
+    this.#given = { ...options };
     this.options = resolveEngineOptions(options);
     const compression = this.options.httpCompression;
     this.#compressFrom = compression === false || platformCompressesHttp() ? undefined : compression.threshold;
+  }
+
+  /**
+   * @internal Changes options after construction (`attach`'s options, `io.path(v)`): resolved
+   * again, in place (sessions share the object, and read it as they go).
+   */
+  _configure(options: EngineOptions): void {
+    Object.assign(this.#given, options);
+    Object.assign(this.options, resolveEngineOptions(this.#given));
+  }
+
+  /**
+   * Adds a middleware that runs before every request the engine handles (polls, posts, WebSocket
+   * handshakes), as engine.io's `use`: connect-style `(req, res, next)`, so Express middlewares
+   * work on Node's HTTP server (`req` is the `IncomingMessage`, `res` its `ServerResponse`). On web
+   * runtimes `req` is the web `Request` and `res` a {@linkcode MiddlewareResponse} over the
+   * answer's headers. `next(err)` refuses the request (400); a middleware may also answer it
+   * itself (`res.writeHead(401); res.end()`).
+   *
+   * @example
+   * ```ts
+   * import { Engine } from "./server.ts";
+   * const engine = new Engine();
+   * engine.use((req, res, next) => {
+   *   res.setHeader("X-Powered-By", "sockets");
+   *   next();
+   * });
+   * ```
+   */
+  use(middleware: EngineMiddleware): this {
+    this.#middlewares.push(middleware);
+    return this;
+  }
+
+  /** Whether the engine's `flush` and `drain` have listeners (then every session forwards its own). */
+  #forwarding = false;
+
+  /**
+   * Adds a listener. The first listener of `flush` or `drain` makes every session forward its own
+   * (as engine.io's server emits them); until then sessions skip those events.
+   */
+  override on<E extends keyof EngineEvents & string>(event: E, listener: EngineEvents[E]): this {
+    if ((event === "flush" || event === "drain") && !this.#forwarding) {
+      this.#forwarding = true;
+      for (const session of this.clients.values()) this.#forward(session);
+    }
+    return super.on(event, listener);
   }
 
   /** How many sessions are open. */
@@ -200,11 +275,16 @@ export class Engine extends Emitter<EngineEvents> {
     EngineSocket.runDueHeartbeats(this.options);
   }
 
-  /** Whether a URL path belongs to this engine. */
+  /**
+   * Whether a URL path belongs to this engine: the path itself, `path/`, and everything under it
+   * (`/socket.io/anything`, as socket.io's engine takes it; what is not a valid Engine.IO request
+   * there gets its error answer).
+   */
   matches(pathname: string): boolean {
     const path = this.options.path;
-    if (pathname === path) return true;
-    return this.options.addTrailingSlash && pathname === path + "/";
+    if (path === "/") return true;
+    return pathname.startsWith(path) &&
+      (pathname.length === path.length || pathname.charCodeAt(path.length) === 47 /* "/" */);
   }
 
   /**
@@ -231,6 +311,28 @@ export class Engine extends Emitter<EngineEvents> {
     }
 
     const query = url.searchParams;
+    // Where the runtime has no response object before the answer (web runtimes, WebSocket
+    // handshakes on Node), the middlewares' `res`; engine.io calls its writeHead() before upgrading.
+    let middlewareResponse: MiddlewareResponse | undefined;
+    if (this.#middlewares.length > 0) {
+      const nativeResponse = request.nativeResponse as object | undefined;
+      const res = nativeResponse ?? (middlewareResponse = new MiddlewareResponse(headers));
+      const outcome = await runMiddlewares(this.#middlewares, userRequest(request, query), res);
+      if (outcome === "answered" || answered(res)) {
+        if (middlewareResponse !== undefined) return middlewareResponse.toEngineResponse();
+        // A middleware that sent the head then failed: end what it started.
+        if (!(res as { writableEnded?: boolean }).writableEnded) (res as { end?(): void }).end?.();
+        return undefined;
+      }
+      if (outcome !== undefined) {
+        return this.#refuse(
+          request,
+          headers,
+          new Refusal(EngineErrorCode.BAD_REQUEST, { name: "MIDDLEWARE_FAILURE", error: String(outcome) }),
+        );
+      }
+    }
+
     const transport = query.get("transport");
     const sid = query.get("sid");
     const isUpgrade = request.header("upgrade")?.toLowerCase() === "websocket";
@@ -274,7 +376,9 @@ export class Engine extends Emitter<EngineEvents> {
           );
         }
         const v3 = session.protocol === 3 ? v3FramingOf(query) : undefined;
-        return upgrade(request, new Engine.#Upgrade(this, session, v3));
+        middlewareResponse?.writeHead();
+        this.#emitHeaders(headers, request, query, false);
+        return upgrade(request, new Engine.#Upgrade(this, session, v3), headers);
       }
       if (session.transportName !== "polling") {
         return this.#refuse(
@@ -284,6 +388,7 @@ export class Engine extends Emitter<EngineEvents> {
         );
       }
       const polling = session.transport as PollingTransport;
+      if (method === "GET" || method === "POST") this.#emitHeaders(headers, request, query, false);
       if (method === "GET") return polling.handleGet(request, headers);
       if (method === "POST") return polling.handlePost(request, headers);
       return this.#refuse(request, headers, new Refusal(EngineErrorCode.BAD_REQUEST, { method }));
@@ -329,12 +434,17 @@ export class Engine extends Emitter<EngineEvents> {
     }
     const handshake = toHandshakeRequest(request, url);
 
+    // Node's request is kept whole only where engine middlewares may have set things on it.
+    const nativeRequest = keptRequest(request.native, this.#middlewares.length > 0);
     if (transport === "websocket") {
-      return upgrade!(request, new Engine.#NewSession(this, id, handshake, protocol, v3));
+      middlewareResponse?.writeHead();
+      this.#emitHeaders(headers, request, query, true);
+      return upgrade!(request, new Engine.#NewSession(this, id, handshake, protocol, v3, nativeRequest), headers);
     }
 
     if (this.options.cookie) headers.append("Set-Cookie", serializeCookie(this.options.cookie, id));
     this.options.onInitialHeaders?.(headers, request.toRequest());
+    this.#emitHeaders(headers, request, query, true);
     const polling = new PollingTransport(
       this.options.maxHttpBufferSize,
       this.options.pingInterval + this.options.pingTimeout,
@@ -342,6 +452,7 @@ export class Engine extends Emitter<EngineEvents> {
       this.#compressFrom,
     );
     const session = this.#register(new EngineSocket(id, handshake, polling, this.options, protocol));
+    session.nativeRequest = nativeRequest;
     const response = polling.handleGet(request, headers);
     session.open();
     emitIsolated(this, "connection", connectionListenerFailed, session);
@@ -502,8 +613,18 @@ export class Engine extends Emitter<EngineEvents> {
     // One listener per engine, not a closure per session (the session removes its listeners once
     // closed, and calls them with itself as `this`).
     session.on("close", this.#sessionClosed);
+    if (this.#forwarding) this.#forward(session);
     return session;
   }
+
+  /** Makes `session` emit its `flush` and `drain` on the engine too. */
+  #forward(session: EngineSocket): void {
+    session.on("flush", this.#sessionFlushed);
+    session.on("drain", this.#sessionDrained);
+  }
+
+  readonly #sessionFlushed = forwarder(this, "flush");
+  readonly #sessionDrained = forwarder(this, "drain");
 
   readonly #sessionClosed = (() => {
     const clients = this.clients;
@@ -544,12 +665,14 @@ export class Engine extends Emitter<EngineEvents> {
     readonly #handshake: HandshakeRequest;
     readonly #protocol: EngineProtocol;
     readonly #v3: V3Framing | undefined;
+    readonly #nativeRequest: unknown;
     constructor(
       engine: Engine,
       id: string,
       handshake: HandshakeRequest,
       protocol: EngineProtocol,
       v3: V3Framing | undefined,
+      nativeRequest: unknown,
     ) {
       super();
       this.#engine = engine;
@@ -557,6 +680,7 @@ export class Engine extends Emitter<EngineEvents> {
       this.#handshake = handshake;
       this.#protocol = protocol;
       this.#v3 = v3;
+      this.#nativeRequest = nativeRequest;
     }
     onOpen(socket: WebSocketLike): void {
       const engine = this.#engine;
@@ -569,6 +693,7 @@ export class Engine extends Emitter<EngineEvents> {
       const session = engine.#register(
         new EngineSocket(this.#id, this.#handshake, transport, engine.options, this.#protocol),
       );
+      session.nativeRequest = this.#nativeRequest;
       session.open();
       emitIsolated(engine, "connection", connectionListenerFailed, session);
     }
@@ -588,7 +713,9 @@ export class Engine extends Emitter<EngineEvents> {
       );
     }
     if (this.hasListeners("connection_error")) {
+      const query = (URL.parse(request.url) ?? new URL("http://invalid/")).searchParams;
       emitIsolated(this, "connection_error", connectionListenerFailed, {
+        req: userRequest(request, query),
         request: request.toRequest(),
         code: refusal.code,
         message: refusal.message,
@@ -596,6 +723,19 @@ export class Engine extends Emitter<EngineEvents> {
       });
     }
     return errorResponse(refusal.code, headers, refusal.message);
+  }
+
+  /**
+   * Tells the `initial_headers` (a new session) and `headers` listeners about an answer's
+   * headers, as a plain object they edit, then puts what they made of it on the answer.
+   */
+  #emitHeaders(headers: Headers, request: EngineRequest, query: URLSearchParams, initial: boolean): void {
+    if (!this.hasListeners("headers") && !(initial && this.hasListeners("initial_headers"))) return;
+    const record = headersObject(headers);
+    const req = userRequest(request, query);
+    if (initial) emitIsolated(this, "initial_headers", connectionListenerFailed, record, req);
+    emitIsolated(this, "headers", connectionListenerFailed, record, req);
+    applyHeadersObject(headers, record);
   }
 
   #closing = false;
@@ -625,6 +765,77 @@ export class Engine extends Emitter<EngineEvents> {
   get closing(): boolean {
     return this.#closing;
   }
+}
+
+/**
+ * A session listener (shared by the engine's sessions, called with the session as `this`) that
+ * emits the session's `flush` or `drain` on `engine`, with the session first.
+ */
+function forwarder(engine: Engine, event: "flush" | "drain"): (this: EngineSocket, packets?: ObservedPacket[]) => void {
+  return function (this: EngineSocket, packets?: ObservedPacket[]): void {
+    if (event === "flush") emitIsolated(engine, "flush", connectionListenerFailed, this, packets!);
+    else emitIsolated(engine, "drain", connectionListenerFailed, this);
+  };
+}
+
+/**
+ * The request that user code written for engine.io gets (middlewares, header events,
+ * `connection_error`): the runtime's own (Node's `IncomingMessage`, the web `Request`), with
+ * engine.io's `_query` (the query parameters) set on it.
+ */
+function userRequest(request: EngineRequest, query: URLSearchParams): object {
+  const native = request.native;
+  const req = (typeof native === "object" && native !== null ? native : request.toRequest()) as { _query?: unknown };
+  if (req._query === undefined) {
+    try {
+      req._query = Object.fromEntries(query);
+    } catch {
+      // A frozen request object: no `_query`.
+    }
+  }
+  return req;
+}
+
+/**
+ * What a session keeps of the runtime's own request for `socket.request`: Node's
+ * `IncomingMessage` itself when `whole` (engine middlewares ran on it), else a mark that one is to
+ * be described from the handshake when asked (see `EngineSocket.nativeRequest`: keeping it costs
+ * 1.25 KB per idle WebSocket connection); nothing on web runtimes.
+ */
+function keptRequest(native: unknown, whole: boolean): unknown {
+  if (typeof native !== "object" || native === null || native instanceof Request) return undefined;
+  return whole ? native : NODE_SHAPED;
+}
+
+/** `headers` as engine.io's header events give them: a plain object, `set-cookie` as a list. */
+function headersObject(headers: Headers): HeadersObject {
+  const record: HeadersObject = {};
+  headers.forEach((value, name) => {
+    if (name !== "set-cookie") record[name] = value;
+  });
+  const cookies = headers.getSetCookie();
+  if (cookies.length > 0) record["set-cookie"] = cookies;
+  return record;
+}
+
+/** Puts what header listeners made of `record` back on `headers`. */
+function applyHeadersObject(headers: Headers, record: HeadersObject): void {
+  const names = new Set<string>();
+  for (const name of Object.keys(record)) {
+    const value = record[name];
+    if (value === undefined || value === null) continue;
+    const lower = name.toLowerCase();
+    names.add(lower);
+    try {
+      if (Array.isArray(value)) {
+        headers.delete(lower);
+        for (const v of value) headers.append(lower, String(v));
+      } else if (headers.get(lower) !== String(value)) headers.set(lower, String(value));
+    } catch (err) {
+      console.error(`[engine.io] a header listener set an invalid header "${name}":`, err);
+    }
+  }
+  for (const name of [...headers.keys()]) if (!names.has(name)) headers.delete(name);
 }
 
 function toHandshakeRequest(request: EngineRequest, url: URL): HandshakeRequest {

@@ -17,16 +17,37 @@ import type {
   EngineReadyState,
   EngineSocketEvents,
   HandshakeRequest,
+  ObservedPacket,
   WriteOptions,
 } from "./types.ts";
 import { createDebug } from "../util/debug.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
+import { receivedBinary } from "../util/platform.ts";
 import type { EngineProtocol } from "./protocol_v3.ts";
+import { SessionRequest } from "./session_request.ts";
 
 const debug = createDebug("sio:engine");
 
 /** The options of a packet written with `compress: false` (one shared object). */
 const UNCOMPRESSED: { compress?: boolean } = Object.freeze({ compress: false });
+
+// Turns of the event loop in which a volatile packet went out, counted only while there are
+// such packets (see `EngineSocket.takesVolatile`): one microtask per turn that has one.
+let volatileTurn = 0;
+let turnEnding = false;
+
+function currentTurn(): number {
+  if (!turnEnding) {
+    turnEnding = true;
+    queueMicrotask(endTurn);
+  }
+  return volatileTurn;
+}
+
+function endTurn(): void {
+  volatileTurn++;
+  turnEnding = false;
+}
 
 /**
  * One client session of the engine.
@@ -51,6 +72,26 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
    * client pings, the server answers).
    */
   readonly protocol: EngineProtocol;
+  /** See {@linkcode EngineSocket.nativeRequest}: what the engine kept, or `NODE_SHAPED`. */
+  #nativeRequest: unknown = undefined;
+
+  /**
+   * socket.io's `socket.request` where the runtime's requests are Node's: the `IncomingMessage`
+   * that opened the session when engine middlewares ran on it (with what they set: `session`,
+   * `user`...), otherwise (it is not kept: 1.25 KB per idle connection) a plain object made on
+   * first use with its `url`, `method`, `headers`, `socket` / `connection` (`remoteAddress`,
+   * `encrypted`) and engine.io's `_query`. `undefined` on web runtimes, whose requests are web
+   * `Request`s (see {@linkcode EngineSocket.request}).
+   */
+  get nativeRequest(): object | undefined {
+    const kept = this.#nativeRequest;
+    if (kept === NODE_SHAPED) return (this.#nativeRequest = nodeShapedRequest(this.request));
+    return kept as object | undefined;
+  }
+  /** @internal Set by the engine when the session opens. */
+  set nativeRequest(value: unknown) {
+    this.#nativeRequest = value;
+  }
   /** The session's state. */
   readyState: EngineReadyState = "opening";
   /** Whether the session moved from polling to WebSocket. */
@@ -75,6 +116,11 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     timer: ReturnType<typeof setTimeout>;
     probed: boolean;
   } | null = null;
+  /**
+   * Whether anyone listens to a per-packet event (`packet`, `packetCreate`, `flush`, `drain`): set
+   * by the first such listener, so that the paths every message takes skip them otherwise.
+   */
+  #observed = false;
 
   /** Creates a session on `transport`; {@linkcode EngineSocket.open} starts it. */
   constructor(
@@ -93,6 +139,14 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     this.#bind(transport);
   }
 
+  /** Adds a listener (the per-packet events are only emitted once one has a listener). */
+  override on<E extends keyof EngineSocketEvents & string>(event: E, listener: EngineSocketEvents[E]): this {
+    if (event === "packet" || event === "packetCreate" || event === "flush" || event === "drain") {
+      this.#observed = true;
+    }
+    return super.on(event, listener);
+  }
+
   /** The current transport's name. */
   get transportName(): "polling" | "websocket" {
     return this.#transport.name;
@@ -103,9 +157,27 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     return this.#transport;
   }
 
-  /** Whether a write would go out now (volatile packets are dropped otherwise). */
+  /** Whether a write would go out now: open, no upgrade under way, the transport writable. */
   get writable(): boolean {
     return this.readyState === "open" && this.#transport.writable && this.#upgrade === null;
+  }
+
+  /** The turn of the event loop in which this session's last volatile packet went out. */
+  #volatileTurn = -1;
+
+  /**
+   * Whether a volatile packet may go out now (and counts it if so), as socket.io decides: only
+   * when the transport could take it at once, so not while no poll waits, an upgrade is under
+   * way, packets wait to be flushed or bytes are queued in the WebSocket, nor after another
+   * volatile packet in the same turn of the event loop (socket.io's WebSocket transport is not
+   * writable until the previous send is done).
+   */
+  takesVolatile(): boolean {
+    if (!this.writable || this.#buffer.length > 0 || this.#transport.bufferedAmount > 0) return false;
+    const turn = currentTurn();
+    if (this.#volatileTurn === turn) return false;
+    this.#volatileTurn = turn;
+    return true;
   }
 
   /** Whether an upgrade is under way. */
@@ -200,6 +272,10 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
    * compressed only for its other messages, nor by permessage-deflate).
    */
   write(data: string | Uint8Array, options?: WriteOptions): void {
+    if (this.#observed) {
+      this.#observedWrite(data, options);
+      return;
+    }
     const direct = this.#direct;
     const compress = options?.compress;
     if (direct !== null && this.#buffer.length === 0 && this.readyState === "open") {
@@ -208,19 +284,38 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
         typeof data === "string" ? "4" + data : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
         compress,
       );
-      if (++this.#sinceCheck >= 64) {
-        this.#sinceCheck = 0;
-        const queued = direct.bufferedAmount;
-        if (queued > this.#options.maxBufferedBytes) {
-          this.#onClose("transport full", `${queued} bytes queued in the WebSocket`);
-        }
-      }
+      this.#checkQueued(direct);
       return;
     }
     if (this.readyState !== "open" && this.readyState !== "opening") return;
-    this.#buffer.push(
-      compress === false ? { type: "message", data, options: UNCOMPRESSED } : { type: "message", data },
-    );
+    this.#queue(compress === false ? { type: "message", data, options: UNCOMPRESSED } : { type: "message", data });
+  }
+
+  /** {@linkcode EngineSocket.write} with observers: the same paths, telling them each step. */
+  #observedWrite(data: string | Uint8Array, options: WriteOptions | undefined): void {
+    if (this.readyState !== "open" && this.readyState !== "opening") return;
+    const compress = options?.compress;
+    const packet: ObservedPacket = { type: "message", data, options: { compress: compress !== false } };
+    emitIsolated(this, "packetCreate", listenerFailed, packet);
+    const direct = this.#direct;
+    if (direct !== null && this.#buffer.length === 0 && this.readyState === "open") {
+      emitIsolated(this, "flush", listenerFailed, [packet]);
+      direct.sendFrame(
+        typeof data === "string" ? "4" + data : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
+        compress,
+      );
+      this.#checkQueued(direct);
+      if (this.readyState === "open") emitIsolated(this, "drain", listenerFailed);
+      return;
+    }
+    if (this.readyState !== "open" && this.readyState !== "opening") return;
+    this.#queue(packet);
+  }
+
+  /** Buffers a message until the end of the tick (or the next poll). */
+  #queue(packet: EnginePacket): void {
+    this.#buffer.push(packet);
+    const data = packet.data!;
     this.#bufferedBytes += typeof data === "string" ? data.length : data.byteLength;
     if (this.#bufferedBytes > this.#options.maxBufferedBytes) {
       // A client that does not read: drop it rather than grow without bound.
@@ -228,6 +323,16 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       return;
     }
     this.#scheduleFlush();
+  }
+
+  /** Every 64 direct writes: a client whose WebSocket queues too much is dropped. */
+  #checkQueued(direct: WebSocketTransport): void {
+    if (++this.#sinceCheck < 64) return;
+    this.#sinceCheck = 0;
+    const queued = direct.bufferedAmount;
+    if (queued > this.#options.maxBufferedBytes) {
+      this.#onClose("transport full", `${queued} bytes queued in the WebSocket`);
+    }
   }
 
   /** Alias of {@linkcode EngineSocket.write}. */
@@ -281,7 +386,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (packet.type === "ping" && packet.data === "probe") {
       transport.send([{ type: "pong", data: "probe" }]);
       upgrade.probed = true;
-      emitIsolated(this, "upgrading", listenerFailed, transport.name);
+      emitIsolated(this, "upgrading", listenerFailed, transport);
       // End the pending poll so the client can complete the upgrade.
       if (this.#transport.writable) this.#releasePoll();
       return;
@@ -296,7 +401,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       this.#bind(transport);
       this.upgraded = true;
       debug("session %s upgraded to %s", this.id, transport.name);
-      emitIsolated(this, "upgrade", listenerFailed, transport.name);
+      emitIsolated(this, "upgrade", listenerFailed, transport);
       this.#flush();
       if (this.readyState === "closing") transport.close(() => this.#onClose("forced close"));
       return;
@@ -323,7 +428,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       this.#session.#onPacket(packet);
     }
     onError(reason: "transport error" | "parse error", description: string): void {
-      this.#session.#onClose(reason, description);
+      this.#session.#failed(reason, description);
     }
     onClose(): void {
       this.#session.#onClose("transport close");
@@ -345,6 +450,9 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   #onPacket(packet: EnginePacket): void {
     if (this.readyState !== "open" && this.readyState !== "closing") return;
     this.#heard = true;
+    // Node: binary as a Buffer, as socket.io delivers it (the same memory).
+    if (receivedBinary !== undefined && typeof packet.data === "object") packet.data = receivedBinary(packet.data);
+    if (this.#observed) emitIsolated(this, "packet", listenerFailed, packet);
     switch (packet.type) {
       case "message":
         emitIsolated(this, "message", listenerFailed, packet.data ?? "");
@@ -354,7 +462,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
         // v4: only the server pings (the upgrade probe goes through the other transport); v3: only
         // the client does, and the server answers.
         if ((packet.type === "ping") !== (this.protocol === 3)) {
-          this.#onClose("transport error", "invalid heartbeat direction");
+          this.#failed("transport error", "invalid heartbeat direction");
           return;
         }
         if (this.protocol === 3) this.#sendPacket({ type: "pong" });
@@ -380,17 +488,29 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       const packets = this.#buffer;
       this.#buffer = [];
       this.#bufferedBytes = 0;
-      this.#transport.send(packets);
+      this.#release(packets);
       return;
     }
     const heartbeats = EngineSocket.#heartbeatsOf(this.#options);
     const beat = this.#beat;
     if (beat.queue === heartbeats.ping && beat.at <= performance.now()) {
-      this.#transport.send([{ type: "ping" }]);
+      const ping: ObservedPacket = { type: "ping" };
+      if (this.#observed) {
+        ping.options = { compress: true };
+        emitIsolated(this, "packetCreate", listenerFailed, ping);
+      }
+      this.#release([ping]);
       this.#pinged();
       return;
     }
     this.#transport.send([{ type: "noop" }]);
+  }
+
+  /** Hands `packets` to the transport at once, telling the `flush` and `drain` listeners if any. */
+  #release(packets: ObservedPacket[]): void {
+    if (this.#observed) emitIsolated(this, "flush", listenerFailed, packets);
+    this.#transport.send(packets);
+    if (this.#observed) emitIsolated(this, "drain", listenerFailed);
   }
 
   /**
@@ -481,8 +601,12 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     session.#onClose("ping timeout");
   }
 
-  #sendPacket(packet: EnginePacket): void {
+  #sendPacket(packet: ObservedPacket): void {
     if (this.readyState === "closing" || this.readyState === "closed") return;
+    if (this.#observed) {
+      packet.options = { compress: true };
+      emitIsolated(this, "packetCreate", listenerFailed, packet);
+    }
     this.#buffer.push(packet);
     this.#scheduleFlush();
   }
@@ -503,13 +627,22 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     const packets = this.#buffer;
     this.#buffer = [];
     this.#bufferedBytes = 0;
+    if (this.#observed) emitIsolated(this, "flush", listenerFailed, packets);
     this.#transport.send(packets);
     const queued = this.#transport.bufferedAmount;
     if (queued > this.#options.maxBufferedBytes) {
       this.#onClose("transport full", `${queued} bytes queued in the WebSocket`);
       return;
     }
-    emitIsolated(this, "drain", listenerFailed);
+    if (this.#observed) emitIsolated(this, "drain", listenerFailed);
+  }
+
+  /** The transport failed: `error` (to those who listen), then the close. */
+  #failed(reason: "transport error" | "parse error", description: string): void {
+    if (this.readyState !== "closed" && this.hasListeners("error")) {
+      emitIsolated(this, "error", listenerFailed, new Error(`${reason}: ${description}`));
+    }
+    this.#onClose(reason, description);
   }
 
   #onClose(reason: EngineCloseReason, description?: unknown): void {
@@ -532,6 +665,19 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     emitIsolated(this, "close", listenerFailed, reason, description);
     this.off();
   }
+}
+
+/** A session's mark: its request was Node's, to be described from the handshake when asked. */
+export const NODE_SHAPED: unique symbol = Symbol("sio.nodeShapedRequest");
+
+/** Node's `IncomingMessage` as far as the handshake tells it (see `EngineSocket.nativeRequest`). */
+function nodeShapedRequest(request: HandshakeRequest): object {
+  const session = request instanceof SessionRequest ? request : undefined;
+  const url = session ? session.pathAndQuery : request.url.pathname + request.url.search;
+  const headers = session ? session.headerRecord : Object.fromEntries(request.headers);
+  const socket = { remoteAddress: request.remoteAddress, encrypted: request.secure };
+  const query = new URLSearchParams(session ? session.search : request.url.search);
+  return { url, method: request.method, headers, socket, connection: socket, _query: Object.fromEntries(query) };
 }
 
 /** An engine's heartbeat queues: pings due, pongs due, and pongs given one last look. */

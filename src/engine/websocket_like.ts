@@ -64,9 +64,11 @@ export interface WebSocketHandlers {
 /**
  * Turns a validated upgrade request into a WebSocket: returns the answer that completes the
  * handshake (Deno's and Workers' 101 `Response`), or `undefined` where the runtime answers by itself
- * (Bun, Node).
+ * (Bun, Node). `headers` are the engine's for that answer (CORS, the header hooks and events,
+ * engine middlewares): put on the 101 where the runtime lets it.
  */
 export type Upgrader = (
   request: EngineRequest,
   handlers: WebSocketHandlers,
+  headers?: Headers,
 ) => EngineResponse | undefined | Promise<EngineResponse | undefined>;

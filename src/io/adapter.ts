@@ -14,6 +14,7 @@ import { safeCall } from "./_util.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Handshake, Socket } from "./socket.ts";
 import type { Engine } from "../engine/server.ts";
+import { randomId } from "../engine/ids.ts";
 
 /**
  * A Socket.IO socket id.
@@ -340,8 +341,10 @@ export class Adapter extends Emitter<AdapterEvents> {
       if (!socket) continue;
       socket._notifyOutgoing(packet.data);
       const client = socket.client;
-      if (topic !== undefined && client._isOpen && client.conn.subscribe(topic)) published = true;
-      else client._writeFrames(frames, writeOpts);
+      // Volatile packets go one by one: each socket decides whether it takes one now.
+      if (topic !== undefined && !writeOpts.volatile && client._isOpen && client.conn.subscribe(topic)) {
+        published = true;
+      } else client._writeFrames(frames, writeOpts);
     }
     if (published) engine.publish(topic!, frames, writeOpts);
   }
@@ -419,6 +422,14 @@ export class Adapter extends Emitter<AdapterEvents> {
     if (typeof last === "function") {
       queueMicrotask(() => safeCall(() => last(null, []), "serverSideEmit ack"));
     }
+  }
+
+  /**
+   * A new private session id for a socket (connection state recovery); an adapter whose store is
+   * split (the shards of a Durable Object app) makes it name the part that keeps the session.
+   */
+  newPid(): string {
+    return randomId();
   }
 
   /** Stores a session for connection state recovery (no-op in memory for now). */

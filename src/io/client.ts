@@ -6,13 +6,14 @@
  */
 
 import { type Decoder, type Packet, PacketType } from "../parser/socket_io.ts";
-import type { EngineCloseReason, HandshakeRequest } from "../engine/types.ts";
+import type { EngineCloseReason } from "../engine/types.ts";
 import type { EngineSocket } from "../engine/socket.ts";
 import type { Server } from "./server.ts";
 import type { DisconnectReason, Socket } from "./socket.ts";
 import type { EventsMap } from "../util/typed_events.ts";
 import { reportListenerError } from "./_util.ts";
 import { createDebug } from "../util/debug.ts";
+import { receivedBinary } from "../util/platform.ts";
 import { splitNamespaceQuery, toV4Packet } from "../parser/socket_io_v4.ts";
 
 const debug = createDebug("sio:io:client");
@@ -94,7 +95,10 @@ export class Client<
     this.server = server;
     this.conn = conn;
     this.id = conn.id;
-    this.#decoder = server._parser.createDecoder({ maxAttachments: server._opts.maxAttachments });
+    this.#decoder = server._parser.createDecoder({
+      maxAttachments: server._opts.maxAttachments,
+      binary: receivedBinary,
+    });
     this.#decoder.ondecoded = (packet) => {
       // Errors past this point are ours or the user's, not the peer's: log them, keep the connection.
       try {
@@ -124,9 +128,14 @@ export class Client<
     this.#connect("/", {});
   }
 
-  /** The request that opened the session. */
-  get request(): HandshakeRequest {
-    return this.conn.request;
+  /**
+   * The request that opened the session: the runtime's own where it is not a web `Request`
+   * (Node's `IncomingMessage`), else the session's `HandshakeRequest` (see
+   * `Socket.request`).
+   */
+  // deno-lint-ignore no-explicit-any
+  get request(): any {
+    return this.conn.nativeRequest ?? this.conn.request;
   }
 
   /** @internal Whether the session can still carry packets. */
@@ -268,7 +277,7 @@ export class Client<
   /** @internal Writes already encoded frames (one packet: a text frame and its attachments). */
   _writeFrames(frames: Array<string | Uint8Array>, opts: PacketWriteOptions = {}): void {
     if (!this._isOpen) return;
-    if (opts.volatile && !this.conn.writable) return;
+    if (opts.volatile && !this.conn.takesVolatile()) return;
     const conn = this.conn;
     for (let i = 0; i < frames.length; i++) conn.write(frames[i], opts);
   }

@@ -11,6 +11,7 @@ import { Engine } from "../engine/server.ts";
 import type { EngineSocket } from "../engine/socket.ts";
 import type { EngineOptions } from "../engine/options.ts";
 import { defaultParser, type Encoder, type Parser } from "../parser/socket_io.ts";
+import { type ParserModule, toParser } from "../parser/parser_module.ts";
 import type { Upgrader } from "../engine/websocket_like.ts";
 import {
   type ConnInfo,
@@ -89,8 +90,12 @@ export interface ServerOptions extends EngineOptions {
    * `"sio:engine*"`. The `DEBUG` environment variable does the same (`DEBUG=sio:*`).
    */
   debug?: boolean | string;
-  /** The packet format (default: socket.io's JSON parser). */
-  parser?: Parser;
+  /**
+   * The packet format (default: socket.io's JSON parser): ours (`msgpackParser` of `./msgpack`), or
+   * a module written for socket.io with `Encoder` and `Decoder` classes (socket.io-parser,
+   * socket.io-msgpack-parser), as it is.
+   */
+  parser?: Parser | ParserModule;
   /** The adapter class or factory (default: the in-memory {@linkcode Adapter}). */
   adapter?: AdapterConstructor;
   /**
@@ -199,6 +204,15 @@ export type RequestHandler = (request: Request, info?: RequestInfo) => Promise<R
 // deno-lint-ignore no-explicit-any
 export type AnyServer = Server<any, any, any, any>;
 
+/** The engine's part of server options (what is not the io layer's). */
+function engineOptionsOf(options: ServerOptions): EngineOptions {
+  const engineOptions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (!IO_OPTIONS.has(key)) engineOptions[key] = value;
+  }
+  return engineOptions as EngineOptions;
+}
+
 function toConnInfo(info?: RequestInfo): ConnInfo | undefined {
   if (!info) return undefined;
   if ("remoteAddr" in info && info.remoteAddr) {
@@ -263,6 +277,8 @@ export class Server<
     new Map();
   #parentFromRegExp: Map<RegExp, ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = new Map();
   #adapter: AdapterConstructor;
+  /** The engine options the constructor was given (without defaults): they win over `attach`'s. */
+  #engineOptions: EngineOptions;
 
   /** Creates a server; serve it with {@linkcode Server.handler}. */
   constructor(options: ServerOptions = {}) {
@@ -274,17 +290,14 @@ export class Server<
       cleanupEmptyChildNamespaces: options.cleanupEmptyChildNamespaces ?? false,
     };
     this._connectTimeout = this._opts.connectTimeout;
-    this._parser = options.parser ?? defaultParser;
+    this._parser = toParser(options.parser ?? defaultParser);
     this.encoder = this._parser.createEncoder();
     this._recovery = options.connectionStateRecovery
       ? resolveRecoveryOptions(options.connectionStateRecovery)
       : undefined;
     this.#adapter = options.adapter ?? (this._recovery ? SessionAwareAdapter : Adapter);
-    const engineOptions: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(this._opts)) {
-      if (!IO_OPTIONS.has(key)) engineOptions[key] = value;
-    }
-    this.engine = new Engine(engineOptions as EngineOptions);
+    this.#engineOptions = engineOptionsOf(options);
+    this.engine = new Engine({ ...this.#engineOptions, path: this._opts.path });
     this.engine.on("connection", (conn: EngineSocket) => {
       try {
         const client = new Client(this, conn);
@@ -309,9 +322,89 @@ export class Server<
     return this;
   }
 
+  /** The Engine.IO server (socket.io's name for {@linkcode Server.engine}). */
+  get eio(): Engine {
+    return this.engine;
+  }
+
   /** The engine path (`/socket.io` by default). */
-  path(): string {
-    return this.engine.options.path;
+  path(): string;
+  /**
+   * Sets the engine path (a trailing slash is dropped), as socket.io's `io.path(v)`; requests are
+   * routed by it from then on.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "./server.ts";
+   * const io = new Server().path("/realtime");
+   * io.path(); // "/realtime"
+   * ```
+   */
+  path(v: string): this;
+  path(v?: string): string | this {
+    if (v === undefined) return this.engine.options.path;
+    this.#engineOptions.path = v;
+    this.engine._configure({ path: v });
+    this._opts.path = this.engine.options.path;
+    return this;
+  }
+
+  /** Whether the client bundle is served (see `ServerOptions.serveClient`). */
+  serveClient(): boolean;
+  /**
+   * Turns the serving of the client bundle on or off, as socket.io's `io.serveClient(v)`.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "./server.ts";
+   * const io = new Server().serveClient(false);
+   * io.serveClient(); // false
+   * ```
+   */
+  serveClient(v: boolean): this;
+  serveClient(v?: boolean): boolean | this {
+    if (v === undefined) return this._opts.serveClient !== false;
+    this._opts.serveClient = v;
+    return this;
+  }
+
+  /** Milliseconds a connection may stay without any namespace (see `ServerOptions.connectTimeout`). */
+  connectTimeout(): number;
+  /**
+   * Sets the milliseconds a new connection may stay without joining a namespace before it is
+   * closed, as socket.io's `io.connectTimeout(v)` (connections opened from then on).
+   *
+   * @example
+   * ```ts
+   * import { Server } from "./server.ts";
+   * const io = new Server().connectTimeout(10000);
+   * io.connectTimeout(); // 10000
+   * ```
+   */
+  connectTimeout(v: number): this;
+  connectTimeout(v?: number): number | this {
+    if (v === undefined) return this._connectTimeout;
+    this._connectTimeout = this._opts.connectTimeout = v;
+    return this;
+  }
+
+  /**
+   * @internal Takes the options given to `attach` / `listen`, as socket.io does: engine options
+   * only, and those given to the constructor win.
+   */
+  _mergeEngineOptions(options: ServerOptions | undefined): void {
+    if (options === undefined) return;
+    const extra: EngineOptions = {};
+    let any = false;
+    for (const [key, value] of Object.entries(engineOptionsOf(options))) {
+      if (value === undefined || Object.hasOwn(this.#engineOptions, key)) continue;
+      (extra as Record<string, unknown>)[key] = value;
+      any = true;
+    }
+    if (!any) return;
+    Object.assign(this.#engineOptions, extra);
+    this.engine._configure(extra);
+    this._opts.path = this.engine.options.path;
   }
 
   /**
@@ -336,11 +429,12 @@ export class Server<
     const url = URL.parse(request.url);
     if (url === null) return badUrlResponse(request.url);
     const pathname = url.pathname;
+    // The client's files first: they are under the engine path, which the engine answers whole.
+    const file = this.#clientFile(pathname);
+    if (file !== undefined) return serveClientFile(request, file, this.engine.options.cors);
     if (this.engine.matches(pathname)) {
       return this.engine.handle(request, { upgrade: options.upgrade ?? this.defaultUpgrader() });
     }
-    const file = this.#clientFile(pathname);
-    if (file !== undefined) return serveClientFile(request, file, this.engine.options.cors);
     if (options.fallback) return options.fallback(request);
     return notFoundResponse();
   }
@@ -566,7 +660,8 @@ export class Server<
    * session (flushing what is buffered; a polling client gets its close packet on its next poll,
    * within a second), then stops what serves this server: the listener `serve()` started, and the
    * HTTP server of `attach()` or `listen()` (gracefully: requests in flight finish, the rest is cut
-   * after a second). Resolves when all of it is done.
+   * after a second). Resolves when all of it is done; `callback`, as socket.io's, is called then,
+   * with the error stopping reported (an HTTP server that was not running), if any.
    *
    * @example
    * ```ts
@@ -575,7 +670,7 @@ export class Server<
    * await io.close();
    * ```
    */
-  async close(): Promise<void> {
+  async close(callback?: (err?: Error) => void): Promise<void> {
     await Promise.allSettled(
       [...this._nsps.values()].map(async (nsp) => {
         for (const socket of [...nsp.sockets.values()]) socket._onclose("server shutting down");
@@ -584,14 +679,25 @@ export class Server<
     );
     await this.engine.close();
     const closers = this.#closers.splice(0);
-    await Promise.allSettled(closers.map((stop) => stop()));
+    const results = await Promise.allSettled(closers.map((stop) => stop()));
+    if (callback === undefined) return;
+    let error: Error | undefined;
+    for (const result of results) {
+      const reported = result.status === "rejected" ? result.reason : result.value;
+      if (reported instanceof Error) {
+        error = reported;
+        break;
+      }
+    }
+    callback(error);
   }
 
   #closers: Array<() => unknown> = [];
 
   /**
    * @internal Registers something {@linkcode Server.close} stops after the sessions (the listener
-   * `serve()` started, the HTTP server of `attach()` or `listen()`).
+   * `serve()` started, the HTTP server of `attach()` or `listen()`); an `Error` it returns or
+   * throws goes to `close`'s callback.
    */
   _onClose(stop: () => unknown): void {
     this.#closers.push(stop);

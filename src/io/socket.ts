@@ -6,7 +6,7 @@
 
 import { intern } from "../util/intern.ts";
 import { type Packet, PacketType, RESERVED_EVENTS } from "../parser/socket_io.ts";
-import type { EngineCloseReason, HandshakeRequest } from "../engine/types.ts";
+import type { EngineCloseReason } from "../engine/types.ts";
 import type { EngineSocket } from "../engine/socket.ts";
 import { SessionRequest } from "../engine/session_request.ts";
 import type { BroadcastFlags, Room, SocketId } from "./adapter.ts";
@@ -298,11 +298,11 @@ export class Socket<
       this.#missed = previous.missedPackets;
     }
     // v4 has no connection state recovery (nothing to send the pid with).
-    this.pid = nsp.server._recovery && !v4 ? previous?.pid ?? randomId() : undefined;
+    this.pid = nsp.server._recovery && !v4 ? previous?.pid ?? nsp.adapter.newPid() : undefined;
   }
 
   #buildHandshake(auth: Record<string, unknown>, issued?: number): Handshake {
-    const req = this.client.request;
+    const req = this.client.conn.request;
     const now = issued === undefined ? new Date() : new Date(issued);
     // From a SessionRequest: one headers object per connection, shared by its sockets (as
     // socket.io shares the request's), and no URL or Headers built.
@@ -326,8 +326,24 @@ export class Socket<
     return this.client.conn;
   }
 
-  /** The request that opened the session. */
-  get request(): HandshakeRequest {
+  /**
+   * The request that opened the session, as socket.io's `socket.request`: on Node's HTTP server
+   * (`attach`, `listen`, `serve` on Node) Node's `IncomingMessage`, with what engine middlewares
+   * set on it (`req.session`, `req.user`); elsewhere the session's `HandshakeRequest`
+   * (its URL, `Headers`, method, peer address). Typed loosely for that reason:
+   * {@linkcode Socket.handshake} is the same on every runtime.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "./server.ts";
+   * const io = new Server();
+   * io.on("connection", (socket) => {
+   *   const user = socket.request.user; // set by passport through io.engine.use(), on Node
+   * });
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any
+  get request(): any {
     return this.client.request;
   }
 

@@ -156,6 +156,12 @@ function toPlainType(type: PacketType): PacketType {
 export class MsgpackPacketDecoder implements Decoder {
   ondecoded: (packet: Packet) => void = () => {};
   #decoder: MsgpackDecoder = new MsgpackDecoder({ extensionCodec: codec });
+  readonly #binary: ((bytes: Uint8Array) => Uint8Array) | undefined;
+
+  /** A decoder; `options.binary` turns each decoded `bin` into what the runtime delivers (a Buffer on Node). */
+  constructor(options: DecoderOptions = {}) {
+    this.#binary = options.binary;
+  }
 
   /** Feeds one frame: each one is a whole packet. */
   add(frame: string | Uint8Array): void {
@@ -170,11 +176,32 @@ export class MsgpackPacketDecoder implements Decoder {
     } finally {
       decodingFrame = undefined;
     }
-    this.ondecoded(toPacket(decoded));
+    const packet = toPacket(decoded);
+    if (this.#binary !== undefined && packet.data !== undefined) packet.data = mapBinary(packet.data, this.#binary, 0);
+    this.ondecoded(packet);
   }
 
   /** Nothing to drop: a msgpack packet is never split across frames. */
   destroy(): void {}
+}
+
+/** `data` with every `Uint8Array` in it (arrays and plain objects, to 1000 levels) passed through `binary`. */
+function mapBinary(data: unknown, binary: (bytes: Uint8Array) => Uint8Array, depth: number): unknown {
+  if (data === null || typeof data !== "object" || depth > 1000) return data;
+  if (data instanceof Uint8Array) return binary(data);
+  if (Array.isArray(data)) {
+    for (let i = 0; i < data.length; i++) data[i] = mapBinary(data[i], binary, depth + 1);
+  } else if (Object.getPrototypeOf(data) === Object.prototype) {
+    const record = data as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const before = record[key];
+      const after = mapBinary(before, binary, depth + 1);
+      if (after !== before) {
+        Object.defineProperty(record, key, { value: after, enumerable: true, writable: true, configurable: true });
+      }
+    }
+  }
+  return data;
 }
 
 function toPacket(decoded: unknown): Packet {
@@ -211,7 +238,7 @@ export const msgpackParser: Parser = {
   createEncoder(): Encoder {
     return new MsgpackPacketEncoder();
   },
-  createDecoder(_options?: DecoderOptions): Decoder {
-    return new MsgpackPacketDecoder();
+  createDecoder(options?: DecoderOptions): Decoder {
+    return new MsgpackPacketDecoder(options);
   },
 };

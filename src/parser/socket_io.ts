@@ -79,6 +79,12 @@ export interface DecoderOptions {
   maxAttachments?: number;
   /** The deepest nesting of arrays and objects a packet's data may have (default 1000). */
   maxDepth?: number;
+  /**
+   * How binary values reach the packet (Node's `Buffer` on Node, see `receivedBinary` of the
+   * platform module), for decoders that make them (msgpack's); the default decoder's attachments
+   * are the received frames themselves.
+   */
+  binary?: (bytes: Uint8Array) => Uint8Array;
 }
 
 /**

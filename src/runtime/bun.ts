@@ -79,8 +79,8 @@ export interface BunServeOptions {
  * ```
  */
 export function bunUpgrader(server: BunServer): Upgrader {
-  return (request, handlers) =>
-    server.upgrade(request.toRequest(), { data: handlers })
+  return (request, handlers, headers) =>
+    server.upgrade(request.toRequest(), { data: handlers, headers })
       ? undefined
       : textResponse(400, "Upgrade failed", new Headers({ "content-type": "text/plain" }));
 }

@@ -32,7 +32,7 @@ declare const Deno: DenoNamespace;
  *   toWebResponse((await engine.handle(fromWebRequest(request), { upgrade: denoUpgrader }))!);
  * ```
  */
-export const denoUpgrader: Upgrader = (request, handlers): EngineResponse => {
+export const denoUpgrader: Upgrader = (request, handlers, headers): EngineResponse => {
   let upgraded: { socket: WebSocket; response: Response };
   try {
     // idleTimeout 0: the engine's own heartbeat decides when a peer is gone.
@@ -44,6 +44,11 @@ export const denoUpgrader: Upgrader = (request, handlers): EngineResponse => {
     return errorResponse(EngineErrorCode.BAD_REQUEST, new Headers());
   }
   bindStandardWebSocket(upgraded.socket, handlers);
+  // The 101's headers can take the engine's (set-cookie included).
+  headers?.forEach((value, name) => {
+    if (name !== "set-cookie") upgraded.response.headers.set(name, value);
+  });
+  for (const cookie of headers?.getSetCookie() ?? []) upgraded.response.headers.append("set-cookie", cookie);
   return upgraded.response;
 };
 

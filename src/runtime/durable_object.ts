@@ -51,6 +51,7 @@ import type { ConnInfo, Fallback } from "../engine/exchange.ts";
 import { fromWebFallback, toWebResponse, WebEngineRequest } from "../engine/web_exchange.ts";
 import { workersUpgrader } from "./workers.ts";
 import { HeartbeatMember, ObjectHeartbeat } from "./durable_object_heartbeat.ts";
+import { durableObjectRecoveryAdapter, isRecoveryStorage } from "./durable_object_recovery.ts";
 
 /**
  * The server a Durable Object hosts: the core one (`Server` of `server.ts` adds Node's `attach` and
@@ -124,6 +125,11 @@ export interface SocketIoObjectOptions extends ServerOptions {
   autoPong?: boolean;
   /** Answers requests outside the server's path (default: 404). */
   fallback?: (request: Request) => Response | Promise<Response>;
+  /**
+   * With `connectionStateRecovery`: at most about this many packets kept per namespace in the
+   * object's storage for clients to recover (default 1000; see `durable_object_recovery.ts`).
+   */
+  maxRecoveryPackets?: number;
 }
 
 /**
@@ -212,10 +218,14 @@ export class SocketIoDurableObject implements SocketIoObject {
     setup: SocketIoObjectSetup,
     options: SocketIoObjectOptions = {},
   ) {
-    const { hibernation = true, autoPong = false, fallback, ...serverOptions } = options;
+    const { hibernation = true, autoPong = false, fallback, maxRecoveryPackets, ...serverOptions } = options;
     this.#state = state;
     this.#hibernation = hibernation && typeof state.acceptWebSocket === "function";
     this.#autoPong = autoPong;
+    // Connection state recovery that survives a restart of the object: kept in its storage.
+    if (serverOptions.connectionStateRecovery && !serverOptions.adapter && isRecoveryStorage(state.storage)) {
+      serverOptions.adapter = durableObjectRecoveryAdapter(state.storage, { maxPackets: maxRecoveryPackets });
+    }
     this.io = new Server(serverOptions);
     this.#beats = new ObjectHeartbeat(this.io.engine.options);
     const handler = setup(this.io, env, state);
@@ -335,7 +345,7 @@ export class SocketIoDurableObject implements SocketIoObject {
 
   // ----- internals -----
 
-  #upgrade: Upgrader = (_request, handlers) => {
+  #upgrade: Upgrader = (_request, handlers, headers) => {
     const Pair = (globalThis as unknown as { WebSocketPair: WebSocketPairCtor }).WebSocketPair;
     const pair = new Pair();
     const client = pair[0];
@@ -346,7 +356,7 @@ export class SocketIoDurableObject implements SocketIoObject {
     this.#entries.set(server, entry);
     this.#byLike.set(like, entry);
     queueMicrotask(() => handlers.onOpen(like));
-    return new Response(null, { status: 101, webSocket: client } as ResponseInit);
+    return new Response(null, { status: 101, webSocket: client, headers } as ResponseInit);
   };
 
   #onSession(session: EngineSocket): void {

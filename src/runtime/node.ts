@@ -10,7 +10,8 @@
  * import { Server } from "../../server.ts";
  * import { stopNodeServer } from "./node.ts";
  * const io = new Server();
- * const httpServer = io.attach(createServer());
+ * const httpServer = createServer();
+ * io.attach(httpServer);
  * // on shutdown: io.close() closes every session, then stops httpServer as stopNodeServer does
  * await stopNodeServer(httpServer);
  * ```

@@ -120,6 +120,11 @@ export class NodeEngineRequest implements EngineRequest {
     return this.native.method ?? "GET";
   }
 
+  /** Node's `ServerResponse` (engine middlewares get it); none for an upgrade request. */
+  get nativeResponse(): NodeServerResponse | undefined {
+    return this.response;
+  }
+
   /** The peer's address. */
   get remoteAddress(): string | undefined {
     return this.native.socket.remoteAddress;

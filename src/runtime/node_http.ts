@@ -132,8 +132,8 @@ export function attachToNodeServer(
     // A function without closure: a closure here would share this scope's context and keep the
     // upgrade request alive as long as the connection.
     socket.on("error", destroyOnError);
-    const upgrade: Upgrader = async (_request, handlers) => {
-      (await websockets).upgrade(req, socket, head, handlers);
+    const upgrade: Upgrader = async (_request, handlers, headers) => {
+      (await websockets).upgrade(req, socket, head, handlers, headers);
       return undefined;
     };
     callHandle(handle, new NodeEngineRequest(req), { upgrade, fallback: upgradeFallback })
@@ -217,7 +217,8 @@ function trackUpgrade(server: NodeHttpServer, socket: UpgradeSocket): void {
 /**
  * Stops a Node HTTP server gracefully: no new connections, idle ones closed, requests in flight
  * (the last poll answers) finish; whatever is left after `graceMs` (WebSockets included) is cut.
- * Resolves once it stopped (at once if it was not listening).
+ * Resolves once it stopped (at once if it was not listening), with the error `close` reported
+ * (Node's `ERR_SERVER_NOT_RUNNING`), if any.
  *
  * @example
  * ```ts
@@ -228,15 +229,15 @@ function trackUpgrade(server: NodeHttpServer, socket: UpgradeSocket): void {
  * await stopNodeServer(server);
  * ```
  */
-export function stopNodeServer(server: NodeHttpServer, graceMs = 1000): Promise<void> {
-  return new Promise<void>((resolve) => {
+export function stopNodeServer(server: NodeHttpServer, graceMs = 1000): Promise<Error | undefined> {
+  return new Promise<Error | undefined>((resolve) => {
     const timer = setTimeout(() => {
       server.closeAllConnections?.();
       for (const socket of upgrades.get(server) ?? []) socket.destroy();
     }, graceMs);
-    server.close(() => {
+    server.close((err) => {
       clearTimeout(timer);
-      resolve();
+      resolve(err ?? undefined);
     });
     server.closeIdleConnections?.();
   });

@@ -11,6 +11,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket as WsSocket, WebSocketServer } from "ws";
 import type { WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
+import { nodeHeaders } from "./node_exchange.ts";
 
 /** Options of {@linkcode createNodeWebSockets}. */
 export interface NodeWebSocketOptions {
@@ -25,8 +26,11 @@ export interface NodeWebSocketOptions {
 
 /** Upgrades of one attached server. */
 export interface NodeWebSockets {
-  /** Completes the handshake of `req` on `socket` and binds the WebSocket to `handlers`. */
-  upgrade(req: unknown, socket: unknown, head: Uint8Array, handlers: WebSocketHandlers): void;
+  /**
+   * Completes the handshake of `req` on `socket` (with `headers` added to the 101) and binds the
+   * WebSocket to `handlers`.
+   */
+  upgrade(req: unknown, socket: unknown, head: Uint8Array, handlers: WebSocketHandlers, headers?: Headers): void;
   /** Stops the `ws` server (the sockets already open stay open). */
   close(): void;
 }
@@ -48,8 +52,19 @@ export function createNodeWebSockets(options: NodeWebSocketOptions = {}): NodeWe
     maxPayload: (options.maxPayload ?? 1e6) + 64,
     perMessageDeflate: options.perMessageDeflate ?? false,
   });
+  // The engine's headers for each handshake's 101, added when ws writes its own.
+  const extraHeaders = new WeakMap<object, Headers>();
+  wss.on("headers", (lines: string[], req: IncomingMessage) => {
+    const headers = extraHeaders.get(req);
+    if (headers === undefined) return;
+    extraHeaders.delete(req);
+    for (const [name, value] of Object.entries(nodeHeaders(headers))) {
+      for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
+    }
+  });
   return {
-    upgrade(req, socket, head, handlers) {
+    upgrade(req, socket, head, handlers, headers) {
+      if (headers !== undefined && !headers.keys().next().done) extraHeaders.set(req as object, headers);
       wss.handleUpgrade(req as IncomingMessage, socket as Duplex, head as Buffer, (ws) => bindWs(ws, handlers));
     },
     close() {

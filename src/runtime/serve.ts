@@ -6,11 +6,11 @@
  * @module
  */
 
-import { detectRuntime } from "../util/platform.ts";
+import { detectRuntime, nodeBuiltinModule } from "../util/platform.ts";
 import { bunOptions } from "./bun.ts";
 import { denoUpgrader } from "./deno.ts";
 import type { Server } from "./server.ts";
-import { stopNodeServer } from "./node_http.ts";
+import { type NodeHttpServer, stopNodeServer } from "./node_http.ts";
 
 /** Options of {@linkcode serve}. */
 export interface ServeOptions {
@@ -92,10 +92,22 @@ export async function serve(io: Server<any, any, any, any>, options: ServeOption
   }
 
   if (runtime === "node") {
-    const server = await io.listen(port, hostname);
+    // From the runtime, not an import: bundles for other runtimes (Workers) need no node:http.
+    const http = nodeBuiltinModule("http") as { createServer(): NodeHttpServer };
+    const server = http.createServer();
+    io.attach(server); // io.close() stops it from now on
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, hostname, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
     const address = server.address();
     const bound = typeof address === "object" && address !== null ? address.port : port;
-    return listening(io, "node", bound, hostname, () => stopNodeServer(server));
+    let stopped: Promise<void> | undefined;
+    const stop = () => stopped ??= stopNodeServer(server).then(() => {});
+    return { runtime: "node", port: bound, hostname, stop };
   }
 
   throw new Error(`serve() cannot listen on ${runtime}: on Workers, host the server in a Durable Object`);

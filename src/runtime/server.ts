@@ -1,20 +1,21 @@
 /**
  * The `Server` users import (from `server.ts`, `mod.ts`): the core server of `src/io/server.ts`,
  * plus what needs a runtime: the WebSocket upgrader of the runtime it runs on (Deno, Workers), and
- * `attach` / `listen` for Node's HTTP server (also Bun's and Deno's `node:http`), which work with
- * no other import.
+ * socket.io's forms on Node's HTTP server (also Bun's and Deno's `node:http`): `new Server(httpServer
+ * | port, opts)`, `io.attach()`, `io.listen()`, which work with no other import.
  *
  * @module
  */
 
-import { Server as CoreServer } from "../io/server.ts";
+import { Server as CoreServer, type ServerOptions } from "../io/server.ts";
 import type { Upgrader } from "../engine/websocket_like.ts";
 import type { DefaultEventsMap, EventsMap } from "../util/typed_events.ts";
-import { detectRuntime } from "../util/platform.ts";
+import { detectRuntime, nodeBuiltinModule } from "../util/platform.ts";
 import { denoUpgrader } from "./deno.ts";
 import { workersUpgrader } from "./workers.ts";
 import type { Handle } from "../engine/exchange.ts";
 import { attachToNodeServer, type NodeHttpServer, stopNodeServer } from "./node_http.ts";
+import type { NodeListener } from "./node_exchange.ts";
 
 const runtimeUpgrader: Upgrader | undefined = (() => {
   const runtime = detectRuntime();
@@ -23,8 +24,12 @@ const runtimeUpgrader: Upgrader | undefined = (() => {
   return undefined;
 })();
 
+/** What `attach`, `listen` and the constructor take as a server: Node's HTTP(S) server, or a port. */
+export type AttachTarget = NodeHttpServer | number | string;
+
 /**
- * The Socket.IO server.
+ * The Socket.IO server, with socket.io's constructor forms: `new Server()`, `new Server(opts)`,
+ * `new Server(httpServer, opts)`, `new Server(port, opts)`.
  *
  * @example
  * ```ts
@@ -47,8 +52,26 @@ export class Server<
   // deno-lint-ignore no-explicit-any
   SocketData = any,
 > extends CoreServer<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
-  /** The Node HTTP server {@linkcode Server.attach} or {@linkcode Server.listen} serves on, if any. */
+  /**
+   * The Node HTTP server this server was attached to (`attach`, `listen`, the constructor), or
+   * created for a port; `undefined` until then.
+   */
   httpServer: NodeHttpServer | undefined;
+
+  /** A server to serve with `handler()`, `serve()`, `attach()` or `listen()` later. */
+  constructor(options?: ServerOptions);
+  /**
+   * A server attached to `srv` at once: Node's HTTP(S) server (socket.io's boilerplate
+   * `new Server(httpServer, { cors })`), or a port, for which an HTTP server is created and
+   * started (404 outside the server's path).
+   */
+  constructor(srv: AttachTarget | undefined, options?: ServerOptions);
+  constructor(srv?: AttachTarget | ServerOptions, options: ServerOptions = {}) {
+    // As socket.io tells them apart: an object without `listen` is the options.
+    const isOptions = typeof srv === "object" && srv !== null && typeof (srv as NodeHttpServer).listen !== "function";
+    super(isOptions ? srv as ServerOptions : options);
+    if (!isOptions && (srv || typeof srv === "number")) this.attach(srv as AttachTarget);
+  }
 
   /** Deno's upgrader on Deno, Workers' in workerd; none elsewhere (Bun and Node upgrade by themselves). */
   protected override defaultUpgrader(): Upgrader | undefined {
@@ -58,7 +81,9 @@ export class Server<
   /**
    * Serves this server on a `node:http` or `node:https` server, as socket.io's `io.attach`: the
    * server's own `request` listeners keep every other path; WebSockets go through `ws`. Takes
-   * effect at once (the server may be listening already, or listen right after).
+   * effect at once (the server may be listening already, or listen right after). Given a port, an
+   * HTTP server is created (404 outside the server's path) and started on it. `options` are engine
+   * options, taken where the constructor did not set them (as socket.io merges them).
    * {@linkcode Server.close} closes the HTTP server too (gracefully), as socket.io's does.
    *
    * @example
@@ -66,13 +91,22 @@ export class Server<
    * import { createServer } from "node:http";
    * import { Server } from "./server.ts";
    * const io = new Server();
-   * const httpServer = io.attach(createServer((_req, res) => res.end("my app")));
+   * const httpServer = createServer((_req, res) => res.end("my app"));
+   * io.attach(httpServer, { pingInterval: 10000 });
    * // httpServer.listen(3000);
    * await io.close();
    * ```
    */
-  attach<T extends NodeHttpServer>(httpServer: T): T {
-    const handle: Handle = (request, options) => this.handle(request, options);
+  attach(srv: AttachTarget, options?: ServerOptions): this {
+    if (typeof srv === "function") {
+      throw new Error(
+        "You are trying to attach socket.io to an express request handler function: pass an http.Server instance (createServer(app))",
+      );
+    }
+    this._mergeEngineOptions(options);
+    // deno-lint-ignore eqeqeq -- a port given as a string, as socket.io takes it
+    const httpServer = Number(srv) == srv ? listenOn(Number(srv)) : srv as NodeHttpServer;
+    const handle: Handle = (request, handleOptions) => this.handle(request, handleOptions);
     const detach = attachToNodeServer(httpServer, handle, {
       maxPayload: this.engine.options.maxHttpBufferSize,
       perMessageDeflate: this.engine.options.perMessageDeflate,
@@ -83,32 +117,47 @@ export class Server<
       detach();
       return stopNodeServer(httpServer);
     });
-    return httpServer;
+    return this;
   }
 
   /**
-   * Starts a `node:http` server on `port` (and `hostname`) serving this server (404 for other
-   * paths); resolves with it once it listens. {@linkcode Server.close} stops it.
+   * Alias of {@linkcode Server.attach}, as in socket.io: `io.listen(3000)` creates an HTTP server
+   * and starts it on port 3000 (on every interface, as socket.io does; `io.httpServer` is it).
+   * To wait until it listens, or to pick the interface, use `serve(io, { port, hostname })`.
    *
    * @example
    * ```ts
    * import { Server } from "./server.ts";
    * const io = new Server();
-   * const httpServer = await io.listen(0, "127.0.0.1");
-   * const address = httpServer.address();
+   * io.listen(0);
+   * await new Promise((resolve) => io.httpServer!.once("listening", resolve));
+   * const address = io.httpServer!.address();
    * await io.close();
    * ```
    */
-  async listen(port: number, hostname?: string): Promise<NodeHttpServer> {
-    const { createServer } = await import("node:http");
-    const httpServer: NodeHttpServer = this.attach(createServer());
-    await new Promise<void>((resolve, reject) => {
-      httpServer.once("error", reject);
-      httpServer.listen(port, hostname, () => {
-        httpServer.off("error", reject);
-        resolve();
-      });
-    });
-    return httpServer;
+  listen(srv: AttachTarget, options?: ServerOptions): this {
+    return this.attach(srv, options);
   }
+}
+
+/** What `process.getBuiltinModule("node:http")` gives, as far as it is used here. */
+interface NodeHttpModule {
+  createServer(listener?: NodeListener): NodeHttpServer;
+}
+
+/** A `node:http` server started on `port` that answers 404 outside the io server's path. */
+function listenOn(port: number): NodeHttpServer {
+  const http = nodeBuiltinModule("http") as NodeHttpModule | undefined;
+  if (http === undefined) {
+    throw new Error(
+      `A port needs node:http, which ${detectRuntime()} does not have: serve with the runtime's own ` +
+        "server instead (export default { fetch: io.fetch }; on Workers, a Durable Object from defineSocketIoObject)",
+    );
+  }
+  const httpServer = http.createServer((_req: unknown, res: { writeHead(status: number): void; end(): void }) => {
+    res.writeHead(404);
+    res.end();
+  });
+  httpServer.listen(port);
+  return httpServer;
 }

@@ -26,12 +26,12 @@ type WebSocketPairCtor = new () => { 0: WorkersWebSocket; 1: WorkersWebSocket };
  * const handler = (request: Request) => engine.handle(fromWebRequest(request), { upgrade: workersUpgrader });
  * ```
  */
-export const workersUpgrader: Upgrader = (_request, handlers): Response => {
+export const workersUpgrader: Upgrader = (_request, handlers, headers): Response => {
   const Pair = (globalThis as unknown as { WebSocketPair: WebSocketPairCtor }).WebSocketPair;
   const pair = new Pair();
   const client = pair[0];
   const server = pair[1];
   server.accept();
   bindStandardWebSocket(server, handlers);
-  return new Response(null, { status: 101, webSocket: client } as ResponseInit);
+  return new Response(null, { status: 101, webSocket: client, headers } as ResponseInit);
 };

@@ -60,6 +60,8 @@ export interface NodeBufferConstructor {
   from(buffer: ArrayBufferLike, byteOffset: number, length: number): NodeBufferLike;
   /** Decodes base64 text. */
   from(text: string, encoding: "base64"): NodeBufferLike;
+  /** Whether `value` is a `Buffer`. */
+  isBuffer(value: unknown): boolean;
 }
 
 /** A `Buffer` as the parser uses it. */
@@ -75,6 +77,43 @@ export type NodeBufferLike = Uint8Array & { toString(encoding: "base64"): string
  * ```
  */
 export const nodeBuffer: NodeBufferConstructor | undefined = runtimeGlobals.Buffer;
+
+/**
+ * `bytes` as Node's `Buffer` (a view of the same memory, no copy) where the runtime has one
+ * (Node, Bun, Deno): for code written for Node that takes only Buffers (socket.io parser modules
+ * such as socket.io-msgpack-parser); `bytes` as they are elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { toNodeBuffer } from "./platform.ts";
+ * const buffer = toNodeBuffer(new Uint8Array([1, 2])); // a Buffer on Node, Bun and Deno
+ * ```
+ */
+export function toNodeBuffer(bytes: Uint8Array): Uint8Array {
+  const Buffer = nodeBuffer;
+  if (Buffer === undefined || Buffer.isBuffer(bytes)) return bytes;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * How received binary reaches user code: on Node as a `Buffer` (a `Uint8Array` subclass, over the
+ * same memory), as socket.io delivers it there, and on Bun too (where socket.io apps also run, and
+ * whose WebSocket gives Buffers already); `undefined` on other runtimes (Deno, Workers, browsers),
+ * where it stays the `Uint8Array` it is.
+ *
+ * @example
+ * ```ts
+ * import { receivedBinary } from "./platform.ts";
+ * const bytes = new Uint8Array([1]);
+ * const delivered = receivedBinary ? receivedBinary(bytes) : bytes;
+ * ```
+ */
+export const receivedBinary: ((bytes: Uint8Array) => Uint8Array) | undefined = /* @__PURE__ */ binaryOnThisRuntime();
+
+function binaryOnThisRuntime(): ((bytes: Uint8Array) => Uint8Array) | undefined {
+  const runtime = detectRuntime();
+  return runtime === "node" || runtime === "bun" ? toNodeBuffer : undefined;
+}
 
 /**
  * The environment variable `name` where the runtime has an environment (Node, Bun; Deno only when

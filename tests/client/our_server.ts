@@ -78,7 +78,10 @@ io.of("/private").use((socket, next) => {
   next(err);
 }).on("connection", scenarios);
 
-// The browser test loads a page and the bundle from here (same origin as the server).
+// The browser test loads a page and the bundle from here (same origin as the server). The bundle is
+// built from the sources in memory on its first request: nothing is written to dist/, which other
+// test runs may be building at the same time.
+let bundle: Promise<string> | undefined;
 const PAGE = `<!doctype html><meta charset="utf-8"><title>client test</title>
 <script type="module">import * as client from "/client.min.js"; window.client = client; window.ready = true;</script>`;
 const handle = io.handler({
@@ -86,7 +89,10 @@ const handle = io.handler({
     const { pathname } = new URL(request.url);
     if (pathname === "/") return new Response(PAGE, { headers: { "content-type": "text/html" } });
     if (pathname === "/client.min.js") {
-      const code = await Deno.readFile(new URL("../../dist/browser/client.min.js", import.meta.url));
+      bundle ??= import("../../scripts/build_browser.ts").then(async ({ buildBrowserBundles }) =>
+        (await buildBrowserBundles()).esm.code
+      );
+      const code = await bundle;
       return new Response(code, { headers: { "content-type": "text/javascript" } });
     }
     return new Response("Not found", { status: 404 });

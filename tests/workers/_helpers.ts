@@ -38,6 +38,8 @@ export interface WorkerdServer {
    * launcher before `close()` shows as an uncaught exception.
    */
   log(): WorkerdLog;
+  /** The last 256 KB of what workerd printed (the Worker's `console` output among it). */
+  output(): string;
   /** The workerd process's id (a child of the launcher), if it can be found in /proc. */
   workerdPid(): number | undefined;
   /** Stops workerd and waits for the process to exit. */
@@ -111,6 +113,7 @@ export function startWorkerd(
     })
   );
   let output = "";
+  let tail = "";
   let started = false;
   let pid: number | undefined;
   return new Promise((resolve, reject) => {
@@ -124,6 +127,7 @@ export function startWorkerd(
       if (process.env.WORKERD_LOG) process.stderr.write(chunk);
       const text = String(chunk);
       reader.feed(text);
+      tail = (tail + text).slice(-256 * 1024);
       if (!started) output += text;
     };
     child.stderr!.on("data", onOutput);
@@ -146,6 +150,7 @@ export function startWorkerd(
           }
           return log;
         },
+        output: () => tail,
         workerdPid: () => pid ??= child.pid === undefined ? undefined : findWorkerd(child.pid),
         async close() {
           closing = true;

@@ -3,9 +3,10 @@
 // `listening on http://127.0.0.1:PORT`; stops on SIGTERM/SIGINT (and when stdin closes, with
 // WORKERD_STOP_ON_STDIN=1, so a parent that dies does not leave workerd behind).
 //
-//   node tests/workers/_start.mjs ENTRY PORT [BINDING=ClassName ...]
+//   node tests/workers/_start.mjs ENTRY PORT [BINDING=ClassName ...] [--var NAME=VALUE ...]
 //
-// Every BINDING becomes a SQLite-backed Durable Object namespace of the class exported as ClassName.
+// Every BINDING becomes a SQLite-backed Durable Object namespace of the class exported as ClassName;
+// every `--var NAME=VALUE` (or `--var=NAME=VALUE`) a text binding (`env.NAME`).
 // WORKERD_INSPECTOR=1 opens workerd's inspector (Chrome DevTools Protocol) on a free port of
 // 127.0.0.1 and prints `inspector on 127.0.0.1:PORT` first; WORKERD_VERBOSE=1 makes workerd log
 // uncaught exceptions (`uncaught exception; source = Uncaught ...`) on stderr.
@@ -35,8 +36,15 @@ await build({
 });
 
 const durableObjects = {};
-for (const arg of bindingArgs) {
-  const [binding, className] = arg.split("=");
+const bindings = {};
+for (let i = 0; i < bindingArgs.length; i++) {
+  if (bindingArgs[i] === "--var" || bindingArgs[i].startsWith("--var=")) {
+    const arg = bindingArgs[i] === "--var" ? bindingArgs[++i] ?? "" : bindingArgs[i].slice("--var=".length);
+    const [name, ...value] = arg.split("=");
+    bindings[name] = value.join("=");
+    continue;
+  }
+  const [binding, className] = bindingArgs[i].split("=");
   durableObjects[binding] = { className, useSQLite: true };
 }
 
@@ -59,6 +67,7 @@ const mf = new Miniflare({
   cf: false,
   compatibilityDate: "2026-04-07",
   durableObjects,
+  bindings,
   durableObjectsPersist: false,
   host: "127.0.0.1",
   port: Number(portArg),

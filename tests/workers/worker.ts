@@ -15,6 +15,7 @@ import {
   routeToSocketIo,
   type Server,
 } from "../../src/runtime/durable_object.ts";
+import { Server as RuntimeServer } from "../../server.ts";
 
 function setup(io: Server): () => Response {
   // A new id per object instance: a wake-up from hibernation shows as a new instance.
@@ -104,6 +105,15 @@ interface Env {
 export default {
   fetch(request: Request, env: Env): Promise<Response> | Response {
     const url = new URL(request.url);
+    // `/forms`: socket.io's Node forms (a port) say what to use here instead.
+    if (url.pathname === "/forms") {
+      try {
+        new RuntimeServer(3000);
+        return new Response("no error");
+      } catch (err) {
+        return new Response((err as Error).message);
+      }
+    }
     const kind = (url.searchParams.get("do") ?? "fast").toUpperCase() as keyof Env;
     const binding = env[kind];
     if (!binding) return new Response("unknown object", { status: 400 });

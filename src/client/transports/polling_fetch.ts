@@ -8,6 +8,7 @@
 import { decodePayload, encodePayload } from "../../parser/engine_io.ts";
 import type { EnginePacket } from "../../parser/engine_io.ts";
 import { rethrow, Transport } from "./transport.ts";
+import { isBrowser } from "../env.ts";
 import type { FetchLike } from "./transport.ts";
 
 /**
@@ -139,8 +140,12 @@ export class PollingTransport extends Transport {
     const opts = this.opts;
     const headers = new Headers(opts.extraHeaders);
     if (body !== undefined) headers.set("content-type", "text/plain;charset=UTF-8");
-    const cookies = opts.cookieJar?.header();
-    if (cookies) headers.set("cookie", cookies);
+    // Outside browsers the session cookies are the engine's jar's (the browser bundles leave it out).
+    const jar = opts.cookieJar;
+    if (!isBrowser && jar) {
+      const cookies = jar.header();
+      if (cookies) headers.set("cookie", cookies);
+    }
     const controller = new AbortController();
     this.#requests.add(controller);
     // requestTimeout: a request (its answer read too) that takes longer is aborted, and fails.
@@ -156,7 +161,7 @@ export class PollingTransport extends Transport {
         credentials: opts.withCredentials ? "include" : "same-origin",
         signal: controller.signal,
       });
-      if (opts.cookieJar && res.headers.getSetCookie) opts.cookieJar.parse(res.headers.getSetCookie());
+      if (!isBrowser && jar && res.headers.getSetCookie) jar.parse(res.headers.getSetCookie());
       // An error answer's body is only a description: failing to read it is not another error.
       const text = res.ok ? await res.text() : await res.text().catch(() => "");
       return { response: res, text };

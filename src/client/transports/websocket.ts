@@ -8,7 +8,21 @@
 import { decodePacket, encodePacket, encodePacketText } from "../../parser/engine_io.ts";
 import type { EnginePacket } from "../../parser/engine_io.ts";
 import { Transport } from "./transport.ts";
-import type { WebSocketConstructor } from "./transport.ts";
+import type { TransportOptions, WebSocketConstructor } from "./transport.ts";
+import { isBrowser } from "../env.ts";
+
+/**
+ * Outside browsers (which take no headers on a WebSocket): a WebSocket whose handshake carries
+ * `extraHeaders` and the session cookies, as `new WebSocket(url, { headers })` (Deno, Bun, Node);
+ * `undefined` when there are none.
+ */
+function withHeaders(Ctor: WebSocketConstructor, url: string, opts: TransportOptions): WebSocket | undefined {
+  const headers: Record<string, string> = { ...opts.extraHeaders };
+  const cookies = opts.cookieJar?.header();
+  if (cookies) headers.cookie = cookies;
+  // deno-lint-ignore no-explicit-any
+  return Object.keys(headers).length ? new (Ctor as any)(url, { headers, protocols: opts.protocols }) : undefined;
+}
 
 /**
  * The WebSocket transport, on `opts.WebSocket` or the global `WebSocket` (with
@@ -44,15 +58,8 @@ export class WebSocketTransport extends Transport {
     let ws: WebSocket;
     try {
       if (!Ctor) throw new Error("No WebSocket implementation: pass the WebSocket option");
-      const headers: Record<string, string> = { ...opts.extraHeaders };
-      const cookies = opts.cookieJar?.header();
-      if (cookies) headers.cookie = cookies;
-      if (!opts.browser && Object.keys(headers).length) {
-        // deno-lint-ignore no-explicit-any
-        ws = new (Ctor as any)(url, { headers, protocols: opts.protocols });
-      } else {
-        ws = opts.protocols ? new Ctor(url, opts.protocols) : new Ctor(url);
-      }
+      ws = (!isBrowser && !opts.browser && withHeaders(Ctor, url, opts)) ||
+        (opts.protocols ? new Ctor(url, opts.protocols) : new Ctor(url));
     } catch (err) {
       return this.onError("websocket error", err);
     }
