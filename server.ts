@@ -51,12 +51,20 @@ export type {
 export type { DefaultEventsMap, EventNames, EventParams, EventsMap } from "./src/util/typed_events.ts";
 export { Engine, EngineSocket } from "./src/engine/server.ts";
 export type { EngineOptions } from "./src/engine/options.ts";
+export type {
+  RestoredSession,
+  RestoreSessionOptions,
+  SessionSnapshot,
+  SessionSnapshotOptions,
+  SnapshotRequest,
+} from "./src/engine/server.ts";
+export type { ConnectionSnapshot, ConnectionSnapshotOptions, SocketSnapshot } from "./src/io/connection_snapshot.ts";
 export type { CorsOptions } from "./src/engine/cors.ts";
 export type { HandshakeRequest } from "./src/engine/types.ts";
 export { defaultParser, PacketType } from "./src/parser/socket_io.ts";
 export type { Decoder, Encoder, Packet, Parser } from "./src/parser/socket_io.ts";
 export type { ParserModule } from "./src/parser/parser_module.ts";
-export type { Upgrader, WebSocketHandlers, WebSocketLike } from "./src/engine/websocket_like.ts";
+export type { TopicPublisher, Upgrader, WebSocketHandlers, WebSocketLike } from "./src/engine/websocket_like.ts";
 export type {
   ConnInfo,
   EngineRequest,

@@ -1,7 +1,8 @@
-// The Node shim writes text frames itself (one frame per distinct string, shared by a broadcast):
-// every payload-length form of the WebSocket header (7-bit, 16-bit, 64-bit), multi-byte UTF-8 whose
-// byte length crosses a boundary its character count does not, and many sockets getting the same
-// frame, all read back by standard WebSocket clients. Node only (the shim under test).
+// The Node shim encodes text once per distinct string (bytes shared by a broadcast) and has `ws`
+// frame those bytes as text: every payload-length form of the WebSocket header (7-bit, 16-bit,
+// 64-bit), multi-byte UTF-8 whose byte length crosses a boundary its character count does not, and
+// many sockets getting the same bytes, all read back by standard WebSocket clients. Node only (the
+// shim under test).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 

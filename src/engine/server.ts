@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { WebSocketHandlers, WebSocketLike } from "./websocket_like.ts";
+import type { TopicPublisher, WebSocketHandlers, WebSocketLike } from "./websocket_like.ts";
 import type { EngineRequest, EngineResponse, HandleOptions } from "./exchange.ts";
 import { Emitter } from "../util/emitter.ts";
 import { applyCors, isWebSocketOriginAllowed } from "./cors.ts";
@@ -30,6 +30,12 @@ import { PollingTransport } from "./transports/polling.ts";
 import { WebSocketTransport } from "./transports/websocket.ts";
 import type { HandshakeRequest, ObservedPacket } from "./types.ts";
 import { SessionRequest } from "./session_request.ts";
+import {
+  readSessionSnapshot,
+  SESSION_SNAPSHOT_VERSION,
+  type SessionSnapshot,
+  type SnapshotRequest,
+} from "./session_snapshot.ts";
 import { emitIsolated } from "../util/emit_isolated.ts";
 import { atMost } from "../util/within.ts";
 import { platformCompressesHttp } from "../util/platform.ts";
@@ -45,6 +51,57 @@ const debug = createDebug("sio:engine");
 
 export type { EngineOptions } from "./options.ts";
 export { EngineSocket } from "./socket.ts";
+export type { SessionSnapshot, SnapshotRequest } from "./session_snapshot.ts";
+
+/**
+ * Options of {@linkcode Engine.snapshotSession}.
+ *
+ * @example
+ * ```ts
+ * import type { SessionSnapshotOptions } from "./server.ts";
+ * const lean: SessionSnapshotOptions = { headers: false };
+ * ```
+ */
+export interface SessionSnapshotOptions {
+  /** Keep the opening request's headers (default true); without them the snapshot is smaller. */
+  headers?: boolean;
+}
+
+/**
+ * Options of {@linkcode Engine.restoreSession}.
+ *
+ * @example
+ * ```ts
+ * import type { RestoreSessionOptions } from "./server.ts";
+ * const options: RestoreSessionOptions = { externalHeartbeat: true };
+ * ```
+ */
+export interface RestoreSessionOptions {
+  /**
+   * The runtime sends the pings and watches the pongs itself (see
+   * `EngineSocket.useExternalHeartbeat`); default false: the engine's heartbeat, first ping at once.
+   */
+  externalHeartbeat?: boolean;
+}
+
+/**
+ * A session {@linkcode Engine.restoreSession} brought back, and the handlers the runtime calls
+ * for the events of its WebSocket from now on.
+ *
+ * @example
+ * ```ts
+ * import type { RestoredSession } from "./server.ts";
+ * function forward(restored: RestoredSession, frame: string): void {
+ *   restored.handlers.onMessage(frame);
+ * }
+ * ```
+ */
+export interface RestoredSession {
+  /** The session, open, in `engine.clients`. */
+  session: EngineSocket;
+  /** Where the runtime sends the WebSocket's frames and its close. */
+  handlers: WebSocketHandlers;
+}
 
 /**
  * The headers of an answer as `initial_headers` and `headers` listeners edit them (engine.io's
@@ -98,26 +155,13 @@ abstract class SocketHandlers implements WebSocketHandlers {
   }
 }
 
-/** Handlers of a WebSocket that upgrades a polling session. */
-class UpgradeHandlers extends SocketHandlers {
-  readonly #session: EngineSocket;
-  readonly #maxPayload: number;
-  readonly #v3: V3Framing | undefined;
-  constructor(session: EngineSocket, maxPayload: number, v3: V3Framing | undefined) {
+/** Handlers of the WebSocket of a restored session: it is open already. */
+class RestoredHandlers extends SocketHandlers {
+  constructor(transport: WebSocketTransport) {
     super();
-    this.#session = session;
-    this.#maxPayload = maxPayload;
-    this.#v3 = v3;
+    this.transport = transport;
   }
-  onOpen(socket: WebSocketLike): void {
-    const transport = this.transport = new WebSocketTransport(socket, this.#maxPayload, this.#v3);
-    const session = this.#session;
-    if (session.readyState !== "open" || session.upgrading || session.transportName !== "polling") {
-      transport.close();
-      return;
-    }
-    session.startUpgrade(transport);
-  }
+  onOpen(): void {}
 }
 
 /**
@@ -334,7 +378,7 @@ export class Engine extends Emitter<EngineEvents> {
         const v3 = session.protocol === 3 ? v3FramingOf(query) : undefined;
         middlewareResponse?.writeHead();
         this.#emitHeaders(headers, request, query, false);
-        return upgrade(request, new UpgradeHandlers(session, this.options.maxHttpBufferSize, v3), headers);
+        return upgrade(request, new Engine.#Upgrade(this, session, v3), headers);
       }
       if (session.transportName !== "polling") {
         return this.#refuse(
@@ -415,6 +459,133 @@ export class Engine extends Emitter<EngineEvents> {
     return response;
   }
 
+  /**
+   * The open WebSocket session `sid` as plain, structured-clonable data, to bring it back later
+   * over the same WebSocket with {@linkcode Engine.restoreSession} (in this engine after a restart,
+   * or in another). `undefined` when there is no such session, or it cannot be carried on: closing,
+   * on polling, or in the middle of an upgrade (a poll in flight cannot be handed over).
+   *
+   * @example
+   * ```ts
+   * import { Engine } from "./server.ts";
+   * const engine = new Engine();
+   * engine.snapshotSession("no-such-sid"); // undefined
+   * ```
+   */
+  snapshotSession(sid: string, options: SessionSnapshotOptions = {}): SessionSnapshot | undefined {
+    const session = this.clients.get(sid);
+    if (session === undefined || session.readyState !== "open" || session.upgrading) return undefined;
+    const transport = session.transport;
+    if (!(transport instanceof WebSocketTransport) || !transport.writable) return undefined;
+    const snapshot: SessionSnapshot = {
+      v: SESSION_SNAPSHOT_VERSION,
+      sid,
+      protocol: session.protocol,
+      upgraded: session.upgraded,
+      request: snapshotRequest(session.request, options.headers !== false),
+    };
+    if (transport.v3 !== undefined) snapshot.binary = transport.v3.binary;
+    return snapshot;
+  }
+
+  /**
+   * Brings back a session from its {@linkcode Engine.snapshotSession} snapshot over its WebSocket
+   * `socket` (still connected to the same client): open at once, with no open packet (its client
+   * has had it), in `clients`; no `connection` event (the session is not new). The runtime then
+   * forwards the WebSocket's events to the returned `handlers`.
+   *
+   * The snapshot is checked first: one that is malformed, of another version, or for a session
+   * that is open already (a forged or repeated one), or while the engine is closing, is refused
+   * with a log line and `undefined`; the caller then closes `socket`.
+   *
+   * @example
+   * ```ts
+   * import { Engine } from "./server.ts";
+   * import type { WebSocketLike } from "./websocket_like.ts";
+   * const engine = new Engine();
+   * const socket: WebSocketLike = { send() {}, close() {} };
+   * engine.restoreSession({ v: 1, sid: 42 }, socket); // undefined, and a log line
+   * ```
+   */
+  restoreSession(
+    snapshot: unknown,
+    socket: WebSocketLike,
+    options: RestoreSessionOptions = {},
+  ): RestoredSession | undefined {
+    const checked = readSessionSnapshot(snapshot);
+    const refused = typeof checked === "string"
+      ? checked
+      : this.#closing
+      ? "The engine is closing"
+      : this.clients.has(checked.sid)
+      ? "Its session is open already"
+      : undefined;
+    if (refused !== undefined) {
+      console.warn(`[engine.io] refused a session snapshot: ${refused}`);
+      return undefined;
+    }
+    const snap = checked as SessionSnapshot;
+    const v3 = snap.protocol === 3 ? { binary: snap.binary !== false } : undefined;
+    this.#noteFanOut(socket);
+    const transport = new WebSocketTransport(socket, this.options.maxHttpBufferSize, v3);
+    const { url, headers, method, address, secure } = snap.request;
+    const request = new SessionRequest(url, { ...headers }, method, address, secure);
+    const session = this.#register(new EngineSocket(snap.sid, request, transport, this.options, snap.protocol));
+    session.resume(snap.upgraded, options.externalHeartbeat === true);
+    debug("session %s restored from a snapshot", snap.sid);
+    return { session, handlers: new RestoredHandlers(transport) };
+  }
+
+  /** The runtimes' native fan-outs met on the sessions' WebSockets (Bun's: one per server). */
+  #publishers: Set<TopicPublisher> = new Set();
+
+  /**
+   * Whether a runtime offered native fan-out on any of this engine's WebSockets: then
+   * {@linkcode EngineSocket.subscribe} may take sessions into topics, and
+   * {@linkcode Engine.publish} reaches them.
+   */
+  get hasFanOut(): boolean {
+    return this.#publishers.size > 0;
+  }
+
+  /** Takes note of the native fan-out `socket`'s runtime offers, if any. */
+  #noteFanOut(socket: WebSocketLike): void {
+    const publisher = socket.publisher;
+    if (publisher !== undefined) this.#publishers.add(publisher);
+  }
+
+  /**
+   * Native fan-out: sends `messages` (Engine.IO messages: text, or binary) to every session
+   * subscribed to `topic` (see {@linkcode EngineSocket.subscribe}), each framed once and handed to
+   * the runtime once, whatever the number of sessions. Nothing where no runtime offers native
+   * fan-out: the caller writes to the sessions that `subscribe` refused. `compress: false` keeps the
+   * frames uncompressed (permessage-deflate).
+   *
+   * @example
+   * ```ts
+   * import { Engine } from "./server.ts";
+   * const engine = new Engine();
+   * // To every session: one publish for those a runtime's topics reach (Bun), a write to the others.
+   * function broadcast(message: string): void {
+   *   let published = false;
+   *   for (const session of engine.clients.values()) {
+   *     if (session.subscribe("everyone")) published = true;
+   *     else session.write(message);
+   *   }
+   *   if (published) engine.publish("everyone", [message]);
+   * }
+   * ```
+   */
+  publish(topic: string, messages: ReadonlyArray<string | Uint8Array>, options?: { compress?: boolean }): void {
+    const compress = options?.compress === false ? false : undefined;
+    for (const publisher of this.#publishers) {
+      for (let i = 0; i < messages.length; i++) {
+        const message = messages[i];
+        publisher.publish(topic, typeof message === "string" ? "4" + message : message, compress);
+      }
+    }
+  }
+
   async #checkAllowRequest(request: EngineRequest): Promise<Refusal | null> {
     try {
       const verdict = await new Promise<{ ok: boolean; message?: string }>((resolve, reject) => {
@@ -463,6 +634,30 @@ export class Engine extends Emitter<EngineEvents> {
     };
   })();
 
+  /** Handlers of a WebSocket that upgrades a polling session. */
+  static #Upgrade = class UpgradeHandlers extends SocketHandlers {
+    readonly #engine: Engine;
+    readonly #session: EngineSocket;
+    readonly #v3: V3Framing | undefined;
+    constructor(engine: Engine, session: EngineSocket, v3: V3Framing | undefined) {
+      super();
+      this.#engine = engine;
+      this.#session = session;
+      this.#v3 = v3;
+    }
+    onOpen(socket: WebSocketLike): void {
+      const engine = this.#engine;
+      engine.#noteFanOut(socket);
+      const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize, this.#v3);
+      const session = this.#session;
+      if (session.readyState !== "open" || session.upgrading || session.transportName !== "polling") {
+        transport.close();
+        return;
+      }
+      session.startUpgrade(transport);
+    }
+  };
+
   /** Handlers of a WebSocket that opens a new session: one object, methods on the prototype. */
   static #NewSession = class NewSessionHandlers extends SocketHandlers {
     readonly #engine: Engine;
@@ -493,6 +688,7 @@ export class Engine extends Emitter<EngineEvents> {
         socket.close(1001, "server shutting down");
         return;
       }
+      engine.#noteFanOut(socket);
       const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize, this.#v3);
       const session = engine.#register(
         new EngineSocket(this.#id, this.#handshake, transport, engine.options, this.#protocol),
@@ -647,6 +843,22 @@ function toHandshakeRequest(request: EngineRequest, url: URL): HandshakeRequest 
   const secure = url.protocol === "https:" || url.protocol === "wss:" || proto === "https";
   // Copied out of the request: some runtimes (Deno) release it once the upgrade response is sent.
   return SessionRequest.from(request, secure);
+}
+
+function snapshotRequest(request: HandshakeRequest, withHeaders: boolean): SnapshotRequest {
+  const session = request instanceof SessionRequest ? request : undefined;
+  const headers = !withHeaders
+    ? {}
+    : session
+    ? { ...session.headerRecord }
+    : Object.fromEntries(request.headers) as Record<string, string>;
+  return {
+    url: session ? session.href : request.url.href,
+    method: request.method,
+    headers,
+    address: request.remoteAddress,
+    secure: request.secure,
+  };
 }
 
 /** A "connection" or "connection_error" listener threw: logged; the other listeners still run. */

@@ -28,22 +28,8 @@ import { SessionRequest } from "./session_request.ts";
 
 const debug = createDebug("sio:engine");
 
-// The last text message framed for a WebSocket, and its frame: a broadcast writes the same string to
-// every session, which then all send the same frame object (built once; runtimes that turn it into
-// bytes can recognise it, see runtime/node.ts).
-let lastMessage = "";
-let lastFrame = "4";
-
 /** The options of a packet written with `compress: false` (one shared object). */
 const UNCOMPRESSED: { compress?: boolean } = Object.freeze({ compress: false });
-
-function messageFrame(data: string): string {
-  if (data !== lastMessage) {
-    lastMessage = data;
-    lastFrame = "4" + data;
-  }
-  return lastFrame;
-}
 
 // Turns of the event loop in which a volatile packet went out, counted only while there are
 // such packets (see `EngineSocket.takesVolatile`): one microtask per turn that has one.
@@ -200,23 +186,30 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   }
 
   /**
-   * The session's WebSocket while it is the transport and no upgrade is under way (for native
-   * topic broadcasts); `undefined` on polling, and for Engine.IO v3 (its binary frames differ).
+   * The WebSocket the session writes to: its transport's, when that is a WebSocket (a runtime
+   * finds its own socket's session by it); `undefined` on polling, also while an upgrade from
+   * polling is under way.
    */
   get webSocket(): WebSocketLike | undefined {
-    const transport = this.#transport;
-    if (
-      this.#upgrade !== null || this.readyState !== "open" || !(transport instanceof WebSocketTransport) ||
-      transport.v3 !== undefined
-    ) {
-      return undefined;
-    }
-    return transport.writable ? transport.socket : undefined;
+    return this.#upgrade === null ? this.#direct?.socket : undefined;
   }
 
-  /** Sends what is buffered now instead of at the end of the tick (before a native publish). */
-  flushNow(): void {
+  /**
+   * Native fan-out: subscribes the session to the runtime's `topic` when it can take a published
+   * frame now (a v4 WebSocket of a runtime that offers topics, open, writable, no upgrade under
+   * way). What it has buffered goes out first, so a frame published next arrives after it. False:
+   * the session cannot be reached through the topic now; write to it.
+   */
+  subscribe(topic: string): boolean {
+    const direct = this.#direct;
+    if (direct === null || !this.writable || !direct.subscribe(topic)) return false;
     if (this.#buffer.length > 0) this.#flush();
+    return true;
+  }
+
+  /** Native fan-out: unsubscribes the session from `topic` (nothing if it was not subscribed). */
+  unsubscribe(topic: string): void {
+    this.#direct?.unsubscribe(topic);
   }
 
   /** Whether the upgrade probe was answered (internal: polling GETs are then answered at once). */
@@ -240,6 +233,22 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     this.#sendPacket({ type: "open", data: JSON.stringify(handshake) });
     if (o.initialPacket !== undefined) this.#sendPacket({ type: "message", data: o.initialPacket });
     this.#schedulePing();
+  }
+
+  /**
+   * Opens a session restored from a snapshot (`Engine.restoreSession`): its client had the open
+   * packet long ago. Where the session stood in its heartbeat is not known: a v4 session is
+   * pinged at once (never too late for its client), a v3 one waits for its client's next ping.
+   * With `externalHeartbeat` the runtime takes the heartbeat (see
+   * {@linkcode EngineSocket.useExternalHeartbeat}).
+   */
+  resume(upgraded: boolean, externalHeartbeat: boolean): void {
+    if (this.readyState !== "opening") return;
+    this.readyState = "open";
+    this.upgraded = upgraded;
+    if (externalHeartbeat) this.useExternalHeartbeat();
+    else if (this.protocol === 3) this.#schedulePing();
+    else EngineSocket.#heartbeatsOf(this.#options).ping.add(this.#beat, performance.now());
   }
 
   /**
@@ -272,7 +281,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (direct !== null && this.#buffer.length === 0 && this.readyState === "open") {
       // A WebSocket with nothing waiting: one frame per packet anyway, so send it now.
       direct.sendFrame(
-        typeof data === "string" ? messageFrame(data) : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
+        typeof data === "string" ? "4" + data : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
         compress,
       );
       this.#checkQueued(direct);
@@ -292,7 +301,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (direct !== null && this.#buffer.length === 0 && this.readyState === "open") {
       emitIsolated(this, "flush", listenerFailed, [packet]);
       direct.sendFrame(
-        typeof data === "string" ? messageFrame(data) : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
+        typeof data === "string" ? "4" + data : direct.v3 === undefined ? data : direct.v3BinaryFrame(data),
         compress,
       );
       this.#checkQueued(direct);

@@ -21,17 +21,34 @@ export interface WebSocketLike {
   /** Bytes queued and not yet sent, where the runtime tells (for back-pressure). */
   readonly bufferedAmount?: number;
   /**
-   * Native topics (Bun): subscribe this socket to `topic`. With `unsubscribe` and `publish`, room
-   * broadcasts are sent once by the runtime instead of once per socket.
+   * Native fan-out, where the runtime offers it (Bun's topics), with `unsubscribe` and
+   * `publisher`: subscribes this socket to `topic`. The engine then sends a broadcast once, through
+   * the publisher, instead of once per socket (see `Engine.publish`).
    */
   subscribe?(topic: string): void;
-  /** Native topics: unsubscribe this socket from `topic`. */
+  /** Native fan-out: unsubscribes this socket from `topic`. */
   unsubscribe?(topic: string): void;
+  /** Native fan-out: the runtime's publisher for this socket's topics (one shared by its sockets). */
+  readonly publisher?: TopicPublisher;
+}
+
+/**
+ * A runtime's native fan-out (Bun's `server.publish`): one frame in, the runtime sends it to
+ * every socket subscribed to the topic.
+ *
+ * @example
+ * ```ts
+ * import type { TopicPublisher } from "./websocket_like.ts";
+ * declare const server: { publish(topic: string, data: string | Uint8Array, compress?: boolean): number };
+ * const publisher: TopicPublisher = { publish: (topic, frame, compress) => void server.publish(topic, frame, compress) };
+ * ```
+ */
+export interface TopicPublisher {
   /**
-   * Native topics: send a frame to every socket subscribed to `topic` (this one included);
-   * `compress` as in {@linkcode WebSocketLike.send}.
+   * Sends `frame` to every socket subscribed to `topic`; `compress` as in
+   * {@linkcode WebSocketLike.send}.
    */
-  publish?(topic: string, data: string | Uint8Array, compress?: boolean): void;
+  publish(topic: string, frame: string | Uint8Array, compress?: boolean): void;
 }
 
 /** The callbacks a shim calls for one accepted WebSocket. */

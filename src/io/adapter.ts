@@ -13,7 +13,7 @@ import { withSharedFrames } from "../parser/engine_io_v3.ts";
 import { safeCall } from "./_util.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Handshake, Socket } from "./socket.ts";
-import type { WebSocketLike } from "../engine/websocket_like.ts";
+import type { Engine } from "../engine/server.ts";
 import { randomId } from "../engine/ids.ts";
 
 /**
@@ -257,19 +257,15 @@ export class Adapter extends Emitter<AdapterEvents> {
   del(id: SocketId, room: Room): Promise<void> | void {
     this.sids.get(id)?.delete(room);
     this.#leave(room, id);
-    const topics = this.#topics.get(id);
-    if (topics?.names.delete(room)) safeCall(() => topics.ws.unsubscribe?.(this.#topic(room)), "unsubscribe");
+    if (this.#engine.hasFanOut) this.nsp.sockets.get(id)?.conn.unsubscribe(this.#topic(room));
   }
 
   /** Removes socket `id` from all its rooms. */
   delAll(id: SocketId): void {
-    const topics = this.#topics.get(id);
-    if (topics) {
-      this.#topics.delete(id);
-      for (const room of topics.names) safeCall(() => topics.ws.unsubscribe?.(this.#topic(room)), "unsubscribe");
-    }
     const own = this.sids.get(id);
     if (!own) return;
+    const conn = this.#engine.hasFanOut ? this.nsp.sockets.get(id)?.conn : undefined;
+    if (conn) { for (const room of own) conn.unsubscribe(this.#topic(room)); }
     for (const room of own) this.#leave(room, id);
     this.sids.delete(id);
   }
@@ -312,17 +308,21 @@ export class Adapter extends Emitter<AdapterEvents> {
     });
   }
 
-  /** Native topic subscriptions by socket: the WebSocket they were made on, and the rooms. */
-  #topics: Map<SocketId, { ws: WebSocketLike; names: Set<Room> }> = new Map();
+  /** The engine, whose native fan-out (where a runtime offers one) takes room broadcasts. */
+  get #engine(): Engine {
+    return this.nsp.server.engine;
+  }
 
+  /** The engine's topic for `room` of this namespace. */
   #topic(room: Room): string {
     return this.nsp.name + "\u0000" + room;
   }
 
   /**
-   * One room: members whose WebSocket has native topics (Bun) get the frames through one publish;
-   * the others (polling, other runtimes) one write each. Frames buffered for a member earlier in
-   * the tick are flushed first, so the order a client sees never changes.
+   * One room: where the runtime offers native fan-out (Bun), the members it can reach now are
+   * subscribed to the room's topic and get the frames through one publish; the others (polling,
+   * Engine.IO v3, other runtimes) one write each. A member's frames buffered earlier in the tick go
+   * out before the publish, so the order a client sees never changes.
    */
   #broadcastToRoom(
     room: Room,
@@ -333,34 +333,20 @@ export class Adapter extends Emitter<AdapterEvents> {
     const members = this.rooms.get(room);
     if (!members) return;
     const sockets = this.nsp.sockets;
-    let publisher: WebSocketLike | undefined;
+    const engine = this.#engine;
+    const topic = engine.hasFanOut ? this.#topic(room) : undefined;
+    let published = false;
     for (const id of members) {
       const socket = sockets.get(id);
       if (!socket) continue;
       socket._notifyOutgoing(packet.data);
       const client = socket.client;
-      const ws = client._isOpen ? client.conn.webSocket : undefined;
       // Volatile packets go one by one: each socket decides whether it takes one now.
-      if (ws?.publish === undefined || writeOpts.volatile) {
-        client._writeFrames(frames, writeOpts);
-        continue;
-      }
-      client.conn.flushNow();
-      let topics = this.#topics.get(id);
-      if (topics === undefined || topics.ws !== ws) {
-        topics = { ws, names: new Set() };
-        this.#topics.set(id, topics);
-      }
-      if (!topics.names.has(room)) {
-        topics.names.add(room);
-        ws.subscribe!(this.#topic(room));
-      }
-      publisher = ws;
+      if (topic !== undefined && !writeOpts.volatile && client._isOpen && client.conn.subscribe(topic)) {
+        published = true;
+      } else client._writeFrames(frames, writeOpts);
     }
-    if (publisher === undefined) return;
-    const topic = this.#topic(room);
-    const compress = writeOpts.compress === false ? false : undefined;
-    for (const frame of frames) publisher.publish!(topic, typeof frame === "string" ? "4" + frame : frame, compress);
+    if (published) engine.publish(topic!, frames, writeOpts);
   }
 
   /**

@@ -48,6 +48,14 @@ function onConnClose(this: EngineSocket, reason: EngineCloseReason, description?
 }
 
 /**
+ * @internal The client of an Engine.IO session, once the io server made one for it.
+ */
+// deno-lint-ignore no-explicit-any
+export function clientOf(conn: EngineSocket): Client<any, any, any, any> | undefined {
+  return (conn as BoundConn)[CLIENT];
+}
+
+/**
  * The io side of one Engine.IO session, shared by the sockets of its namespaces.
  *
  * @example
@@ -232,6 +240,11 @@ export class Client<
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
+  }
+
+  /** @internal The sockets connected over this connection, one per namespace. */
+  get _sockets(): readonly Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] {
+    return this.#sockets;
   }
 
   /** @internal Disconnects every socket of this connection, then closes it. */

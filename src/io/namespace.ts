@@ -157,6 +157,7 @@ export class Namespace<
       }
     }
     this.adapter = createAdapter(this.server.adapter(), this);
+    this.server._adapterCreated(this);
     try {
       Promise.resolve(this.adapter.init()).catch((err) => reportListenerError(err, "adapter init"));
     } catch (err) {

@@ -30,6 +30,14 @@ import { Namespace, type NamespaceMiddleware, type NamespaceReservedEventsMap } 
 import { ParentNamespace } from "./parent_namespace.ts";
 import { type ConnectionStateRecoveryOptions, resolveRecoveryOptions, SessionAwareAdapter } from "./recovery.ts";
 import type { Socket } from "./socket.ts";
+import {
+  type ConnectionSnapshot,
+  type ConnectionSnapshotOptions,
+  restoreConnection,
+  snapshotConnection,
+} from "./connection_snapshot.ts";
+import type { RestoredSession, RestoreSessionOptions } from "../engine/server.ts";
+import type { WebSocketLike } from "../engine/websocket_like.ts";
 import { reportListenerError } from "./_util.ts";
 import { type ClientFile, clientFileOf, serveClientFile } from "./_client_bundle_serve.ts";
 import type {
@@ -471,6 +479,113 @@ export class Server<
   #clientFile(pathname: string): ClientFile | undefined {
     if (this._opts.serveClient === false) return undefined;
     return clientFileOf(this.engine.options.path, pathname);
+  }
+
+  /**
+   * The open connection `sid` (its Engine.IO session and its sockets: ids, namespaces, auth,
+   * handshake times, rooms, `socket.data`) as plain, versioned data, to carry it on later over
+   * the same WebSocket with {@linkcode Server.restoreConnection}, here after a restart or in
+   * another server. `undefined` when there is no such connection or it is not on a WebSocket
+   * (polling, or in the middle of an upgrade). The snapshot shares `auth` and `socket.data` with
+   * the live sockets: store (clone) it before they change.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "./server.ts";
+   * const io = new Server();
+   * io.on("connection", (socket) => {
+   *   const snapshot = io.snapshotConnection(socket.conn.id);
+   *   // e.g. a Durable Object keeps it with the WebSocket: ws.serializeAttachment(snapshot)
+   * });
+   * ```
+   */
+  snapshotConnection(sid: string, options?: ConnectionSnapshotOptions): ConnectionSnapshot | undefined {
+    return snapshotConnection(this, sid, options);
+  }
+
+  /**
+   * Carries a connection on from its {@linkcode Server.snapshotConnection} snapshot over its
+   * WebSocket `socket`, still connected to the same client: the session opens at once (no packet
+   * is sent), each socket comes back in its namespace (a dynamic one is asked again) with its id,
+   * auth, handshake time, rooms and data, without running the middlewares and without a CONNECT
+   * packet, and `connection` is emitted with `socket.recovered === true` so that listeners attach
+   * their handlers again. The runtime then forwards the WebSocket's events to the returned
+   * `handlers`.
+   *
+   * The snapshot is checked field by field: a malformed one, one of another version, or one whose
+   * session is open already (forged or repeated) is refused with a log line and `undefined`; the
+   * caller then closes `socket`. Not carried over: acknowledgements the server was waiting for,
+   * what middlewares did beyond `socket.data`.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "./server.ts";
+   * import type { WebSocketLike } from "../engine/websocket_like.ts";
+   * const io = new Server();
+   * io.on("connection", (socket) => {
+   *   if (socket.recovered) console.log("back:", socket.id, [...socket.rooms]);
+   * });
+   * declare const snapshot: unknown; // read back from storage
+   * declare const ws: WebSocketLike; // the same client's WebSocket
+   * const restored = io.restoreConnection(snapshot, ws);
+   * if (restored === undefined) ws.close(1011, "session lost");
+   * // else: restored.handlers.onMessage(frame) for each frame, onClose(code, reason) at the end
+   * ```
+   */
+  restoreConnection(
+    snapshot: unknown,
+    socket: WebSocketLike,
+    options?: RestoreSessionOptions,
+  ): RestoredSession | undefined {
+    return restoreConnection(this, snapshot, socket, options);
+  }
+
+  /**
+   * Calls `listener` with the Engine.IO session id of each connection whose sockets join or leave
+   * a room, in every namespace (those to come included), however the change was made (`join`,
+   * `leave`, `socketsJoin`...): for hosts that keep connection snapshots up to date. Returns the
+   * function that stops it.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "./server.ts";
+   * const io = new Server();
+   * const stale = new Set<string>();
+   * const stop = io.watchRooms((sid) => stale.add(sid));
+   * stop();
+   * ```
+   */
+  watchRooms(listener: (sid: string) => void): () => void {
+    const first = this.#roomWatchers.size === 0;
+    this.#roomWatchers.add(listener);
+    if (first) { for (const nsp of this._nsps.values()) this._adapterCreated(nsp); }
+    return () => {
+      this.#roomWatchers.delete(listener);
+    };
+  }
+
+  #roomWatchers: Set<(sid: string) => void> = new Set();
+  #watchedAdapters: WeakSet<Adapter> = new WeakSet();
+
+  /** @internal `nsp` has a new adapter: room changes reach the {@linkcode Server.watchRooms} listeners. */
+  _adapterCreated(nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    const adapter = nsp.adapter;
+    if (this.#roomWatchers.size === 0 || this.#watchedAdapters.has(adapter)) return;
+    this.#watchedAdapters.add(adapter);
+    const watchers = this.#roomWatchers;
+    const changed = (_room: Room, id: SocketId) => {
+      const sid = nsp.sockets.get(id)?.conn.id;
+      if (sid === undefined) return;
+      for (const watcher of watchers) {
+        try {
+          watcher(sid);
+        } catch (err) {
+          reportListenerError(err, "watchRooms listener");
+        }
+      }
+    };
+    adapter.on("join-room", changed);
+    adapter.on("leave-room", changed);
   }
 
   /** @internal Asks the dynamic namespaces whether `name` exists, creating the child if so. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Upgrader, WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
+import type { TopicPublisher, Upgrader, WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
 import { type Handle, type HandleOptions, textResponse } from "../engine/exchange.ts";
 import { fromWebFallback, toWebResponse, WebEngineRequest } from "../engine/web_exchange.ts";
 import type { AnyServer } from "../io/server.ts";
@@ -98,28 +98,50 @@ function deflates(data: string | Uint8Array, compress: boolean | undefined, thre
 }
 
 /**
- * Bun's socket as the engine sees it; with native topics when the server can publish. Frames of
- * `deflateFrom` bytes or more are sent compressed where permessage-deflate was negotiated.
+ * Bun's socket as the engine sees it; with native fan-out (Bun's topics, published through
+ * `publisher`) when the server offers it. Frames of `deflateFrom` bytes or more are sent
+ * compressed where permessage-deflate was negotiated.
  */
-function toWebSocketLike(ws: BunServerWebSocket, server: BunServer | undefined, deflateFrom: number): WebSocketLike {
-  const like: WebSocketLike = {
-    send: (data, compress) => {
-      ws.send(data, deflates(data, compress, deflateFrom));
-    },
-    close: (code, reason) => ws.close(code, reason),
+function toWebSocketLike(
+  ws: BunServerWebSocket,
+  publisher: TopicPublisher | undefined,
+  deflateFrom: number,
+): WebSocketLike {
+  const send = (data: string | Uint8Array, compress?: boolean) => {
+    ws.send(data, deflates(data, compress, deflateFrom));
+  };
+  const close = (code?: number, reason?: string) => ws.close(code, reason);
+  if (publisher === undefined || !ws.subscribe || !ws.unsubscribe) {
+    return {
+      send,
+      close,
+      get bufferedAmount() {
+        return ws.getBufferedAmount?.() ?? 0;
+      },
+    };
+  }
+  return {
+    send,
+    close,
     get bufferedAmount() {
       return ws.getBufferedAmount?.() ?? 0;
     },
+    subscribe: (topic) => ws.subscribe!(topic),
+    unsubscribe: (topic) => ws.unsubscribe!(topic),
+    publisher,
   };
-  if (server?.publish && ws.subscribe && ws.unsubscribe) {
-    // Bun's native topics: a room broadcast is published once instead of sent once per socket.
-    like.subscribe = (topic) => ws.subscribe!(topic);
-    like.unsubscribe = (topic) => ws.unsubscribe!(topic);
-    like.publish = (topic, data, compress) => {
-      server.publish!(topic, data, deflates(data, compress, deflateFrom));
-    };
-  }
-  return like;
+}
+
+/**
+ * The native fan-out of a Bun server (`server.publish`, the server known from its first
+ * request), with the frames of `deflateFrom` bytes or more compressed.
+ */
+function bunPublisher(server: () => BunServer | undefined, deflateFrom: number): TopicPublisher {
+  return {
+    publish(topic, frame, compress) {
+      server()?.publish?.(topic, frame, deflates(frame, compress, deflateFrom));
+    },
+  };
 }
 
 /**
@@ -177,8 +199,9 @@ export function bunServeOptions(handle: Handle, limits: BunServeLimits = {}): Bu
   const deflate = limits.perMessageDeflate;
   const deflateFrom = !deflate ? Infinity : deflate === true ? DEFAULT_DEFLATE_THRESHOLD : deflate.threshold ??
     DEFAULT_DEFLATE_THRESHOLD;
-  // The server, known from the first request: sockets publish room broadcasts through it.
+  // The server, known from the first request: room broadcasts are published through it.
   let current: BunServer | undefined;
+  const publisher = bunPublisher(() => current, deflateFrom);
   return {
     async fetch(request, server) {
       current = server;
@@ -193,7 +216,7 @@ export function bunServeOptions(handle: Handle, limits: BunServeLimits = {}): Bu
     websocket: {
       ...bunWebSocketHandler,
       open(ws) {
-        ws.data.onOpen(toWebSocketLike(ws, current, deflateFrom));
+        ws.data.onOpen(toWebSocketLike(ws, current?.publish ? publisher : undefined, deflateFrom));
       },
       perMessageDeflate: deflateFrom !== Infinity,
       maxPayloadLength: Math.max(limits.maxPayloadLength ?? 1e6, 1024) + 64,

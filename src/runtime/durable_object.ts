@@ -18,10 +18,11 @@
  *   (`setWebSocketAutoResponse("3" -> "6")`: the client receives a no-op packet it ignores, which
  *   socket.io never sends, and the pong is not billed as a message);
  *   `getWebSocketAutoResponseTimestamp` tells when it came.
- * - Each WebSocket carries a snapshot of its session (`serializeAttachment`): the sid, the opening
- *   request, and per namespace the socket id, auth, handshake time, rooms and `socket.data`. After
- *   a wake-up the sessions, sockets and rooms are rebuilt from it and `connection` is emitted again
- *   with `socket.recovered === true`, so listeners re-attach their handlers (skip welcome messages
+ * - Each WebSocket carries its connection's snapshot (`io.snapshotConnection`, kept with
+ *   `serializeAttachment`): the session, the opening request, and per namespace the socket id,
+ *   auth, handshake time, rooms and `socket.data`. After a wake-up `io.restoreConnection` brings
+ *   the sessions, sockets and rooms back from it and emits `connection` again with
+ *   `socket.recovered === true`, so listeners re-attach their handlers (skip welcome messages
  *   when `socket.recovered`). Snapshots are taken after every event the object handles, on room
  *   changes, and for every session at each heartbeat alarm.
  * - Polling sessions keep the engine's own timers: while a client polls, the object is awake.
@@ -44,12 +45,7 @@
  */
 
 import { Server, type ServerOptions } from "../io/server.ts";
-import { Client } from "../io/client.ts";
-import type { Socket } from "../io/socket.ts";
-import { EngineSocket } from "../engine/socket.ts";
-import { WebSocketTransport } from "../engine/transports/websocket.ts";
-import type { HandshakeRequest } from "../engine/types.ts";
-import type { Adapter } from "../io/adapter.ts";
+import type { EngineSocket } from "../engine/socket.ts";
 import type { Upgrader, WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
 import type { ConnInfo, Fallback } from "../engine/exchange.ts";
 import { fromWebFallback, toWebResponse, WebEngineRequest } from "../engine/web_exchange.ts";
@@ -165,50 +161,18 @@ export interface SocketIoObject {
 /** The class {@linkcode defineSocketIoObject} returns, to export from the Worker module. */
 export type SocketIoObjectClass = new (state: DurableObjectStateLike, env: unknown) => SocketIoObject;
 
-// ----- snapshots -----
-
-const SNAPSHOT_VERSION = 1;
-
-interface SocketSnapshot {
-  nsp: string;
-  id: string;
-  auth: Record<string, unknown>;
-  issued: number;
-  data: unknown;
-  rooms: string[];
-}
-
-interface SessionSnapshot {
-  v: number;
-  sid: string;
-  url: string;
-  method: string;
-  headers: [string, string][];
-  address: string;
-  secure: boolean;
-  upgraded: boolean;
-  openedAt: number;
-  sockets: SocketSnapshot[];
-  /** Engine.IO v3 sessions: 3, and whether the client takes binary frames. */
-  protocol?: 3;
-  binary?: boolean;
-}
+// ----- what the object keeps per WebSocket -----
 
 interface Entry {
   ws: HibernatableWebSocket;
   handlers: WebSocketHandlers;
   session?: EngineSocket;
-  openedAt: number;
   /** Its place in the heartbeat, once its session is ours to ping. */
   member?: HeartbeatMember;
 }
 
-function isSnapshot(value: unknown): value is SessionSnapshot {
-  return typeof value === "object" && value !== null && (value as SessionSnapshot).v === SNAPSHOT_VERSION &&
-    typeof (value as SessionSnapshot).sid === "string";
-}
-
-function wrap(ws: HibernatableWebSocket): WebSocketLike {
+/** A workerd WebSocket as the engine sees it. */
+function asWebSocketLike(ws: HibernatableWebSocket): WebSocketLike {
   return {
     send: (data) => ws.send(data),
     close: (code, reason) => {
@@ -233,9 +197,9 @@ export class SocketIoDurableObject implements SocketIoObject {
   #entries: Map<HibernatableWebSocket, Entry> = new Map();
   #byLike: WeakMap<WebSocketLike, Entry> = new WeakMap();
   #bySession: Map<string, Entry> = new Map();
+  /** Sessions whose snapshot is to be written again. */
   #dirty: Set<string> = new Set();
-  #hookedAdapters: WeakSet<Adapter> = new WeakSet();
-  #revived = false;
+  #restored = false;
   #beats: ObjectHeartbeat;
   /** When the alarm is set for (null: none; undefined: not known, after a wake-up). */
   #armedAt: number | null | undefined = undefined;
@@ -276,11 +240,13 @@ export class SocketIoDurableObject implements SocketIoObject {
       state.setWebSocketAutoResponse();
     }
     this.io.engine.on("connection", (session) => this.#onSession(session));
+    // Room changes make a session's snapshot stale (also when another socket's handler made them).
+    this.io.watchRooms((sid) => this.#dirty.add(sid));
   }
 
   /** Serves one request: the server's (polling, WebSocket upgrade, client bundle), others go to `fallback`. */
   async fetch(request: Request): Promise<Response> {
-    this.#revive();
+    this.#restoreAfterWakeUp();
     this.#beat();
     const info: ConnInfo = { remoteAddress: request.headers.get("cf-connecting-ip") ?? undefined };
     const upgrade = this.#hibernation ? this.#upgrade : workersUpgrader;
@@ -305,10 +271,10 @@ export class SocketIoDurableObject implements SocketIoObject {
   }
 
   #frame(ws: HibernatableWebSocket, message: string | ArrayBuffer): void {
-    this.#revive();
+    this.#restoreAfterWakeUp();
     const entry = this.#entries.get(ws);
     if (!entry) {
-      wrap(ws).close(1011, "unknown session");
+      asWebSocketLike(ws).close(1011, "unknown session");
       return;
     }
     const member = entry.member;
@@ -322,17 +288,17 @@ export class SocketIoDurableObject implements SocketIoObject {
 
   /** Hibernation API: the peer closed. */
   async webSocketClose(ws: HibernatableWebSocket, code: number, reason: string, _wasClean: boolean): Promise<void> {
-    this.#revive();
+    this.#restoreAfterWakeUp();
     this.#beat();
     this.#closed(ws, code, reason);
     // Complete the closing handshake (newer compatibility dates do it already).
-    wrap(ws).close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    asWebSocketLike(ws).close(code === 1005 || code === 1006 ? 1000 : code, reason);
     await this.#settle();
   }
 
   /** Hibernation API: the connection failed. */
   async webSocketError(ws: HibernatableWebSocket, _error: unknown): Promise<void> {
-    this.#revive();
+    this.#restoreAfterWakeUp();
     this.#beat();
     this.#closed(ws, 1006, "error");
     await this.#settle();
@@ -348,7 +314,7 @@ export class SocketIoDurableObject implements SocketIoObject {
     this.#alarmWrites++; // an event's write still under way no longer tells what is set
     let failure: { err: unknown } | undefined;
     try {
-      this.#revive();
+      this.#restoreAfterWakeUp();
       const now = Date.now();
       this.#beats.ping(now);
       this.#beats.check(now);
@@ -385,8 +351,8 @@ export class SocketIoDurableObject implements SocketIoObject {
     const client = pair[0];
     const server = pair[1];
     this.#state.acceptWebSocket(server);
-    const like = wrap(server);
-    const entry: Entry = { ws: server, handlers, openedAt: Date.now() };
+    const like = asWebSocketLike(server);
+    const entry: Entry = { ws: server, handlers };
     this.#entries.set(server, entry);
     this.#byLike.set(like, entry);
     queueMicrotask(() => handlers.onOpen(like));
@@ -396,18 +362,19 @@ export class SocketIoDurableObject implements SocketIoObject {
   #onSession(session: EngineSocket): void {
     // The client waits for its first ping from its handshake on, whatever transport it is on then.
     const handshakeAt = Date.now();
-    this.#adopt(session, handshakeAt);
-    session.on("upgrade", () => this.#adopt(session, handshakeAt));
+    this.#takeHeartbeat(session, handshakeAt);
+    session.on("upgrade", () => this.#takeHeartbeat(session, handshakeAt));
   }
 
-  /** A session whose transport is one of our hibernatable WebSockets: the object takes its heartbeat. */
-  #adopt(session: EngineSocket, handshakeAt: number): void {
-    const transport = session.transport;
-    if (!(transport instanceof WebSocketTransport)) return;
-    const entry = this.#byLike.get(transport.socket);
+  /**
+   * A session whose WebSocket is one of our hibernatable ones (from its handshake, or since its
+   * upgrade): the object takes over its heartbeat and keeps its snapshot with the WebSocket.
+   */
+  #takeHeartbeat(session: EngineSocket, handshakeAt: number): void {
+    const ws = session.webSocket;
+    const entry = ws && this.#byLike.get(ws);
     if (!entry) return;
     entry.session = session;
-    entry.openedAt = handshakeAt;
     session.useExternalHeartbeat();
     this.#bySession.set(session.id, entry);
     this.#dirty.add(session.id);
@@ -449,57 +416,40 @@ export class SocketIoDurableObject implements SocketIoObject {
     entry.handlers.onClose(code, reason);
   }
 
-  /** After a wake-up: rebuilds sessions, sockets and rooms from the WebSockets' snapshots. */
-  #revive(): void {
-    if (this.#revived || !this.#hibernation) return;
-    this.#revived = true;
+  /**
+   * After a wake-up: every WebSocket still accepted carries its connection's snapshot; the core
+   * brings back the sessions, sockets and rooms from them. A WebSocket without a usable one is
+   * closed (its client connects again).
+   */
+  #restoreAfterWakeUp(): void {
+    if (this.#restored || !this.#hibernation) return;
+    this.#restored = true;
     for (const ws of this.#state.getWebSockets()) {
       if (this.#entries.has(ws)) continue;
       let snapshot: unknown;
       try {
         snapshot = ws.deserializeAttachment();
-      } catch {
-        snapshot = undefined;
+      } catch (err) {
+        console.error("socket.io: reading a WebSocket's snapshot failed:", String(err));
       }
-      if (!isSnapshot(snapshot) || this.io.engine.clients.has(snapshot.sid)) {
-        wrap(ws).close(1011, "session lost");
-        continue;
+      if (snapshot === undefined || snapshot === null || !this.#restoreConnection(ws, snapshot)) {
+        asWebSocketLike(ws).close(1011, "session lost");
       }
-      this.#restore(ws, snapshot);
     }
   }
 
-  #restore(ws: HibernatableWebSocket, snap: SessionSnapshot): void {
-    const engine = this.io.engine;
-    const like = wrap(ws);
-    const v3 = snap.protocol === 3 ? { binary: snap.binary !== false } : undefined;
-    const transport = new WebSocketTransport(like, engine.options.maxHttpBufferSize, v3);
-    const request: HandshakeRequest = {
-      url: new URL(snap.url),
-      headers: new Headers(snap.headers),
-      method: snap.method,
-      remoteAddress: snap.address,
-      secure: snap.secure,
-    };
-    const session = new EngineSocket(snap.sid, request, transport, engine.options, snap.protocol ?? 4);
-    session.readyState = "open";
-    session.upgraded = snap.upgraded;
-    session.useExternalHeartbeat();
-    engine.clients.set(session.id, session);
-    session.once("close", () => engine.clients.delete(session.id));
-    const entry: Entry = {
-      ws,
-      openedAt: snap.openedAt,
-      session,
-      handlers: {
-        onOpen() {},
-        onMessage: (data) => transport.receive(data),
-        onClose: () => transport.closed(),
-      },
-    };
+  /** One WebSocket's connection, back from its snapshot (false: refused, with a log line). */
+  #restoreConnection(ws: HibernatableWebSocket, snapshot: unknown): boolean {
+    const like = asWebSocketLike(ws);
+    const restored = this.io.restoreConnection(snapshot, like, { externalHeartbeat: true });
+    if (restored === undefined) return false;
+    const { session, handlers } = restored;
+    const entry: Entry = { ws, session, handlers };
     this.#entries.set(ws, entry);
     this.#byLike.set(like, entry);
     this.#bySession.set(session.id, entry);
+    // Its snapshot is what it was restored from (the rooms it joined again changed nothing).
+    this.#dirty.delete(session.id);
     session.once("close", () => {
       this.#bySession.delete(session.id);
       this.#entries.delete(ws);
@@ -508,20 +458,7 @@ export class SocketIoDurableObject implements SocketIoObject {
     // When its last ping went out is not known any more (nor whether it was answered: none is
     // awaited): pinged at once, which is never too late for the client.
     this.#join(entry, Date.now());
-    const client = new Client(this.io, session);
-    for (const s of snap.sockets) {
-      const restore = (nsp: ReturnType<Server["of"]> | false) => {
-        if (!nsp || !client._isOpen) return;
-        try {
-          nsp._restore(client, s.auth, { id: s.id, issued: s.issued, data: s.data }, s.rooms);
-        } catch (err) {
-          console.error("socket.io: restoring a socket failed", err);
-        }
-      };
-      const existing = this.io._nsps.get(s.nsp);
-      if (existing) restore(existing);
-      else this.io._checkNamespace(s.nsp, s.auth, restore);
-    }
+    return true;
   }
 
   /**
@@ -602,7 +539,6 @@ export class SocketIoDurableObject implements SocketIoObject {
   /** Lets the event's synchronous consequences run, then writes the snapshots that changed. */
   async #settle(): Promise<void> {
     if (!this.#hibernation) return;
-    this.#hookAdapters();
     await new Promise((resolve) => setTimeout(resolve, 0));
     this.#beat(); // a session adopted meanwhile (an upgrade) may be due for its first ping
     this.#flush();
@@ -613,79 +549,28 @@ export class SocketIoDurableObject implements SocketIoObject {
     }
   }
 
-  /** Room changes mark the session of the socket dirty (also when another socket's handler made them). */
-  #hookAdapters(): void {
-    for (const nsp of this.io._nsps.values()) {
-      const adapter = nsp.adapter;
-      if (this.#hookedAdapters.has(adapter)) continue;
-      this.#hookedAdapters.add(adapter);
-      const mark = (_room: string, id: string) => {
-        const sid = nsp.sockets.get(id)?.conn.id;
-        if (sid !== undefined) this.#dirty.add(sid);
-      };
-      adapter.on("join-room", mark);
-      adapter.on("leave-room", mark);
-    }
-  }
-
+  /** Writes the snapshots that are stale. */
   #flush(): void {
-    this.#hookAdapters();
     if (this.#dirty.size === 0) return;
     const dirty = this.#dirty;
     this.#dirty = new Set();
-    const socketsBySession = new Map<string, Socket[]>();
-    for (const nsp of this.io._nsps.values()) {
-      for (const socket of nsp.sockets.values()) {
-        const sid = socket.conn.id;
-        if (!dirty.has(sid)) continue;
-        let list = socketsBySession.get(sid);
-        if (!list) socketsBySession.set(sid, list = []);
-        list.push(socket);
-      }
-    }
     for (const sid of dirty) {
       const entry = this.#bySession.get(sid);
-      const session = entry?.session;
-      if (!entry || !session || session.readyState !== "open") continue;
-      this.#snapshot(entry, session, socketsBySession.get(sid) ?? []);
+      if (entry?.session?.readyState === "open") this.#keepSnapshot(entry, sid);
     }
   }
 
-  #snapshot(entry: Entry, session: EngineSocket, sockets: Socket[]): void {
-    const request = session.request;
-    const socketSnapshots = (withData: boolean): SocketSnapshot[] =>
-      sockets.filter((s) => s.connected).map((s) => ({
-        nsp: s.nsp.name,
-        id: s.id,
-        auth: s.handshake.auth,
-        issued: s.handshake.issued,
-        data: withData ? s.data : {},
-        rooms: [...s.rooms].filter((room) => room !== s.id),
-      }));
-    const snap: SessionSnapshot = {
-      v: SNAPSHOT_VERSION,
-      sid: session.id,
-      url: request.url.href,
-      method: request.method,
-      headers: [...request.headers],
-      address: request.remoteAddress,
-      secure: request.secure,
-      upgraded: session.upgraded,
-      openedAt: entry.openedAt,
-      sockets: socketSnapshots(true),
-    };
-    const v3 = (session.transport as WebSocketTransport).v3;
-    if (v3 !== undefined) {
-      snap.protocol = 3;
-      snap.binary = v3.binary;
-    }
+  /** Keeps the snapshot of `sid`'s connection with its WebSocket, for the next wake-up. */
+  #keepSnapshot(entry: Entry, sid: string): void {
+    const snapshot = this.io.snapshotConnection(sid);
+    if (snapshot === undefined) return;
     try {
-      entry.ws.serializeAttachment(snap);
+      entry.ws.serializeAttachment(snapshot);
     } catch (err) {
       // Too large, or socket.data holds something structured clone refuses: keep the rest.
       console.error("socket.io: cannot keep this session's socket.data across hibernation:", String(err));
       try {
-        entry.ws.serializeAttachment({ ...snap, headers: [], sockets: socketSnapshots(false) });
+        entry.ws.serializeAttachment(this.io.snapshotConnection(sid, { headers: false, data: false }));
       } catch (err2) {
         console.error("socket.io: cannot keep this session across hibernation:", String(err2));
       }

@@ -33,6 +33,8 @@ export class WebSocketTransport implements Transport {
   #socket: WebSocketLike;
   #maxPayload: number;
   #closed = false;
+  /** The native topics its socket is subscribed to (Bun), once it is subscribed to one. */
+  #topics: Set<string> | undefined;
 
   /** Wraps an open WebSocket; frames over `maxPayload` bytes close it; `v3` makes it Engine.IO v3. */
   constructor(socket: WebSocketLike, maxPayload: number, v3?: V3Framing) {
@@ -53,6 +55,32 @@ export class WebSocketTransport implements Transport {
   /** The underlying socket. */
   get socket(): WebSocketLike {
     return this.#socket;
+  }
+
+  /**
+   * Subscribes its socket to the runtime's native `topic` (once: later calls only tell). False
+   * where the runtime offers no native fan-out for it, and for Engine.IO v3 (whose binary frames
+   * differ).
+   */
+  subscribe(topic: string): boolean {
+    const socket = this.#socket;
+    if (this.#closed || this.v3 !== undefined || socket.publisher === undefined || socket.subscribe === undefined) {
+      return false;
+    }
+    const topics = this.#topics ??= new Set();
+    if (!topics.has(topic)) {
+      topics.add(topic);
+      socket.subscribe(topic);
+    }
+    return true;
+  }
+
+  /** Unsubscribes its socket from the native `topic`, if it was subscribed. */
+  unsubscribe(topic: string): void {
+    if (this.#topics?.delete(topic) !== true || this.#closed) return;
+    try {
+      this.#socket.unsubscribe?.(topic);
+    } catch { /* closing: the runtime drops its subscriptions */ }
   }
 
   /** Feeds a received frame. */
