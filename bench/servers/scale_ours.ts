@@ -42,7 +42,8 @@ if (g.Deno?.serve) {
   await announce(server.port);
 } else {
   const { createServer } = await import("node:http");
-  const server = io.attach(createServer());
+  const server = createServer();
+  io.attach(server); // returns the io, as socket.io's attach does
   await new Promise<void>((resolve) => server.listen(wanted, host, resolve));
   await announce((server.address() as { port: number }).port);
 }
