@@ -8,6 +8,7 @@
  */
 
 import type { IncomingMessage } from "node:http";
+import process from "node:process";
 import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket as WsSocket, WebSocketServer } from "ws";
 import type { WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
@@ -65,7 +66,12 @@ export function createNodeWebSockets(options: NodeWebSocketOptions = {}): NodeWe
   return {
     upgrade(req, socket, head, handlers, headers) {
       if (headers !== undefined && !headers.keys().next().done) extraHeaders.set(req as object, headers);
-      wss.handleUpgrade(req as IncomingMessage, socket as Duplex, head as Buffer, (ws) => bindWs(ws, handlers));
+      wss.handleUpgrade(
+        req as IncomingMessage,
+        socket as Duplex,
+        head as Buffer,
+        (ws) => bindWs(ws, socket as Duplex, handlers),
+      );
     },
     close() {
       wss.close();
@@ -104,28 +110,71 @@ function sendTextEncodedOnce(ws: WsSocket, text: string, compress: boolean | und
   ws.send(lastTextBytes, compress === false ? TEXT_UNCOMPRESSED : TEXT);
 }
 
+/** The WebSockets whose TCP socket is corked in this turn of the event loop. */
+let corked: NodeWebSocket[] = [];
+
+/** Uncorks every socket corked in this turn: each writes its frames of the turn at once. */
+function uncorkAll(): void {
+  const list = corked;
+  corked = [];
+  for (const adapter of list) adapter.uncork();
+}
+
 /**
  * `ws`'s socket as the engine sees it, and the receiver of its events: one object per connection,
  * the listeners are shared functions that find it on the socket (no closures per connection).
+ *
+ * Frames sent in one turn of the event loop (a broadcast burst, a reply and a broadcast, a flushed
+ * buffer) leave in one write: the first send of a turn corks the TCP socket, and `process.nextTick`
+ * uncorks it at the end of the turn (after the microtasks), so a lone message is not delayed.
+ * `ws` corks and uncorks around each frame itself; Node counts the corks, so its frames stay in
+ * order in the same buffer. Not with permessage-deflate negotiated: `ws` then queues frames while
+ * it compresses, and that path stays as it is.
  */
 class NodeWebSocket implements WebSocketLike {
   readonly #ws: WsSocket;
+  readonly #socket: Duplex;
+  readonly #corks: boolean;
+  /** The socket's queued bytes when it was corked, or -1 when it is not corked. */
+  #corkBase = -1;
   readonly handlers: WebSocketHandlers;
   closed = false;
-  constructor(ws: WsSocket, handlers: WebSocketHandlers) {
+  constructor(ws: WsSocket, socket: Duplex, handlers: WebSocketHandlers) {
     this.#ws = ws;
+    this.#socket = socket;
+    this.#corks = ws.extensions === "";
     this.handlers = handlers;
   }
   send(data: string | Uint8Array, compress?: boolean): void {
+    if (this.#corks && this.#corkBase < 0) this.#cork();
     if (typeof data === "string") sendTextEncodedOnce(this.#ws, data, compress);
     else if (compress === false) this.#ws.send(data, UNCOMPRESSED);
     else this.#ws.send(data);
   }
+  #cork(): void {
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    this.#corkBase = socket.writableLength;
+    socket.cork();
+    if (corked.push(this) === 1) process.nextTick(uncorkAll);
+  }
+  /** Writes what was sent in this turn (called at the end of the turn). */
+  uncork(): void {
+    this.#corkBase = -1;
+    this.#socket.uncork();
+  }
   close(code?: number, reason?: string): void {
     this.#ws.close(code, reason);
   }
+  /**
+   * `ws`'s queued bytes, less those sent in this turn while the socket is corked: they have not
+   * waited for the socket (the engine's volatile packets and its `maxBufferedBytes` see what they
+   * would without the cork).
+   */
   get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
+    const amount = this.#ws.bufferedAmount;
+    if (this.#corkBase < 0) return amount;
+    return amount - (this.#socket.writableLength - this.#corkBase);
   }
 }
 
@@ -159,8 +208,8 @@ function onWsError(this: WsSocket): void {
   adapter.handlers.onClose(1006, "error");
 }
 
-function bindWs(ws: WsSocket, handlers: WebSocketHandlers): void {
-  const adapter = new NodeWebSocket(ws, handlers);
+function bindWs(ws: WsSocket, socket: Duplex, handlers: WebSocketHandlers): void {
+  const adapter = new NodeWebSocket(ws, socket, handlers);
   (ws as BoundWs)[ADAPTER] = adapter;
   ws.on("message", onWsMessage);
   ws.on("close", onWsClose);
