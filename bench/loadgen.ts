@@ -16,7 +16,7 @@ import process from "node:process";
 import { systemBusy, treeCpu, treeRss } from "./_proc.ts";
 
 interface Options {
-  scenario: "echo" | "ack" | "broadcast" | "idle" | "polling";
+  scenario: "echo" | "ack" | "broadcast" | "broadcast-all" | "broadcast-others" | "idle" | "polling";
   port: number;
   /** Server process id, for CPU and RSS. */
   pid: number;
@@ -250,9 +250,16 @@ function seqOf(data: string): number {
   return v;
 }
 
-/** Broadcasts to a room of `clients` sockets; client 0 asks for them, `window` in flight. */
-async function broadcast() {
+/**
+ * Broadcasts to `clients` sockets; client 0 asks for them (`event`: `bcast` to the room every
+ * client joined, `bcast-all` to the namespace, `bcast-others` to everyone but client 0, which then
+ * gets none), `window` in flight.
+ */
+async function broadcast(event = "bcast") {
   const n = opts.clients ?? 1000;
+  const others = event === "bcast-others";
+  /** Receivers of each broadcast. */
+  const expected = others ? n - 1 : n;
   const window = opts.window ?? 4;
   const RING = 4096;
   const got = new Int32Array(RING);
@@ -276,7 +283,7 @@ async function broadcast() {
       perClient[i]++;
       totalDeliveries++;
       if (measuring) deliveries++;
-      if (++got[s] === n) {
+      if (++got[s] === expected) {
         got[s] = 0;
         completed++;
         inFlight--;
@@ -290,7 +297,7 @@ async function broadcast() {
     const s = seq++;
     sentAt[s % RING] = now();
     inFlight++;
-    controller.send(`42["bcast",${s},"${PAD}"]`);
+    controller.send(`42["${event}",${s},"${PAD}"]`);
   }
   for (let w = 0; w < window; w++) sendOne();
   const { seconds, cpu } = await measure(opts.warmup ?? 1, opts.duration ?? 5, () => (measuring = true));
@@ -299,8 +306,8 @@ async function broadcast() {
   running = false;
   const deadline = now() + 5000;
   while (inFlight > 0 && now() < deadline) await sleep(10);
-  let missed = seq * n - totalDeliveries;
-  for (let i = 0; i < n; i++) if (perClient[i] !== seq) missed = Math.max(missed, 1);
+  let missed = seq * expected - totalDeliveries;
+  for (let i = 0; i < n; i++) if (perClient[i] !== (others && i === 0 ? 0 : seq)) missed = Math.max(missed, 1);
   await closeAll(conns);
   return {
     clients: n,
@@ -436,7 +443,15 @@ async function polling() {
 
 const timeout = setTimeout(() => fail("load generator timed out"), 120_000);
 try {
-  const run = { echo: () => roundTrips(false), ack: () => roundTrips(true), broadcast, idle, polling }[opts.scenario];
+  const run = {
+    echo: () => roundTrips(false),
+    ack: () => roundTrips(true),
+    broadcast: () => broadcast(),
+    "broadcast-all": () => broadcast("bcast-all"),
+    "broadcast-others": () => broadcast("bcast-others"),
+    idle,
+    polling,
+  }[opts.scenario];
   if (!run) fail(`unknown scenario ${opts.scenario}`);
   const result = await run();
   console.log(JSON.stringify({ ...result, genCpuSeconds, otherCores }));

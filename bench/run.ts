@@ -7,7 +7,8 @@
  *   npx deno task bench            full run (about 10 minutes on 2 cores), writes bench/RESULTS.md
  *   npx deno task bench:quick      smoke run (about a minute), writes bench/RESULTS.quick.md
  *
- * Flags: --quick, --rounds=N, --servers=ours-deno,sio-node,... --scenarios=echo,ack,broadcast,idle,polling
+ * Flags: --quick, --rounds=N, --servers=ours-deno,sio-node,...
+ *        --scenarios=echo,ack,broadcast,broadcast-all,broadcast-others,idle,polling
  *        --no-parser, --out=PATH
  *
  * @module
@@ -28,7 +29,9 @@ for (const a of Deno.args) {
 }
 const quick = args.has("quick");
 
-type Scenario = "idle" | "echo" | "ack" | "broadcast" | "polling";
+type Scenario = "idle" | "echo" | "ack" | "broadcast" | "broadcast-all" | "broadcast-others" | "polling";
+/** The broadcast shapes: one room, the whole namespace, everyone but the sender. */
+const BROADCASTS: Scenario[] = ["broadcast", "broadcast-all", "broadcast-others"];
 
 interface Config {
   rounds: number;
@@ -146,7 +149,7 @@ const BASELINE = "sio-node";
 const rawOf = (s: ServerDef) => `raw-${s.runtime}`;
 
 const servers = args.has("servers") ? SERVERS.filter((s) => args.get("servers")!.split(",").includes(s.id)) : SERVERS;
-const ALL_SCENARIOS: Scenario[] = ["idle", "echo", "ack", "broadcast", "polling"];
+const ALL_SCENARIOS: Scenario[] = ["idle", "echo", "ack", ...BROADCASTS, "polling"];
 const scenarios = args.has("scenarios")
   ? ALL_SCENARIOS.filter((s) => args.get("scenarios")!.split(",").includes(s))
   : ALL_SCENARIOS;
@@ -266,6 +269,8 @@ function scenarioOptions(scenario: Scenario, r: Running): Record<string, unknown
     case "ack":
       return { ...base, clients: config.echoClients, window: 1 };
     case "broadcast":
+    case "broadcast-all":
+    case "broadcast-others":
       return { ...base, clients: config.broadcastClients, window: config.broadcastWindow };
     case "idle":
       return {
@@ -378,7 +383,7 @@ async function runServer(def: ServerDef, list: Scenario[], label: string): Promi
 
 /** The figure a scenario is judged by (CPU per unit of work, or memory per connection). */
 function judged(scenario: Scenario, r: Result): number {
-  if (scenario === "broadcast") return r.cpuUsPerDelivery;
+  if (BROADCASTS.includes(scenario)) return r.cpuUsPerDelivery;
   if (scenario === "idle") return r.bytesPerConnection;
   return r.cpuUsPerMessage;
 }
@@ -429,6 +434,8 @@ function summary(scenario: Scenario, r: Result): string {
       } ms` +
         (r.lost ? `  lost ${r.lost}` : "") + (r.errors ? `  errors ${r.errors}` : "");
     case "broadcast":
+    case "broadcast-all":
+    case "broadcast-others":
       return `${fmt(r.rate, 0)} deliveries/s  ${fmt(r.cpuUsPerDelivery, 2)} µs CPU/delivery  missed ${r.missed}`;
     case "idle":
       return `${fmt(r.bytesPerConnection / 1024, 1)} KB/conn  ${fmt(r.rate, 0)} conn/s`;
@@ -723,32 +730,48 @@ for (const sc of ["echo", "ack"] as Scenario[]) {
   ], rows);
 }
 
-if (scenarios.includes("broadcast")) {
-  p(`## Broadcast to a room of ${config.broadcastClients} WebSocket clients`);
+const BROADCAST_TITLES: Record<string, [string, string]> = {
+  broadcast: [
+    `Broadcast to a room of ${config.broadcastClients} WebSocket clients`,
+    "One client emits `bcast`; the server emits `b` to the room (every client joined it)",
+  ],
+  "broadcast-all": [
+    `Broadcast to a whole namespace of ${config.broadcastClients} WebSocket clients`,
+    "One client emits `bcast-all`; the server emits `b` to the namespace (`io.emit`)",
+  ],
+  "broadcast-others": [
+    `Broadcast to everyone but the sender, ${config.broadcastClients} WebSocket clients`,
+    "One client emits `bcast-others`; the server emits `b` to every other client (`socket.broadcast.emit`)",
+  ],
+};
+for (const sc of BROADCASTS) {
+  if (!scenarios.includes(sc)) continue;
+  const [title, what] = BROADCAST_TITLES[sc];
+  p(`## ${title}`);
   p();
   p(
-    `One client emits \`bcast\`; the server emits \`b\` to the room (every client joined it); up to ` +
+    `${what}; up to ` +
       `${config.broadcastWindow} broadcasts in flight. A delivery is one message received by one client; ` +
       `latency is from the request until the last client has it. Raw servers send the frame to every ` +
-      `socket (Bun: native \`server.publish\`).`,
+      `socket (Bun: native \`server.publish\`, or the sender's \`ws.publish\` to skip it).`,
   );
   p();
   const rows: string[][] = [];
   for (const id of shown) {
-    const r = res(id, "broadcast");
+    const r = res(id, sc);
     if (!r) continue;
     if (r.error) {
       rows.push([byId.get(id)!.label, `error: ${String(r.error).slice(0, 80)}`, "", "", "", "", "", "", "", ""]);
       continue;
     }
-    const rawR = res(rawOf(byId.get(id)!), "broadcast");
+    const rawR = res(rawOf(byId.get(id)!), sc);
     rows.push([
       byId.get(id)!.label,
       fmt(r.rate, 0),
-      ratio(r.rate, base("broadcast", "rate")),
+      ratio(r.rate, base(sc, "rate")),
       ratio(r.rate, rawR?.rate),
       fmt(r.cpuUsPerDelivery, 2),
-      ratio(r.cpuUsPerDelivery, base("broadcast", "cpuUsPerDelivery")),
+      ratio(r.cpuUsPerDelivery, base(sc, "cpuUsPerDelivery")),
       ratio(rawR?.cpuUsPerDelivery, r.cpuUsPerDelivery),
       fmt(r.p50, 1),
       fmt(r.p99, 1),

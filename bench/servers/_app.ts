@@ -3,7 +3,9 @@
  * API here), so only the server differs:
  * - `echo` -> emit `echo` back with the same argument;
  * - `ack` -> call the ack with the same argument;
- * - `bcast` -> emit `b` to the room `room` (clients that connect with `?room=1` join it).
+ * - `bcast` -> emit `b` to the room `room` (clients that connect with `?room=1` join it);
+ * - `bcast-all` -> emit `b` to the whole namespace (`io.emit`);
+ * - `bcast-others` -> emit `b` to everyone but the sender (`socket.broadcast.emit`).
  *
  * @module
  */
@@ -24,6 +26,12 @@ export function setupApp(io: AnyServer): void {
     });
     socket.on("bcast", (seq: number, pad: string) => {
       io.to("room").emit("b", seq, pad);
+    });
+    socket.on("bcast-all", (seq: number, pad: string) => {
+      io.emit("b", seq, pad);
+    });
+    socket.on("bcast-others", (seq: number, pad: string) => {
+      socket.broadcast.emit("b", seq, pad);
     });
   });
 }

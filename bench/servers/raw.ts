@@ -3,7 +3,9 @@
  * Bun.serve (native publish for the broadcast) or Node's `ws`. It does the least a server can:
  * it sends a fixed Engine.IO open packet, answers `40` with a fixed CONNECT reply (so the load
  * generator's handshake works unchanged), echoes every other frame unchanged, and sends a frame
- * starting with `42["bcast"` unchanged to every socket that connected with `?room=1`.
+ * starting with `42["bcast"` or `42["bcast-all"` unchanged to every socket that connected with
+ * `?room=1` (all but the sender for `42["bcast-others"`: Bun publishes it from the sender's own
+ * socket).
  *
  * @module
  */
@@ -19,6 +21,12 @@ const OPEN =
   '0{"sid":"rawrawrawrawrawrawraw","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}';
 const CONNECTED = '40{"sid":"rawsocketrawsocketraw"}';
 const BCAST = '42["bcast"';
+const OTHERS = '42["bcast-others"';
+const ALL = '42["bcast-all"';
+
+function toAll(data: string): boolean {
+  return data.startsWith(BCAST) || data.startsWith(ALL);
+}
 
 interface Sendable {
   send(data: string): void;
@@ -43,7 +51,8 @@ if (g.Deno?.serve) {
       socket.onmessage = (e: MessageEvent) => {
         const data = e.data as string;
         if (data === "40") socket.send(CONNECTED);
-        else if (data.startsWith(BCAST)) { for (const s of room) s.send(data); }
+        else if (data.startsWith(OTHERS)) { for (const s of room) if (s !== socket) s.send(data); }
+        else if (toAll(data)) { for (const s of room) s.send(data); }
         else socket.send(data);
       };
       socket.onclose = () => room.delete(socket);
@@ -72,7 +81,8 @@ if (g.Deno?.serve) {
       // deno-lint-ignore no-explicit-any
       message(ws: any, data: string) {
         if (data === "40") ws.send(CONNECTED);
-        else if (data.startsWith(BCAST)) server.publish("room", data);
+        else if (data.startsWith(OTHERS)) ws.publish("room", data);
+        else if (toAll(data)) server.publish("room", data);
         else ws.send(data);
       },
     },
@@ -92,10 +102,11 @@ if (g.Deno?.serve) {
     ws.on("message", (raw: Buffer, isBinary: boolean) => {
       const data = isBinary ? raw : raw.toString();
       if (data === "40") ws.send(CONNECTED);
-      else if (typeof data === "string" && data.startsWith(BCAST)) {
+      else if (typeof data === "string" && (toAll(data) || data.startsWith(OTHERS))) {
         // Encoded once, written to every receiver as a text frame.
         const bytes = Buffer.from(data);
-        for (const s of room) s.send(bytes, { binary: false });
+        const others = data.startsWith(OTHERS);
+        for (const s of room) if (!others || s !== ws) s.send(bytes, { binary: false });
       } else ws.send(data);
     });
     ws.on("close", () => room.delete(ws));

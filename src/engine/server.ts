@@ -559,7 +559,9 @@ export class Engine extends Emitter<EngineEvents> {
    * subscribed to `topic` (see {@linkcode EngineSocket.subscribe}), each framed once and handed to
    * the runtime once, whatever the number of sessions. Nothing where no runtime offers native
    * fan-out: the caller writes to the sessions that `subscribe` refused. `compress: false` keeps the
-   * frames uncompressed (permessage-deflate).
+   * frames uncompressed (permessage-deflate). `except`: every subscriber but that session (the
+   * sender of `socket.broadcast.emit`), published from its own WebSocket where the runtime skips
+   * the publishing socket (Bun's `ws.publish`).
    *
    * @example
    * ```ts
@@ -576,12 +578,30 @@ export class Engine extends Emitter<EngineEvents> {
    * }
    * ```
    */
-  publish(topic: string, messages: ReadonlyArray<string | Uint8Array>, options?: { compress?: boolean }): void {
+  publish(
+    topic: string,
+    messages: ReadonlyArray<string | Uint8Array>,
+    options?: { compress?: boolean; except?: EngineSocket },
+  ): void {
     const compress = options?.compress === false ? false : undefined;
+    const except = options?.except;
+    // Everyone but `except`: its own WebSocket publishes (the runtime skips it), or, where it
+    // cannot, it leaves the topic first (a later broadcast takes it in again).
+    let own: WebSocketLike | undefined;
+    if (except !== undefined) {
+      own = except.writable ? except.webSocket : undefined;
+      if (own?.publishToOthers === undefined || own.publisher === undefined) {
+        own = undefined;
+        except.unsubscribe(topic);
+      }
+    }
     for (const publisher of this.#publishers) {
+      const fromOwn = own !== undefined && own.publisher === publisher;
       for (let i = 0; i < messages.length; i++) {
         const message = messages[i];
-        publisher.publish(topic, typeof message === "string" ? "4" + message : message, compress);
+        const frame = typeof message === "string" ? "4" + message : message;
+        if (fromOwn) own!.publishToOthers!(topic, frame, compress);
+        else publisher.publish(topic, frame, compress);
       }
     }
   }

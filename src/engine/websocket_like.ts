@@ -30,6 +30,11 @@ export interface WebSocketLike {
   unsubscribe?(topic: string): void;
   /** Native fan-out: the runtime's publisher for this socket's topics (one shared by its sockets). */
   readonly publisher?: TopicPublisher;
+  /**
+   * Native fan-out from this socket (Bun's `ws.publish`): sends `frame` to every socket of its
+   * publisher subscribed to `topic` except this one; `compress` as in {@linkcode WebSocketLike.send}.
+   */
+  publishToOthers?(topic: string, frame: string | Uint8Array, compress?: boolean): void;
 }
 
 /**

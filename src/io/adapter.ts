@@ -262,9 +262,10 @@ export class Adapter extends Emitter<AdapterEvents> {
 
   /** Removes socket `id` from all its rooms. */
   delAll(id: SocketId): void {
+    const conn = this.#engine.hasFanOut ? this.nsp.sockets.get(id)?.conn : undefined;
+    conn?.unsubscribe(this.#everyone);
     const own = this.sids.get(id);
     if (!own) return;
-    const conn = this.#engine.hasFanOut ? this.nsp.sockets.get(id)?.conn : undefined;
     if (conn) { for (const room of own) conn.unsubscribe(this.#topic(room)); }
     for (const room of own) this.#leave(room, id);
     this.sids.delete(id);
@@ -297,10 +298,7 @@ export class Adapter extends Emitter<AdapterEvents> {
     packet.nsp = this.nsp.name;
     const frames = this.encode(packet);
     withSharedFrames(() => {
-      if (opts.rooms.size === 1 && !(opts.except && opts.except.size > 0)) {
-        this.#broadcastToRoom(opts.rooms.values().next().value as Room, packet, frames, writeOpts);
-        return;
-      }
+      if (this.#broadcastToTopic(packet, frames, opts, writeOpts)) return;
       this.apply(opts, (socket) => {
         socket._notifyOutgoing(packet.data);
         socket.client._writeFrames(frames, writeOpts);
@@ -308,7 +306,7 @@ export class Adapter extends Emitter<AdapterEvents> {
     });
   }
 
-  /** The engine, whose native fan-out (where a runtime offers one) takes room broadcasts. */
+  /** The engine, whose native fan-out (where a runtime offers one) takes broadcasts. */
   get #engine(): Engine {
     return this.nsp.server.engine;
   }
@@ -318,35 +316,75 @@ export class Adapter extends Emitter<AdapterEvents> {
     return this.nsp.name + "\u0000" + room;
   }
 
+  /** The engine's topic for the whole namespace (namespace names start with "/"). */
+  get #everyone(): string {
+    return "\u0001" + this.nsp.name;
+  }
+
   /**
-   * One room: where the runtime offers native fan-out (Bun), the members it can reach now are
-   * subscribed to the room's topic and get the frames through one publish; the others (polling,
-   * Engine.IO v3, other runtimes) one write each. A member's frames buffered earlier in the tick go
-   * out before the publish, so the order a client sees never changes.
+   * The one socket `except` leaves out, `null` for none, `undefined` when it is more than one
+   * socket (the per-socket path then decides).
    */
-  #broadcastToRoom(
-    room: Room,
+  #exceptedOne(except: Set<Room> | undefined): SocketId | null | undefined {
+    if (except === undefined || except.size === 0) return null;
+    let members: Set<SocketId> | undefined;
+    if (except.size === 1) members = this.rooms.get(except.values().next().value as Room);
+    else members = this.exceptSids(except);
+    if (members === undefined || members.size === 0) return null;
+    return members.size === 1 ? members.values().next().value as SocketId : undefined;
+  }
+
+  /**
+   * The whole namespace or one room, minus at most one socket (`socket.broadcast.emit`,
+   * `socket.to(room).emit`): where the runtime offers native fan-out (Bun), the receivers it can
+   * reach now are subscribed to the topic of the namespace or room and get the frames through one
+   * publish (from the excluded socket's own WebSocket, which the runtime skips: a connection holds
+   * one socket per namespace); the others
+   * (polling, mid-upgrade, Engine.IO v3, volatile packets, other runtimes) one write each. A
+   * receiver's frames buffered earlier in the tick go out before the publish, so the order a client
+   * sees never changes. False for the shapes it leaves to the per-socket path (several rooms,
+   * exclusions of several sockets).
+   */
+  #broadcastToTopic(
     packet: Packet,
     frames: Array<string | Uint8Array>,
+    opts: BroadcastOptions,
     writeOpts: { volatile?: boolean; compress?: boolean },
-  ): void {
-    const members = this.rooms.get(room);
-    if (!members) return;
+  ): boolean {
+    const rooms = opts.rooms;
+    if (rooms.size > 1) return false;
+    const excepted = this.#exceptedOne(opts.except);
+    if (excepted === undefined) return false;
+    let receivers: Iterable<SocketId>;
+    let room: Room | undefined;
+    if (rooms.size === 1) {
+      room = rooms.values().next().value as Room;
+      const members = this.rooms.get(room);
+      if (members === undefined) return true;
+      receivers = members;
+    } else receivers = this.sids.keys();
     const sockets = this.nsp.sockets;
     const engine = this.#engine;
-    const topic = engine.hasFanOut ? this.#topic(room) : undefined;
+    // Volatile packets go one by one: each socket decides whether it takes one now.
+    const topic = !engine.hasFanOut || writeOpts.volatile
+      ? undefined
+      : room === undefined
+      ? this.#everyone
+      : this.#topic(room);
     let published = false;
-    for (const id of members) {
+    for (const id of receivers) {
+      if (id === excepted) continue;
       const socket = sockets.get(id);
       if (!socket) continue;
       socket._notifyOutgoing(packet.data);
       const client = socket.client;
-      // Volatile packets go one by one: each socket decides whether it takes one now.
-      if (topic !== undefined && !writeOpts.volatile && client._isOpen && client.conn.subscribe(topic)) {
-        published = true;
-      } else client._writeFrames(frames, writeOpts);
+      if (topic !== undefined && client._isOpen && client.conn.subscribe(topic)) published = true;
+      else client._writeFrames(frames, writeOpts);
     }
-    if (published) engine.publish(topic!, frames, writeOpts);
+    if (!published) return true;
+    const except = excepted === null ? undefined : sockets.get(excepted)?.conn;
+    engine.publish(topic!, frames, { compress: writeOpts.compress, except });
+    return true;
   }
 
   /**

@@ -25,6 +25,8 @@ export interface BunServerWebSocket {
   subscribe?(topic: string): void;
   /** Unsubscribes from a topic. */
   unsubscribe?(topic: string): void;
+  /** Sends to every socket subscribed to `topic` but this one. */
+  publish?(topic: string, data: string | Uint8Array, compress?: boolean): number;
 }
 
 /** The parts of Bun's `Server` we use. */
@@ -129,6 +131,9 @@ function toWebSocketLike(
     subscribe: (topic) => ws.subscribe!(topic),
     unsubscribe: (topic) => ws.unsubscribe!(topic),
     publisher,
+    publishToOthers: ws.publish === undefined
+      ? undefined
+      : (topic, frame, compress) => void ws.publish!(topic, frame, deflates(frame, compress, deflateFrom)),
   };
 }
 

@@ -1,0 +1,144 @@
+// Namespace-wide and everyone-but-the-sender broadcasts: the same result on every runtime, whether
+// frames go out one write per socket or through the runtime's native topics (Bun, where the
+// sender's own WebSocket publishes and is skipped): every intended client exactly once, in order
+// with direct emits around them, polling and WebSocket clients mixed, binary included.
+import { afterEach, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Server, type Socket } from "../server.ts";
+import { closeAllWebSockets, createWebSocket, Polling, type TestSocket } from "./conformance/_helpers.ts";
+import { type Running, startServer } from "./_server.ts";
+import { until } from "./_helpers.ts";
+
+const running: Running[] = [];
+afterEach(async () => {
+  closeAllWebSockets();
+  for (const s of running.splice(0)) await s.close();
+});
+
+const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+
+/** A server whose engine counts its native publishes (with or without an excluded session). */
+async function setup() {
+  const io = new Server({ pingInterval: 5000, pingTimeout: 5000 });
+  const sockets: Socket[] = [];
+  io.on("connection", (socket) => void sockets.push(socket));
+  io.of("/other").on("connection", (socket) => void sockets.push(socket));
+  const publishes = { all: 0, butOne: 0 };
+  const engine = io.engine;
+  const publish = engine.publish.bind(engine);
+  engine.publish = (topic, messages, options) => {
+    if (options?.except) publishes.butOne++;
+    else publishes.all++;
+    publish(topic, messages, options);
+  };
+  const server = await startServer(io);
+  running.push(server);
+  return { io, server, sockets, publishes };
+}
+
+async function wsClient(wsUrl: string, nsps: string[] = ["/"]): Promise<TestSocket> {
+  const ws = createWebSocket(`${wsUrl}/socket.io/?EIO=4&transport=websocket`);
+  await ws.waitFor("message");
+  for (const nsp of nsps) {
+    ws.send(nsp === "/" ? "40" : `40${nsp},`);
+    await ws.next();
+  }
+  return ws;
+}
+
+async function pollingClient(url: string): Promise<Polling> {
+  const polling = new Polling(url, "/socket.io/");
+  await polling.open();
+  await polling.post("40");
+  assert.match((await polling.packets(1))[0], /^40\{"sid"/);
+  return polling;
+}
+
+const BIN = '451-["bin",{"_placeholder":true,"num":0}]';
+
+/** The next frames of `ws`: text as is, binary as bytes. */
+async function frames(ws: TestSocket, count: number): Promise<Array<string | number[]>> {
+  const got = await ws.waitForPackets(count);
+  return got.map((f) => typeof f === "string" ? f : [...new Uint8Array(f)]);
+}
+
+describe(`namespace-wide and but-sender broadcasts${isBun ? " (Bun native topics)" : ""}`, () => {
+  it("io.emit reaches every client once, in order with direct emits, polling and WebSocket mixed", async () => {
+    const { io, server, sockets, publishes } = await setup();
+    const a = await wsClient(server.wsUrl);
+    const b = await wsClient(server.wsUrl);
+    const p = await pollingClient(server.url);
+    await until(() => sockets.length === 3);
+    const [sa, sb, sp] = sockets;
+    for (let round = 0; round < 2; round++) {
+      sa.emit("before", round); // buffered in this tick: must arrive before the broadcast
+      io.emit("all", round);
+      io.emit("bin", new Uint8Array([round, 2]));
+      sb.emit("after", round);
+      sp.emit("after", round);
+      sa.emit("after", round);
+      assert.deepEqual(await frames(a, 5), [
+        `42["before",${round}]`,
+        `42["all",${round}]`,
+        BIN,
+        [round, 2],
+        `42["after",${round}]`,
+      ]);
+      assert.deepEqual(await frames(b, 4), [`42["all",${round}]`, BIN, [round, 2], `42["after",${round}]`]);
+      assert.deepEqual(await p.packets(4), [
+        `42["all",${round}]`,
+        BIN,
+        "b" + btoa(String.fromCharCode(round, 2)),
+        `42["after",${round}]`,
+      ]);
+    }
+    // Native on Bun: one publish per broadcast, whatever the number of WebSocket clients.
+    if (isBun) assert.equal(publishes.all, 4);
+    else assert.equal(publishes.all, 0);
+  });
+
+  it("socket.broadcast.emit and socket.to(room).emit skip the sender only", async () => {
+    const { io: _io, server, sockets, publishes } = await setup();
+    const a = await wsClient(server.wsUrl);
+    const b = await wsClient(server.wsUrl);
+    const p = await pollingClient(server.url);
+    await until(() => sockets.length === 3);
+    const [sa, sb, sp] = sockets;
+    for (const s of sockets) s.join("r");
+    sb.emit("before");
+    sa.broadcast.emit("others", new Uint8Array([7]));
+    sa.to("r").emit("room-others");
+    sb.broadcast.emit("from-b"); // a WebSocket client is the sender, the other is a receiver
+    sp.broadcast.emit("from-p"); // the polling client is the sender
+    for (const s of sockets) s.emit("end");
+    const OTHERS = '451-["others",{"_placeholder":true,"num":0}]';
+    assert.deepEqual(await frames(a, 3), ['42["from-b"]', '42["from-p"]', '42["end"]']);
+    assert.deepEqual(await frames(b, 6), [
+      '42["before"]',
+      OTHERS,
+      [7],
+      '42["room-others"]',
+      '42["from-p"]',
+      '42["end"]',
+    ]);
+    assert.deepEqual(await p.packets(5), [OTHERS, "bBw==", '42["room-others"]', '42["from-b"]', '42["end"]']);
+    if (isBun) assert.equal(publishes.butOne, 4, "every but-sender broadcast went through the sender's publish");
+    else assert.equal(publishes.butOne, 0);
+  });
+
+  it("a socket that left the namespace on an open connection gets no more namespace broadcasts", async () => {
+    const { io, server, sockets } = await setup();
+    const a = await wsClient(server.wsUrl, ["/", "/other"]);
+    const b = await wsClient(server.wsUrl, ["/other"]);
+    await until(() => sockets.length === 3);
+    io.of("/other").emit("before");
+    assert.equal(await a.next(), '42/other,["before"]');
+    assert.equal(await b.next(), '42/other,["before"]');
+    a.send("41/other,");
+    await until(() => io.of("/other").sockets.size === 1);
+    io.of("/other").emit("after-leave");
+    io.emit("main");
+    assert.equal(await a.next(), '42["main"]');
+    assert.equal(await b.next(), '42/other,["after-leave"]');
+  });
+});
