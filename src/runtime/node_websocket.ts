@@ -8,11 +8,18 @@
  */
 
 import type { IncomingMessage } from "node:http";
-import process from "node:process";
 import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket as WsSocket, WebSocketServer } from "ws";
 import type { WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
 import { nodeHeaders } from "./node_exchange.ts";
+
+// Node's `process.nextTick`, read from the global rather than imported: bundles for other platforms
+// (Workers) that reach this module through `node_http.ts`'s dynamic import need not resolve
+// `node:process` (this code only runs on Node and its compatibility layers, where it is there).
+const nextTick = (fn: () => void): void => (globalThis as unknown as { process: NodeProcess }).process.nextTick(fn);
+interface NodeProcess {
+  nextTick(fn: () => void): void;
+}
 
 /** Options of {@linkcode createNodeWebSockets}. */
 export interface NodeWebSocketOptions {
@@ -156,7 +163,7 @@ class NodeWebSocket implements WebSocketLike {
     if (socket.destroyed) return;
     this.#corkBase = socket.writableLength;
     socket.cork();
-    if (corked.push(this) === 1) process.nextTick(uncorkAll);
+    if (corked.push(this) === 1) nextTick(uncorkAll);
   }
   /** Writes what was sent in this turn (called at the end of the turn). */
   uncork(): void {
