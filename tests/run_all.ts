@@ -85,11 +85,12 @@ const RUNTIME_INDEPENDENT = new Set([
 ]);
 
 /**
- * Load tests that judge timing (heartbeats kept under a burst of 50 clients): they make their own
- * load and must not share the machine's two cores with another group, so they run in groups of
- * their own after the others, alone, with the servers on each runtime (the clients on Deno).
+ * Tests that judge timing (heartbeats kept under a burst of 50 clients; the engine's heartbeat with
+ * its event loop held up on purpose, against a client in another process): they must not share the
+ * machine's two cores with another group, so they run in groups of their own after the others,
+ * alone, on each runtime.
  */
-const ALONE = ["tests/heartbeat_load.test.ts", "tests/workers_heartbeat.test.ts"];
+const ALONE = ["tests/heartbeat_load.test.ts", "tests/workers_heartbeat.test.ts", "tests/engine_heartbeat.test.ts"];
 
 /** Every test file below tests/, for runners that take explicit paths (node --test). */
 function testFiles(exclude: ReadonlySet<string> = new Set()): string[] {
@@ -179,6 +180,29 @@ const GROUPS: Record<string, Group> = {
     junit: denoJunit,
     alone: true,
   },
+  "heartbeat-engine-bun": {
+    name: "bun test (the engine's heartbeat with a held-up event loop, alone)",
+    cmd: [bun, "test", "--timeout", "20000", "tests/engine_heartbeat.test.ts"],
+    env: { FIXTURE: "bun" },
+    junit: { args: (path) => ["--reporter=junit", `--reporter-outfile=${path}`], dialect: "flat" },
+    alone: true,
+  },
+  "heartbeat-engine-node": {
+    name: "node --test (the engine's heartbeat with a held-up event loop, alone)",
+    cmd: [node, "--test", "--test-concurrency=1", "--test-timeout=20000"],
+    env: { FIXTURE: "node" },
+    junit: {
+      args: (path) => [
+        "--test-reporter=spec",
+        "--test-reporter-destination=stdout",
+        "--test-reporter=junit",
+        `--test-reporter-destination=${path}`,
+        "tests/engine_heartbeat.test.ts",
+      ],
+      dialect: "flat",
+    },
+    alone: true,
+  },
   reference: {
     name: "deno test (conformance + interop against the reference socket.io)",
     cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
@@ -197,6 +221,8 @@ const DEFAULT_GROUPS = [
   "heartbeat-deno",
   "heartbeat-bun",
   "heartbeat-node",
+  "heartbeat-engine-bun",
+  "heartbeat-engine-node",
 ];
 
 function unescapeXml(text: string): string {

@@ -124,8 +124,12 @@ export function fromWebRequest(request: Request, info?: ConnInfo): EngineRequest
  */
 export function toWebResponse(response: EngineResponse): Response {
   if (response instanceof Response) return response;
-  return new Response(response.body as BodyInit | null, { status: response.status, headers: response.headers });
+  // 204, 205 and 304 have no body (a `Response` refuses even an empty one for them).
+  const body = NULL_BODY_STATUSES.has(response.status) ? null : response.body as BodyInit | null;
+  return new Response(body, { status: response.status, headers: response.headers });
 }
+
+const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304]);
 
 /**
  * A fallback written for web `Request`s and `Response`s as a {@linkcode Fallback}.
