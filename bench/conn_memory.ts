@@ -180,7 +180,7 @@ async function startServer(raw: boolean): Promise<{ port: number; connected: () 
     const server = g.Bun.serve({
       port: 0,
       hostname: "127.0.0.1",
-      ...bunServeOptions((request: Request, options: unknown) => engine.handle(request, options as never)),
+      ...bunServeOptions((request, options) => engine.handle(request, options)),
     });
     return { port: server.port, connected: () => count };
   }
