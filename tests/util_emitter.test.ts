@@ -115,4 +115,33 @@ describe("Emitter", () => {
     await Promise.resolve();
     assert.deepEqual(errors, [["one", "sync", true], ["many", "second", true], ["many", "third 2", true]]);
   });
+  it("goes from one listener to several and back: order, counts, copies and once all hold", () => {
+    const e = new Emitter<AnyEvents>();
+    const got: string[] = [];
+    const a = () => got.push("a");
+    const b = () => got.push("b");
+    const c = () => got.push("c");
+    e.on("x", a);
+    assert.equal(e.listenerCount("x"), 1);
+    const copy = e.listeners("x");
+    copy.push(b);
+    assert.deepEqual(e.listeners("x"), [a], "listeners() hands out a copy");
+    e.off("x", b); // not a listener of "x": nothing changes
+    assert.equal(e.listenerCount("x"), 1);
+    e.on("x", b).on("x", c);
+    e.emitReserved("x");
+    e.off("x", a).off("x", c); // back to one
+    assert.equal(e.listenerCount("x"), 1);
+    e.emitReserved("x");
+    e.once("x", a); // several again, one of them once
+    e.emitReserved("x");
+    e.emitReserved("x");
+    assert.deepEqual(got, ["a", "b", "c", "b", "b", "a", "b"]);
+    e.off("x", b);
+    assert.equal(e.hasListeners("x"), false);
+    e.once("y", a); // a lone once listener, removed by its original function
+    e.off("y", a);
+    assert.equal(e.emitReserved("y"), false);
+    assert.equal(e.listenerCount("y"), 0);
+  });
 });

@@ -59,7 +59,7 @@ export class SessionRequest implements HandshakeRequest {
     return new SessionRequest(
       intern(request.url),
       internHeaderValues(request.headerRecord()),
-      request.method,
+      intern(request.method),
       intern(request.remoteAddress ?? ""),
       secure,
     );

@@ -31,6 +31,9 @@ const debug = createDebug("sio:engine");
 /** The options of a packet written with `compress: false` (one shared object). */
 const UNCOMPRESSED: { compress?: boolean } = Object.freeze({ compress: false });
 
+/** No packets waiting: the buffer of a session with none (never written to). */
+const NO_PACKETS: EnginePacket[] = Object.freeze([]) as unknown as EnginePacket[];
+
 // Turns of the event loop in which a volatile packet went out, counted only while there are
 // such packets (see `EngineSocket.takesVolatile`): one microtask per turn that has one.
 let volatileTurn = 0;
@@ -98,7 +101,8 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   upgraded = false;
   #options: ResolvedEngineOptions;
   #transport: Transport;
-  #buffer: EnginePacket[] = [];
+  /** Packets waiting for the flush: a shared empty array while there are none (idle sessions). */
+  #buffer: EnginePacket[] = NO_PACKETS;
   #bufferedBytes = 0;
   /** The WebSocket transport while it is the session's and no upgrade runs: writes go straight out. */
   #direct: WebSocketTransport | null = null;
@@ -314,7 +318,8 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
 
   /** Buffers a message until the end of the tick (or the next poll). */
   #queue(packet: EnginePacket): void {
-    this.#buffer.push(packet);
+    if (this.#buffer === NO_PACKETS) this.#buffer = [packet];
+    else this.#buffer.push(packet);
     const data = packet.data!;
     this.#bufferedBytes += typeof data === "string" ? data.length : data.byteLength;
     if (this.#bufferedBytes > this.#options.maxBufferedBytes) {
@@ -486,7 +491,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
   #releasePoll(): void {
     if (this.#buffer.length > 0) {
       const packets = this.#buffer;
-      this.#buffer = [];
+      this.#buffer = NO_PACKETS;
       this.#bufferedBytes = 0;
       this.#release(packets);
       return;
@@ -607,7 +612,8 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       packet.options = { compress: true };
       emitIsolated(this, "packetCreate", listenerFailed, packet);
     }
-    this.#buffer.push(packet);
+    if (this.#buffer === NO_PACKETS) this.#buffer = [packet];
+    else this.#buffer.push(packet);
     this.#scheduleFlush();
   }
 
@@ -625,7 +631,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (!this.#transport.writable) return;
     if (this.#upgrade !== null && this.#upgrade.probed) return;
     const packets = this.#buffer;
-    this.#buffer = [];
+    this.#buffer = NO_PACKETS;
     this.#bufferedBytes = 0;
     if (this.#observed) emitIsolated(this, "flush", listenerFailed, packets);
     this.#transport.send(packets);
@@ -655,7 +661,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       this.#upgrade.transport.close();
       this.#upgrade = null;
     }
-    this.#buffer = [];
+    this.#buffer = NO_PACKETS;
     this.#bufferedBytes = 0;
     // Let a waiting poll know (it receives a close packet) and release the WebSocket.
     if (this.#transport.writable) this.#transport.close();

@@ -120,7 +120,7 @@ export class StrictEventEmitter<ListenEvents extends EventsMap, ReservedEvents e
   _dispatchArgs(event: string, args: unknown[], start: number): boolean {
     const list = this.#emitter._list(event);
     if (list === undefined) return false;
-    if (list.length === 1) invoke(this, list[0], event, args, start);
+    if (typeof list === "function") invoke(this, list, event, args, start);
     else for (const listener of list.slice()) invoke(this, listener, event, args, start);
     return true;
   }

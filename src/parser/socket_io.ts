@@ -251,7 +251,8 @@ export function decodeText(text: string, maxAttachments = 1000, maxDepth = 1000)
 export class JsonDecoder implements Decoder {
   ondecoded: (packet: Packet) => void = () => {};
   #pending: Packet | null = null;
-  #buffers: Uint8Array[] = [];
+  /** The attachments of the pending packet (a shared empty array while none is pending). */
+  #buffers: Uint8Array[] = NO_BUFFERS;
   #maxAttachments: number;
   #maxDepth: number;
 
@@ -280,16 +281,19 @@ export class JsonDecoder implements Decoder {
     if (this.#buffers.length === pending.attachments) {
       pending.data = reconstruct(pending.data, this.#buffers);
       this.#pending = null;
-      this.#buffers = [];
+      this.#buffers = NO_BUFFERS;
       this.ondecoded(pending);
     }
   }
 
   destroy(): void {
     this.#pending = null;
-    this.#buffers = [];
+    this.#buffers = NO_BUFFERS;
   }
 }
+
+/** No attachments: what an idle decoder holds (never written to: a packet with some gets its own array). */
+const NO_BUFFERS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
 /**
  * The default Socket.IO parser (JSON text with binary attachments), compatible with

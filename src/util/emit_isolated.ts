@@ -31,17 +31,29 @@ export function emitIsolated<M extends EventsMap, E extends keyof M & string, T 
 ): boolean {
   const list = emitter._list(event);
   if (list === undefined) return false;
-  // A copy only when there are several (one listener, a session's "message", is the hot path).
-  const listeners = list.length === 1 ? list : list.slice();
-  for (let i = 0, n = listeners.length; i < n; i++) {
-    try {
-      const result: unknown = listeners[i].apply(emitter, args);
-      if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === "function") {
-        (result as PromiseLike<unknown>).then(undefined, (err) => onError.call(emitter, err, event));
-      }
-    } catch (err) {
-      onError.call(emitter, err, event);
-    }
+  // One listener (a session's "message") is the hot path; a copy only when there are several.
+  if (typeof list === "function") {
+    callIsolated(emitter, list, event, onError, args);
+    return true;
   }
+  const listeners = list.slice();
+  for (let i = 0, n = listeners.length; i < n; i++) callIsolated(emitter, listeners[i], event, onError, args);
   return true;
+}
+
+function callIsolated<T>(
+  emitter: T,
+  listener: (...args: never[]) => unknown,
+  event: string,
+  onError: (this: T, err: unknown, event: string) => void,
+  args: unknown[],
+): void {
+  try {
+    const result: unknown = (listener as (...a: unknown[]) => unknown).apply(emitter, args);
+    if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === "function") {
+      (result as PromiseLike<unknown>).then(undefined, (err) => onError.call(emitter, err, event));
+    }
+  } catch (err) {
+    onError.call(emitter, err, event);
+  }
 }

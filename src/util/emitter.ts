@@ -1,7 +1,7 @@
 /**
  * A small, typed event emitter used by every layer (engine, io, client).
  *
- * It is deliberately tiny: listeners are kept in arrays, `emitReserved` dispatches locally and never
+ * It is deliberately tiny: listeners are kept as is (one) or in arrays (several), `emitReserved` dispatches locally and never
  * throws because of a missing listener. Subclasses that send events elsewhere (the io `Socket`) keep
  * `emit` for that and dispatch their own events with `emitReserved`.
  *
@@ -20,14 +20,20 @@ export type ListenerOf<M extends EventsMap, E extends keyof M> = M[E] extends An
   : AnyListener;
 
 /**
- * Listener lists by event name: a fast-properties object whose prototype has no members, so any
+ * The listeners of one event: the listener itself while there is one (most events of a connection
+ * have one: an array would cost 32 bytes more per event and emitter), an array from two on.
+ */
+type Listeners = AnyListener | AnyListener[];
+
+/**
+ * Listeners by event name: a fast-properties object whose prototype has no members, so any
  * name (`toString`, `__proto__`) is just a key. Much smaller than a `Map` for the few events an
  * emitter has (a Map costs some 200 bytes even with two entries; idle connections hold several).
  * An event whose last listener is removed keeps its key with `undefined` (deleting keys would turn
  * the object into a slow dictionary); past {@linkcode MAX_VACANT} such keys the table is rebuilt
  * with the live ones, so per-request names (`once("reply:" + id)`) do not pile up.
  */
-const ListenerTable = function ListenerTable() {} as unknown as new () => Record<string, AnyListener[] | undefined>;
+const ListenerTable = function ListenerTable() {} as unknown as new () => Record<string, Listeners | undefined>;
 ListenerTable.prototype = Object.create(null);
 
 /** How many emptied keys a table keeps before it is rebuilt. */
@@ -47,15 +53,16 @@ const MAX_VACANT = 32;
 export class Emitter<M extends EventsMap> {
   /** @internal Type only (nothing at run time): lets functions infer the event map of an emitter. */
   declare readonly _events?: M;
-  #listeners: Record<string, AnyListener[] | undefined> | undefined;
+  #listeners: Record<string, Listeners | undefined> | undefined;
   #vacant = 0;
 
   /** Adds a listener for `event`. */
   on<E extends keyof M & string>(event: E, listener: ListenerOf<M, E>): this {
     const table = this.#listeners ??= new ListenerTable();
     const list = table[event];
-    if (list !== undefined) list.push(listener);
-    else table[event] = [listener];
+    if (list === undefined) table[event] = listener;
+    else if (typeof list === "function") table[event] = [list, listener];
+    else list.push(listener);
     return this;
   }
 
@@ -86,14 +93,20 @@ export class Emitter<M extends EventsMap> {
     const list = table[event];
     if (list === undefined) return this;
     if (listener !== undefined) {
-      for (let i = list.length - 1; i >= 0; i--) {
-        const l = list[i] as AnyListener & { listener?: AnyListener };
-        if (l === listener || l.listener === listener) {
-          list.splice(i, 1);
-          break;
+      if (typeof list === "function") {
+        if (list !== listener && (list as { listener?: AnyListener }).listener !== listener) return this;
+      } else {
+        for (let i = list.length - 1; i >= 0; i--) {
+          const l = list[i] as AnyListener & { listener?: AnyListener };
+          if (l === listener || l.listener === listener) {
+            list.splice(i, 1);
+            break;
+          }
         }
+        // Back to the listener itself when one is left (emits in progress iterate over a copy).
+        if (list.length === 1) table[event] = list[0];
+        if (list.length > 0) return this;
       }
-      if (list.length > 0) return this;
     }
     table[event] = undefined;
     if (++this.#vacant > MAX_VACANT) this.#compact(table);
@@ -101,8 +114,8 @@ export class Emitter<M extends EventsMap> {
   }
 
   /** Rebuilds the table without its emptied keys. */
-  #compact(table: Record<string, AnyListener[] | undefined>): void {
-    let live: Record<string, AnyListener[] | undefined> | undefined;
+  #compact(table: Record<string, Listeners | undefined>): void {
+    let live: Record<string, Listeners | undefined> | undefined;
     for (const key in table) {
       const list = table[key];
       if (list !== undefined) (live ??= new ListenerTable())[key] = list;
@@ -123,17 +136,23 @@ export class Emitter<M extends EventsMap> {
 
   /** The listeners of `event`, in call order. */
   listeners<E extends keyof M & string>(event: E): ListenerOf<M, E>[] {
-    return (this.#listeners?.[event]?.slice() ?? []) as ListenerOf<M, E>[];
+    const list = this.#listeners?.[event];
+    if (list === undefined) return [];
+    return (typeof list === "function" ? [list] : list.slice()) as ListenerOf<M, E>[];
   }
 
-  /** @internal The listeners of `event` themselves (no copy: do not modify), or `undefined`. */
-  _list<E extends keyof M & string>(event: E): readonly AnyListener[] | undefined {
+  /**
+   * @internal The listeners of `event` themselves: the one listener, or the array of several (no
+   * copy: do not modify), or `undefined`.
+   */
+  _list<E extends keyof M & string>(event: E): AnyListener | readonly AnyListener[] | undefined {
     return this.#listeners?.[event];
   }
 
   /** How many listeners `event` has. */
   listenerCount<E extends keyof M & string>(event: E): number {
-    return this.#listeners?.[event]?.length ?? 0;
+    const list = this.#listeners?.[event];
+    return list === undefined ? 0 : typeof list === "function" ? 1 : list.length;
   }
 
   /** Whether `event` has any listener. */
@@ -145,8 +164,8 @@ export class Emitter<M extends EventsMap> {
   emitReserved<E extends keyof M & string>(event: E, ...args: Parameters<ListenerOf<M, E>>): boolean {
     const list = this.#listeners?.[event];
     if (list === undefined) return false;
-    if (list.length === 1) {
-      list[0].apply(this, args);
+    if (typeof list === "function") {
+      list.apply(this, args);
       return true;
     }
     for (const l of list.slice()) l.apply(this, args);

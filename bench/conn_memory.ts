@@ -1,0 +1,274 @@
+/**
+ * Where the memory of an idle connection goes: runs our server (default options, the benchmark's
+ * app) on this runtime, opens N idle Socket.IO connections to it from a child process, and prints
+ * the heap used per connection and, from two heap snapshots (before / after), the bytes and
+ * objects per connection by constructor.
+ *
+ *   deno run -A --v8-flags=--expose-gc bench/conn_memory.ts [N=2000] [--raw] [--top=30]
+ *   node --expose-gc bench/conn_memory.ts [N=2000] [--raw]
+ *
+ * `--retainers` names objects after one retainer ("Parent.field"), closures also by source line.
+ * `--no-snapshot` skips the snapshots (RSS figures are steadier without them). `--raw` runs the runtime's bare WebSocket server instead (Deno.serve + upgradeWebSocket; on Node
+ * the `ws` package), for the baseline. Bun has no heap snapshot of this format: heap used only.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined =>
+  args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split("=")[1] ??
+    (args.includes(`--${name}`) ? "" : undefined);
+
+if (flag("client") !== undefined) await runClients();
+else await runServer();
+
+/** The child: opens N WebSockets (Engine.IO v4 + Socket.IO CONNECT), 100 at a time, and holds them. */
+async function runClients(): Promise<void> {
+  const port = Number(flag("port"));
+  const n = Number(flag("n"));
+  const raw = flag("raw") !== undefined;
+  const url = `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`;
+  const held: WebSocket[] = [];
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(url);
+      held.push(ws);
+      ws.onerror = () => reject(new Error("websocket error"));
+      if (raw) {
+        ws.onopen = () => resolve();
+        return;
+      }
+      ws.onmessage = (e) => {
+        const d = String(e.data);
+        if (d.startsWith("0")) ws.send("40");
+        else if (d.startsWith("40")) resolve();
+        else if (d === "2") ws.send("3");
+      };
+    });
+  for (let i = 0; i < n; i += 100) {
+    await Promise.all(Array.from({ length: Math.min(100, n - i) }, one));
+  }
+  console.log("connected");
+  // Keep answering pings; exit when the parent closes stdin.
+  process.stdin.on("data", () => {});
+  process.stdin.on("end", () => process.exit(0));
+}
+
+async function collect(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    if (g.Bun) g.Bun.gc(true);
+    else if (typeof g.gc === "function") g.gc();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function heapUsed(): number {
+  return process.memoryUsage().heapUsed;
+}
+
+type Tally = Map<string, { count: number; size: number }>;
+
+/** Writes a heap snapshot and tallies its nodes' self sizes by "type:name". */
+async function tally(): Promise<Tally | null> {
+  if (g.Bun || flag("no-snapshot") !== undefined) return null;
+  const v8 = await import("node:v8");
+  const file = v8.writeHeapSnapshot(`/tmp/conn_memory_${process.pid}_${Date.now()}.heapsnapshot`);
+  const snap = JSON.parse(readFileSync(file, "utf8"));
+  rmSync(file);
+  const fields: string[] = snap.snapshot.meta.node_fields;
+  const types: string[] = snap.snapshot.meta.node_types[0];
+  const iType = fields.indexOf("type"), iName = fields.indexOf("name"), iSize = fields.indexOf("self_size");
+  const nodes: number[] = snap.nodes;
+  const strings: string[] = snap.strings;
+  const out: Tally = new Map();
+  // With --retainers, objects, arrays, strings and closures are named after one retainer
+  // ("Parent.edge"), closures also by their source line: which field or scope holds them.
+  const retainerOf = new Map<number, string>();
+  const lineOf = new Map<number, number>();
+  if (flag("retainers") !== undefined) {
+    const edgeFields: string[] = snap.snapshot.meta.edge_fields;
+    const edgeTypes: string[] = snap.snapshot.meta.edge_types[0];
+    const eType = edgeFields.indexOf("type"), eName = edgeFields.indexOf("name_or_index");
+    const eTo = edgeFields.indexOf("to_node"), iEdges = fields.indexOf("edge_count");
+    const edges: number[] = snap.edges;
+    let e = 0;
+    for (let i = 0; i < nodes.length; i += fields.length) {
+      const parent = strings[nodes[i + iName]];
+      for (let k = 0; k < nodes[i + iEdges]; k++, e += edgeFields.length) {
+        const et = edgeTypes[edges[e + eType]];
+        if (et === "weak" || et === "shortcut") continue;
+        const to = edges[e + eTo];
+        if (retainerOf.has(to)) continue;
+        const en = et === "element" || et === "hidden" ? "[]" : strings[edges[e + eName]];
+        retainerOf.set(to, `${types[nodes[i + iType]] === "closure" ? "closure " : ""}${parent.slice(0, 30)}.${en}`);
+      }
+    }
+    const locs: number[] = snap.locations ?? [];
+    for (let i = 0; i < locs.length; i += 4) lineOf.set(locs[i], locs[i + 2] + 1);
+  }
+  for (let i = 0; i < nodes.length; i += fields.length) {
+    const type = types[nodes[i + iType]];
+    let name = type === "string" || type === "concatenated string" || type === "sliced string"
+      ? "(string)"
+      : strings[nodes[i + iName]];
+    if (type === "closure") name = `closure ${name}`;
+    else if (type === "array" || type === "hidden" || type === "code") name = `${type} ${name}`;
+    if (retainerOf.size > 0 && (type === "object" || type === "array" || type === "closure" || name === "(string)")) {
+      name = `${name} <- ${retainerOf.get(i) ?? "?"}${lineOf.has(i) ? ` @${lineOf.get(i)}` : ""}`;
+    }
+    const key = name.length > 90 ? name.slice(0, 90) : name;
+    const t = out.get(key) ?? { count: 0, size: 0 };
+    t.count++;
+    t.size += nodes[i + iSize];
+    out.set(key, t);
+  }
+  return out;
+}
+
+async function startServer(raw: boolean): Promise<{ port: number; connected: () => number }> {
+  let count = 0;
+  if (raw) {
+    if (g.Deno) {
+      const ready = Promise.withResolvers<number>();
+      g.Deno.serve(
+        { port: 0, hostname: "127.0.0.1", onListen: (a: { port: number }) => ready.resolve(a.port) },
+        (req: Request) => {
+          const { socket, response } = g.Deno.upgradeWebSocket(req);
+          socket.onopen = () => count++;
+          socket.onclose = () => count--;
+          return response;
+        },
+      );
+      return { port: await ready.promise, connected: () => count };
+    }
+    const { WebSocketServer } = await import("ws");
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    await new Promise((r) => wss.once("listening", r));
+    // deno-lint-ignore no-explicit-any
+    wss.on("connection", (ws: any) => {
+      count++;
+      ws.on("close", () => count--);
+    });
+    return { port: (wss.address() as { port: number }).port, connected: () => count };
+  }
+  const { Server } = await import("../server.ts");
+  const { setupApp } = await import("./servers/_app.ts");
+  const io = new Server();
+  setupApp(io);
+  io.on("connection", (socket) => {
+    count++;
+    socket.on("disconnect", () => count--);
+  });
+  if (g.Deno) {
+    const ready = Promise.withResolvers<number>();
+    g.Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen: (a: { port: number }) => ready.resolve(a.port) },
+      io.handler(),
+    );
+    return { port: await ready.promise, connected: () => count };
+  }
+  if (g.Bun) {
+    const { bunServeOptions } = await import("../server.ts");
+    const engine = io.engine;
+    const server = g.Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      ...bunServeOptions((request, options) => engine.handle(request, options)),
+    });
+    return { port: server.port, connected: () => count };
+  }
+  const { createServer } = await import("node:http");
+  const server = createServer();
+  io.attach(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: (server.address() as { port: number }).port, connected: () => count };
+}
+
+async function openClients(port: number, n: number, raw: boolean, connected: () => number) {
+  const self = fileURLToPath(import.meta.url);
+  const argv = [self, "--client", `--port=${port}`, `--n=${n}`, ...(raw ? ["--raw"] : [])];
+  const cmd = g.Deno ? ["run", "-A", ...argv] : argv;
+  const child = spawn(process.execPath, cmd, { stdio: ["pipe", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (d: Uint8Array) => String(d).includes("connected") && resolve());
+    child.on("exit", (code) => reject(new Error(`client exited with ${code}`)));
+  });
+  while (connected() < n) await new Promise((r) => setTimeout(r, 20));
+  return {
+    close: async () => {
+      const gone = new Promise((r) => child.on("exit", r));
+      child.stdin!.end();
+      await gone;
+      while (connected() > 0) await new Promise((r) => setTimeout(r, 20));
+    },
+  };
+}
+
+async function runServer(): Promise<void> {
+  const n = Number(args.find((a) => /^\d+$/.test(a)) ?? 2000);
+  const raw = flag("raw") !== undefined;
+  const top = Number(flag("top") ?? 30);
+  const { port, connected } = await startServer(raw);
+  // Warm up the connection path (JIT, pools), then the baseline.
+  const warm = await openClients(port, 50, raw, connected);
+  await warm.close();
+  await new Promise((r) => setTimeout(r, 300));
+  await collect();
+  const before = await tally();
+  await collect();
+  const used0 = heapUsed();
+  const v8 = await import("node:v8");
+  const spaces0 = g.Bun ? [] : v8.getHeapSpaceStatistics();
+  const m0 = process.memoryUsage();
+  const rss0 = m0.rss;
+  const conns = await openClients(port, n, raw, connected);
+  await new Promise((r) => setTimeout(r, 500));
+  await collect();
+  const used1 = heapUsed();
+  const m1 = process.memoryUsage();
+  const spaces1 = g.Bun ? [] : v8.getHeapSpaceStatistics();
+  const rss1 = m1.rss;
+  const after = await tally();
+  const runtime = g.Deno ? "deno" : g.Bun ? "bun" : "node";
+  console.log(
+    `${runtime} ${raw ? "raw" : "ours"} ${n} idle connections: heap ${((used1 - used0) / n).toFixed(0)} B/conn, ` +
+      `heap committed ${((m1.heapTotal - m0.heapTotal) / n).toFixed(0)} B/conn, ` +
+      `external ${((m1.external - m0.external) / n).toFixed(0)} B/conn, rss ${((rss1 - rss0) / n).toFixed(0)} B/conn`,
+  );
+  for (const s1 of spaces1) {
+    const s0 = spaces0.find((s) => s.space_name === s1.space_name)!;
+    const size = (s1.space_size - s0.space_size) / n, used = (s1.space_used_size - s0.space_used_size) / n;
+    if (Math.abs(size) >= 64 || Math.abs(used) >= 64) {
+      console.log(
+        `  ${s1.space_name.padEnd(24)} committed ${size.toFixed(0).padStart(6)} used ${
+          used.toFixed(0).padStart(6)
+        } B/conn`,
+      );
+    }
+  }
+  if (before && after) {
+    const rows: [string, number, number][] = [];
+    let total = 0;
+    for (const [k, a] of after) {
+      const b = before.get(k) ?? { count: 0, size: 0 };
+      const size = (a.size - b.size) / n, count = (a.count - b.count) / n;
+      total += a.size - b.size;
+      if (Math.abs(size) >= 4) rows.push([k, size, count]);
+    }
+    rows.sort((x, y) => y[1] - x[1]);
+    console.log(`snapshot diff: ${(total / n).toFixed(0)} B/conn`);
+    console.log("bytes/conn  objects/conn  constructor");
+    for (const [k, size, count] of rows.slice(0, top)) {
+      console.log(`${size.toFixed(0).padStart(10)}  ${count.toFixed(2).padStart(12)}  ${k}`);
+    }
+  }
+  await conns.close();
+  process.exit(0);
+}
