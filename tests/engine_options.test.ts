@@ -200,6 +200,13 @@ describe("engine: errors and limits", () => {
     assert.deepEqual(await polling.packets(1), ["4small"]);
   });
 
+  it("keeps the peer's address of a polling handshake", async () => {
+    const { server, sessions } = await start();
+    const polling = new Polling(server.url, "/engine.io/");
+    await polling.open();
+    assert.equal(sessions[0].request.remoteAddress, "127.0.0.1");
+  });
+
   it("reads a chunked POST body (no content-length) up to maxHttpBufferSize, 413 past it", async () => {
     const { server } = await start({ maxHttpBufferSize: 100 });
     const polling = new Polling(server.url, "/engine.io/");
