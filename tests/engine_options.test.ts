@@ -200,6 +200,37 @@ describe("engine: errors and limits", () => {
     assert.deepEqual(await polling.packets(1), ["4small"]);
   });
 
+  it("keeps the peer's address of a polling handshake", async () => {
+    const { server, sessions } = await start();
+    const polling = new Polling(server.url, "/engine.io/");
+    await polling.open();
+    assert.equal(sessions[0].request.remoteAddress, "127.0.0.1");
+  });
+
+  it("reads a chunked POST body (no content-length) up to maxHttpBufferSize, 413 past it", async () => {
+    const { server } = await start({ maxHttpBufferSize: 100 });
+    const polling = new Polling(server.url, "/engine.io/");
+    await polling.open();
+    const chunked = (parts: string[]) =>
+      fetch(polling.url, {
+        method: "POST",
+        body: new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (const part of parts) controller.enqueue(new TextEncoder().encode(part));
+            controller.close();
+          },
+        }),
+        duplex: "half",
+      } as RequestInit);
+    const big = await chunked(["4", "x".repeat(80), "x".repeat(80)]);
+    await big.body?.cancel();
+    assert.equal(big.status, 413);
+    const ok = await chunked(["4chu", "nked"]);
+    await ok.body?.cancel();
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await polling.packets(1), ["4chunked"]);
+  });
+
   it("closes a WebSocket whose frame exceeds maxHttpBufferSize", async () => {
     const { server, sessions } = await start({ maxHttpBufferSize: 100 });
     const ws = createWebSocket(`${server.wsUrl}/engine.io/?EIO=4&transport=websocket`);

@@ -30,17 +30,31 @@ export class WebEngineRequest implements EngineRequest {
   readonly native: Request;
   /** The absolute URL. */
   readonly url: string;
-  /** The peer's address, where the runtime tells. */
-  readonly remoteAddress: string | undefined;
-  /** The peer's port, where the runtime tells. */
-  readonly remotePort: number | undefined;
+  readonly #info: ConnInfo | undefined;
 
   /** Wraps `request`; `info` is what the runtime tells of the peer. */
   constructor(request: Request, info?: ConnInfo) {
     this.native = request;
     this.url = absoluteUrl(request);
-    this.remoteAddress = info?.remoteAddress;
-    this.remotePort = info?.remotePort;
+    this.#info = info;
+  }
+
+  /**
+   * What the runtime tells of the peer: the `info` given to the constructor. A runtime where asking
+   * costs (Bun's `requestIP`) overrides it to ask only when the address is read (a handshake).
+   */
+  protected connInfo(): ConnInfo | undefined {
+    return this.#info;
+  }
+
+  /** The peer's address, where the runtime tells. */
+  get remoteAddress(): string | undefined {
+    return this.connInfo()?.remoteAddress;
+  }
+
+  /** The peer's port, where the runtime tells. */
+  get remotePort(): number | undefined {
+    return this.connInfo()?.remotePort;
   }
 
   /** The method. */
