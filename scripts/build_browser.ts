@@ -36,9 +36,10 @@ import process from "node:process";
  * transportOptions, requestTimeout, forceBase64, closeOnBeforeunload, useNativeTimers, a settable
  * engine binaryType, packetCreate options) took the bundle from 9.9 to 10.5 KB; lowered to 10,600
  * bytes when the browser-only build (issue 15) took the ES module from 10,801 to 10,235 bytes and
- * the classic script to 10,356.
+ * the classic script to 10,356; 10,700 when the parser-module option (drop-in) and the emitter's
+ * single-listener form (memory per connection) brought them to 10,514 and 10,634.
  */
-export const BUDGET_GZIP_BYTES = 10_600;
+export const BUDGET_GZIP_BYTES = 10_700;
 
 /**
  * The budget of `socket.io.msgpack.min.js`, which carries a msgpack codec (`@msgpack/msgpack`,
