@@ -206,6 +206,9 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
    */
   subscribe(topic: string): boolean {
     const direct = this.#direct;
+    // A published frame passes neither the per-packet events nor a wrapped `write` (the Admin UI's
+    // instrumentation counts bytes there): a session someone watches takes the per-socket path.
+    if (this.#observed || this.write !== EngineSocket.prototype.write) return false;
     if (direct === null || !this.writable || !direct.subscribe(topic)) return false;
     if (this.#buffer.length > 0) this.#flush();
     return true;
