@@ -141,4 +141,28 @@ describe(`namespace-wide and but-sender broadcasts${isBun ? " (Bun native topics
     assert.equal(await a.next(), '42["main"]');
     assert.equal(await b.next(), '42/other,["after-leave"]');
   });
+
+  it("a session someone watches (packetCreate listener, wrapped write) sees every broadcast packet", async () => {
+    const { io, server, sockets } = await setup();
+    const a = await wsClient(server.wsUrl);
+    const b = await wsClient(server.wsUrl);
+    await until(() => sockets.length === 2);
+    const [sa, sb] = sockets;
+    const created: unknown[] = [];
+    sa.conn.on("packetCreate", (packet) => created.push(packet.data));
+    const written: unknown[] = [];
+    const write = sb.conn.write;
+    sb.conn.write = function (data, options) {
+      written.push(data);
+      return write.call(this, data, options);
+    };
+    io.emit("all", 1);
+    sa.join("r");
+    sb.join("r");
+    io.to("r").emit("room", 2);
+    assert.deepEqual(await frames(a, 2), ['42["all",1]', '42["room",2]']);
+    assert.deepEqual(await frames(b, 2), ['42["all",1]', '42["room",2]']);
+    assert.deepEqual(created, ['2["all",1]', '2["room",2]']);
+    assert.deepEqual(written, ['2["all",1]', '2["room",2]']);
+  });
 });
