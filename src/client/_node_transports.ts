@@ -11,6 +11,7 @@
  */
 
 import { encodeBase64 } from "../parser/base64.ts";
+import { concatBytes } from "../parser/binary.ts";
 import { decompressBody } from "../util/compression.ts";
 import type { FetchLike, WebSocketConstructor } from "./transports/transport.ts";
 
@@ -54,10 +55,9 @@ interface NodeHttp {
  * @example
  * ```ts
  * import type { NodeModules } from "./_node_transports.ts";
- * import http from "node:http";
- * import https from "node:https";
- * const unrefTimer = (id: ReturnType<typeof setTimeout>) => (id as unknown as { unref(): void }).unref();
- * const modules = { http, https, unrefTimer } as unknown as NodeModules;
+ * import { nodeBuiltinModule, unrefTimer } from "../util/platform.ts";
+ * const [http, https] = [nodeBuiltinModule("http"), nodeBuiltinModule("https")];
+ * const modules = http && https ? { http, https, unrefTimer } as NodeModules : undefined;
  * ```
  */
 export interface NodeModules {
@@ -90,19 +90,6 @@ export interface NodeSettings {
 /** The options of a request with these settings. */
 function requestOptions(settings: NodeSettings, secure: boolean): Record<string, unknown> {
   return { agent: settings.agent ?? false, ...(secure ? settings.tls : undefined) };
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  let length = 0;
-  for (const chunk of chunks) length += chunk.byteLength;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
 
 /**
@@ -161,7 +148,7 @@ export function nodeFetch(modules: NodeModules, settings: NodeSettings): FetchLi
           }
           const status = res.statusCode ?? 200;
           const coding = answer.get("content-encoding")?.trim().toLowerCase();
-          const body = concat(chunks);
+          const body = concatBytes(chunks);
           if (coding !== "gzip" && coding !== "deflate") {
             resolve(new Response(body as Uint8Array<ArrayBuffer>, { status, headers: answer }));
             return;
@@ -310,7 +297,7 @@ export function nodeWebSocket(modules: NodeModules, settings: NodeSettings): Web
 
     #onData(chunk: Uint8Array): void {
       if (chunk.byteLength === 0) return;
-      this.#buffer = this.#buffer.byteLength === 0 ? chunk : concat([this.#buffer, chunk]);
+      this.#buffer = this.#buffer.byteLength === 0 ? chunk : concatBytes([this.#buffer, chunk]);
       if (this.readyState === OPEN || this.readyState === CLOSING) this.#parse();
     }
 
@@ -354,7 +341,7 @@ export function nodeWebSocket(modules: NodeModules, settings: NodeSettings): Web
             const type = this.#fragmentType;
             this.#fragmentType = 0;
             this.#fragmentBytes = 0;
-            this.#deliver(type, concat(this.#fragments.splice(0)));
+            this.#deliver(type, concatBytes(this.#fragments.splice(0)));
           }
         } else if (opcode === 1 || opcode === 2) {
           if (this.#fragmentType !== 0) return this.#protocolError(1002);

@@ -11,6 +11,7 @@
  */
 
 import type { Upgrader } from "./websocket_like.ts";
+import { concatBytes } from "../parser/binary.ts";
 
 /** One request, as the engine and the io server read it. */
 export interface EngineRequest {
@@ -178,7 +179,24 @@ function setHeader(record: Record<string, string>, name: string, value: string):
  * ```
  */
 export async function readStreamText(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string | null> {
-  if (body === null) return "";
+  const bytes = await readStreamBytes(body, limit);
+  return bytes === null ? null : decoder.decode(bytes);
+}
+
+/**
+ * Reads a body stream's bytes, stopping at `limit` bytes: `null` when it is larger.
+ *
+ * @example
+ * ```ts
+ * import { readStreamBytes } from "./exchange.ts";
+ * await readStreamBytes(new Response("4hi").body, 2); // null
+ * ```
+ */
+export async function readStreamBytes(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<Uint8Array | null> {
+  if (body === null) return new Uint8Array(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -192,7 +210,7 @@ export async function readStreamText(body: ReadableStream<Uint8Array> | null, li
     }
     chunks.push(value);
   }
-  return decodeChunks(chunks, size);
+  return concatBytes(chunks, size);
 }
 
 const decoder = new TextDecoder();
@@ -207,13 +225,5 @@ const decoder = new TextDecoder();
  * ```
  */
 export function decodeChunks(chunks: readonly Uint8Array[], size: number): string {
-  if (chunks.length === 0) return "";
-  if (chunks.length === 1) return decoder.decode(chunks[0]);
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return decoder.decode(all);
+  return chunks.length === 0 ? "" : decoder.decode(concatBytes(chunks, size));
 }

@@ -9,7 +9,7 @@
 
 import type { EnginePacket } from "../parser/engine_io.ts";
 import { decodePayloadV3, encodePayloadV3 } from "../parser/engine_io_v3.ts";
-import { type EngineRequest, type EngineResponse, textResponse } from "./exchange.ts";
+import { type EngineRequest, type EngineResponse, readStreamBytes, textResponse } from "./exchange.ts";
 
 /** The Engine.IO protocol revisions the engine speaks. */
 export type EngineProtocol = 3 | 4;
@@ -124,7 +124,7 @@ export async function readV3Post(
     return decodePayloadV3(framing?.jsonp === undefined ? text : jsonpPayload(text));
   }
   // A binary body (v3 XHR2 clients only) is read through the web Request: the contract reads text.
-  const bytes = await readBodyBytes(request.toRequest().body, limit);
+  const bytes = await readStreamBytes(request.toRequest().body, limit);
   return bytes === null ? "too large" : decodePayloadV3(bytes);
 }
 
@@ -135,30 +135,4 @@ export async function readV3Post(
 function jsonpPayload(form: string): string {
   const d = new URLSearchParams(form).get("d") ?? "";
   return d.replace(/(\\)?\\n/g, (match, slash) => slash ? match : "\n").replace(/\\\\n/g, "\\n");
-}
-
-/** A body stream's bytes, `null` past `limit`. */
-async function readBodyBytes(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
-  if (body === null) return new Uint8Array(0);
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

@@ -152,3 +152,28 @@ export function reconstruct(data: unknown, buffers: readonly Uint8Array[]): unkn
   }
   return data;
 }
+
+/**
+ * One `Uint8Array` holding `chunks` one after the other (`size`: their total length, when the
+ * caller counted it already); a lone chunk is returned as it is, not copied.
+ *
+ * @example
+ * ```ts
+ * import { concatBytes } from "./binary.ts";
+ * concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]); // Uint8Array [1, 2, 3]
+ * ```
+ */
+export function concatBytes(chunks: readonly Uint8Array[], size?: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  if (size === undefined) {
+    size = 0;
+    for (const chunk of chunks) size += chunk.byteLength;
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

@@ -20,6 +20,7 @@
 
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import type { BinaryData, EnginePacket, EnginePacketType } from "./engine_io.ts";
+import { concatBytes } from "./binary.ts";
 
 const TYPES: readonly EnginePacketType[] = ["open", "close", "ping", "pong", "message", "upgrade", "noop"];
 const MESSAGE = 4;
@@ -179,13 +180,7 @@ export function encodePayloadV3(packets: readonly EnginePacket[], binary: boolea
     parts.push(header, body);
     size += header.byteLength + body.byteLength;
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
+  return concatBytes(parts, size);
 }
 
 /**

@@ -13,6 +13,7 @@
  */
 
 import { nodeBuiltinModule } from "./platform.ts";
+import { concatBytes } from "../parser/binary.ts";
 
 /** An HTTP content coding made with `CompressionStream` (`br`: where the runtime has brotli). */
 export type StreamEncoding = "gzip" | "deflate" | "br";
@@ -128,12 +129,5 @@ async function transform(stream: CompressionStream | DecompressionStream, data: 
     chunks.push(value);
     size += value.byteLength;
   }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, size);
 }
