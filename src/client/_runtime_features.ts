@@ -13,12 +13,7 @@ import { nodeFetch, nodeWebSocket } from "./_node_transports.ts";
 import type { NodeModules } from "./_node_transports.ts";
 import type { TimerId } from "./timers.ts";
 import type { FetchLike, TlsOptions, WebSocketConstructor } from "./transports/transport.ts";
-import {
-  createDenoHttpClient,
-  detectRuntime,
-  nodeBuiltinModule,
-  unrefTimer as unrefPlatformTimer,
-} from "../util/platform.ts";
+import { detectRuntime, nativeTlsInit, nodeBuiltinModule, unrefTimer as unrefPlatformTimer } from "../util/platform.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -33,8 +28,8 @@ const runtime: "deno" | "bun" | "node" | undefined = (() => {
 const runtimeLabel = runtime === undefined ? "this runtime" : runtime[0].toUpperCase() + runtime.slice(1);
 
 /**
- * Makes a timer keep no process alive (Node and Bun: `timer.unref()`; Deno: `Deno.unrefTimer`);
- * nothing elsewhere.
+ * Makes a timer keep no process alive (the platform module's `unrefTimer`, where the runtime has a
+ * process); nothing elsewhere.
  *
  * @example
  * ```ts
@@ -65,13 +60,6 @@ export interface PlatformTransports {
 
 const TLS_KEYS = ["ca", "cert", "key", "passphrase", "pfx", "ciphers", "rejectUnauthorized"] as const;
 
-/** The TLS settings each runtime's own `fetch` and `WebSocket` take. */
-const NATIVE_TLS: Record<string, readonly string[]> = {
-  node: TLS_KEYS,
-  deno: ["ca", "cert", "key"],
-  bun: ["ca", "cert", "key", "passphrase", "rejectUnauthorized"],
-};
-
 /** One per distinct setting, so reconnections reuse the same (Deno's HTTP clients are not free). */
 const cache = new Map<string, PlatformTransports>();
 
@@ -80,9 +68,9 @@ const text = (value: string | Uint8Array): string =>
 
 /**
  * The `fetch` and `WebSocket` for these options outside browsers, or `undefined` when the global
- * ones do: with TLS settings, the runtime's own where it takes them all (Node: an undici `Agent` as
- * `dispatcher`; Deno: a `Deno.createHttpClient` as `client`; Bun: the `tls` option), otherwise
- * `node:https`; with `autoUnref`, `node:http(s)` with unreferenced sockets. Throws a `TypeError`
+ * ones do: with TLS settings, the runtime's own where it takes them all (the platform module's
+ * `nativeTlsInit` says how), otherwise its HTTPS module; with `autoUnref`, its HTTP(S) modules with
+ * unreferenced sockets. Throws a `TypeError`
  * when the runtime can do neither (TLS settings on Workers).
  *
  * @example
@@ -216,10 +204,8 @@ function create(tls: Record<string, unknown>, names: string[], unref: boolean): 
         "this runtime's fetch and WebSocket take no TLS settings",
     );
   }
-  if (!unref && names.every((name) => NATIVE_TLS[runtime].includes(name))) {
-    const native = nativeTransports(tls);
-    if (native) return native;
-  }
+  const native = unref ? undefined : nativeTlsInit(tls);
+  if (native) return withInit(native);
   const modules = nodeModules();
   if (!modules) {
     throw new TypeError(
@@ -236,21 +222,6 @@ function nodeModules(): NodeModules | undefined {
   const http = nodeBuiltinModule("http") as NodeModules["http"] | undefined;
   const https = nodeBuiltinModule("https") as NodeModules["https"] | undefined;
   return http && https ? { http, https, unrefTimer } : undefined;
-}
-
-/** The runtime's own `fetch` and `WebSocket`, given the TLS settings in the runtime's own form. */
-function nativeTransports(tls: Record<string, unknown>): PlatformTransports | undefined {
-  if (runtime === "deno") {
-    const client = createDenoHttpClient({ caCerts: tls.ca, cert: tls.cert, key: tls.key });
-    return withInit({ client });
-  }
-  if (runtime === "bun") return withInit({ tls });
-  // Node: an Agent of the undici inside Node, whose class is that of its global dispatcher (reading
-  // the global WebSocket loads undici, which sets it).
-  void g.WebSocket;
-  const Agent = g[Symbol.for("undici.globalDispatcher.1")]?.constructor;
-  if (typeof Agent !== "function" || Agent.name !== "Agent") return undefined;
-  return withInit({ dispatcher: new Agent({ connect: tls }) });
 }
 
 type WebSocketInit =

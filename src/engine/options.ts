@@ -46,9 +46,10 @@ export interface HttpCompressionOptions {
 
 /**
  * permessage-deflate for WebSockets (socket.io's `perMessageDeflate`), where the runtime's server
- * can negotiate it: the `ws` package behind `io.attach` / `io.listen` (which takes the other fields
- * as its own `perMessageDeflate` options: `zlibDeflateOptions`, `serverNoContextTakeover`...) and
- * Bun's server. `Deno.serve` does not offer the extension; on Workers the platform decides.
+ * can negotiate it: the `ws` package behind `io.attach` / `io.listen` on Node, Deno and Bun (which
+ * takes the other fields as its own `perMessageDeflate` options: `zlibDeflateOptions`,
+ * `serverNoContextTakeover`...) and Bun's own server. Deno's own server does not offer the
+ * extension; on Workers the platform decides.
  *
  * @example
  * ```ts

@@ -28,6 +28,8 @@ interface RuntimeGlobals {
   };
   Buffer?: NodeBufferConstructor;
   document?: unknown;
+  WebSocket?: unknown;
+  [undiciDispatcher: symbol]: { constructor?: new (options: Record<string, unknown>) => unknown } | undefined;
 }
 
 const runtimeGlobals = globalThis as unknown as RuntimeGlobals;
@@ -166,17 +168,43 @@ export function nodeBuiltinModule(name: string): unknown {
   return typeof get === "function" ? get.call(runtimeGlobals.process, `node:${name}`) : undefined;
 }
 
+/** The TLS settings each runtime's own `fetch` and `WebSocket` take. */
+const NATIVE_TLS: Record<string, readonly string[]> = {
+  node: ["ca", "cert", "key", "passphrase", "pfx", "ciphers", "rejectUnauthorized"],
+  deno: ["ca", "cert", "key"],
+  bun: ["ca", "cert", "key", "passphrase", "rejectUnauthorized"],
+};
+
 /**
- * Deno's `Deno.createHttpClient(options)` (TLS settings for its `fetch`), `undefined` elsewhere.
+ * What to add to every `fetch` init and `WebSocket` options of this runtime's own client so that
+ * it honours the TLS settings `tls` (`ca` a list of PEM strings, `cert` and `key` PEM strings, the
+ * others as Node's `tls` takes them), or `undefined` where its own client cannot take them all:
+ * Deno takes `ca`, `cert` and `key` through an HTTP client of its own (`client`), Bun all but
+ * `pfx` and `ciphers` as its `tls` option, Node all of them through an `Agent` of the undici inside
+ * it (`dispatcher`).
  *
  * @example
  * ```ts
- * import { createDenoHttpClient } from "./platform.ts";
- * const client = createDenoHttpClient({ caCerts: [] });
+ * import { nativeTlsInit } from "./platform.ts";
+ * const extra = nativeTlsInit({ ca: ["-----BEGIN CERTIFICATE-----..."] });
+ * if (extra) await fetch("https://localhost:3000/", { ...extra });
  * ```
  */
-export function createDenoHttpClient(options: Record<string, unknown>): unknown {
-  return runtimeGlobals.Deno?.createHttpClient?.(options);
+export function nativeTlsInit(tls: Record<string, unknown>): Record<string, unknown> | undefined {
+  const runtime = detectRuntime();
+  const takes = NATIVE_TLS[runtime];
+  if (takes === undefined || !Object.keys(tls).every((name) => takes.includes(name))) return undefined;
+  if (runtime === "deno") {
+    const client = runtimeGlobals.Deno?.createHttpClient?.({ caCerts: tls.ca, cert: tls.cert, key: tls.key });
+    return client === undefined ? undefined : { client };
+  }
+  if (runtime === "bun") return { tls };
+  // Node: the class of its global dispatcher (reading the global WebSocket loads undici, which
+  // sets it).
+  void runtimeGlobals.WebSocket;
+  const Agent = runtimeGlobals[Symbol.for("undici.globalDispatcher.1")]?.constructor;
+  if (typeof Agent !== "function" || Agent.name !== "Agent") return undefined;
+  return { dispatcher: new Agent({ connect: tls }) };
 }
 
 /** The name of the runtime this code runs on. */
