@@ -7,22 +7,11 @@
  * @module
  */
 
+import { liveChildren } from "./_children.ts";
+
 const ROOT = new URL("../", import.meta.url).pathname;
 /** The repository's tools. */
 export const BIN: string = `${ROOT}node_modules/.bin`;
-
-/** Processes started here: killed if the benchmark itself is interrupted. */
-const live = new Set<Deno.ChildProcess>();
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, () => {
-    for (const child of live) {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }
-    Deno.exit(130);
-  });
-}
 
 /** Starts `cmd` with the soft descriptor limit raised to the hard one; the child is `cmd` itself (exec). */
 function spawnRaised(cmd: string[], stdin: "piped" | "null"): Deno.ChildProcess {
@@ -33,7 +22,7 @@ function spawnRaised(cmd: string[], stdin: "piped" | "null"): Deno.ChildProcess 
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  live.add(child);
+  liveChildren.add(child);
   return child;
 }
 
@@ -49,7 +38,7 @@ export async function stop(child: Deno.ChildProcess): Promise<void> {
   }, 3000);
   await child.status;
   clearTimeout(timer);
-  live.delete(child);
+  liveChildren.delete(child);
 }
 
 /** Calls `onLine` with every line the child writes to its stdout. */

@@ -19,8 +19,8 @@
  */
 
 import process from "node:process";
-import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { writeMarkedSection } from "./_results_section.ts";
 import { fileURLToPath } from "node:url";
 import { heartbeatLoadRun, quantile } from "../tests/_heartbeat_load.ts";
 import { startFixture } from "../tests/_fixture_process.ts";
@@ -159,14 +159,7 @@ console.log(section);
 
 if (process.argv.includes("--write")) {
   const path = `${ROOT}bench/RESULTS.md`;
-  const text = readFileSync(path, "utf8");
-  const marked = /<!-- heartbeat_lateness -->[\s\S]*?<!-- \/heartbeat_lateness -->/;
-  const next = marked.test(text)
-    ? text.replace(marked, section)
-    : text.includes("## Raw data")
-    ? text.replace("## Raw data", `${section}\n\n## Raw data`)
-    : `${text.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, next);
+  writeMarkedSection(path, "heartbeat_lateness", section);
   console.error(`wrote ${path}`);
 }
 process.exit(0);

@@ -16,6 +16,7 @@
 
 import { systemBusy, treeCpu } from "./_proc.ts";
 import { scaleSection, withScaleSection } from "./_results_section.ts";
+import { liveChildren } from "./_children.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = `${ROOT}node_modules/.bin`;
@@ -177,19 +178,6 @@ interface Running {
   child: Deno.ChildProcess;
 }
 
-/** Servers running now: stopped if the benchmark itself is interrupted. */
-const live = new Set<Deno.ChildProcess>();
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, () => {
-    for (const child of live) {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }
-    Deno.exit(130);
-  });
-}
-
 async function startServer(def: ServerDef, extraArgs: string[] = []): Promise<Running> {
   const [bin, ...rest] = def.cmd;
   const child = new Deno.Command(bin, {
@@ -199,7 +187,7 @@ async function startServer(def: ServerDef, extraArgs: string[] = []): Promise<Ru
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  live.add(child);
+  liveChildren.add(child);
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "";
   const deadline = Date.now() + 20000;
@@ -230,7 +218,7 @@ async function stopServer(r: Running): Promise<void> {
   }, 3000);
   await r.child.status;
   clearTimeout(timer);
-  live.delete(r.child);
+  liveChildren.delete(r.child);
 }
 
 // deno-lint-ignore no-explicit-any

@@ -17,8 +17,8 @@
  */
 
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { writeMarkedSection } from "./_results_section.ts";
 import process from "node:process";
 import { ROOT, startWorkerd } from "../tests/workers/_helpers.ts";
 
@@ -131,14 +131,7 @@ console.log(section);
 
 if (process.argv.includes("--write")) {
   const path = `${ROOT}bench/RESULTS.md`;
-  const text = readFileSync(path, "utf8");
-  const marked = /<!-- shards -->[\s\S]*?<!-- \/shards -->/;
-  const next = marked.test(text)
-    ? text.replace(marked, section)
-    : text.includes("## Raw data")
-    ? text.replace("## Raw data", `${section}\n\n## Raw data`)
-    : `${text.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, next);
+  writeMarkedSection(path, "shards", section);
   console.error(`wrote ${path}`);
 }
 process.exit(0);

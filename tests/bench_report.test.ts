@@ -4,7 +4,16 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { SCALE_BEGIN, SCALE_END, scaleSection, withScaleSection } from "../bench/_results_section.ts";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  SCALE_BEGIN,
+  SCALE_END,
+  scaleSection,
+  withScaleSection,
+  writeMarkedSection,
+} from "../bench/_results_section.ts";
 import { lineChart } from "../bench/_svg_chart.ts";
 
 const section = (body: string) => `${SCALE_BEGIN}\n## Scale\n\n${body}\n${SCALE_END}`;
@@ -29,6 +38,26 @@ describe("the scale section of bench/RESULTS.md", () => {
     assert.equal(rewritten, `# Benchmark results\n\nnew tables\n\n${section("kept")}\n`);
     // Without a section to keep, the new text is written as it is.
     assert.equal(withScaleSection("new tables\n", ""), "new tables\n");
+  });
+});
+
+describe("a marked section of bench/RESULTS.md (heartbeat_lateness.ts, shards.ts)", () => {
+  it("goes before the raw data, then replaces itself in place", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sio-results-"));
+    try {
+      const path = join(dir, "RESULTS.md");
+      writeFileSync(path, "# R\n\n## Raw data\nx\n");
+      writeMarkedSection(path, "demo", "<!-- demo -->\none $1\n<!-- /demo -->");
+      assert.equal(readFileSync(path, "utf8"), "# R\n\n<!-- demo -->\none $1\n<!-- /demo -->\n\n## Raw data\nx\n");
+      writeMarkedSection(path, "demo", "<!-- demo -->\ntwo $&\n<!-- /demo -->");
+      writeMarkedSection(path, "other", "<!-- other -->\n<!-- /other -->");
+      assert.equal(
+        readFileSync(path, "utf8"),
+        "# R\n\n<!-- demo -->\ntwo $&\n<!-- /demo -->\n\n<!-- other -->\n<!-- /other -->\n\n## Raw data\nx\n",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -106,109 +106,98 @@ function testFiles(exclude: ReadonlySet<string> = new Set()): string[] {
   return files.sort();
 }
 
+/** A group of `deno test -A` on `paths` with the fixture on `fixture`. */
+function denoGroup(name: string, fixture: string, paths: string[], extra: Partial<Group> = {}): Group {
+  return { name, cmd: [deno, "test", "-A", ...paths], env: { FIXTURE: fixture }, junit: denoJunit, ...extra };
+}
+
+/** A group of `bun test` on `files`, servers and clients on Bun. */
+function bunGroup(name: string, files: string[], extra: Partial<Group> = {}): Group {
+  return {
+    name,
+    cmd: [bun, "test", "--timeout", "20000", ...files],
+    env: { FIXTURE: "bun" },
+    junit: { args: (path) => ["--reporter=junit", `--reporter-outfile=${path}`], dialect: "flat" },
+    ...extra,
+  };
+}
+
+/** A group of `node --test` on `files` (one at a time), servers and clients on Node. */
+function nodeGroup(name: string, files: string[], extra: Partial<Group> = {}): Group {
+  return {
+    name,
+    cmd: [node, "--test", "--test-concurrency=1", "--test-timeout=20000"],
+    env: { FIXTURE: "node" },
+    junit: {
+      // the files after the reporters: node --test takes its options before them
+      args: (path) => [
+        "--test-reporter=spec",
+        "--test-reporter-destination=stdout",
+        "--test-reporter=junit",
+        `--test-reporter-destination=${path}`,
+        ...files,
+      ],
+      dialect: "flat",
+    },
+    ...extra,
+  };
+}
+
+const SUITES = ["tests/conformance/", "tests/interop/"];
+const alone = { alone: true };
+
 const GROUPS: Record<string, Group> = {
-  deno: {
-    name: "deno test (all of tests/, servers on Deno)",
-    cmd: [deno, "test", "-A", `--ignore=${ALONE.join(",")}`, "tests/"],
-    env: { FIXTURE: "deno" },
-    junit: denoJunit,
-  },
-  bun: {
-    name: "bun test (tests/, servers and clients on Bun)",
-    cmd: [
-      bun,
-      "test",
-      "--timeout",
-      "20000",
-      ...testFiles(new Set([...RUNTIME_INDEPENDENT, ...ALONE, "tests/package_npm.test.ts"])),
-    ],
-    env: { FIXTURE: "bun" },
-    junit: { args: (path) => ["--reporter=junit", `--reporter-outfile=${path}`], dialect: "flat" },
-  },
-  node: {
-    name: "node --test (tests/, servers and clients on Node 24)",
-    cmd: [node, "--test", "--test-concurrency=1", "--test-timeout=20000"],
-    env: { FIXTURE: "node" },
-    junit: {
-      args: (path) => [
-        "--test-reporter=spec",
-        "--test-reporter-destination=stdout",
-        "--test-reporter=junit",
-        `--test-reporter-destination=${path}`,
-        ...testFiles(new Set([...RUNTIME_INDEPENDENT, ...ALONE])),
-      ],
-      dialect: "flat",
-    },
-  },
-  node22: {
-    name: "deno test (conformance + interop against the fixture on Node 22)",
-    cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
-    env: { FIXTURE: "node22" },
-    junit: denoJunit,
+  deno: denoGroup("deno test (all of tests/, servers on Deno)", "deno", [`--ignore=${ALONE.join(",")}`, "tests/"]),
+  bun: bunGroup(
+    "bun test (tests/, servers and clients on Bun)",
+    testFiles(new Set([...RUNTIME_INDEPENDENT, ...ALONE, "tests/package_npm.test.ts"])),
+  ),
+  node: nodeGroup(
+    "node --test (tests/, servers and clients on Node 24)",
+    testFiles(new Set([...RUNTIME_INDEPENDENT, ...ALONE])),
+  ),
+  node22: denoGroup("deno test (conformance + interop against the fixture on Node 22)", "node22", SUITES, {
     setup: installNode22,
-  },
-  workerd: {
-    name: "deno test (conformance + interop against the fixture in workerd, a Durable Object)",
-    cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
-    env: { FIXTURE: "workerd" },
-    junit: denoJunit,
-  },
-  "workerd-shards": {
-    name: "deno test (conformance + interop against the fixture in workerd, 4 Durable Objects)",
-    cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
-    env: { FIXTURE: "workerd-shards" },
-    junit: denoJunit,
-  },
-  "heartbeat-deno": {
-    name: "deno test (heartbeats under load, alone: the fixture on Deno and in workerd)",
-    cmd: [deno, "test", "-A", ...ALONE],
-    env: { FIXTURE: "deno" },
-    junit: denoJunit,
-    alone: true,
-  },
-  "heartbeat-bun": {
-    name: "deno test (heartbeats under load, alone: the fixture on Bun)",
-    cmd: [deno, "test", "-A", "tests/heartbeat_load.test.ts"],
-    env: { FIXTURE: "bun" },
-    junit: denoJunit,
-    alone: true,
-  },
-  "heartbeat-node": {
-    name: "deno test (heartbeats under load, alone: the fixture on Node)",
-    cmd: [deno, "test", "-A", "tests/heartbeat_load.test.ts"],
-    env: { FIXTURE: "node" },
-    junit: denoJunit,
-    alone: true,
-  },
-  "heartbeat-engine-bun": {
-    name: "bun test (the engine's heartbeat with a held-up event loop, alone)",
-    cmd: [bun, "test", "--timeout", "20000", "tests/engine_heartbeat.test.ts"],
-    env: { FIXTURE: "bun" },
-    junit: { args: (path) => ["--reporter=junit", `--reporter-outfile=${path}`], dialect: "flat" },
-    alone: true,
-  },
-  "heartbeat-engine-node": {
-    name: "node --test (the engine's heartbeat with a held-up event loop, alone)",
-    cmd: [node, "--test", "--test-concurrency=1", "--test-timeout=20000"],
-    env: { FIXTURE: "node" },
-    junit: {
-      args: (path) => [
-        "--test-reporter=spec",
-        "--test-reporter-destination=stdout",
-        "--test-reporter=junit",
-        `--test-reporter-destination=${path}`,
-        "tests/engine_heartbeat.test.ts",
-      ],
-      dialect: "flat",
-    },
-    alone: true,
-  },
-  reference: {
-    name: "deno test (conformance + interop against the reference socket.io)",
-    cmd: [deno, "test", "-A", "tests/conformance/", "tests/interop/"],
-    env: { FIXTURE: "reference" },
-    junit: denoJunit,
-  },
+  }),
+  workerd: denoGroup(
+    "deno test (conformance + interop against the fixture in workerd, a Durable Object)",
+    "workerd",
+    SUITES,
+  ),
+  "workerd-shards": denoGroup(
+    "deno test (conformance + interop against the fixture in workerd, 4 Durable Objects)",
+    "workerd-shards",
+    SUITES,
+  ),
+  "heartbeat-deno": denoGroup(
+    "deno test (heartbeats under load, alone: the fixture on Deno and in workerd)",
+    "deno",
+    ALONE,
+    alone,
+  ),
+  "heartbeat-bun": denoGroup(
+    "deno test (heartbeats under load, alone: the fixture on Bun)",
+    "bun",
+    ["tests/heartbeat_load.test.ts"],
+    alone,
+  ),
+  "heartbeat-node": denoGroup(
+    "deno test (heartbeats under load, alone: the fixture on Node)",
+    "node",
+    ["tests/heartbeat_load.test.ts"],
+    alone,
+  ),
+  "heartbeat-engine-bun": bunGroup(
+    "bun test (the engine's heartbeat with a held-up event loop, alone)",
+    ["tests/engine_heartbeat.test.ts"],
+    alone,
+  ),
+  "heartbeat-engine-node": nodeGroup(
+    "node --test (the engine's heartbeat with a held-up event loop, alone)",
+    ["tests/engine_heartbeat.test.ts"],
+    alone,
+  ),
+  reference: denoGroup("deno test (conformance + interop against the reference socket.io)", "reference", SUITES),
 };
 /** The default groups, longest first (the lanes take them in this order). */
 const DEFAULT_GROUPS = [

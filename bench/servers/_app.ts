@@ -52,3 +52,36 @@ export async function announce(port: number): Promise<void> {
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
 }
+
+/**
+ * Serves `io` on `host:port` (0: a free port) with this runtime's own server, as users do: Deno's
+ * `serve` with `io.handler()`, Bun's `serve` straight to the engine (the benchmark's clients only
+ * speak to /socket.io/), Node's HTTP server with `io.attach`; then {@linkcode announce}s the port.
+ */
+export async function serveAndAnnounce(io: AnyServer, port: number, host = "127.0.0.1"): Promise<void> {
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  if (g.Deno?.serve) {
+    const ready = Promise.withResolvers<number>();
+    g.Deno.serve(
+      { port, hostname: host, onListen: (addr: { port: number }) => ready.resolve(addr.port) },
+      io.handler(),
+    );
+    return announce(await ready.promise);
+  }
+  if (g.Bun?.serve) {
+    const { bunServeOptions } = await import("../../server.ts");
+    const engine = io.engine;
+    const server = g.Bun.serve({
+      port,
+      hostname: host,
+      ...bunServeOptions((request, options) => engine.handle(request, options)),
+    });
+    return announce(server.port);
+  }
+  const { createServer } = await import("node:http");
+  const server = createServer();
+  io.attach(server); // returns the io, as socket.io's attach does
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return announce((server.address() as { port: number }).port);
+}
