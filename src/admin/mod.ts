@@ -8,11 +8,11 @@
  *
  * @example
  * ```ts
- * import { Server } from "../../server.ts"; // "@sio/socket.io/server"
+ * import { serve, Server } from "../../server.ts"; // "@sio/socket.io/server"
  * import { instrument } from "./mod.ts"; // "@sio/socket.io/admin"
  * const io = new Server({ cors: { origin: "https://admin.socket.io", credentials: true } });
  * instrument(io, { auth: { type: "basic", username: "admin", password: "$2b$10$..." } });
- * Deno.serve(io.handler());
+ * await serve(io, { port: 3000 }); // on Deno, Bun or Node
  * ```
  *
  * @module

@@ -39,7 +39,8 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
  * TLS settings for `https://` and `wss://` connections outside browsers, as socket.io-client takes
  * them (browsers decide these themselves: there they are ignored). PEM text or bytes. They go
  * through the runtime's own `fetch` and `WebSocket` where it takes them (Node: every one, Deno:
- * `ca`, `cert`, `key`; Bun: all but `pfx` and `ciphers`), otherwise through its `node:https`.
+ * `ca`, `cert`, `key`; Bun: all but `pfx` and `ciphers`), otherwise through its HTTPS module
+ * (which Deno, Bun and Node all have).
  *
  * @example
  * ```ts
