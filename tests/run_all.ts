@@ -30,11 +30,7 @@ interface Group {
   junit?: { args: (path: string) => string[]; dialect: "deno" | "flat" };
 }
 
-interface Counts {
-  passed: number;
-  failed: number;
-  ignored: number;
-}
+import { countJunit, countJunitFlat, type Counts, countSummary } from "./_junit.ts";
 
 const deno = Deno.execPath();
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -214,64 +210,6 @@ const DEFAULT_GROUPS = [
   "heartbeat-engine-node",
 ];
 
-function unescapeXml(text: string): string {
-  return text
-    .replaceAll("&lt;", "<")
-    .replaceAll("&gt;", ">")
-    .replaceAll("&quot;", '"')
-    .replaceAll("&apos;", "'")
-    .replaceAll("&#39;", "'")
-    .replaceAll("&amp;", "&");
-}
-
-/** Leaf counts from a deno JUnit report (steps are named `parent > child`). */
-export function countJunit(xml: string): Counts {
-  const cases: Array<{ name: string; body: string }> = [];
-  const re = /<testcase name="([^"]*)"[^>]*?(?:\/>|>([\s\S]*?)<\/testcase>)/g;
-  for (const m of xml.matchAll(re)) cases.push({ name: unescapeXml(m[1]), body: m[2] ?? "" });
-  const counts: Counts = { passed: 0, failed: 0, ignored: 0 };
-  for (const { name, body } of cases) {
-    const isContainer = cases.some((c) => c.name.startsWith(name + " > "));
-    const failure = /<failure message="([^"]*)"/.exec(body);
-    if (isContainer) {
-      // a describe fails "due to N failed steps" (already counted) or by itself (a hook threw)
-      if (failure && !/^\d+ test steps? failed/.test(unescapeXml(failure[1]))) counts.failed++;
-      continue;
-    }
-    if (failure) counts.failed++;
-    else if (/<skipped\s*\/?>/.test(body)) counts.ignored++;
-    else counts.passed++;
-  }
-  return counts;
-}
-
-/** Leaf counts from a JUnit report where describes are <testsuite>s (bun test, node --test). */
-export function countJunitFlat(xml: string): Counts {
-  const counts: Counts = { passed: 0, failed: 0, ignored: 0 };
-  const re = /<testcase\b[^>]*?(?:\/>|>([\s\S]*?)<\/testcase>)/g;
-  for (const m of xml.matchAll(re)) {
-    const body = m[1] ?? "";
-    if (/<(failure|error)\b/.test(body)) counts.failed++;
-    else if (/<skipped\b/.test(body)) counts.ignored++;
-    else counts.passed++;
-  }
-  return counts;
-}
-
-/** Counts from deno test's summary line, `ok | 3 passed (20 steps) | 1 failed (2 steps) | ...`. */
-export function countSummary(output: string): Counts | undefined {
-  // deno-lint-ignore no-control-regex
-  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
-  const line = plain.split("\n").reverse().find((l) => /^(ok|FAILED) \| \d+ passed/.test(l));
-  if (!line) return undefined;
-  const num = (re: RegExp) => Number(re.exec(line)?.[1] ?? 0);
-  return {
-    passed: num(/(\d+) passed/),
-    failed: num(/(\d+) failed/),
-    ignored: num(/(\d+) ignored/),
-  };
-}
-
 async function pump(stream: ReadableStream<Uint8Array>, out: { writeSync(p: Uint8Array): number }, tail: string[]) {
   const decoder = new TextDecoder();
   for await (const chunk of stream) {
@@ -331,6 +269,7 @@ async function runGroup(group: Group, live: boolean): Promise<GroupResult> {
     // the command failed without a failing test to show for it (type errors, a crash)
     say(`${group.name}: exited with code ${code} and no failing test reported; counting 1 failure`);
     counts.failed = 1;
+    counts.failures = [`exited with code ${code} and no failing test reported (see its output above)`];
   }
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   const seconds = Math.round((performance.now() - started) / 1000);
@@ -383,6 +322,10 @@ if (import.meta.main) {
   const started = performance.now();
   const results = await runLanes(names, lanes);
   const total: Counts = { passed: 0, failed: 0, ignored: 0 };
+  const failures = names.flatMap((name) =>
+    (results.get(name)!.counts.failures ?? []).map((failure) => `  ${GROUPS[name].name}: ${failure}`)
+  );
+  if (failures.length) console.log(`\nFailed:\n${failures.join("\n")}`);
   console.log("");
   for (const name of names) {
     const { counts, seconds } = results.get(name)!;
