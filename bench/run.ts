@@ -17,6 +17,9 @@
 import { systemBusy, treeCpu } from "./_proc.ts";
 import { scaleSection, withScaleSection } from "./_results_section.ts";
 import { liveChildren } from "./_children.ts";
+import { buildBrowser } from "../scripts/build_browser.ts";
+import { gzipSync } from "node:zlib";
+import { readFileSync } from "node:fs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = `${ROOT}node_modules/.bin`;
@@ -663,6 +666,77 @@ p("## Where we stand against the targets of issue 6");
 p();
 table(["Target", "Goal", "ours (Deno)", "ours (Bun)", "ours (Node)"], targets);
 p("(The broadcast-vs-raw ceiling target applies to Bun only; other runtimes show the figure for information.)");
+p();
+
+// The targets of issue 15: each against the peer it names, on the runtime it names.
+const targets15: string[][] = [];
+/** A cell: the figure, and whether it meets its goal; "" where the target is not this runtime's. */
+const cell = (v: number | undefined, ok: (v: number) => boolean, unit = "×", digits = 2) =>
+  v === undefined || !Number.isFinite(v) ? "–" : `${v.toFixed(digits)}${unit} ${ok(v) ? "✅" : "❌"}`;
+const SHAPES: Record<string, string> = {
+  broadcast: "one room",
+  "broadcast-all": "whole namespace",
+  "broadcast-others": "everyone but the sender",
+};
+for (const sc of BROADCASTS) {
+  const r = div(val("ours-bun", sc, "cpuUsPerDelivery"), val("raw-bun", sc, "cpuUsPerDelivery"));
+  targets15.push([
+    `1. broadcast, ${SHAPES[sc]}: CPU/delivery ÷ raw Bun publish`,
+    "≤ 1.10×",
+    "",
+    cell(r, (v) => v <= 1.1),
+    "",
+  ]);
+}
+for (const sc of ["echo", "ack", "polling"] as Scenario[]) {
+  const r = div(val("ours-bun", sc, "cpuUsPerMessage"), val("sio-bun", sc, "cpuUsPerMessage"));
+  targets15.push([`2. ${sc}: CPU/msg ÷ socket.io + bun-engine`, "≤ 0.90×", "", cell(r, (v) => v <= 0.9), ""]);
+}
+targets15.push([
+  "2. echo: CPU/msg ÷ raw Bun",
+  "≤ 1.15×",
+  "",
+  cell(div(val("ours-bun", "echo", "cpuUsPerMessage"), val("raw-bun", "echo", "cpuUsPerMessage")), (v) => v <= 1.15),
+  "",
+]);
+targets15.push([
+  `3. broadcast (${config.broadcastWindow} in flight): CPU/delivery ÷ socket.io (Node)`,
+  "≤ 0.50×",
+  "",
+  "",
+  cell(div(val("ours-node", "broadcast", "cpuUsPerDelivery"), base("broadcast", "cpuUsPerDelivery")), (v) => v <= 0.5),
+]);
+targets15.push([
+  "4. idle: memory/connection over the runtime's bare WebSocket server",
+  "≤ 4.0 KB",
+  ...ourIds.map((id) => {
+    const ours = val(id, "idle", "bytesPerConnection");
+    const bare = val(`raw-${id.slice(5)}`, "idle", "bytesPerConnection");
+    return cell(ours === undefined || bare === undefined ? undefined : (ours - bare) / 1024, (v) => v <= 4, " KB", 1);
+  }),
+]);
+{
+  // the browser ES module, built here (esbuild, a second or two) and gzipped as the build script does
+  const { sizes } = await buildBrowser({ check: true, quiet: true });
+  const ours = sizes["socket.io.esm.min.js"].gzip;
+  const theirs = gzipSync(readFileSync(`${ROOT}node_modules/socket.io-client/dist/socket.io.esm.min.js`), { level: 9 })
+    .length;
+  targets15.push([
+    `6. client bundle, browser ES module, min+gzip -9 (socket.io-client: ${theirs.toLocaleString("en-US")} B)`,
+    "≤ 7,000 B",
+    `${ours.toLocaleString("en-US")} B ${ours <= 7000 ? "✅" : "❌"}`,
+    "",
+    "",
+  ]);
+}
+p("## Where we stand against the targets of issue 15");
+p();
+p(
+  "Point 5 (the cost curve to 100,000 connections) has its own section below, from `bench:scale`. " +
+    "Point 6's bundle is the same on every runtime (shown once).",
+);
+p();
+table(["Target", "Goal", "ours (Deno)", "ours (Bun)", "ours (Node)"], targets15);
 p();
 
 // Echo and ack
