@@ -16,7 +16,15 @@ import process from "node:process";
 import { systemBusy, treeCpu, treeRss } from "./_proc.ts";
 
 interface Options {
-  scenario: "echo" | "ack" | "broadcast" | "broadcast-all" | "broadcast-others" | "idle" | "polling";
+  scenario:
+    | "echo"
+    | "ack"
+    | "broadcast"
+    | "broadcast-all"
+    | "broadcast-others"
+    | "broadcast-rooms"
+    | "idle"
+    | "polling";
   port: number;
   /** Server process id, for CPU and RSS. */
   pid: number;
@@ -253,7 +261,8 @@ function seqOf(data: string): number {
 /**
  * Broadcasts to `clients` sockets; client 0 asks for them (`event`: `bcast` to the room every
  * client joined, `bcast-all` to the namespace, `bcast-others` to everyone but client 0, which then
- * gets none), `window` in flight.
+ * gets none, `bcast-rooms` to the rooms `a` (the first 60% of the clients) and `b` (the last 60%),
+ * each client once), `window` in flight.
  */
 async function broadcast(event = "bcast") {
   const n = opts.clients ?? 1000;
@@ -276,7 +285,9 @@ async function broadcast(event = "bcast") {
   const conns = await connectMany(
     n,
     opts.concurrency ?? 50,
-    () => wsBase + "&room=1",
+    event === "bcast-rooms"
+      ? (i) => wsBase + "&room=1&rooms=" + (i < 0.4 * n ? "a" : i < 0.6 * n ? "ab" : "b")
+      : () => wsBase + "&room=1",
     (i) => (data: string) => {
       if (data.charCodeAt(0) !== 52) return;
       const s = seqOf(data) % RING;
@@ -449,6 +460,7 @@ try {
     broadcast: () => broadcast(),
     "broadcast-all": () => broadcast("bcast-all"),
     "broadcast-others": () => broadcast("bcast-others"),
+    "broadcast-rooms": () => broadcast("bcast-rooms"),
     idle,
     polling,
   }[opts.scenario];

@@ -8,7 +8,7 @@
  *   npx deno task bench:quick      smoke run (about a minute), writes bench/RESULTS.quick.md
  *
  * Flags: --quick, --rounds=N, --servers=ours-deno,sio-node,...
- *        --scenarios=echo,ack,broadcast,broadcast-all,broadcast-others,idle,polling
+ *        --scenarios=echo,ack,broadcast,broadcast-all,broadcast-others,broadcast-rooms,idle,polling
  *        --no-parser, --out=PATH
  *
  * @module
@@ -33,9 +33,17 @@ for (const a of Deno.args) {
 }
 const quick = args.has("quick");
 
-type Scenario = "idle" | "echo" | "ack" | "broadcast" | "broadcast-all" | "broadcast-others" | "polling";
-/** The broadcast shapes: one room, the whole namespace, everyone but the sender. */
-const BROADCASTS: Scenario[] = ["broadcast", "broadcast-all", "broadcast-others"];
+type Scenario =
+  | "idle"
+  | "echo"
+  | "ack"
+  | "broadcast"
+  | "broadcast-all"
+  | "broadcast-others"
+  | "broadcast-rooms"
+  | "polling";
+/** The broadcast shapes: one room, the whole namespace, everyone but the sender, two overlapping rooms. */
+const BROADCASTS: Scenario[] = ["broadcast", "broadcast-all", "broadcast-others", "broadcast-rooms"];
 
 interface Config {
   rounds: number;
@@ -262,6 +270,7 @@ function scenarioOptions(scenario: Scenario, r: Running): Record<string, unknown
     case "broadcast":
     case "broadcast-all":
     case "broadcast-others":
+    case "broadcast-rooms":
       return { ...base, clients: config.broadcastClients, window: config.broadcastWindow };
     case "idle":
       return {
@@ -427,6 +436,7 @@ function summary(scenario: Scenario, r: Result): string {
     case "broadcast":
     case "broadcast-all":
     case "broadcast-others":
+    case "broadcast-rooms":
       return `${fmt(r.rate, 0)} deliveries/s  ${fmt(r.cpuUsPerDelivery, 2)} µs CPU/delivery  missed ${r.missed}`;
     case "idle":
       return `${fmt(r.bytesPerConnection / 1024, 1)} KB/conn  ${fmt(r.rate, 0)} conn/s`;
@@ -804,6 +814,11 @@ const BROADCAST_TITLES: Record<string, [string, string]> = {
   "broadcast-others": [
     `Broadcast to everyone but the sender, ${config.broadcastClients} WebSocket clients`,
     "One client emits `bcast-others`; the server emits `b` to every other client (`socket.broadcast.emit`)",
+  ],
+  "broadcast-rooms": [
+    `Broadcast to two overlapping rooms, ${config.broadcastClients} WebSocket clients`,
+    "One client emits `bcast-rooms`; the server emits `b` to the rooms `a` (the first 60% of the clients) and " +
+    '`b` (the last 60%), each client once (`io.to(["a", "b"]).emit`)',
   ],
 };
 for (const sc of BROADCASTS) {

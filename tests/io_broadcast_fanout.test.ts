@@ -2,7 +2,9 @@
 // socket or through the runtime's native topics (Bun, where the sender's own WebSocket publishes
 // and is skipped): rooms (members only, leaving stops delivery, namespaces isolated), the whole
 // namespace and everyone but the sender; every intended client exactly once, in order with direct
-// emits around them, polling and WebSocket clients mixed, binary included.
+// emits around them, polling and WebSocket clients mixed, binary included. Several rooms and
+// except(room) too: on Bun one publish per room, the members already reached (or excluded) out of
+// the topic for it and back right after, or one write per socket where that costs more.
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Server, type Socket } from "../server.ts";
@@ -25,16 +27,21 @@ async function setup() {
   io.on("connection", (socket) => void sockets.push(socket));
   io.of("/other").on("connection", (socket) => void sockets.push(socket));
   const publishes = { all: 0, butOne: 0 };
+  // Each publish: its topic's room (the namespace: "*") and how many sessions it leaves out.
+  const log: Array<[string, number]> = [];
   const engine = io.engine;
   const publish = engine.publish.bind(engine);
   engine.publish = (topic, messages, options) => {
     if (options?.except) publishes.butOne++;
     else publishes.all++;
+    const except = options?.except;
+    const left = except === undefined ? 0 : "length" in except ? except.length : 1;
+    log.push([topic.includes("\u0000") ? topic.slice(topic.indexOf("\u0000") + 1) : "*", left]);
     publish(topic, messages, options);
   };
   const server = await startServer(io);
   running.push(server);
-  return { io, server, sockets, publishes };
+  return { io, server, sockets, publishes, log };
 }
 
 async function wsClient(wsUrl: string, nsps: string[] = ["/"]): Promise<TestSocket> {
@@ -219,5 +226,105 @@ describe(`room broadcasts${isBun ? " (Bun native topics)" : ""}`, () => {
     io.of("/other").to("r").emit("after-leave");
     io.to("r").emit("main");
     assert.equal(await a.next(), '42["main"]');
+  });
+});
+
+describe(`several rooms and except(room)${isBun ? " (Bun native topics)" : ""}`, () => {
+  /** `ws` WebSocket clients then `polls` polling clients, their server-side sockets in that order. */
+  async function clients(ws: number, polls: number) {
+    const env = await setup();
+    const w: TestSocket[] = [];
+    for (let i = 0; i < ws; i++) w.push(await wsClient(env.server.wsUrl));
+    const p: Polling[] = [];
+    for (let i = 0; i < polls; i++) {
+      await until(() => env.sockets.length === ws + i);
+      p.push(await pollingClient(env.server.url));
+    }
+    await until(() => env.sockets.length === ws + polls);
+    return { ...env, w, p };
+  }
+
+  /** Binary event `name` with `n` as WebSocket frames and as polling packets. */
+  const bin = (name: string, n: number) => ({
+    ws: [`451-["${name}",{"_placeholder":true,"num":0}]`, [n]] as Array<string | number[]>,
+    polling: [`451-["${name}",{"_placeholder":true,"num":0}]`, "b" + btoa(String.fromCharCode(n))],
+  });
+
+  it("to([a, b, c]) reaches each member once, through the first room it is in", async () => {
+    const { io, sockets, w, p, log } = await clients(9, 1);
+    const rooms: Record<string, number[]> = { r1: [0, 1, 2, 9], r2: [0, 1, 3, 4, 5, 6, 9], r3: [0, 1, 2, 7] };
+    for (const [room, members] of Object.entries(rooms)) for (const i of members) sockets[i].join(room);
+    // Every member subscribed to its rooms' topics: the later rooms have members to take out.
+    for (const room of Object.keys(rooms)) io.to(room).emit("warm");
+    const warm = (i: number) => Object.values(rooms).filter((m) => m.includes(i)).map(() => '42["warm"]');
+    for (let i = 0; i < 9; i++) assert.deepEqual(await frames(w[i], warm(i).length), warm(i), `client ${i}`);
+    assert.deepEqual(await p[0].packets(2), warm(9));
+    log.length = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const s of sockets) s.emit("before", round);
+      io.to(["r1", "r2", "r3"]).emit("multi", new Uint8Array([round]));
+      for (const s of sockets) s.emit("after", round);
+      const multi = bin("multi", round);
+      for (let i = 0; i < 9; i++) {
+        const inRoom = i !== 8; // client 8 is in no room
+        assert.deepEqual(
+          await frames(w[i], inRoom ? 4 : 2),
+          [`42["before",${round}]`, ...(inRoom ? multi.ws : []), `42["after",${round}]`],
+          `client ${i}, round ${round}`,
+        );
+      }
+      assert.deepEqual(await p[0].packets(4), [`42["before",${round}]`, ...multi.polling, `42["after",${round}]`]);
+    }
+    // r1 to its members; r2 without clients 0 and 1 (reached through r1, put back after, out again
+    // in round 2); r3 would take 3 out for 1 native receiver: written socket by socket.
+    if (isBun) assert.deepEqual(log, [["r1", 0], ["r2", 2], ["r1", 0], ["r2", 2]]);
+    else assert.deepEqual(log, []);
+  });
+
+  it("except(room) of several sockets: io.except, socket.broadcast.except, to(room).except", async () => {
+    const { io, sockets, w, p, log } = await clients(8, 2);
+    const ex = [0, 1, 8]; // two WebSocket clients and a polling one
+    const r = [0, 1, 2, 3, 4, 5, 8, 9];
+    for (const i of ex) sockets[i].join("ex");
+    for (const i of r) sockets[i].join("r");
+    const sender = sockets[9]; // a polling client, in r, not excluded
+    io.emit("warm");
+    io.to("r").emit("warm");
+    for (let i = 0; i < 8; i++) {
+      const n = r.includes(i) ? 2 : 1;
+      assert.deepEqual(await frames(w[i], n), Array(n).fill('42["warm"]'));
+    }
+    assert.deepEqual(await p[0].packets(2), ['42["warm"]', '42["warm"]']);
+    assert.deepEqual(await p[1].packets(2), ['42["warm"]', '42["warm"]']);
+    log.length = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const s of sockets) s.emit("before", round);
+      io.except("ex").emit("x1", new Uint8Array([round]));
+      sender.broadcast.except("ex").emit("x2", round);
+      io.to("r").except("ex").emit("x3", round);
+      for (const s of sockets) s.emit("after", round);
+      const x1 = bin("x1", round);
+      const [x2, x3] = [`42["x2",${round}]`, `42["x3",${round}]`];
+      const expected = (i: number, polling: boolean): Array<string | number[]> => {
+        if (ex.includes(i)) return [];
+        const got: Array<string | number[]> = [...(polling ? x1.polling : x1.ws)];
+        if (sockets[i] !== sender) got.push(x2);
+        if (r.includes(i)) got.push(x3);
+        return got;
+      };
+      for (let i = 0; i < 8; i++) {
+        const want = [`42["before",${round}]`, ...expected(i, false), `42["after",${round}]`];
+        assert.deepEqual(await frames(w[i], want.length), want, `client ${i}, round ${round}`);
+      }
+      for (const i of [8, 9]) {
+        const want = [`42["before",${round}]`, ...expected(i, true), `42["after",${round}]`];
+        assert.deepEqual(await p[i - 8].packets(want.length), want, `client ${i}, round ${round}`);
+      }
+    }
+    // Each broadcast published once without the two excluded WebSocket clients, who were put back
+    // (round 2 takes them out again); the polling clients were never in a topic.
+    const once: Array<[string, number]> = [["*", 2], ["*", 2], ["r", 2]];
+    if (isBun) assert.deepEqual(log, [...once, ...once]);
+    else assert.deepEqual(log, []);
   });
 });

@@ -5,7 +5,9 @@
  * - `ack` -> call the ack with the same argument;
  * - `bcast` -> emit `b` to the room `room` (clients that connect with `?room=1` join it);
  * - `bcast-all` -> emit `b` to the whole namespace (`io.emit`);
- * - `bcast-others` -> emit `b` to everyone but the sender (`socket.broadcast.emit`).
+ * - `bcast-others` -> emit `b` to everyone but the sender (`socket.broadcast.emit`);
+ * - `bcast-rooms` -> emit `b` to the rooms `a` and `b` (`io.to(["a", "b"])`: clients that connect
+ *   with `?rooms=a`, `b` or `ab` join them; those in both get it once).
  *
  * @module
  */
@@ -18,6 +20,8 @@ export function setupApp(io: AnyServer): void {
   // deno-lint-ignore no-explicit-any
   io.on("connection", (socket: any) => {
     if (socket.handshake.query.room === "1") socket.join("room");
+    const rooms = socket.handshake.query.rooms;
+    if (typeof rooms === "string") socket.join(rooms.split(""));
     socket.on("echo", (data: unknown) => {
       socket.emit("echo", data);
     });
@@ -32,6 +36,9 @@ export function setupApp(io: AnyServer): void {
     });
     socket.on("bcast-others", (seq: number, pad: string) => {
       socket.broadcast.emit("b", seq, pad);
+    });
+    socket.on("bcast-rooms", (seq: number, pad: string) => {
+      io.to(["a", "b"]).emit("b", seq, pad);
     });
   });
 }

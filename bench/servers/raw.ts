@@ -3,7 +3,7 @@
  * Bun.serve (native publish for the broadcast) or Node's `ws`. It does the least a server can:
  * it sends a fixed Engine.IO open packet, answers `40` with a fixed CONNECT reply (so the load
  * generator's handshake works unchanged), echoes every other frame unchanged, and sends a frame
- * starting with `42["bcast"` or `42["bcast-all"` unchanged to every socket that connected with
+ * starting with `42["bcast"`, `42["bcast-all"` or `42["bcast-rooms"` unchanged to every socket that connected with
  * `?room=1` (all but the sender for `42["bcast-others"`: Bun publishes it from the sender's own
  * socket).
  *
@@ -23,9 +23,10 @@ const CONNECTED = '40{"sid":"rawsocketrawsocketraw"}';
 const BCAST = '42["bcast"';
 const OTHERS = '42["bcast-others"';
 const ALL = '42["bcast-all"';
+const ROOMS = '42["bcast-rooms"';
 
 function toAll(data: string): boolean {
-  return data.startsWith(BCAST) || data.startsWith(ALL);
+  return data.startsWith(BCAST) || data.startsWith(ALL) || data.startsWith(ROOMS);
 }
 
 interface Sendable {

@@ -561,7 +561,10 @@ export class Engine extends Emitter<EngineEvents> {
    * fan-out: the caller writes to the sessions that `subscribe` refused. `compress: false` keeps the
    * frames uncompressed (permessage-deflate). `except`: every subscriber but that session (the
    * sender of `socket.broadcast.emit`), published from its own WebSocket where the runtime skips
-   * the publishing socket (Bun's `ws.publish`).
+   * the publishing socket (Bun's `ws.publish`); or but those sessions (`except(room)`, the members
+   * of several rooms already reached through another topic), which leave the topic for the publish
+   * and take it again right after, exactly those that were subscribed (the publish is synchronous:
+   * nothing else sees the gap).
    *
    * @example
    * ```ts
@@ -581,28 +584,40 @@ export class Engine extends Emitter<EngineEvents> {
   publish(
     topic: string,
     messages: ReadonlyArray<string | Uint8Array>,
-    options?: { compress?: boolean; except?: EngineSocket },
+    options?: { compress?: boolean; except?: EngineSocket | ReadonlyArray<EngineSocket> },
   ): void {
     const compress = options?.compress === false ? false : undefined;
     const except = options?.except;
-    // Everyone but `except`: its own WebSocket publishes (the runtime skips it), or, where it
-    // cannot, it leaves the topic first (a later broadcast takes it in again).
+    // Everyone but one session: its own WebSocket publishes (the runtime skips it). Those that
+    // cannot, and several sessions, leave the topic for this publish.
     let own: WebSocketLike | undefined;
+    let takenOut: EngineSocket[] | undefined;
     if (except !== undefined) {
-      own = except.writable ? except.webSocket : undefined;
-      if (own?.publishToOthers === undefined || own.publisher === undefined) {
-        own = undefined;
-        except.unsubscribe(topic);
+      const one = except instanceof EngineSocket ? except : except.length === 1 ? except[0] : undefined;
+      if (one !== undefined) {
+        own = one.writable ? one.webSocket : undefined;
+        if (own?.publishToOthers === undefined || own.publisher === undefined) {
+          own = undefined;
+          if (one.unsubscribe(topic)) takenOut = [one];
+        }
+      } else {
+        for (const session of except as ReadonlyArray<EngineSocket>) {
+          if (session.unsubscribe(topic)) (takenOut ??= []).push(session);
+        }
       }
     }
-    for (const publisher of this.#publishers) {
-      const fromOwn = own !== undefined && own.publisher === publisher;
-      for (let i = 0; i < messages.length; i++) {
-        const message = messages[i];
-        const frame = typeof message === "string" ? "4" + message : message;
-        if (fromOwn) own!.publishToOthers!(topic, frame, compress);
-        else publisher.publish(topic, frame, compress);
+    try {
+      for (const publisher of this.#publishers) {
+        const fromOwn = own !== undefined && own.publisher === publisher;
+        for (let i = 0; i < messages.length; i++) {
+          const message = messages[i];
+          const frame = typeof message === "string" ? "4" + message : message;
+          if (fromOwn) own!.publishToOthers!(topic, frame, compress);
+          else publisher.publish(topic, frame, compress);
+        }
       }
+    } finally {
+      if (takenOut !== undefined) { for (const session of takenOut) session.resubscribe(topic); }
     }
   }
 

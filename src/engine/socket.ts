@@ -208,15 +208,36 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     const direct = this.#direct;
     // A published frame passes neither the per-packet events nor a wrapped `write` (the Admin UI's
     // instrumentation counts bytes there): a session someone watches takes the per-socket path.
-    if (this.#observed || this.write !== EngineSocket.prototype.write) return false;
+    // One subscribed before it was watched leaves the topic, so that the publish misses it.
+    if (this.#observed || this.write !== EngineSocket.prototype.write) {
+      direct?.unsubscribe(topic);
+      return false;
+    }
     if (direct === null || !this.writable || !direct.subscribe(topic)) return false;
     if (this.#buffer.length > 0) this.#flush();
     return true;
   }
 
-  /** Native fan-out: unsubscribes the session from `topic` (nothing if it was not subscribed). */
-  unsubscribe(topic: string): void {
-    this.#direct?.unsubscribe(topic);
+  /**
+   * Native fan-out: unsubscribes the session from `topic` (nothing if it was not subscribed); true
+   * when it was subscribed.
+   */
+  unsubscribe(topic: string): boolean {
+    return this.#direct?.unsubscribe(topic) === true;
+  }
+
+  /** Native fan-out: whether the session is subscribed to `topic` now. */
+  isSubscribed(topic: string): boolean {
+    return this.#direct?.isSubscribed(topic) === true;
+  }
+
+  /**
+   * Native fan-out: subscribes the session to `topic` again right after an
+   * {@linkcode EngineSocket.unsubscribe} that took it out for one publish (no check, no flush: it
+   * was subscribed a moment ago).
+   */
+  resubscribe(topic: string): void {
+    this.#direct?.subscribe(topic);
   }
 
   /** Whether the upgrade probe was answered (internal: polling GETs are then answered at once). */

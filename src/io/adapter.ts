@@ -14,6 +14,7 @@ import { safeCall } from "./_util.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Handshake, Socket } from "./socket.ts";
 import type { Engine } from "../engine/server.ts";
+import type { EngineSocket } from "../engine/socket.ts";
 import { randomId } from "../engine/ids.ts";
 
 /**
@@ -334,18 +335,66 @@ export class Adapter extends Emitter<AdapterEvents> {
     return members.size === 1 ? members.values().next().value as SocketId : undefined;
   }
 
+  /** The ids `except` leaves out (read only), `undefined` for none. */
+  #excepted(except: Set<Room> | undefined): ReadonlySet<SocketId> | undefined {
+    if (except === undefined || except.size === 0) return undefined;
+    const ids = except.size === 1 ? this.rooms.get(except.values().next().value as Room) : this.exceptSids(except);
+    return ids === undefined || ids.size === 0 ? undefined : ids;
+  }
+
   /**
-   * The whole namespace or one room, minus at most one socket (`socket.broadcast.emit`,
-   * `socket.to(room).emit`): where the runtime offers native fan-out (Bun), the receivers it can
-   * reach now are subscribed to the topic of the namespace or room and get the frames through one
-   * publish (from the excluded socket's own WebSocket, which the runtime skips: a connection holds
-   * one socket per namespace); the others
-   * (polling, mid-upgrade, Engine.IO v3, volatile packets, other runtimes) one write each. A
+   * Every broadcast shape, where the runtime offers native fan-out (Bun): the receivers it can reach
+   * now are subscribed to the topic of the namespace or of a room and get the frames through one
+   * publish; the others (polling, mid-upgrade, Engine.IO v3, watched sessions) one write each. A
    * receiver's frames buffered earlier in the tick go out before the publish, so the order a client
-   * sees never changes. False for the shapes it leaves to the per-socket path (several rooms,
-   * exclusions of several sockets).
+   * sees never changes.
+   *
+   * - The namespace or one room minus one socket (`socket.broadcast.emit`, `socket.to(room).emit`):
+   *   published from the excluded socket's own WebSocket, which the runtime skips (a connection
+   *   holds one socket per namespace).
+   * - Minus several sockets (`except(room)`): the excluded ones subscribed to the topic leave it for
+   *   the publish and take it again right after (see `Engine.publish`).
+   * - Several rooms (`to([a, b])`): one publish per room, in order; the members already reached
+   *   through an earlier room (natively or not) leave the later room's topic for its publish, as the
+   *   excluded ones do.
+   *
+   * Taking a session out and putting it back costs two native calls, a receiver reached natively
+   * saves one send per frame: a room (or the namespace) whose taken-out sessions are more than half
+   * its native receivers is written to socket by socket instead (for example a second room whose
+   * members are nearly all in the first).
+   *
+   * Without native fan-out (other runtimes, volatile packets: each socket decides whether it takes
+   * one now), the namespace or one room minus at most one socket are written here without the sets
+   * `apply` builds; false for the shapes left to `apply`.
    */
   #broadcastToTopic(
+    packet: Packet,
+    frames: Array<string | Uint8Array>,
+    opts: BroadcastOptions,
+    writeOpts: { volatile?: boolean; compress?: boolean },
+  ): boolean {
+    const rooms = opts.rooms;
+    if (!this.#engine.hasFanOut || writeOpts.volatile) {
+      return this.#writeEach(packet, frames, opts, writeOpts);
+    }
+    const except = this.#excepted(opts.except);
+    if (rooms.size === 0) {
+      this.#publishTo(this.#everyone, this.sids.keys(), except, undefined, packet, frames, writeOpts);
+      return true;
+    }
+    // Several rooms: each socket once, through the first room it is found in.
+    const reached = rooms.size > 1 ? new Set<SocketId>() : undefined;
+    for (const room of rooms) {
+      const members = this.rooms.get(room);
+      if (members !== undefined) {
+        this.#publishTo(this.#topic(room), members, except, reached, packet, frames, writeOpts);
+      }
+    }
+    return true;
+  }
+
+  /** The namespace or one room minus at most one socket, one write per socket; false otherwise. */
+  #writeEach(
     packet: Packet,
     frames: Array<string | Uint8Array>,
     opts: BroadcastOptions,
@@ -355,36 +404,66 @@ export class Adapter extends Emitter<AdapterEvents> {
     if (rooms.size > 1) return false;
     const excepted = this.#exceptedOne(opts.except);
     if (excepted === undefined) return false;
-    let receivers: Iterable<SocketId>;
-    let room: Room | undefined;
-    if (rooms.size === 1) {
-      room = rooms.values().next().value as Room;
-      const members = this.rooms.get(room);
-      if (members === undefined) return true;
-      receivers = members;
-    } else receivers = this.sids.keys();
+    const receivers = rooms.size === 1 ? this.rooms.get(rooms.values().next().value as Room) : this.sids.keys();
+    if (receivers === undefined) return true;
     const sockets = this.nsp.sockets;
-    const engine = this.#engine;
-    // Volatile packets go one by one: each socket decides whether it takes one now.
-    const topic = !engine.hasFanOut || writeOpts.volatile
-      ? undefined
-      : room === undefined
-      ? this.#everyone
-      : this.#topic(room);
-    let published = false;
     for (const id of receivers) {
       if (id === excepted) continue;
       const socket = sockets.get(id);
       if (!socket) continue;
       socket._notifyOutgoing(packet.data);
-      const client = socket.client;
-      if (topic !== undefined && client._isOpen && client.conn.subscribe(topic)) published = true;
-      else client._writeFrames(frames, writeOpts);
+      socket.client._writeFrames(frames, writeOpts);
     }
-    if (!published) return true;
-    const except = excepted === null ? undefined : sockets.get(excepted)?.conn;
-    engine.publish(topic!, frames, { compress: writeOpts.compress, except });
     return true;
+  }
+
+  /**
+   * Sends the frames to the sockets of `ids` but those of `except` and `reached` (then adds them to
+   * `reached`): one publish to `topic` for those it can reach, one write to each of the others.
+   */
+  #publishTo(
+    topic: string,
+    ids: Iterable<SocketId>,
+    except: ReadonlySet<SocketId> | undefined,
+    reached: Set<SocketId> | undefined,
+    packet: Packet,
+    frames: Array<string | Uint8Array>,
+    writeOpts: { volatile?: boolean; compress?: boolean },
+  ): void {
+    const sockets = this.nsp.sockets;
+    // One excluded socket alone publishes from its own WebSocket (no session leaves the topic).
+    const sender = except !== undefined && except.size === 1 && reached === undefined
+      ? except.values().next().value as SocketId
+      : undefined;
+    // The native receivers are kept only where the rule may send them one by one after all.
+    const natives: AnySocket["client"][] | undefined = sender === undefined && (reached ?? except) !== undefined
+      ? []
+      : undefined;
+    let nativeCount = 0;
+    let takenOut: EngineSocket[] | undefined;
+    for (const id of ids) {
+      if (id === sender) continue;
+      const socket = sockets.get(id);
+      if (!socket) continue;
+      if (except?.has(id) || reached?.has(id)) {
+        if (socket.conn.isSubscribed(topic)) (takenOut ??= []).push(socket.conn);
+        continue;
+      }
+      reached?.add(id);
+      socket._notifyOutgoing(packet.data);
+      const client = socket.client;
+      if (client._isOpen && client.conn.subscribe(topic)) {
+        nativeCount++;
+        natives?.push(client);
+      } else client._writeFrames(frames, writeOpts);
+    }
+    if (nativeCount === 0) return;
+    if (takenOut !== undefined && natives !== undefined && takenOut.length * 2 > nativeCount) {
+      for (const client of natives) client._writeFrames(frames, writeOpts);
+      return;
+    }
+    const exceptSession = sender !== undefined ? sockets.get(sender)?.conn : takenOut;
+    this.#engine.publish(topic, frames, { compress: writeOpts.compress, except: exceptSession });
   }
 
   /**

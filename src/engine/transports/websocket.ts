@@ -75,12 +75,18 @@ export class WebSocketTransport implements Transport {
     return true;
   }
 
-  /** Unsubscribes its socket from the native `topic`, if it was subscribed. */
-  unsubscribe(topic: string): void {
-    if (this.#topics?.delete(topic) !== true || this.#closed) return;
+  /** Whether its socket is subscribed to the native `topic`. */
+  isSubscribed(topic: string): boolean {
+    return !this.#closed && this.#topics?.has(topic) === true;
+  }
+
+  /** Unsubscribes its socket from the native `topic`; true when it was subscribed. */
+  unsubscribe(topic: string): boolean {
+    if (this.#topics?.delete(topic) !== true || this.#closed) return false;
     try {
       this.#socket.unsubscribe?.(topic);
     } catch { /* closing: the runtime drops its subscriptions */ }
+    return true;
   }
 
   /** Feeds a received frame. */
