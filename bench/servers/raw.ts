@@ -5,7 +5,8 @@
  * generator's handshake works unchanged), echoes every other frame unchanged, and sends a frame
  * starting with `42["bcast"`, `42["bcast-all"` or `42["bcast-rooms"` unchanged to every socket that connected with
  * `?room=1` (all but the sender for `42["bcast-others"`: Bun publishes it from the sender's own
- * socket).
+ * socket). With `--json` (Bun), the echo decodes the event's JSON and encodes the reply, as any
+ * Socket.IO server has to: the floor of a Socket.IO echo on that runtime.
  *
  * @module
  */
@@ -15,7 +16,9 @@ import { announce } from "./_app.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
-const wanted = Number(process.argv[2] ?? 0);
+const wanted = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 0);
+/** `--json`: echoes as a Socket.IO server must, decoding the event and encoding the reply (Bun). */
+const jsonEcho = process.argv.includes("--json");
 
 const OPEN =
   '0{"sid":"rawrawrawrawrawrawraw","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}';
@@ -84,6 +87,7 @@ if (g.Deno?.serve) {
         if (data === "40") ws.send(CONNECTED);
         else if (data.startsWith(OTHERS)) ws.publish("room", data);
         else if (toAll(data)) server.publish("room", data);
+        else if (jsonEcho) ws.send("42" + JSON.stringify(JSON.parse(data.slice(2))));
         else ws.send(data);
       },
     },
