@@ -102,39 +102,47 @@ function deflates(data: string | Uint8Array, compress: boolean | undefined, thre
 /**
  * Bun's socket as the engine sees it; with native fan-out (Bun's topics, published through
  * `publisher`) when the server offers it. Frames of `deflateFrom` bytes or more are sent
- * compressed where permessage-deflate was negotiated.
+ * compressed where permessage-deflate was negotiated. One object per connection, its methods
+ * shared (closures per connection were six functions, a getter and their scope). Without a
+ * `publisher`, the engine never calls the topic methods.
  */
+class BunWebSocket implements WebSocketLike {
+  readonly #ws: BunServerWebSocket;
+  readonly #deflateFrom: number;
+  readonly publisher: TopicPublisher | undefined;
+  constructor(ws: BunServerWebSocket, publisher: TopicPublisher | undefined, deflateFrom: number) {
+    this.#ws = ws;
+    this.#deflateFrom = deflateFrom;
+    // native fan-out only where the socket can take topics (and publish to them itself)
+    this.publisher = ws.subscribe && ws.unsubscribe && ws.publish ? publisher : undefined;
+  }
+  send(data: string | Uint8Array, compress?: boolean): void {
+    this.#ws.send(data, deflates(data, compress, this.#deflateFrom));
+  }
+  close(code?: number, reason?: string): void {
+    this.#ws.close(code, reason);
+  }
+  get bufferedAmount(): number {
+    return this.#ws.getBufferedAmount?.() ?? 0;
+  }
+  subscribe(topic: string): void {
+    this.#ws.subscribe!(topic);
+  }
+  unsubscribe(topic: string): void {
+    this.#ws.unsubscribe!(topic);
+  }
+  /** Bun's `ws.publish`: to every subscriber of `topic` but this socket. */
+  publishToOthers(topic: string, frame: string | Uint8Array, compress?: boolean): void {
+    this.#ws.publish!(topic, frame, deflates(frame, compress, this.#deflateFrom));
+  }
+}
+
 function toWebSocketLike(
   ws: BunServerWebSocket,
   publisher: TopicPublisher | undefined,
   deflateFrom: number,
 ): WebSocketLike {
-  const send = (data: string | Uint8Array, compress?: boolean) => {
-    ws.send(data, deflates(data, compress, deflateFrom));
-  };
-  const close = (code?: number, reason?: string) => ws.close(code, reason);
-  if (publisher === undefined || !ws.subscribe || !ws.unsubscribe) {
-    return {
-      send,
-      close,
-      get bufferedAmount() {
-        return ws.getBufferedAmount?.() ?? 0;
-      },
-    };
-  }
-  return {
-    send,
-    close,
-    get bufferedAmount() {
-      return ws.getBufferedAmount?.() ?? 0;
-    },
-    subscribe: (topic) => ws.subscribe!(topic),
-    unsubscribe: (topic) => ws.unsubscribe!(topic),
-    publisher,
-    publishToOthers: ws.publish === undefined
-      ? undefined
-      : (topic, frame, compress) => void ws.publish!(topic, frame, deflates(frame, compress, deflateFrom)),
-  };
+  return new BunWebSocket(ws, publisher, deflateFrom);
 }
 
 /** A decimal `content-length`. */
