@@ -154,7 +154,8 @@ async function startServer(raw: boolean): Promise<{ port: number; connected: () 
       g.Deno.serve(
         { port: 0, hostname: "127.0.0.1", onListen: (a: { port: number }) => ready.resolve(a.port) },
         (req: Request) => {
-          const { socket, response } = g.Deno.upgradeWebSocket(req);
+          // as bench/servers/raw.ts and ours: no idle timer of Deno's own (Engine.IO pings instead)
+          const { socket, response } = g.Deno.upgradeWebSocket(req, { idleTimeout: 0 });
           socket.onopen = () => count++;
           socket.onclose = () => count--;
           return response;
