@@ -59,7 +59,18 @@ describe(`redis sharded adapter: ours on ${RUNTIME} + ours on ${OTHER_RUNTIME} (
   });
 
   it("every server holds the namespace's and its own shard channel, and one per public room", async () => {
-    const channels = (await probe.sendCommand(["PUBSUB", "SHARDCHANNELS", "socket.io#/#*"]) as string[]).sort();
+    // A server subscribes to a room's channel as the room is made, after the CONNECT reply went
+    // out (socket.io's own adapter too): wait until every room's channel is there.
+    const list = async () => (await probe.sendCommand(["PUBSUB", "SHARDCHANNELS", "socket.io#/#*"]) as string[]).sort();
+    let channels: string[] = [];
+    await until(
+      async () => {
+        channels = await list();
+        return NAMES.every((name) => channels.includes(`socket.io#/#room-${name}#`));
+      },
+      3000,
+      "a channel for every room",
+    ).catch(() => {/* the assertions below say which is missing */});
     assert.equal(a.adapter.channel, "socket.io#/#");
     assert.ok(channels.includes("socket.io#/#"));
     assert.ok(channels.includes(a.adapter.responseChannel));
