@@ -14,17 +14,10 @@
 
 import process from "node:process";
 import { systemBusy, treeCpu, treeRss } from "./_proc.ts";
+import type { Scenario } from "./_scenarios.ts";
 
 interface Options {
-  scenario:
-    | "echo"
-    | "ack"
-    | "broadcast"
-    | "broadcast-all"
-    | "broadcast-others"
-    | "broadcast-rooms"
-    | "idle"
-    | "polling";
+  scenario: Scenario;
   port: number;
   /** Server process id, for CPU and RSS. */
   pid: number;

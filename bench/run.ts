@@ -17,6 +17,7 @@
 import { systemBusy, treeCpu } from "./_proc.ts";
 import { scaleSection, withScaleSection } from "./_results_section.ts";
 import { liveChildren } from "./_children.ts";
+import { BROADCASTS as BROADCAST_SHAPES, type Scenario, SCENARIOS } from "./_scenarios.ts";
 import { buildBrowser } from "../scripts/build_browser.ts";
 import { gzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
@@ -33,17 +34,7 @@ for (const a of Deno.args) {
 }
 const quick = args.has("quick");
 
-type Scenario =
-  | "idle"
-  | "echo"
-  | "ack"
-  | "broadcast"
-  | "broadcast-all"
-  | "broadcast-others"
-  | "broadcast-rooms"
-  | "polling";
-/** The broadcast shapes: one room, the whole namespace, everyone but the sender, two overlapping rooms. */
-const BROADCASTS: Scenario[] = ["broadcast", "broadcast-all", "broadcast-others", "broadcast-rooms"];
+const BROADCASTS: readonly Scenario[] = BROADCAST_SHAPES;
 
 interface Config {
   rounds: number;
@@ -173,7 +164,7 @@ const BASELINE = "sio-node";
 const rawOf = (s: ServerDef) => `raw-${s.runtime}`;
 
 const servers = args.has("servers") ? SERVERS.filter((s) => args.get("servers")!.split(",").includes(s.id)) : SERVERS;
-const ALL_SCENARIOS: Scenario[] = ["idle", "echo", "ack", ...BROADCASTS, "polling"];
+const ALL_SCENARIOS: readonly Scenario[] = SCENARIOS;
 const scenarios = args.has("scenarios")
   ? ALL_SCENARIOS.filter((s) => args.get("scenarios")!.split(",").includes(s))
   : ALL_SCENARIOS;
