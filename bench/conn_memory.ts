@@ -285,16 +285,11 @@ async function runServer(): Promise<void> {
       const b = before.get(k) ?? { count: 0, size: 0 };
       const size = (a.size - b.size) / n, count = (a.count - b.count) / n;
       total += a.size - b.size;
-      if (Math.abs(size) >= 4) rows.push([k, size, count]);
-    }
-    if (g.Bun) {
-      for (const [k, a] of after) {
-        const count = (a.count - (before.get(k)?.count ?? 0)) / n;
-        if (Math.abs(count) >= 0.5) rows.push([k, 0, count]);
-      }
+      // Bun's tally has counts only
+      if (g.Bun ? Math.abs(count) >= 0.5 : Math.abs(size) >= 4) rows.push([k, size, count]);
     }
     rows.sort((x, y) => y[1] - x[1] || y[2] - x[2]);
-    console.log(`snapshot diff: ${(total / n).toFixed(0)} B/conn`);
+    if (!g.Bun) console.log(`snapshot diff: ${(total / n).toFixed(0)} B/conn`);
     console.log("bytes/conn  objects/conn  constructor");
     for (const [k, size, count] of rows.slice(0, top)) {
       console.log(`${size.toFixed(0).padStart(10)}  ${count.toFixed(2).padStart(12)}  ${k}`);
