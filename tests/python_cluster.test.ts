@@ -219,6 +219,9 @@ describe("python-socketio cluster over Redis", { skip: !HAS_REDIS || !HAS_PYTHON
 
   it("close_room from the Python side empties the room on every node", async () => {
     assert.deepEqual(await ack(a, "close", "r"), [true]);
+    // The Python node published close_room; a broadcast it publishes next reaches every node after
+    // it (one channel, in order): once that arrived everywhere, every node has closed the room.
+    await sentinel(a, [a, b, c, d]);
     const got = [a, b, c, d].map((s) => record(s, "room-back"));
     b.emit("to-room", "r", "after close");
     await sentinel(b, [a, b, c, d]);
