@@ -8,6 +8,7 @@
  *   npx deno task bench:quick      smoke run (about a minute), writes bench/RESULTS.quick.md
  *
  * Flags: --quick, --rounds=N, --servers=ours-deno,sio-node,...
+ *        --ab=TREE (our servers also from that checkout, as ours-RUNTIME-ab: a change's before/after)
  *        --scenarios=echo,ack,broadcast,broadcast-all,broadcast-others,broadcast-rooms,idle,polling
  *        --no-parser, --out=PATH
  *
@@ -163,7 +164,18 @@ const SERVERS: ServerDef[] = [
 const BASELINE = "sio-node";
 const rawOf = (s: ServerDef) => `raw-${s.runtime}`;
 
-const servers = args.has("servers") ? SERVERS.filter((s) => args.get("servers")!.split(",").includes(s.id)) : SERVERS;
+const selected = args.has("servers") ? SERVERS.filter((s) => args.get("servers")!.split(",").includes(s.id)) : SERVERS;
+// --ab=TREE: each of our servers also from another checkout (a git worktree of the commit before a
+// change), in the same rounds, for a change's before/after figure.
+const abTree = args.get("ab");
+const servers: ServerDef[] = abTree === undefined ? selected : selected.flatMap((s) =>
+  s.kind !== "ours" ? [s] : [s, {
+    ...s,
+    id: `${s.id}-ab`,
+    label: `${s.label} at ${abTree}`,
+    cmd: s.cmd.map((part) => part === "bench/servers/ours.ts" ? `${abTree}/bench/servers/ours.ts` : part),
+  }]
+);
 const ALL_SCENARIOS: readonly Scenario[] = SCENARIOS;
 const scenarios = args.has("scenarios")
   ? ALL_SCENARIOS.filter((s) => args.get("scenarios")!.split(",").includes(s))
@@ -510,7 +522,7 @@ function ratio(a: number | undefined, b: number | undefined): string {
   return `${(a / b).toFixed(2)}×`;
 }
 
-const byId = new Map(SERVERS.map((s) => [s.id, s]));
+const byId = new Map(servers.map((s) => [s.id, s]));
 const lines: string[] = [];
 const p = (s = "") => lines.push(s);
 

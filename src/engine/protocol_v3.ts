@@ -10,6 +10,7 @@
 import type { EnginePacket } from "../parser/engine_io.ts";
 import { decodePayloadV3, encodePayloadV3 } from "../parser/engine_io_v3.ts";
 import { type EngineRequest, type EngineResponse, readStreamBytes, textResponse } from "./exchange.ts";
+import type { QueryParams } from "./request_target.ts";
 
 /** The Engine.IO protocol revisions the engine speaks. */
 export type EngineProtocol = 3 | 4;
@@ -37,7 +38,7 @@ export interface V3Framing {
  * requestedProtocol(new URLSearchParams("EIO=3"), false); // null
  * ```
  */
-export function requestedProtocol(query: URLSearchParams, allowEIO3: boolean | undefined): EngineProtocol | null {
+export function requestedProtocol(query: QueryParams, allowEIO3: boolean | undefined): EngineProtocol | null {
   const eio = query.get("EIO");
   if (eio === "4") return 4;
   return eio === "3" && allowEIO3 === true ? 3 : null;
@@ -53,7 +54,7 @@ export function requestedProtocol(query: URLSearchParams, allowEIO3: boolean | u
  * isProtocolMismatch(new URLSearchParams("EIO=4&sid=x"), 3); // true
  * ```
  */
-export function isProtocolMismatch(query: URLSearchParams, protocol: EngineProtocol): boolean {
+export function isProtocolMismatch(query: QueryParams, protocol: EngineProtocol): boolean {
   return (query.get("EIO") === "3") !== (protocol === 3);
 }
 
@@ -66,7 +67,7 @@ export function isProtocolMismatch(query: URLSearchParams, protocol: EngineProto
  * v3FramingOf(new URLSearchParams("EIO=3&b64=1")).binary; // false
  * ```
  */
-export function v3FramingOf(query: URLSearchParams): V3Framing {
+export function v3FramingOf(query: QueryParams): V3Framing {
   const j = query.get("j");
   if (j !== null) return { binary: false, jsonp: j.replace(/[^0-9]/g, "") };
   return { binary: !query.get("b64") };

@@ -14,6 +14,7 @@ import type { TopicPublisher, WebSocketHandlers, WebSocketLike } from "./websock
 import type { EngineRequest, EngineResponse, HandleOptions } from "./exchange.ts";
 import { Emitter } from "../util/emitter.ts";
 import { applyCors, isWebSocketOriginAllowed } from "./cors.ts";
+import { parseRequestTarget, type QueryParams, type RequestTarget } from "./request_target.ts";
 import {
   badUrlResponse,
   ENGINE_ERROR_MESSAGES,
@@ -292,9 +293,21 @@ export class Engine extends Emitter<EngineEvents> {
    * `undefined` only when the runtime's upgrader answered by itself (Bun, Node). `options.fallback`
    * is not used: every request given to the engine gets its answer.
    */
-  async handle(request: EngineRequest, options?: HandleOptions): Promise<EngineResponse | undefined> {
-    const url = URL.parse(request.url);
-    if (url === null) return badUrlResponse(request.url);
+  handle(request: EngineRequest, options?: HandleOptions): Promise<EngineResponse | undefined> {
+    const url = parseRequestTarget(request.url);
+    if (url === null) return Promise.resolve(badUrlResponse(request.url));
+    return this._handleUrl(request, url, options);
+  }
+
+  /**
+   * @internal {@linkcode Engine.handle} for a request whose URL the caller parsed already (`io.handle`
+   * routes by its path): one parse per request.
+   */
+  async _handleUrl(
+    request: EngineRequest,
+    url: RequestTarget,
+    options?: HandleOptions,
+  ): Promise<EngineResponse | undefined> {
     const upgrade = options?.upgrade;
     const headers = new Headers();
     const method = request.method;
@@ -335,7 +348,8 @@ export class Engine extends Emitter<EngineEvents> {
 
     const transport = query.get("transport");
     const sid = query.get("sid");
-    const isUpgrade = request.header("upgrade")?.toLowerCase() === "websocket";
+    // Read only for a WebSocket request: a header lookup less on every poll.
+    const isUpgrade = transport === "websocket" && request.header("upgrade")?.toLowerCase() === "websocket";
 
     if (transport !== "polling" && transport !== "websocket" || !this.options.transports.includes(transport)) {
       return this.#refuse(request, headers, new Refusal(EngineErrorCode.UNKNOWN_TRANSPORT, { transport }));
@@ -432,7 +446,7 @@ export class Engine extends Emitter<EngineEvents> {
         new Refusal(EngineErrorCode.BAD_REQUEST, { name: "ID_GENERATION_ERROR", error: String(err) }),
       );
     }
-    const handshake = toHandshakeRequest(request, url);
+    const handshake = toHandshakeRequest(request);
 
     // Node's request is kept whole only where engine middlewares may have set things on it.
     const nativeRequest = keptRequest(request.native, this.#middlewares.length > 0);
@@ -764,7 +778,7 @@ export class Engine extends Emitter<EngineEvents> {
    * Tells the `initial_headers` (a new session) and `headers` listeners about an answer's
    * headers, as a plain object they edit, then puts what they made of it on the answer.
    */
-  #emitHeaders(headers: Headers, request: EngineRequest, query: URLSearchParams, initial: boolean): void {
+  #emitHeaders(headers: Headers, request: EngineRequest, query: QueryParams, initial: boolean): void {
     if (!this.hasListeners("headers") && !(initial && this.hasListeners("initial_headers"))) return;
     const record = headersObject(headers);
     const req = userRequest(request, query);
@@ -818,7 +832,7 @@ function forwarder(engine: Engine, event: "flush" | "drain"): (this: EngineSocke
  * `connection_error`): the runtime's own (Node's `IncomingMessage`, the web `Request`), with
  * engine.io's `_query` (the query parameters) set on it.
  */
-function userRequest(request: EngineRequest, query: URLSearchParams): object {
+function userRequest(request: EngineRequest, query: QueryParams): object {
   const native = request.native;
   const req = (typeof native === "object" && native !== null ? native : request.toRequest()) as { _query?: unknown };
   if (req._query === undefined) {
@@ -873,9 +887,11 @@ function applyHeadersObject(headers: Headers, record: HeadersObject): void {
   for (const name of [...headers.keys()]) if (!names.has(name)) headers.delete(name);
 }
 
-function toHandshakeRequest(request: EngineRequest, url: URL): HandshakeRequest {
+function toHandshakeRequest(request: EngineRequest): HandshakeRequest {
   const proto = request.header("x-forwarded-proto");
-  const secure = url.protocol === "https:" || url.protocol === "wss:" || proto === "https";
+  // The scheme as `URL` gives it (lower case): the URL parsed, so it has one.
+  const scheme = request.url.slice(0, 6).toLowerCase();
+  const secure = scheme === "https:" || scheme.startsWith("wss:") || proto === "https";
   // Copied out of the request: some runtimes (Deno) release it once the upgrade response is sent.
   return SessionRequest.from(request, secure);
 }

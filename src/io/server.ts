@@ -8,6 +8,7 @@
  */
 
 import { Engine } from "../engine/server.ts";
+import { parseRequestTarget } from "../engine/request_target.ts";
 import type { EngineSocket } from "../engine/socket.ts";
 import type { EngineOptions } from "../engine/options.ts";
 import { defaultParser, type Encoder, type Parser } from "../parser/socket_io.ts";
@@ -426,14 +427,14 @@ export class Server<
    */
   // deno-lint-ignore require-await -- async so that any throw becomes a rejection
   async handle(request: EngineRequest, options: HandleOptions = {}): Promise<EngineResponse | undefined> {
-    const url = URL.parse(request.url);
+    const url = parseRequestTarget(request.url);
     if (url === null) return badUrlResponse(request.url);
     const pathname = url.pathname;
     // The client's files first: they are under the engine path, which the engine answers whole.
     const file = this.#clientFile(pathname);
     if (file !== undefined) return serveClientFile(request, file, this.engine.options.cors);
     if (this.engine.matches(pathname)) {
-      return this.engine.handle(request, { upgrade: options.upgrade ?? this.defaultUpgrader() });
+      return this.engine._handleUrl(request, url, { upgrade: options.upgrade ?? this.defaultUpgrader() });
     }
     if (options.fallback) return options.fallback(request);
     return notFoundResponse();

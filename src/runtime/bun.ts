@@ -253,11 +253,15 @@ export function bunServeOptions(handle: Handle, limits: BunServeLimits = {}): Bu
     DEFAULT_DEFLATE_THRESHOLD;
   // The server, known from the first request: room broadcasts are published through it.
   let current: BunServer | undefined;
+  // The handle's options for `current`: built once per server, not for every request.
+  let options: HandleOptions = {};
   const publisher = bunPublisher(() => current, deflateFrom);
   return {
     async fetch(request, server) {
-      current = server;
-      const options: HandleOptions = { upgrade: bunUpgrader(server), fallback };
+      if (server !== current) {
+        current = server;
+        options = { upgrade: bunUpgrader(server), fallback };
+      }
       const response = await handle(new BunEngineRequest(request, server), options);
       return response === undefined ? undefined : toWebResponse(response);
     },
