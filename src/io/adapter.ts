@@ -317,10 +317,14 @@ export class Adapter extends Emitter<AdapterEvents> {
     return this.nsp.name + "\u0000" + room;
   }
 
-  /** The engine's topic for the whole namespace (namespace names start with "/"). */
+  /**
+   * The engine's topic for the whole namespace (namespace names start with "/"): one string, made
+   * once (a new one per broadcast was hashed again by every socket's topic check).
+   */
   get #everyone(): string {
-    return "\u0001" + this.nsp.name;
+    return this.#everyoneTopic ??= "\u0001" + this.nsp.name;
   }
+  #everyoneTopic: string | undefined;
 
   /**
    * The one socket `except` leaves out, `null` for none, `undefined` when it is more than one
