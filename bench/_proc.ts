@@ -31,17 +31,28 @@ export function processTree(pid: number): number[] {
   return all;
 }
 
-/** user+system CPU seconds of one process (all its threads), 0 if it is gone. */
-export function processCpu(pid: number): number {
+/** user+system CPU seconds of one process (all its threads), 0 if it is gone; `userOnly`: user. */
+export function processCpu(pid: number, userOnly = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the command name (which may contain spaces) start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // fields[0] is field 3 (state); utime is field 14, stime field 15.
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    return (Number(fields[11]) + (userOnly ? 0 : Number(fields[12]))) / TICKS_PER_SECOND;
   } catch {
     return 0;
   }
+}
+
+/**
+ * User-mode CPU seconds of the tree rooted at `pid`: the server's own code and its runtime, without
+ * the kernel's (on loopback, the kernel's share of a send also carries the receiver's side, and
+ * swings between runs by far more than a server's own code differs).
+ */
+export function treeUserCpu(pid: number): number {
+  let total = 0;
+  for (const p of processTree(pid)) total += processCpu(p, true);
+  return total;
 }
 
 /** user+system CPU seconds of the tree rooted at `pid`. */

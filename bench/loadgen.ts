@@ -13,7 +13,7 @@
  */
 
 import process from "node:process";
-import { systemBusy, treeCpu, treeRss } from "./_proc.ts";
+import { systemBusy, treeCpu, treeRss, treeUserCpu } from "./_proc.ts";
 import type { Scenario } from "./_scenarios.ts";
 
 interface Options {
@@ -168,14 +168,23 @@ async function measure(
 let genCpuSeconds = 0;
 /** Cores used by other processes (neither the server nor this generator) in that window. */
 let otherCores = 0;
+/** The server's user-mode CPU seconds in that window (of its `cpuSeconds`). */
+let cpuUserSeconds = 0;
 
 function startWindow() {
-  return { cpu0: treeCpu(opts.pid), self0: process.cpuUsage(), sys0: systemBusy(), t0: now() };
+  return {
+    cpu0: treeCpu(opts.pid),
+    user0: treeUserCpu(opts.pid),
+    self0: process.cpuUsage(),
+    sys0: systemBusy(),
+    t0: now(),
+  };
 }
 
 function endWindow(w: ReturnType<typeof startWindow>): { seconds: number; cpu: number } {
   const seconds = (now() - w.t0) / 1000;
   const cpu = treeCpu(opts.pid) - w.cpu0;
+  cpuUserSeconds = treeUserCpu(opts.pid) - w.user0;
   const self = process.cpuUsage(w.self0);
   genCpuSeconds = (self.user + self.system) / 1e6;
   otherCores = Math.max(0, systemBusy() - w.sys0 - cpu - genCpuSeconds) / seconds;
@@ -459,7 +468,7 @@ try {
   }[opts.scenario];
   if (!run) fail(`unknown scenario ${opts.scenario}`);
   const result = await run();
-  console.log(JSON.stringify({ ...result, genCpuSeconds, otherCores }));
+  console.log(JSON.stringify({ ...result, cpuUserSeconds, genCpuSeconds, otherCores }));
   clearTimeout(timeout);
   process.exit(0);
 } catch (err) {

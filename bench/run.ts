@@ -498,8 +498,16 @@ function agg(server: string, scenario: Scenario): Result | undefined {
   const quiet = valid.filter((r) => !(r.otherCores > NOISY));
   const ok = quiet.length > 0 ? quiet : [valid.reduce((a, b) => ((a.otherCores ?? 0) <= (b.otherCores ?? 0) ? a : b))];
   const out: Result = { rounds: ok.length };
-  for (const key of Object.keys(ok[0])) {
-    if (typeof ok[0][key] === "number") out[key] = median(ok.map((r) => r[key]));
+  // The server's user-mode CPU per unit of work (see `treeUserCpu`), per round before the median.
+  const withUser = ok.map((r) =>
+    typeof r.cpuUserSeconds !== "number" ? r : {
+      ...r,
+      ...(r.deliveries > 0 ? { userUsPerDelivery: (r.cpuUserSeconds * 1e6) / r.deliveries } : {}),
+      ...(r.messages > 0 ? { userUsPerMessage: (r.cpuUserSeconds * 1e6) / r.messages } : {}),
+    }
+  );
+  for (const key of Object.keys(withUser[0])) {
+    if (typeof withUser[0][key] === "number") out[key] = median(withUser.map((r) => r[key]));
   }
   // Anything missed or lost in any round counts.
   for (const key of ["missed", "lost", "errors"]) {
@@ -722,6 +730,24 @@ for (const sc of BROADCASTS) {
     "≤ 1.10×",
     "",
     cell(r, (v) => v <= 1.1),
+    "",
+  ]);
+}
+for (const sc of BROADCASTS) {
+  // Most of a delivery's CPU is the kernel's loopback send, which swings between runs by more than
+  // the target's margin; the user-mode share is what the server's own code and runtime spend.
+  const u = div(val("ours-bun", sc, "userUsPerDelivery"), val("raw-bun", sc, "userUsPerDelivery"));
+  const over = (val("ours-bun", sc, "userUsPerDelivery") ?? NaN) - (val("raw-bun", sc, "userUsPerDelivery") ?? NaN);
+  const rawAll = val("raw-bun", sc, "cpuUsPerDelivery");
+  targets15.push([
+    `1. broadcast, ${
+      SHAPES[sc]
+    }: user-mode CPU/delivery ÷ raw Bun's; ours' extra user-mode CPU ÷ raw Bun's whole CPU/delivery`,
+    "(information)",
+    "",
+    u === undefined || rawAll === undefined || !Number.isFinite(over)
+      ? "–"
+      : `${u.toFixed(2)}×; ${(over / rawAll * 100).toFixed(0)}%`,
     "",
   ]);
 }
