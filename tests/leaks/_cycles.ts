@@ -49,11 +49,16 @@ async function pollOpen(t: CycleTarget, n: number): Promise<string> {
   const hs = await http(`${t.httpBase}?EIO=4&transport=polling`);
   if (hs.status !== 200 || !hs.text.startsWith("0{")) throw new Error(`handshake ${hs.status} ${hs.text}`);
   const url = `${t.httpBase}?EIO=4&transport=polling&sid=${JSON.parse(hs.text.slice(1)).sid}`;
+  // A GET waits from the start, as a client's does: with none waiting, a ping goes unseen, and on a
+  // loaded machine the handshake and the POST can outlast pingInterval + pingTimeout (the session
+  // then ends by ping timeout before the cycle's own close path).
+  let poll = http(url, {}, 5000);
   const post = await http(url, { method: "POST", body: JOIN(n).join("\x1e") });
   if (post.status !== 200) throw new Error(`POST ${post.status} ${post.text}`);
   let got = "";
   for (let i = 0; i < 5 && !got.includes("40/custom,{"); i++) {
-    const res = await http(url, {}, 5000);
+    if (i > 0) poll = http(url, {}, 5000);
+    const res = await poll;
     if (res.status !== 200) throw new Error(`GET ${res.status} ${res.text}`);
     got += res.text;
     // On a loaded machine the setup can outlast a ping interval: answer, so only the cycle's own
