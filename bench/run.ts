@@ -6,6 +6,8 @@
  *
  *   npx deno task bench            full run (about 10 minutes on 2 cores), writes bench/RESULTS.md
  *   npx deno task bench:quick      smoke run (about a minute), writes bench/RESULTS.quick.md
+ *   npx deno task bench:bun        Bun's servers, six rounds (issue 15's Bun targets, whose margins
+ *                                  are within what two rounds swing by), writes bench/RESULTS.bun.md
  *
  * Flags: --quick, --rounds=N, --servers=ours-deno,sio-node,...
  *        --ab=TREE (our servers also from that checkout, as ours-RUNTIME-ab: a change's before/after)
@@ -1034,6 +1036,11 @@ if (Object.keys(parser).length > 0) {
 }
 
 const outPath = args.get("out") ?? `${ROOT}bench/${quick ? "RESULTS.quick.md" : "RESULTS.md"}`;
+// The rounds' figures beside the report: results.json for RESULTS.md, results.quick.json for the
+// quick run, X.json for --out=X.md (so that a partial run does not overwrite the full run's).
+const jsonPath = args.has("out")
+  ? outPath.replace(/\.md$/i, "") + ".json"
+  : `${ROOT}bench/${quick ? "results.quick.json" : "results.json"}`;
 
 // Sections other scripts wrote into the file (between `<!-- name -->` and `<!-- /name -->`, such
 // as bench/heartbeat_lateness.ts's) are kept.
@@ -1046,7 +1053,7 @@ try {
 
 p("## Raw data");
 p();
-p(`Every round's figures are in \`bench/${quick ? "results.quick.json" : "results.json"}\`.`);
+p(`Every round's figures are in \`${jsonPath.startsWith(ROOT) ? jsonPath.slice(ROOT.length) : jsonPath}\`.`);
 p();
 
 // The section `bench:scale` wrote into the file stays (see bench/_results_section.ts).
@@ -1056,7 +1063,7 @@ try {
 } catch { /* a new file */ }
 Deno.writeTextFileSync(outPath, withScaleSection(lines.join("\n"), scaleSection(previous)));
 Deno.writeTextFileSync(
-  `${ROOT}bench/${quick ? "results.quick.json" : "results.json"}`,
+  jsonPath,
   JSON.stringify({ command, config, servers: raw, parser }, null, 1) + "\n",
 );
 console.log("\n" + lines.join("\n"));
