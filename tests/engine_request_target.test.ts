@@ -5,6 +5,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parseRequestTarget } from "../src/engine/request_target.ts";
+import { Engine } from "../src/engine/server.ts";
+import { fromWebRequest } from "../src/engine/web_exchange.ts";
 
 const URLS = [
   "http://localhost/socket.io/?EIO=4&transport=polling&t=PqX3a1b&sid=AbCd-Ef_Gh",
@@ -70,5 +72,32 @@ describe("parseRequestTarget", () => {
       assert.equal(URL.parse(url), null);
       assert.equal(parseRequestTarget(url), null, url);
     }
+  });
+});
+
+describe("Engine.handle", () => {
+  it("answers a request whose URL it cannot read with a rejection, never a throw", async () => {
+    const engine = new Engine();
+    const request = fromWebRequest(new Request("http://localhost/engine.io/?EIO=4&transport=polling"));
+    Object.defineProperty(request, "url", {
+      get() {
+        throw new Error("no URL");
+      },
+    });
+    let answer: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => {
+      answer = engine.handle(request);
+    });
+    await assert.rejects(answer!, /no URL/);
+    await engine.close();
+  });
+
+  it("answers a URL that URL cannot parse with 400", async () => {
+    const engine = new Engine();
+    const request = fromWebRequest(new Request("http://localhost/engine.io/?EIO=4&transport=polling"));
+    Object.defineProperty(request, "url", { value: "http://a b/engine.io/" });
+    const answer = await engine.handle(request);
+    assert.equal(answer?.status, 400);
+    await engine.close();
   });
 });

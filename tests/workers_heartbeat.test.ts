@@ -1,5 +1,6 @@
 /**
- * Heartbeats on time in workerd (issue 19), with the protocol fixture in a Durable Object:
+ * Heartbeats on time in workerd (issue 19), with the protocol fixture in a Durable Object (and the
+ * leak tests' object for the alarm test at the end):
  * - a session that upgrades from polling gets its first ping within pingInterval of its handshake
  *   (when the client starts waiting for one), wherever the object's rounds of pings are: before,
  *   the object pinged it from its upgrade on, skipping it in a round just after, so the ping came
@@ -15,6 +16,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ROOT, startWorkerd, type WorkerdServer } from "./workers/_helpers.ts";
 import { assertHeartbeatsHeld, heartbeatLoadRun } from "./_heartbeat_load.ts";
+import { FuzzSocket, sleep, within } from "./fuzz/_wire.ts";
+import { startWorkerdTarget } from "./workers/_fuzz_target.ts";
 
 const FIXTURE = `${ROOT}tests/fixture/workers_fixture.ts`;
 const PING_INTERVAL = 300;
@@ -126,4 +129,47 @@ describe("Heartbeat in workerd", () => {
       }
     });
   }
+});
+
+// Found by the leak tests (tests/workers_leaks.test.ts), whose object it uses; here because it judges
+// timing: the client that answers must get every pong in within the leak object's 300 ms
+// pingTimeout, which the parallel lane's load on two cores once made it miss.
+describe("the heartbeat alarm (found by the leak tests)", () => {
+  it("keeps pinging when the next ping is due at the check, and still ends silent sessions", async () => {
+    // Before: with pingTimeout >= pingInterval (here 300 >= 200) the check phase set the next
+    // alarm to "now" from inside the alarm handler; workerd stores such an alarm but never fires
+    // it, so after a few rounds the pings stopped for good, and WebSocket clients that stopped
+    // answering were never closed (the mixed leak batch left them behind).
+    const target = await startWorkerdTarget("leak");
+    const sockets: FuzzSocket[] = [];
+    try {
+      const open = async (answerPings: boolean) => {
+        const ws = new FuzzSocket(`${target.wsBase}?EIO=4&transport=websocket`);
+        sockets.push(ws);
+        ws.answerPings = answerPings;
+        assert.ok(await within(ws.opened, 5000, "WebSocket open"));
+        assert.match((await ws.firstText(5000)) ?? "", /^0\{/);
+        ws.send("40"); // a namespace, or connectTimeout ends the session
+        return ws;
+      };
+      const alive = await open(true);
+      let pings = 0;
+      alive.ws.addEventListener("message", (event: MessageEvent) => {
+        if (event.data === "2") pings++;
+      });
+      await sleep(4000); // a ping about every 300 ms: a dozen rounds
+      assert.ok(pings >= 6, `only ${pings} pings in 4 s`);
+      const silent = await open(false);
+      await within(silent.closedPromise, 5000, "the silent client is closed by the heartbeat");
+      assert.equal(alive.closed, false, "the client that answers stays connected");
+      const before = pings;
+      await sleep(1000);
+      assert.ok(pings > before, "the pings go on");
+      assert.equal((await target.counts()).sessions, 1);
+    } finally {
+      for (const ws of sockets) await ws.close(undefined, 1000);
+      const report = await target.close();
+      assert.deepEqual(report.uncaughtExceptions, []);
+    }
+  });
 });

@@ -294,9 +294,13 @@ export class Engine extends Emitter<EngineEvents> {
    * is not used: every request given to the engine gets its answer.
    */
   handle(request: EngineRequest, options?: HandleOptions): Promise<EngineResponse | undefined> {
-    const url = parseRequestTarget(request.url);
-    if (url === null) return Promise.resolve(badUrlResponse(request.url));
-    return this._handleUrl(request, url, options);
+    try {
+      const url = parseRequestTarget(request.url);
+      if (url === null) return Promise.resolve(badUrlResponse(request.url));
+      return this._handleUrl(request, url, options);
+    } catch (err) {
+      return Promise.reject(err); // as from an async function: every failure is a rejection
+    }
   }
 
   /**
