@@ -315,10 +315,14 @@ describe("socket.io-client 2.5.0 interop (Engine.IO v3, Socket.IO v4)", () => {
           // deno-lint-ignore no-explicit-any
           const io = (globalThis as any).io;
           const socket = io({ forceNew: true, reconnection: false, transports });
+          // Why a socket went away, for the failure message (a late answer and a lost session differ).
+          let gone = "";
+          socket.on("disconnect", (reason: string) => gone = reason);
           /** Resolves with what `start` passes on, or fails after 3 s (a page never hangs the test). */
           const within = <T>(what: string, start: (resolve: (value: T) => void) => void) =>
             new Promise<T>((resolve, reject) => {
-              setTimeout(() => reject(new Error(`${what} over ${transports}: nothing within 3 s`)), 3000);
+              const state = () => gone ? `disconnected: ${gone}` : `connected: ${socket.connected}`;
+              setTimeout(() => reject(new Error(`${what} over ${transports}: nothing within 3 s (${state()})`)), 3000);
               start(resolve);
             });
           const next = (s: typeof socket, event: string) =>

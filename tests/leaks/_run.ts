@@ -59,9 +59,35 @@ function emptyCounts(c: Counts, bench: LeakBench): boolean {
     c.namespaces === bench.target.namespaces.length && !c.webSockets;
 }
 
+/** The server's live timers and counters, in one reading. */
+interface State {
+  timers: { live: number; where: Record<string, number> };
+  counts: Counts;
+}
+
+/**
+ * Reads the live timers first, then the counters. In workerd each reading is a request to the
+ * object, whose handling arms a 0 ms timer (the snapshot settle) that fires only once the object is
+ * idle: read right after another request, the timers showed that one (a loaded machine made it
+ * "live timers left" after a clean batch). Timers are read first, after the caller's pause.
+ */
+async function readState(bench: LeakBench): Promise<State> {
+  const timers = await liveTimers(bench);
+  return { timers, counts: await bench.target.counts() };
+}
+
+function emptyState(state: State, bench: LeakBench): boolean {
+  return emptyCounts(state.counts, bench) && state.timers.live === 0;
+}
+
+/** Whether a run's last reading found the server holding nothing. */
+export function leftNothing(r: CycleResult, bench: LeakBench): boolean {
+  return emptyCounts(r.after, bench) && r.timers === 0;
+}
+
 /** Whether the server holds nothing. */
 export async function isEmpty(bench: LeakBench): Promise<boolean> {
-  return emptyCounts(await bench.target.counts(), bench) && (await liveTimers(bench)).live === 0;
+  return emptyState(await readState(bench), bench);
 }
 
 /** Runs `cycles` cycles of the named paths (round robin), `concurrency` at a time, then settles. */
@@ -89,13 +115,18 @@ export async function runCycles(
     }
   }));
   const settleStart = performance.now();
-  while (!(await isEmpty(bench)) && performance.now() - settleStart < settleLimitMs) await sleep(10);
+  let state = await readState(bench);
+  while (!emptyState(state, bench) && performance.now() - settleStart < settleLimitMs) {
+    await sleep(10);
+    state = await readState(bench);
+  }
   const settleMs = performance.now() - settleStart;
-  const timers = await liveTimers(bench);
+  // What the last reading saw: another reading now would come right after it (see readState).
+  const timers = state.timers;
   return {
     cycles,
     failures,
-    after: await bench.target.counts(),
+    after: state.counts,
     timers: timers.live,
     timersWhere: timers.where,
     settleMs,

@@ -13,7 +13,7 @@
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
 import type { TargetFactory } from "../fuzz/_target.ts";
-import { isEmpty, type LeakBench, PATHS, runCycles, startLeakBench } from "./_run.ts";
+import { type LeakBench, leftNothing, PATHS, runCycles, startLeakBench } from "./_run.ts";
 
 /** How to run the suite. */
 export interface LeakSuiteOptions {
@@ -68,7 +68,7 @@ export function leakSuite(options: LeakSuiteOptions): void {
     const r = await runCycles(bench, PATHS, PATHS.length * perPath, 20, settleLimitMs);
     total += r.cycles;
     assert.deepEqual(r.failures, []);
-    assert.ok(await isEmpty(bench), `left: ${JSON.stringify(r.after)}, timers ${JSON.stringify(r.timersWhere)}`);
+    assert.ok(leftNothing(r, bench), `left: ${JSON.stringify(r.after)}, timers ${JSON.stringify(r.timersWhere)}`);
     const heap = await bench.target.heapUsed();
     const growth = heap - baseline;
     console.log(
