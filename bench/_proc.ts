@@ -45,20 +45,13 @@ export function processCpu(pid: number, userOnly = false): number {
 }
 
 /**
- * User-mode CPU seconds of the tree rooted at `pid`: the server's own code and its runtime, without
- * the kernel's (on loopback, the kernel's share of a send also carries the receiver's side, and
- * swings between runs by far more than a server's own code differs).
+ * user+system CPU seconds of the tree rooted at `pid`; `userOnly`: user mode alone, the server's own
+ * code and its runtime without the kernel's (on loopback, the kernel's share of a send also carries
+ * the receiver's side, and swings between runs by far more than a server's own code differs).
  */
-export function treeUserCpu(pid: number): number {
+export function treeCpu(pid: number, userOnly = false): number {
   let total = 0;
-  for (const p of processTree(pid)) total += processCpu(p, true);
-  return total;
-}
-
-/** user+system CPU seconds of the tree rooted at `pid`. */
-export function treeCpu(pid: number): number {
-  let total = 0;
-  for (const p of processTree(pid)) total += processCpu(p);
+  for (const p of processTree(pid)) total += processCpu(p, userOnly);
   return total;
 }
 

@@ -13,7 +13,7 @@
  */
 
 import process from "node:process";
-import { systemBusy, treeCpu, treeRss, treeUserCpu } from "./_proc.ts";
+import { systemBusy, treeCpu, treeRss } from "./_proc.ts";
 import type { Scenario } from "./_scenarios.ts";
 
 interface Options {
@@ -174,7 +174,7 @@ let cpuUserSeconds = 0;
 function startWindow() {
   return {
     cpu0: treeCpu(opts.pid),
-    user0: treeUserCpu(opts.pid),
+    user0: treeCpu(opts.pid, true),
     self0: process.cpuUsage(),
     sys0: systemBusy(),
     t0: now(),
@@ -184,7 +184,7 @@ function startWindow() {
 function endWindow(w: ReturnType<typeof startWindow>): { seconds: number; cpu: number } {
   const seconds = (now() - w.t0) / 1000;
   const cpu = treeCpu(opts.pid) - w.cpu0;
-  cpuUserSeconds = treeUserCpu(opts.pid) - w.user0;
+  cpuUserSeconds = treeCpu(opts.pid, true) - w.user0;
   const self = process.cpuUsage(w.self0);
   genCpuSeconds = (self.user + self.system) / 1e6;
   otherCores = Math.max(0, systemBusy() - w.sys0 - cpu - genCpuSeconds) / seconds;

@@ -37,6 +37,7 @@ for (const a of Deno.args) {
 }
 const quick = args.has("quick");
 
+/** The broadcast shapes, typed as scenarios so that `includes` takes any scenario. */
 const BROADCASTS: readonly Scenario[] = BROADCAST_SHAPES;
 
 interface Config {
@@ -178,10 +179,9 @@ const servers: ServerDef[] = abTree === undefined ? selected : selected.flatMap(
     cmd: s.cmd.map((part) => part === "bench/servers/ours.ts" ? `${abTree}/bench/servers/ours.ts` : part),
   }]
 );
-const ALL_SCENARIOS: readonly Scenario[] = SCENARIOS;
 const scenarios = args.has("scenarios")
-  ? ALL_SCENARIOS.filter((s) => args.get("scenarios")!.split(",").includes(s))
-  : ALL_SCENARIOS;
+  ? SCENARIOS.filter((s) => args.get("scenarios")!.split(",").includes(s))
+  : SCENARIOS;
 
 // File descriptors: the load generator and the server each hold one per idle connection.
 const fdLimit = (() => {
@@ -507,7 +507,7 @@ function agg(server: string, scenario: Scenario): Result | undefined {
   const quiet = valid.filter((r) => !(r.otherCores > NOISY));
   const ok = quiet.length > 0 ? quiet : [valid.reduce((a, b) => ((a.otherCores ?? 0) <= (b.otherCores ?? 0) ? a : b))];
   const out: Result = { rounds: ok.length };
-  // The server's user-mode CPU per unit of work (see `treeUserCpu`), per round before the median.
+  // The server's user-mode CPU per unit of work (`treeCpu(pid, true)`), per round before the median.
   const withUser = ok.map((r) =>
     typeof r.cpuUserSeconds !== "number" ? r : {
       ...r,

@@ -100,4 +100,21 @@ describe("Engine.handle", () => {
     assert.equal(answer?.status, 400);
     await engine.close();
   });
+
+  it("takes a handshake as secure from the URL's scheme or X-Forwarded-Proto", async () => {
+    const engine = new Engine();
+    const secure: boolean[] = [];
+    engine.on("connection", (session) => secure.push(session.request.secure));
+    const urls: Array<[string, Record<string, string>]> = [
+      ["http://localhost/engine.io/?EIO=4&transport=polling", {}],
+      ["https://localhost/engine.io/?EIO=4&transport=polling", {}],
+      ["http://localhost/engine.io/?EIO=4&transport=polling", { "x-forwarded-proto": "https" }],
+    ];
+    for (const [url, headers] of urls) {
+      const answer = await engine.handle(fromWebRequest(new Request(url, { headers })));
+      assert.equal(answer?.status, 200);
+    }
+    assert.deepEqual(secure, [false, true, true]);
+    await engine.close(0);
+  });
 });

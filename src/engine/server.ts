@@ -766,7 +766,7 @@ export class Engine extends Emitter<EngineEvents> {
       );
     }
     if (this.hasListeners("connection_error")) {
-      const query = (URL.parse(request.url) ?? new URL("http://invalid/")).searchParams;
+      const query = parseRequestTarget(request.url)?.searchParams ?? new URLSearchParams();
       emitIsolated(this, "connection_error", connectionListenerFailed, {
         req: userRequest(request, query),
         request: request.toRequest(),
@@ -891,11 +891,12 @@ function applyHeadersObject(headers: Headers, record: HeadersObject): void {
   for (const name of [...headers.keys()]) if (!names.has(name)) headers.delete(name);
 }
 
+/** A URL whose scheme is `https` or `wss` (schemes are case-insensitive). */
+const SECURE_SCHEME = /^(?:https|wss):/i;
+
 function toHandshakeRequest(request: EngineRequest): HandshakeRequest {
   const proto = request.header("x-forwarded-proto");
-  // The scheme as `URL` gives it (lower case): the URL parsed, so it has one.
-  const scheme = request.url.slice(0, 6).toLowerCase();
-  const secure = scheme === "https:" || scheme.startsWith("wss:") || proto === "https";
+  const secure = SECURE_SCHEME.test(request.url) || proto === "https";
   // Copied out of the request: some runtimes (Deno) release it once the upgrade response is sent.
   return SessionRequest.from(request, secure);
 }

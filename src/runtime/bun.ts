@@ -137,14 +137,6 @@ class BunWebSocket implements WebSocketLike {
   }
 }
 
-function toWebSocketLike(
-  ws: BunServerWebSocket,
-  publisher: TopicPublisher | undefined,
-  deflateFrom: number,
-): WebSocketLike {
-  return new BunWebSocket(ws, publisher, deflateFrom);
-}
-
 /** A decimal `content-length`. */
 const DECIMAL = /^[0-9]{1,15}$/;
 
@@ -203,7 +195,7 @@ function bunPublisher(server: () => BunServer | undefined, deflateFrom: number):
  */
 export const bunWebSocketHandler: BunWebSocketHandler = {
   open(ws) {
-    ws.data.onOpen(toWebSocketLike(ws, undefined, DEFAULT_DEFLATE_THRESHOLD));
+    ws.data.onOpen(new BunWebSocket(ws, undefined, DEFAULT_DEFLATE_THRESHOLD));
   },
   message(ws, message) {
     ws.data.onMessage(message);
@@ -268,7 +260,7 @@ export function bunServeOptions(handle: Handle, limits: BunServeLimits = {}): Bu
     websocket: {
       ...bunWebSocketHandler,
       open(ws) {
-        ws.data.onOpen(toWebSocketLike(ws, current?.publish ? publisher : undefined, deflateFrom));
+        ws.data.onOpen(new BunWebSocket(ws, current?.publish ? publisher : undefined, deflateFrom));
       },
       perMessageDeflate: deflateFrom !== Infinity,
       maxPayloadLength: Math.max(limits.maxPayloadLength ?? 1e6, 1024) + 64,
