@@ -79,6 +79,82 @@ describe("io adapter: rooms", () => {
     ]);
   });
 
+  it("keeps a socket's own room right through every change while one set serves both maps", () => {
+    const { adapter } = fixture([]);
+    const events: string[] = [];
+    adapter.on("create-room", (room) => events.push(`create ${room}`));
+    adapter.on("join-room", (room, id) => events.push(`join ${room} ${id}`));
+    adapter.on("leave-room", (room, id) => events.push(`leave ${room} ${id} sids:${adapter.sids.has(id)}`));
+    adapter.on("delete-room", (room) => events.push(`delete ${room}`));
+    const contents = () => ({
+      rooms: Object.fromEntries([...adapter.rooms].map(([room, ids]) => [room, [...ids].sort()])),
+      sids: Object.fromEntries([...adapter.sids].map(([id, rooms]) => [id, [...rooms].sort()])),
+    });
+    // Connected: each in its own room (as every socket joins it), one set for both maps.
+    adapter.addAll("x", new Set(["x"]));
+    adapter.addAll("y", new Set(["y"]));
+    assert.equal(adapter.rooms.get("x"), adapter.sids.get("x"));
+    const ownX = adapter.socketRooms("x")!;
+    // x joins a room: its own set grows (the same object, as `socket.rooms` is live), room x does not.
+    adapter.addAll("x", new Set(["a"]));
+    assert.equal(adapter.socketRooms("x"), ownX);
+    assert.deepEqual(contents(), {
+      rooms: { x: ["x"], y: ["y"], a: ["x"] },
+      sids: { x: ["a", "x"], y: ["y"] },
+    });
+    // x joins the room named after y: room y grows, y's own rooms do not.
+    adapter.addAll("x", new Set(["y"]));
+    assert.deepEqual(contents(), {
+      rooms: { x: ["x"], y: ["x", "y"], a: ["x"] },
+      sids: { x: ["a", "x", "y"], y: ["y"] },
+    });
+    // Rejoining rooms one is in changes nothing.
+    adapter.addAll("y", new Set(["y"]));
+    adapter.addAll("x", new Set(["x", "a"]));
+    // y leaves its own room (socket.leave(socket.id)), then joins it again.
+    adapter.del("y", "y");
+    assert.deepEqual(contents(), {
+      rooms: { x: ["x"], y: ["x"], a: ["x"] },
+      sids: { x: ["a", "x", "y"], y: [] },
+    });
+    adapter.addAll("y", new Set(["y"]));
+    // z connects and leaves its own room while it still shares the set.
+    adapter.addAll("z", new Set(["z"]));
+    adapter.del("z", "z");
+    assert.deepEqual(contents(), {
+      rooms: { x: ["x"], y: ["x", "y"], a: ["x"] },
+      sids: { x: ["a", "x", "y"], y: ["y"], z: [] },
+    });
+    // Disconnections: each socket leaves every room, its own last seen with the socket still in sids.
+    adapter.delAll("z");
+    adapter.delAll("x");
+    assert.deepEqual(contents(), { rooms: { y: ["y"] }, sids: { y: ["y"] } });
+    adapter.delAll("y");
+    assert.deepEqual(contents(), { rooms: {}, sids: {} });
+    assert.deepEqual(events, [
+      "create x",
+      "join x x",
+      "create y",
+      "join y y",
+      "create a",
+      "join a x",
+      "join y x",
+      "leave y y sids:true",
+      "join y y",
+      "create z",
+      "join z z",
+      "leave z z sids:true",
+      "delete z",
+      "leave x x sids:true",
+      "delete x",
+      "leave a x sids:true",
+      "delete a",
+      "leave y x sids:true",
+      "leave y y sids:true",
+      "delete y",
+    ]);
+  });
+
   it("keeps going when a room listener throws", () => {
     const { adapter } = fixture([]);
     const original = console.error;

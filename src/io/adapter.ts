@@ -232,15 +232,33 @@ export class Adapter extends Emitter<AdapterEvents> {
     return Promise.resolve(1);
   }
 
-  /** Adds socket `id` to `rooms`. */
+  /**
+   * Adds socket `id` to `rooms`.
+   *
+   * A socket in its own room alone (every socket, from its connection on) has one set in both
+   * maps: `sids.get(id)` and `rooms.get(id)` are the same `Set {id}` until either changes, when
+   * `rooms` gets a copy (the socket's set, `socket.rooms`, stays the same object). One set less
+   * per connection: about 250 bytes on V8 and on JavaScriptCore.
+   */
   addAll(id: SocketId, rooms: Set<Room>): Promise<void> | void {
     let own = this.sids.get(id);
-    if (!own) {
+    if (own === undefined && rooms.size === 1 && rooms.has(id) && !this.rooms.has(id)) {
+      own = new Set<Room>().add(id);
+      this.sids.set(id, own);
+      this.rooms.set(id, own);
+      this.#notify("create-room", id);
+      this.#notify("join-room", id, id);
+      return;
+    }
+    if (own === undefined) {
       own = new Set();
       this.sids.set(id, own);
     }
     for (const room of rooms) {
-      own.add(room);
+      if (!own.has(room)) {
+        this.#unshare(id, own);
+        own.add(room);
+      }
       let members = this.rooms.get(room);
       if (!members) {
         members = new Set();
@@ -248,6 +266,8 @@ export class Adapter extends Emitter<AdapterEvents> {
         this.#notify("create-room", room);
       }
       if (!members.has(id)) {
+        // a room named after another socket, which has that socket's own set
+        if (members === this.sids.get(room)) this.rooms.set(room, members = new Set(members));
         members.add(id);
         this.#notify("join-room", room, id);
       }
@@ -256,7 +276,11 @@ export class Adapter extends Emitter<AdapterEvents> {
 
   /** Removes socket `id` from `room`. */
   del(id: SocketId, room: Room): Promise<void> | void {
-    this.sids.get(id)?.delete(room);
+    const own = this.sids.get(id);
+    if (own?.has(room)) {
+      this.#unshare(id, own);
+      own.delete(room);
+    }
     this.#leave(room, id);
     if (this.#engine.hasFanOut) this.nsp.sockets.get(id)?.conn.unsubscribe(this.#topic(room));
   }
@@ -275,8 +299,22 @@ export class Adapter extends Emitter<AdapterEvents> {
   #leave(room: Room, id: SocketId): void {
     const members = this.rooms.get(room);
     if (!members) return;
+    if (members === this.sids.get(room)) {
+      // Socket `room`'s own set, shared: `{room}` alone. Only that socket leaves it, and it is
+      // left empty: the room goes, the socket's set is not touched.
+      if (id !== room) return;
+      this.rooms.delete(room);
+      this.#notify("leave-room", room, id);
+      this.#notify("delete-room", room);
+      return;
+    }
     if (members.delete(id)) this.#notify("leave-room", room, id);
     if (members.size === 0 && this.rooms.delete(room)) this.#notify("delete-room", room);
+  }
+
+  /** Before socket `id`'s set changes: `rooms` gets a copy of it if the two share it. */
+  #unshare(id: SocketId, own: Set<Room>): void {
+    if (this.rooms.get(id) === own) this.rooms.set(id, new Set(own));
   }
 
   #notify<E extends keyof AdapterEvents>(event: E, ...args: Parameters<AdapterEvents[E]>): void {
