@@ -14,9 +14,11 @@
  *
  * `--settle=MS` waits that long (default 500) after the connections open before the reading.
  * `--retainers` names objects after one retainer ("Parent.field"), closures also by source line.
- * `--no-snapshot` skips the snapshots (RSS figures are steadier without them). `--raw` runs the runtime's bare WebSocket server instead (Deno.serve + upgradeWebSocket; on Node
- * the `ws` package), for the baseline. Bun has no heap snapshot of this format: object counts by
- * type from `bun:jsc`'s heapStats instead.
+ * `--no-snapshot` skips the snapshots (RSS figures are steadier without them). `--no-app` leaves out
+ * the benchmark's app (its six event handlers per socket), for what the library alone keeps.
+ * `--raw` runs the runtime's bare WebSocket server instead (Deno.serve + upgradeWebSocket; on Node
+ * the `ws` package), for the baseline. On Bun the snapshot is JavaScriptCore's
+ * (`Bun.generateHeapSnapshot()`): bytes and objects by class, without V8's names of closures.
  *
  * @module
  */
@@ -32,6 +34,9 @@ const args = process.argv.slice(2);
 const flag = (name: string): string | undefined =>
   args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split("=")[1] ??
     (args.includes(`--${name}`) ? "" : undefined);
+
+/** Runs of the RSS reading per server: it moves by several KB per connection from run to run. */
+const REPORT_RUNS = 3;
 
 if (flag("client") !== undefined) await runClients();
 else if (flag("report") !== undefined) await report();
@@ -87,10 +92,18 @@ type Tally = Map<string, { count: number; size: number }>;
 async function tally(): Promise<Tally | null> {
   if (flag("no-snapshot") !== undefined) return null;
   if (g.Bun) {
-    // Bun: objects by type from JavaScriptCore (counts, no sizes)
-    const { heapStats } = await import("bun:jsc" as string);
-    const counts: Record<string, number> = heapStats().objectTypeCounts;
-    return new Map(Object.entries(counts).map(([k, n]) => [k, { count: n, size: 0 }]));
+    // Bun: JavaScriptCore's heap snapshot, nodes of [id, size, class, flags]
+    const snap = g.Bun.generateHeapSnapshot();
+    const nodes: number[] = snap.nodes;
+    const out: Tally = new Map();
+    for (let i = 0; i < nodes.length; i += 4) {
+      const key: string = snap.nodeClassNames[nodes[i + 2]];
+      const t = out.get(key) ?? { count: 0, size: 0 };
+      t.count++;
+      t.size += nodes[i + 1];
+      out.set(key, t);
+    }
+    return out;
   }
   const v8 = await import("node:v8");
   const file = v8.writeHeapSnapshot(`/tmp/conn_memory_${process.pid}_${Date.now()}.heapsnapshot`);
@@ -186,7 +199,7 @@ async function startServer(raw: boolean): Promise<{ port: number; connected: () 
   const { Server } = await import("../server.ts");
   const { setupApp } = await import("./servers/_app.ts");
   const io = new Server();
-  setupApp(io);
+  if (flag("no-app") === undefined) setupApp(io);
   io.on("connection", (socket) => {
     count++;
     socket.on("disconnect", () => count--);
@@ -285,11 +298,10 @@ async function runServer(): Promise<void> {
       const b = before.get(k) ?? { count: 0, size: 0 };
       const size = (a.size - b.size) / n, count = (a.count - b.count) / n;
       total += a.size - b.size;
-      // Bun's tally has counts only
-      if (g.Bun ? Math.abs(count) >= 0.5 : Math.abs(size) >= 4) rows.push([k, size, count]);
+      if (Math.abs(size) >= 4) rows.push([k, size, count]);
     }
     rows.sort((x, y) => y[1] - x[1] || y[2] - x[2]);
-    if (!g.Bun) console.log(`snapshot diff: ${(total / n).toFixed(0)} B/conn`);
+    console.log(`snapshot diff: ${(total / n).toFixed(0)} B/conn`);
     console.log("bytes/conn  objects/conn  constructor");
     for (const [k, size, count] of rows.slice(0, top)) {
       console.log(`${size.toFixed(0).padStart(10)}  ${count.toFixed(2).padStart(12)}  ${k}`);
@@ -300,10 +312,15 @@ async function runServer(): Promise<void> {
 }
 
 /** One measuring run in a child process: its summary line's figures, and the breakdown it printed. */
-async function measureIn(runtime: string, raw: boolean, n: number, snapshot: boolean) {
+async function measureIn(runtime: string, raw: boolean, n: number, snapshot: boolean, app = true) {
   const root = fileURLToPath(new URL("../", import.meta.url));
   const self = fileURLToPath(import.meta.url);
-  const flags = [String(n), ...(raw ? ["--raw"] : []), ...(snapshot ? ["--top=12"] : ["--no-snapshot"])];
+  const flags = [
+    String(n),
+    ...(raw ? ["--raw"] : []),
+    ...(app ? [] : ["--no-app"]),
+    ...(snapshot ? ["--top=12"] : ["--no-snapshot"]),
+  ];
   const cmd = runtime === "deno"
     ? [`${root}node_modules/.bin/deno`, "run", "-A", "--v8-flags=--expose-gc", self, ...flags]
     : runtime === "node"
@@ -315,8 +332,17 @@ async function measureIn(runtime: string, raw: boolean, n: number, snapshot: boo
   const code = await new Promise((resolve) => child.on("exit", resolve));
   const m = /heap (-?\d+) B\/conn.*rss (-?\d+) B\/conn/.exec(out);
   if (code !== 0 || !m) throw new Error(`${runtime} ${raw ? "raw" : "ours"} failed (${code}):\n${out}`);
+  // V8's young generation: the semi-spaces it grew while the connections opened (committed, in RSS)
+  const young = /new_space\s+committed\s+(-?\d+)/.exec(out);
   const top = out.split("\n").filter((line) => /^\s+-?\d+\s+-?[\d.]+\s+\S/.test(line)).slice(0, 12);
-  return { heap: Number(m[1]), rss: Number(m[2]), top };
+  return { heap: Number(m[1]), rss: Number(m[2]), young: young ? Number(young[1]) : undefined, top };
+}
+
+/** The median of some numbers. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** `--report`: ours and the bare server on each runtime, side by side, into bench/RESULTS.md. */
@@ -326,19 +352,31 @@ async function report(): Promise<void> {
   const rows: string[] = [];
   const breakdowns: string[] = [];
   for (const runtime of ["deno", "node", "bun"]) {
-    const ours = await measureIn(runtime, false, n, false);
-    const bare = await measureIn(runtime, true, n, false);
-    const gap = ours.heap - bare.heap;
-    console.log(`${runtime}: heap ${ours.heap} vs ${bare.heap} B/conn, rss ${ours.rss} vs ${bare.rss} B/conn`);
+    const ours: Awaited<ReturnType<typeof measureIn>>[] = [];
+    const bare: Awaited<ReturnType<typeof measureIn>>[] = [];
+    for (let i = 0; i < REPORT_RUNS; i++) {
+      ours.push(await measureIn(runtime, false, n, false));
+      bare.push(await measureIn(runtime, true, n, false));
+    }
+    const alone = await measureIn(runtime, false, n, false, false);
+    const pick = (runs: typeof ours, key: "heap" | "rss") => median(runs.map((r) => r[key]));
+    const oursHeap = pick(ours, "heap"), bareHeap = pick(bare, "heap");
+    const oursRss = pick(ours, "rss"), bareRss = pick(bare, "rss");
+    const gap = oursHeap - bareHeap;
+    const youngGap = ours[0].young === undefined
+      ? "–"
+      : kb(median(ours.map((r) => r.young!)) - median(bare.map((r) => r.young!)));
+    console.log(`${runtime}: heap ${oursHeap} vs ${bareHeap} B/conn, rss ${oursRss} vs ${bareRss} B/conn`);
     rows.push(
-      `| ${runtime} | ${kb(ours.heap)} | ${kb(bare.heap)} | ${kb(gap)} ${gap <= 4096 ? "✅" : "❌"} | ` +
-        `${kb(ours.rss)} | ${kb(bare.rss)} | ${kb(ours.rss - bare.rss)} |`,
+      `| ${runtime} | ${kb(oursHeap)} (${kb(alone.heap)}) | ${kb(bareHeap)} | ${kb(gap)} ${
+        gap <= 4096 ? "✅" : "❌"
+      } | ` +
+        `${kb(oursRss)} | ${kb(bareRss)} | ${kb(oursRss - bareRss)} | ${youngGap} | ` +
+        `${ours.map((r) => kb(r.rss)).join(" / ")}; ${bare.map((r) => kb(r.rss)).join(" / ")} |`,
     );
     const { top } = await measureIn(runtime, false, n, true);
     breakdowns.push(
-      `${runtime}, ours (${
-        runtime === "bun" ? "objects/conn by JavaScriptCore type, no sizes" : "bytes/conn, objects/conn, what"
-      }):`,
+      `${runtime}, ours (bytes/conn, objects/conn, ${runtime === "bun" ? "JavaScriptCore class" : "what"}):`,
       "",
       "```",
       ...top,
@@ -362,13 +400,17 @@ async function report(): Promise<void> {
     "the heap the connections keep is within it; the RSS gap, which the bench's idle scenario judges (5,000 " +
     "connections, bench/RESULTS.md above), is shown beside it and is most of what remains: memory that no " +
     "object of a connection holds (the heap shows those), and that waiting 10 s for V8 to shrink its young " +
-    "generation barely lowers (`--settle=10000`).",
+    "generation barely lowers (`--settle=10000`). Each figure is the median of " + REPORT_RUNS + " runs (the " +
+    "RSS of every run in the last column); in brackets, ours without the benchmark's app (its six event " +
+    "handlers on every socket): what the library alone keeps. Young generation: the semi-space V8 committed " +
+    "while the connections opened, ours minus the bare server's, per connection (part of the RSS gap; " +
+    "JavaScriptCore has none of this kind).",
     "",
-    "| Runtime | ours heap KB/conn | bare heap KB/conn | ours − bare | ours RSS KB/conn | bare RSS KB/conn | ours − bare |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| Runtime | ours heap KB/conn (no app) | bare heap KB/conn | ours − bare | ours RSS KB/conn | bare RSS KB/conn | ours − bare | of which young generation | RSS per run: ours; bare |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
     "",
-    "Where ours' heap goes (a heap snapshot before and after, the difference by constructor; on Bun, JavaScriptCore's object counts by type):",
+    "Where ours' heap goes (a heap snapshot before and after, the difference by constructor; on Bun by JavaScriptCore's class, where `Cell Butterfly` is the tables of Maps and Sets: the socket's own set, 224 bytes, and its share of the server's maps of sessions, sockets and rooms):",
     "",
     ...breakdowns,
     "<!-- /conn_memory -->",
