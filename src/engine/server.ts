@@ -663,9 +663,8 @@ export class Engine extends Emitter<EngineEvents> {
   #register(session: EngineSocket): EngineSocket {
     this.clients.set(session.id, session);
     debug("session %s opened over %s (%d open)", session.id, session.transportName, this.clients.size);
-    // One listener per engine, not a closure per session (the session removes its listeners once
-    // closed, and calls them with itself as `this`).
-    session.on("close", this.#sessionClosed);
+    // One function per engine, not a closure per session (called with the session as `this`).
+    session._onClosed(this.#sessionClosed);
     if (this.#forwarding) this.#forward(session);
     return session;
   }
@@ -711,14 +710,19 @@ export class Engine extends Emitter<EngineEvents> {
     }
   };
 
-  /** Handlers of a WebSocket that opens a new session: one object, methods on the prototype. */
+  /**
+   * Handlers of a WebSocket that opens a new session: one object, methods on the prototype. They
+   * live as long as the WebSocket; what opening needs is in an object of its own, let go once open.
+   */
   static #NewSession = class NewSessionHandlers extends SocketHandlers {
-    readonly #engine: Engine;
-    readonly #id: string;
-    readonly #handshake: HandshakeRequest;
-    readonly #protocol: EngineProtocol;
-    readonly #v3: V3Framing | undefined;
-    readonly #nativeRequest: unknown;
+    #opening: {
+      engine: Engine;
+      id: string;
+      handshake: HandshakeRequest;
+      protocol: EngineProtocol;
+      v3: V3Framing | undefined;
+      nativeRequest: unknown;
+    } | null;
     constructor(
       engine: Engine,
       id: string,
@@ -728,25 +732,23 @@ export class Engine extends Emitter<EngineEvents> {
       nativeRequest: unknown,
     ) {
       super();
-      this.#engine = engine;
-      this.#id = id;
-      this.#handshake = handshake;
-      this.#protocol = protocol;
-      this.#v3 = v3;
-      this.#nativeRequest = nativeRequest;
+      this.#opening = { engine, id, handshake, protocol, v3, nativeRequest };
     }
     onOpen(socket: WebSocketLike): void {
-      const engine = this.#engine;
+      const opening = this.#opening;
+      if (opening === null) return;
+      this.#opening = null;
+      const engine = opening.engine;
       if (engine.#closing) {
         socket.close(1001, "server shutting down");
         return;
       }
       engine.#noteFanOut(socket);
-      const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize, this.#v3);
+      const transport = this.transport = new WebSocketTransport(socket, engine.options.maxHttpBufferSize, opening.v3);
       const session = engine.#register(
-        new EngineSocket(this.#id, this.#handshake, transport, engine.options, this.#protocol),
+        new EngineSocket(opening.id, opening.handshake, transport, engine.options, opening.protocol),
       );
-      session.nativeRequest = this.#nativeRequest;
+      session.nativeRequest = opening.nativeRequest;
       session.open();
       emitIsolated(engine, "connection", connectionListenerFailed, session);
     }

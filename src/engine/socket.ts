@@ -125,6 +125,13 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
    * by the first such listener, so that the paths every message takes skip them otherwise.
    */
   #observed = false;
+  /**
+   * The engine's and the layer above's hooks (the io server's client): told of the session's
+   * messages and its close before its listeners are, without a listener table of their own (some
+   * 100 bytes per idle connection).
+   */
+  #closedHook: ((this: EngineSocket, reason: EngineCloseReason, description?: unknown) => void) | null = null;
+  #consumer: SessionConsumer | null = null;
 
   /** Creates a session on `transport`; {@linkcode EngineSocket.open} starts it. */
   constructor(
@@ -149,6 +156,24 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       this.#observed = true;
     }
     return super.on(event, listener);
+  }
+
+  /** @internal The engine's clean-up, called first when the session closes (set once, by the engine). */
+  _onClosed(hook: (this: EngineSocket, reason: EngineCloseReason, description?: unknown) => void): void {
+    this.#closedHook = hook;
+  }
+
+  /**
+   * @internal Hands the session's messages and its close to `consumer` (before its listeners), or
+   * stops handing them (`null`).
+   */
+  _consume(consumer: SessionConsumer | null): void {
+    this.#consumer = consumer;
+  }
+
+  /** @internal Who {@linkcode EngineSocket._consume}s the session. */
+  get _consumer(): SessionConsumer | null {
+    return this.#consumer;
   }
 
   /** The current transport's name. */
@@ -483,9 +508,19 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (receivedBinary !== undefined && typeof packet.data === "object") packet.data = receivedBinary(packet.data);
     if (this.#observed) emitIsolated(this, "packet", listenerFailed, packet);
     switch (packet.type) {
-      case "message":
-        emitIsolated(this, "message", listenerFailed, packet.data ?? "");
+      case "message": {
+        const data = packet.data ?? "";
+        const consumer = this.#consumer;
+        if (consumer !== null) {
+          try {
+            consumer._ondata(data);
+          } catch (err) {
+            listenerFailed.call(this, err, "message");
+          }
+        }
+        if (this.hasListeners("message")) emitIsolated(this, "message", listenerFailed, data);
         return;
+      }
       case "pong":
       case "ping":
         // v4: only the server pings (the upgrade probe goes through the other transport); v3: only
@@ -690,11 +725,45 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     // Let a waiting poll know (it receives a close packet) and release the WebSocket.
     if (this.#transport.writable) this.#transport.close();
     else this.#transport.discard();
-    // Every close listener runs, even after one throws: the engine's, the server's and the host's
-    // clean-ups hang on this event (a throw must not skip the rest: the session would leak).
+    // Every clean-up runs, even after one throws: the engine's, the server's and the host's hang on
+    // this (a throw must not skip the rest: the session would leak).
+    const hook = this.#closedHook;
+    if (hook !== null) {
+      try {
+        hook.call(this, reason, description);
+      } catch (err) {
+        listenerFailed.call(this, err, "close");
+      }
+    }
+    const consumer = this.#consumer;
+    if (consumer !== null) {
+      this.#consumer = null;
+      try {
+        consumer._onclose(reason, description);
+      } catch (err) {
+        listenerFailed.call(this, err, "close");
+      }
+    }
     emitIsolated(this, "close", listenerFailed, reason, description);
     this.off();
   }
+}
+
+/**
+ * @internal What takes a session's messages and its close ahead of its listeners: the io server's
+ * client of the session.
+ *
+ * @example
+ * ```ts
+ * import type { SessionConsumer } from "./socket.ts";
+ * const consumer: SessionConsumer = { _ondata: (data) => console.log(data), _onclose: (reason) => console.log(reason) };
+ * ```
+ */
+export interface SessionConsumer {
+  /** One message. */
+  _ondata(data: string | Uint8Array): void;
+  /** The session closed. */
+  _onclose(reason: EngineCloseReason, description?: unknown): void;
 }
 
 /** A session's mark: its request was Node's, to be described from the handshake when asked. */

@@ -34,25 +34,13 @@ export interface PacketWriteOptions {
   compress?: boolean;
 }
 
-const CLIENT = Symbol("sio.client");
-// deno-lint-ignore no-explicit-any
-type AnyClient = Client<any, any, any, any>;
-type BoundConn = EngineSocket & { [CLIENT]?: AnyClient };
-
-function onConnMessage(this: EngineSocket, data: string | Uint8Array): void {
-  (this as BoundConn)[CLIENT]?._ondata(data);
-}
-
-function onConnClose(this: EngineSocket, reason: EngineCloseReason, description?: unknown): void {
-  (this as BoundConn)[CLIENT]?._onclose(reason, description);
-}
-
 /**
  * @internal The client of an Engine.IO session, once the io server made one for it.
  */
 // deno-lint-ignore no-explicit-any
 export function clientOf(conn: EngineSocket): Client<any, any, any, any> | undefined {
-  return (conn as BoundConn)[CLIENT];
+  const consumer = conn._consumer;
+  return consumer instanceof Client ? consumer : undefined;
 }
 
 /**
@@ -107,10 +95,8 @@ export class Client<
         reportListenerError(err, "packet handling");
       }
     };
-    // Shared listeners that find this client on the session (no closures per connection).
-    (conn as BoundConn)[CLIENT] = this;
-    conn.on("message", onConnMessage);
-    conn.on("close", onConnClose);
+    // Its messages and its close come straight here (no listeners, no closures per connection).
+    conn._consume(this);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#sockets.length === 0) {
@@ -297,8 +283,7 @@ export class Client<
   _onclose(reason: DisconnectReason | EngineCloseReason, description?: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.conn.off("message", onConnMessage);
-    this.conn.off("close", onConnClose);
+    if (this.conn._consumer === this) this.conn._consume(null);
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
