@@ -433,6 +433,28 @@ describe("io: events and acks", () => {
     assert.equal(p.data[1].n, 1);
   });
 
+  it("calls listeners with the socket as `this`, once-listeners too, as socket.io does", async () => {
+    const { io, srv } = await setup();
+    const connected = once<[Socket]>(io, "connection");
+    const c = await client(srv);
+    const [socket] = await connected;
+    const seen: unknown[] = [];
+    socket.on("a", function (this: unknown) {
+      seen.push(this);
+    });
+    socket.once("b", function (this: unknown) {
+      seen.push(this);
+    });
+    const done = once(socket, "c");
+    c.emit("a");
+    c.emit("b");
+    c.emit("b");
+    c.emit("c");
+    await done;
+    assert.equal(seen.length, 2);
+    assert.ok(seen.every((self) => self === socket), "a listener's `this` is not the socket");
+  });
+
   it("gives listeners an ack function for events with an id (binary acks too)", async () => {
     const { srv } = await setup({}, (io) => {
       io.on("connection", (socket) => {

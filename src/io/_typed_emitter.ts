@@ -28,20 +28,18 @@ import type {
  * room.emitUntyped("msg", "hi");
  * ```
  */
-export class StrictEventEmitter<ListenEvents extends EventsMap, ReservedEvents extends EventsMap> {
-  #emitter: Emitter<EventsMap> = new Emitter<EventsMap>();
-
+export class StrictEventEmitter<ListenEvents extends EventsMap, ReservedEvents extends EventsMap>
+  extends Emitter<EventsMap> {
   /** Adds a listener. */
-  on<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+  override on<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
     event: E,
     listener: ReservedOrUserListener<ReservedEvents, ListenEvents, E>,
   ): this {
-    this.#emitter.on(event, listener as AnyListener);
-    return this;
+    return super.on(event, listener as AnyListener);
   }
 
   /** Alias of `on`. */
-  addListener<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+  override addListener<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
     event: E,
     listener: ReservedOrUserListener<ReservedEvents, ListenEvents, E>,
   ): this {
@@ -49,25 +47,23 @@ export class StrictEventEmitter<ListenEvents extends EventsMap, ReservedEvents e
   }
 
   /** Adds a listener called at most once. */
-  once<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+  override once<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
     event: E,
     listener: ReservedOrUserListener<ReservedEvents, ListenEvents, E>,
   ): this {
-    this.#emitter.once(event, listener as AnyListener);
-    return this;
+    return super.once(event, listener as AnyListener);
   }
 
   /** Removes one listener, every listener of `event`, or every listener. */
-  off<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+  override off<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
     event?: E,
     listener?: ReservedOrUserListener<ReservedEvents, ListenEvents, E>,
   ): this {
-    this.#emitter.off(event, listener as AnyListener | undefined);
-    return this;
+    return super.off(event, listener as AnyListener | undefined);
   }
 
   /** Alias of `off` with a listener. */
-  removeListener<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+  override removeListener<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
     event: E,
     listener: ReservedOrUserListener<ReservedEvents, ListenEvents, E>,
   ): this {
@@ -75,33 +71,32 @@ export class StrictEventEmitter<ListenEvents extends EventsMap, ReservedEvents e
   }
 
   /** Removes every listener of `event`, or of every event. */
-  removeAllListeners<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(event?: E): this {
-    this.#emitter.off(event);
-    return this;
+  override removeAllListeners<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(event?: E): this {
+    return super.off(event);
   }
 
   /** The listeners of `event`, in call order. */
-  listeners<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+  override listeners<E extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
     event: E,
   ): ReservedOrUserListener<ReservedEvents, ListenEvents, E>[] {
-    return this.#emitter.listeners(event) as ReservedOrUserListener<ReservedEvents, ListenEvents, E>[];
+    return super.listeners(event) as ReservedOrUserListener<ReservedEvents, ListenEvents, E>[];
   }
 
   /** How many listeners `event` has. */
-  listenerCount(event: string): number {
-    return this.#emitter.listenerCount(event);
+  override listenerCount(event: string): number {
+    return super.listenerCount(event);
   }
 
   /** Whether `event` has any listener. */
-  hasListeners(event: string): boolean {
-    return this.#emitter.hasListeners(event);
+  override hasListeners(event: string): boolean {
+    return super.hasListeners(event);
   }
 
   /**
    * Calls the listeners of a reserved event (internal: the library emits these, users listen).
    * Errors thrown by listeners are logged.
    */
-  emitReserved<E extends EventNames<ReservedEvents>>(
+  override emitReserved<E extends EventNames<ReservedEvents>>(
     event: E,
     ...args: EventParams<ReservedEvents, E>
   ): boolean {
@@ -118,7 +113,7 @@ export class StrictEventEmitter<ListenEvents extends EventsMap, ReservedEvents e
    * them for up to three arguments); errors are logged. The hot path of every incoming event.
    */
   _dispatchArgs(event: string, args: unknown[], start: number): boolean {
-    const list = this.#emitter._list(event);
+    const list = this._list(event);
     if (list === undefined) return false;
     if (typeof list === "function") invoke(this, list, event, args, start);
     else for (const listener of list.slice()) invoke(this, listener, event, args, start);
