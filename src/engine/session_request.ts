@@ -35,8 +35,8 @@ export class SessionRequest implements HandshakeRequest {
   readonly remoteAddress: string;
   /** Whether it came over TLS. */
   readonly secure: boolean;
-  #url: URL | undefined;
-  #headers: Headers | undefined;
+  /** The `URL` and `Headers`, once read (one field for both: most sessions never read them). */
+  #views: { url?: URL; headers?: Headers } | undefined;
 
   /** Keeps the given parts; see {@linkcode SessionRequest.from}. */
   constructor(
@@ -67,12 +67,12 @@ export class SessionRequest implements HandshakeRequest {
 
   /** The full URL (query included). */
   get url(): URL {
-    return this.#url ??= new URL(this.href);
+    return (this.#views ??= {}).url ??= new URL(this.href);
   }
 
   /** The headers. */
   get headers(): Headers {
-    return this.#headers ??= new Headers(Object.entries(this.headerRecord));
+    return (this.#views ??= {}).headers ??= new Headers(Object.entries(this.headerRecord));
   }
 
   /** The path and query string, as in `socket.handshake.url`. */

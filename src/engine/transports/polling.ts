@@ -40,7 +40,10 @@ interface PendingPoll {
  * ```
  */
 export class PollingTransport implements Transport {
-  readonly name = "polling" as const;
+  /** The transport's name (on the prototype: one field less per session). */
+  get name(): "polling" {
+    return "polling";
+  }
   events: TransportEvents = NO_EVENTS;
   #pending: PendingPoll | null = null;
   #posting = false;

@@ -26,7 +26,10 @@ const encoder = new TextEncoder();
  * ```
  */
 export class WebSocketTransport implements Transport {
-  readonly name = "websocket" as const;
+  /** The transport's name (on the prototype: one field less per session). */
+  get name(): "websocket" {
+    return "websocket";
+  }
   events: TransportEvents = NO_EVENTS;
   /** Engine.IO v3: how the peer takes binary (`undefined`: v4). */
   readonly v3: V3Framing | undefined;
