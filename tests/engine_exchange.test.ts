@@ -4,7 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Engine } from "../src/engine/server.ts";
-import { fromWebRequest, toWebResponse } from "../src/engine/web_exchange.ts";
+import { fromWebRequest, toWebResponse, toWebResponseFromInit } from "../src/engine/web_exchange.ts";
 import { Server } from "../src/io/server.ts";
 
 describe("engine exchange", () => {
@@ -37,6 +37,35 @@ describe("engine exchange", () => {
       assert.deepEqual(await web.json(), { code: 1, message: "Session ID unknown" });
     } finally {
       await engine.close(10);
+    }
+  });
+
+  it("both ways of making the web Response give the same status, headers, cookies and body", async () => {
+    const headers = () => {
+      const h = new Headers();
+      h.set("Content-Type", "text/html");
+      h.set("Cache-Control", "no-store");
+      h.append("Vary", "Origin");
+      h.append("Vary", "Accept-Encoding");
+      h.append("Set-Cookie", "io=abc; Path=/");
+      h.append("Set-Cookie", "other=1, with a comma");
+      return h;
+    };
+    for (const make of [toWebResponse, toWebResponseFromInit]) {
+      const web = make({ status: 200, headers: headers(), body: "ok" });
+      assert.equal(web.status, 200);
+      // the engine's content type, not the one a string body gets by default
+      assert.equal(web.headers.get("content-type"), "text/html");
+      assert.equal(web.headers.get("cache-control"), "no-store");
+      assert.equal(web.headers.get("vary"), "Origin, Accept-Encoding");
+      assert.deepEqual(web.headers.getSetCookie(), ["io=abc; Path=/", "other=1, with a comma"]);
+      assert.equal(await web.text(), "ok");
+      const binary = make({ status: 200, headers: new Headers(), body: new Uint8Array([1, 2]) });
+      assert.deepEqual([...new Uint8Array(await binary.arrayBuffer())], [1, 2]);
+      for (const status of [204, 304]) {
+        const empty = make({ status, headers: new Headers({ "x-a": "1" }), body: "" });
+        assert.deepEqual([empty.status, empty.body, empty.headers.get("x-a")], [status, null, "1"]);
+      }
     }
   });
 

@@ -138,9 +138,38 @@ export function fromWebRequest(request: Request, info?: ConnInfo): EngineRequest
  */
 export function toWebResponse(response: EngineResponse): Response {
   if (response instanceof Response) return response;
-  // 204, 205 and 304 have no body (a `Response` refuses even an empty one for them).
-  const body = NULL_BODY_STATUSES.has(response.status) ? null : response.body as BodyInit | null;
-  return new Response(body, { status: response.status, headers: response.headers });
+  // The headers are set on the new response, not given in its init: Deno reads an init's headers
+  // through WebIDL's conversions, 3-5 µs for two or more (a poll's answer has two), where setting
+  // them costs under 1 µs. Bun copies an init at once: its shim uses toWebResponseFromInit.
+  const answer = new Response(bodyOf(response), { status: response.status });
+  const target = answer.headers;
+  const source = response.headers;
+  source.forEach((value, name) => {
+    if (name !== "set-cookie") target.set(name, value);
+  });
+  for (const cookie of source.getSetCookie()) target.append("set-cookie", cookie);
+  return answer;
+}
+
+/**
+ * {@linkcode toWebResponse} with the headers given in the response's init: cheaper where the
+ * runtime copies them natively (Bun: 0.5 µs against 0.9 for a poll's answer).
+ *
+ * @example
+ * ```ts
+ * import { toWebResponseFromInit } from "./web_exchange.ts";
+ * const response = toWebResponseFromInit({ status: 200, headers: new Headers({ "x-a": "1" }), body: "ok" });
+ * response.headers.get("x-a"); // "1"
+ * ```
+ */
+export function toWebResponseFromInit(response: EngineResponse): Response {
+  if (response instanceof Response) return response;
+  return new Response(bodyOf(response), { status: response.status, headers: response.headers });
+}
+
+/** The body of `response`: none for 204, 205 and 304 (a `Response` refuses even an empty one). */
+function bodyOf(response: EngineResponse): BodyInit | null {
+  return NULL_BODY_STATUSES.has(response.status) ? null : response.body as BodyInit | null;
 }
 
 const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304]);

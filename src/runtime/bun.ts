@@ -7,7 +7,7 @@
 
 import type { TopicPublisher, Upgrader, WebSocketHandlers, WebSocketLike } from "../engine/websocket_like.ts";
 import { type ConnInfo, type Handle, type HandleOptions, textResponse } from "../engine/exchange.ts";
-import { fromWebFallback, toWebResponse, WebEngineRequest } from "../engine/web_exchange.ts";
+import { fromWebFallback, toWebResponseFromInit, WebEngineRequest } from "../engine/web_exchange.ts";
 import type { AnyServer } from "../io/server.ts";
 import { utf8Length } from "../util/utf8_length.ts";
 
@@ -255,7 +255,7 @@ export function bunServeOptions(handle: Handle, limits: BunServeLimits = {}): Bu
         options = { upgrade: bunUpgrader(server), fallback };
       }
       const response = await handle(new BunEngineRequest(request, server), options);
-      return response === undefined ? undefined : toWebResponse(response);
+      return response === undefined ? undefined : toWebResponseFromInit(response);
     },
     websocket: {
       ...bunWebSocketHandler,
