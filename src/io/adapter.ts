@@ -256,7 +256,7 @@ export class Adapter extends Emitter<AdapterEvents> {
     }
     for (const room of rooms) {
       if (!own.has(room)) {
-        this.#unshare(id, own);
+        this.#unshare(id);
         own.add(room);
       }
       let members = this.rooms.get(room);
@@ -266,8 +266,8 @@ export class Adapter extends Emitter<AdapterEvents> {
         this.#notify("create-room", room);
       }
       if (!members.has(id)) {
-        // a room named after another socket, which has that socket's own set
-        if (members === this.sids.get(room)) this.rooms.set(room, members = new Set(members));
+        // a room named after another socket may still share that socket's own set
+        members = this.#unshare(room) ?? members;
         members.add(id);
         this.#notify("join-room", room, id);
       }
@@ -278,7 +278,7 @@ export class Adapter extends Emitter<AdapterEvents> {
   del(id: SocketId, room: Room): Promise<void> | void {
     const own = this.sids.get(id);
     if (own?.has(room)) {
-      this.#unshare(id, own);
+      this.#unshare(id);
       own.delete(room);
     }
     this.#leave(room, id);
@@ -312,9 +312,16 @@ export class Adapter extends Emitter<AdapterEvents> {
     if (members.size === 0 && this.rooms.delete(room)) this.#notify("delete-room", room);
   }
 
-  /** Before socket `id`'s set changes: `rooms` gets a copy of it if the two share it. */
-  #unshare(id: SocketId, own: Set<Room>): void {
-    if (this.rooms.get(id) === own) this.rooms.set(id, new Set(own));
+  /**
+   * Before the room or the socket named `name` changes: if the two maps share its set, `rooms` gets
+   * a copy (returned), and the socket keeps the set.
+   */
+  #unshare(name: string): Set<SocketId> | undefined {
+    const members = this.rooms.get(name);
+    if (members === undefined || members !== this.sids.get(name)) return undefined;
+    const copy = new Set(members);
+    this.rooms.set(name, copy);
+    return copy;
   }
 
   #notify<E extends keyof AdapterEvents>(event: E, ...args: Parameters<AdapterEvents[E]>): void {
