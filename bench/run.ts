@@ -6,13 +6,15 @@
  *
  *   npx deno task bench            full run (15-20 minutes on 2 cores), writes bench/RESULTS.md
  *   npx deno task bench:quick      smoke run (about a minute), writes bench/RESULTS.quick.md
- *   npx deno task bench:bun        Bun's servers, six rounds (issue 15's Bun targets, whose margins
- *                                  are within what two rounds swing by), writes bench/RESULTS.bun.md
+ *   npx deno task bench:bun        Bun's servers, six rounds, pinned (`--pin`: issue 15's Bun targets,
+ *                                  whose margins are within what unpinned rounds swing by), writes
+ *                                  bench/RESULTS.bun.md
  *
  * Flags: --quick, --rounds=N, --servers=ours-deno,sio-node,...
  *        --ab=TREE (our servers also from that checkout, as ours-RUNTIME-ab: a change's before/after)
  *        --scenarios=echo,ack,broadcast,broadcast-all,broadcast-others,broadcast-rooms,idle,polling
  *        --no-parser, --out=PATH
+ *        --pin (Linux, 2+ cores, `taskset`): each server on core 0, the load generator on the others
  *
  * @module
  */
@@ -200,6 +202,33 @@ if (config.idleClients + 500 > fdLimit) {
 
 // ---------- processes ----------
 
+/**
+ * `--pin`: the server on core 0 and the load generator on the other cores (`taskset`), so that
+ * neither preempts the other and the kernel's work per message (most of an echo's CPU on Bun) stops
+ * depending on which cores the scheduler last put them on. Every server gets the same core.
+ */
+const pinning = (() => {
+  if (!args.has("pin")) return undefined;
+  const cores = navigator.hardwareConcurrency;
+  const taskset = ["/usr/bin/taskset", "/bin/taskset"].find((path) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  });
+  if (taskset === undefined || cores < 2) {
+    console.error(`--pin: needs taskset and 2 cores (taskset ${taskset ?? "missing"}, ${cores} cores): not pinned`);
+    return undefined;
+  }
+  return { taskset, server: "0", loadgen: `1-${cores - 1}` };
+})();
+
+/** `cmd` under `taskset -c CORES` when pinning (taskset execs it: the pid stays the command's). */
+function pinned(cmd: string[], cores: "server" | "loadgen"): string[] {
+  return pinning === undefined ? cmd : [pinning.taskset, "-c", pinning[cores], ...cmd];
+}
+
 interface Running {
   pid: number;
   port: number;
@@ -207,7 +236,7 @@ interface Running {
 }
 
 async function startServer(def: ServerDef, extraArgs: string[] = []): Promise<Running> {
-  const [bin, ...rest] = def.cmd;
+  const [bin, ...rest] = pinned(def.cmd, "server");
   const child = new Deno.Command(bin, {
     args: [...rest, ...extraArgs],
     cwd: ROOT,
@@ -253,8 +282,9 @@ async function stopServer(r: Running): Promise<void> {
 type Result = Record<string, any>;
 
 async function loadgen(options: Record<string, unknown>): Promise<Result> {
-  const out = await new Deno.Command(`${BIN}/bun`, {
-    args: ["bench/loadgen.ts", JSON.stringify(options)],
+  const [bin, ...rest] = pinned([`${BIN}/bun`, "bench/loadgen.ts", JSON.stringify(options)], "loadgen");
+  const out = await new Deno.Command(bin, {
+    args: rest,
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
@@ -610,7 +640,12 @@ p(
 );
 p(
   `- Load generator: \`bench/loadgen.ts\` on Bun, its own process, raw Engine.IO/Socket.IO frames over ` +
-    `standard WebSocket/fetch, answering pings. ${config.rounds} round(s), server order reversed every other ` +
+    `standard WebSocket/fetch, answering pings. ` +
+    (pinning === undefined
+      ? ""
+      : `Pinned (\`--pin\`): every server on core ${pinning.server}, the load generator on cores ${pinning.loadgen} ` +
+        `(\`taskset\`). `) +
+    `${config.rounds} round(s), server order reversed every other ` +
     `round, a fresh server process per round; figures are medians over the rounds in which other ` +
     `processes on the machine used under ${NOISY} cores (a scenario disturbed by them is run again, up to ` +
     `${MAX_ATTEMPTS} times; if every round was disturbed, the quietest is shown). ` +
@@ -823,8 +858,10 @@ p();
 p(
   "Point 5 (the cost curve to 100,000 connections) has its own section below, from `bench:scale`. " +
     "Point 6's bundle is the same on every runtime (shown once). Points 1 and 2 have margins within what " +
-    "two rounds swing by on this machine: `npx deno task bench:bun` runs Bun's servers alone in six rounds " +
-    "(bench/RESULTS.bun.md, its rounds in bench/RESULTS.bun.json).",
+    "two rounds swing by on this machine: `npx deno task bench:bun` runs Bun's servers alone in six rounds, " +
+    "each server on one core and the load generator on the other (bench/RESULTS.bun.md, its rounds in " +
+    "bench/RESULTS.bun.json), and `deno run -A bench/js_path.ts --report` measures what each Bun server's " +
+    "own code costs per message with the network taken out (its section below).",
 );
 p();
 table(["Target", "Goal", "ours (Deno)", "ours (Bun)", "ours (Node)"], targets15);
