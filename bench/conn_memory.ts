@@ -13,6 +13,9 @@
  *     table into bench/RESULTS.md (its own marked section, which `bench` keeps).
  *
  * `--settle=MS` waits that long (default 500) after the connections open before the reading.
+ * `--reduce` (Deno, Node) makes every collection before a reading a memory-reducing one (V8's
+ * last-resort flavour, as under memory pressure), which also shrinks the young generation: the RSS
+ * then counts what stays resident, not the semi-spaces V8 grew while connections opened.
  * `--retainers` names objects after one retainer ("Parent.field"), closures also by source line.
  * `--no-snapshot` skips the snapshots (RSS figures are steadier without them). `--no-app` leaves out
  * the benchmark's app (its six event handlers per socket), for what the library alone keeps.
@@ -34,6 +37,9 @@ const args = process.argv.slice(2);
 const flag = (name: string): string | undefined =>
   args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split("=")[1] ??
     (args.includes(`--${name}`) ? "" : undefined);
+
+/** `--reduce`: V8's memory-reducing collections, which also give back the young generation. */
+const reducing = flag("reduce") !== undefined;
 
 /** Runs of the RSS reading per server: it moves by several KB per connection from run to run. */
 const REPORT_RUNS = 3;
@@ -77,7 +83,12 @@ async function runClients(): Promise<void> {
 async function collect(): Promise<void> {
   for (let i = 0; i < 3; i++) {
     if (g.Bun) g.Bun.gc(true);
-    else if (typeof g.gc === "function") g.gc();
+    else if (typeof g.gc === "function") {
+      // The last-resort flavour is what V8 runs under memory pressure: besides the full collection,
+      // it shrinks the young generation's semi-spaces back to their least.
+      if (reducing) g.gc({ type: "major", execution: "sync", flavor: "last-resort" });
+      else g.gc();
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -312,7 +323,7 @@ async function runServer(): Promise<void> {
 }
 
 /** One measuring run in a child process: its summary line's figures, and the breakdown it printed. */
-async function measureIn(runtime: string, raw: boolean, n: number, snapshot: boolean, app = true) {
+async function measureIn(runtime: string, raw: boolean, n: number, snapshot: boolean, app = true, reduce = false) {
   const root = fileURLToPath(new URL("../", import.meta.url));
   const self = fileURLToPath(import.meta.url);
   const flags = [
@@ -320,6 +331,7 @@ async function measureIn(runtime: string, raw: boolean, n: number, snapshot: boo
     ...(raw ? ["--raw"] : []),
     ...(app ? [] : ["--no-app"]),
     ...(snapshot ? ["--top=12"] : ["--no-snapshot"]),
+    ...(reduce ? ["--reduce"] : []),
   ];
   const cmd = runtime === "deno"
     ? [`${root}node_modules/.bin/deno`, "run", "-A", "--v8-flags=--expose-gc", self, ...flags]
@@ -358,6 +370,14 @@ async function report(): Promise<void> {
       ours.push(await measureIn(runtime, false, n, false));
       bare.push(await measureIn(runtime, true, n, false));
     }
+    // V8: the same readings after memory-reducing collections (the young generation given back).
+    const reduced = { ours: [] as number[], bare: [] as number[] };
+    if (runtime !== "bun") {
+      for (let i = 0; i < REPORT_RUNS; i++) {
+        reduced.ours.push((await measureIn(runtime, false, n, false, true, true)).rss);
+        reduced.bare.push((await measureIn(runtime, true, n, false, true, true)).rss);
+      }
+    }
     const alone = await measureIn(runtime, false, n, false, false);
     const pick = (runs: typeof ours, key: "heap" | "rss") => median(runs.map((r) => r[key]));
     const oursHeap = pick(ours, "heap"), bareHeap = pick(bare, "heap");
@@ -371,7 +391,13 @@ async function report(): Promise<void> {
       `| ${runtime} | ${kb(oursHeap)} (${kb(alone.heap)}) | ${kb(bareHeap)} | ${kb(gap)} ${
         gap <= 4096 ? "✅" : "❌"
       } | ` +
-        `${kb(oursRss)} | ${kb(bareRss)} | ${kb(oursRss - bareRss)} | ${youngGap} | ` +
+        `${kb(oursRss)} | ${kb(bareRss)} | ${kb(oursRss - bareRss)} | ${youngGap} | ${
+          runtime === "bun"
+            ? "–"
+            : `${kb(median(reduced.ours) - median(reduced.bare))} (${reduced.ours.map(kb).join(" / ")}; ${
+              reduced.bare.map(kb).join(" / ")
+            })`
+        } | ` +
         `${ours.map((r) => kb(r.rss)).join(" / ")}; ${bare.map((r) => kb(r.rss)).join(" / ")} |`,
     );
     const { top } = await measureIn(runtime, false, n, true);
@@ -404,10 +430,13 @@ async function report(): Promise<void> {
     "RSS of every run in the last column); in brackets, ours without the benchmark's app (its six event " +
     "handlers on every socket): what the library alone keeps. Young generation: the semi-space V8 committed " +
     "while the connections opened, ours minus the bare server's, per connection (part of the RSS gap; " +
-    "JavaScriptCore has none of this kind).",
+    "JavaScriptCore has none of this kind). After reducing collections: the RSS gap again, in runs whose " +
+    "collections before each reading are V8's memory-reducing ones (`--reduce`, the last-resort flavour V8 " +
+    "runs under memory pressure, which shrinks the young generation back), with each run's RSS of ours and " +
+    "of the bare server.",
     "",
-    "| Runtime | ours heap KB/conn (no app) | bare heap KB/conn | ours − bare | ours RSS KB/conn | bare RSS KB/conn | ours − bare | of which young generation | RSS per run: ours; bare |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| Runtime | ours heap KB/conn (no app) | bare heap KB/conn | ours − bare | ours RSS KB/conn | bare RSS KB/conn | ours − bare | of which young generation | RSS ours − bare after reducing collections (runs: ours; bare) | RSS per run: ours; bare |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
     "",
     "Where ours' heap goes (a heap snapshot before and after, the difference by constructor; on Bun by JavaScriptCore's class, where `Cell Butterfly` is the tables of Maps and Sets: the socket's own set, 224 bytes, and its share of the server's maps of sessions, sockets and rooms):",
