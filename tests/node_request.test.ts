@@ -242,6 +242,45 @@ if (isNode) {
       }
     });
 
+    it("answers 413 to a declared length over maxHttpBufferSize before the body, and lets the client send it", async () => {
+      // A client that writes its whole body before reading (most do) must not find the connection
+      // closed under it: the server answers at once, drops the body as it comes, and the same
+      // connection carries the next request (engine.io answers 413 without closing, too).
+      const server = await start(undefined, 1000);
+      const { connect } = await import("node:net");
+      const { port, pathname, search } = new URL(server.base);
+      const sid = await handshake(server.base);
+      const target = `${pathname}${search}&sid=${sid}`;
+      const socket = connect(Number(port), "127.0.0.1");
+      try {
+        await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+        let received = "";
+        socket.setEncoding("latin1");
+        socket.on("data", (chunk: string) => received += chunk);
+        let failure: Error | undefined;
+        socket.on("error", (err) => failure = err);
+        const write = (text: string) =>
+          new Promise<void>((resolve, reject) => socket.write(text, (err) => err ? reject(err) : resolve()));
+        const body = "4" + "x".repeat(5000);
+        await write(`POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n`);
+        await until(() => received.includes("\r\n\r\n"), 3000, "the 413 before the body");
+        assert.match(received, /^HTTP\/1\.1 413 /);
+        for (let i = 0; i < body.length; i += 1000) {
+          await write(body.slice(i, i + 1000));
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        received = "";
+        await write(`POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 6\r\n\r\n4small`);
+        await until(() => received.includes("\r\n\r\n") || failure !== undefined, 3000, "the next answer");
+        assert.equal(failure, undefined);
+        assert.match(received, /^HTTP\/1\.1 200 /);
+        assert.equal(await (await fetch(`${server.base}&sid=${sid}`)).text(), "4echo:small");
+      } finally {
+        socket.destroy();
+        await server.close();
+      }
+    });
+
     it("tells when the client of a GET goes away, and aborts its web Request's signal", async () => {
       const server = await start();
       try {

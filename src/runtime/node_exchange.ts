@@ -223,7 +223,7 @@ function readNodeBody(req: NodeIncomingMessage, limit: number): Promise<string |
       size += chunk.byteLength;
       if (size > limit) {
         done();
-        // The rest is read and dropped; the 413 answer closes the connection.
+        // The rest is read and dropped: the connection then carries the next request.
         req.resume();
         resolve(null);
         return;

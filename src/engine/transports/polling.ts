@@ -259,10 +259,15 @@ export class PollingTransport implements Transport {
   }
 }
 
+/**
+ * The answer to a POST over maxHttpBufferSize. The connection stays open (as engine.io's): the
+ * runtime drops the rest of the body as it comes, so a client still sending it is not cut off
+ * mid-write (closing made its write fail with EPIPE instead of reading the 413) and can send its
+ * next request on the same connection.
+ */
 function payloadTooLarge(headers: Headers): EngineResponse {
   debug("POST body over maxHttpBufferSize: 413");
   headers.set("Content-Type", "text/plain; charset=UTF-8");
-  headers.set("Connection", "close");
   return textResponse(413, "Payload Too Large", headers);
 }
 
