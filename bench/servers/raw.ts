@@ -6,7 +6,9 @@
  * starting with `42["bcast"`, `42["bcast-all"` or `42["bcast-rooms"` unchanged to every socket that connected with
  * `?room=1` (all but the sender for `42["bcast-others"`: Bun publishes it from the sender's own
  * socket). With `--json` (Bun), the echo decodes the event's JSON and encodes the reply, as any
- * Socket.IO server has to: the floor of a Socket.IO echo on that runtime.
+ * Socket.IO server has to: the floor of a Socket.IO echo on that runtime. On Bun it also answers
+ * HTTP long-polling as little as a server can (a fixed open packet with a new sid, each session's
+ * GET held until its POST's echo answers it, `ok` to the POST): the floor of the polling scenario.
  *
  * @module
  */
@@ -65,12 +67,37 @@ if (g.Deno?.serve) {
   );
   await announce(await ready.promise);
 } else if (g.Bun?.serve) {
+  // Long-polling sessions: a waiting GET, or what the next GET takes.
+  const waiting = new Map<string, (body: string) => void>();
+  const queued = new Map<string, string[]>();
+  const text = { headers: { "content-type": "text/plain; charset=UTF-8" } };
+  let sessions = 0;
+  const poll = async (request: Request): Promise<Response> => {
+    // The sid is the query's last parameter in the load generator's URLs.
+    const at = request.url.indexOf("&sid=");
+    const sid = at === -1 ? null : request.url.slice(at + 5);
+    if (sid === null) return new Response(OPEN.replace("rawrawrawrawrawrawraw", `raw${++sessions}`), text);
+    if (request.method === "GET") {
+      const ready = queued.get(sid);
+      queued.delete(sid);
+      if (ready !== undefined) return new Response(ready.join("\x1e"), text);
+      return new Response(await new Promise<string>((resolve) => waiting.set(sid, resolve)), text);
+    }
+    const body = await request.text();
+    const answer = body === "40" ? CONNECTED : jsonEcho ? "42" + JSON.stringify(JSON.parse(body.slice(2))) : body;
+    const get = waiting.get(sid);
+    waiting.delete(sid);
+    if (get !== undefined) get(answer);
+    else queued.set(sid, [...(queued.get(sid) ?? []), answer]);
+    return new Response("ok", text);
+  };
   // deno-lint-ignore no-explicit-any
   const server: any = g.Bun.serve({
     port: wanted,
     hostname: "127.0.0.1",
     idleTimeout: 0,
     fetch(request: Request, srv: { upgrade(r: Request, o: unknown): boolean }) {
+      if (request.url.includes("transport=polling")) return poll(request);
       if (srv.upgrade(request, { data: { member: inRoom(request.url) } })) return undefined;
       return new Response("Upgrade required", { status: 426 });
     },
