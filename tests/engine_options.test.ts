@@ -189,6 +189,24 @@ describe("engine: errors and limits", () => {
     assert.deepEqual(JSON.parse(res.text), { code: 3, message: "Bad request" });
   });
 
+  it("tells a WebSocket client why its session ended, in the close frame (code 1000)", async () => {
+    const { server, sessions } = await start();
+    // No pong: the session ends by ping timeout (300 + 200 ms).
+    const silent = createWebSocket(`${server.wsUrl}/engine.io/?EIO=4&transport=websocket`);
+    await silent.waitFor("message"); // the open packet
+    const timedOut = (await silent.waitFor("close", 3000)) as CloseEvent;
+    assert.equal(timedOut.code, 1000);
+    assert.equal(timedOut.reason, "ping timeout");
+    // Closed by the server.
+    const closed = createWebSocket(`${server.wsUrl}/engine.io/?EIO=4&transport=websocket`);
+    await closed.waitFor("message");
+    await until(() => sessions.length === 2, 2000, "the second session");
+    sessions[1].close();
+    const forced = (await closed.waitFor("close", 3000)) as CloseEvent;
+    assert.equal(forced.code, 1000);
+    assert.equal(forced.reason, "forced close");
+  });
+
   it("answers a POST body over maxHttpBufferSize with 413 and keeps the session", async () => {
     const { server } = await start({ maxHttpBufferSize: 100 });
     const polling = new Polling(server.url, "/engine.io/");

@@ -401,7 +401,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     if (this.readyState !== "open" && this.readyState !== "opening") return;
     this.readyState = "closing";
     const closeTransport = () => {
-      this.#transport.close(() => this.#onClose("forced close"));
+      this.#transport.close(() => this.#onClose("forced close"), "forced close");
     };
     if (this.#buffer.length > 0 && !this.#transport.writable) {
       this.once("drain", closeTransport);
@@ -457,7 +457,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       debug("session %s upgraded to %s", this.id, transport.name);
       emitIsolated(this, "upgrade", listenerFailed, transport);
       this.#flush();
-      if (this.readyState === "closing") transport.close(() => this.#onClose("forced close"));
+      if (this.readyState === "closing") transport.close(() => this.#onClose("forced close"), "forced close");
       return;
     }
     this.#cancelUpgrade();
@@ -722,9 +722,10 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
     }
     this.#buffer = NO_PACKETS;
     this.#bufferedBytes = 0;
-    // Let a waiting poll know (it receives a close packet) and release the WebSocket.
-    if (this.#transport.writable) this.#transport.close();
-    else this.#transport.discard();
+    // Let a waiting poll know (it receives a close packet) and release the WebSocket, whose close
+    // frame tells why (a client's `close` event reads "ping timeout", "forced close"...).
+    if (this.#transport.writable) this.#transport.close(undefined, reason);
+    else this.#transport.discard(reason);
     // Every clean-up runs, even after one throws: the engine's, the server's and the host's hang on
     // this (a throw must not skip the rest: the session would leak).
     const hook = this.#closedHook;

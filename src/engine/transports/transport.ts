@@ -31,10 +31,13 @@ export interface Transport {
   events: TransportEvents;
   /** Sends packets; only called while `writable`. */
   send(packets: EnginePacket[]): void;
-  /** Closes from the server side; `done` runs once the peer was told (or could not be). */
-  close(done?: () => void): void;
-  /** Stops using it after an upgrade, without telling the peer. */
-  discard(): void;
+  /**
+   * Closes from the server side; `done` runs once the peer was told (or could not be). `reason`:
+   * why the session ended, where the transport can say so (a WebSocket's close frame).
+   */
+  close(done?: () => void, reason?: string): void;
+  /** Stops using it (after an upgrade, or once the session ended: `reason`, as for `close`). */
+  discard(reason?: string): void;
 }
 
 /** A transport's events before a session owns it: they are dropped. */

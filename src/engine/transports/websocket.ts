@@ -164,16 +164,17 @@ export class WebSocketTransport implements Transport {
     }
   }
 
-  close(done?: () => void): void {
-    this.discard();
+  close(done?: () => void, reason?: string): void {
+    this.discard(reason);
     done?.();
   }
 
-  discard(): void {
+  /** Closes the WebSocket (code 1000), its close frame giving `reason` (the session's, e.g. `ping timeout`). */
+  discard(reason = ""): void {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      this.#socket.close(1000, "");
+      this.#socket.close(1000, reason);
     } catch { /* already closed */ }
   }
 }
