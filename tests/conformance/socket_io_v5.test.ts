@@ -180,6 +180,13 @@ describe("Socket.IO v5 protocol", () => {
         it("should send ping/pong packets", async () => {
           const p = new Polling(URL_, "/socket.io/");
           await p.open();
+          // Connected to "/" first: three pings take about 900 ms, the fixture's connectTimeout is
+          // 1000 ms, and a session still without a namespace when it ends is closed (as it must be).
+          assert.equal((await p.post("40")).status, 200);
+          const packets: string[] = [];
+          while (packets.length < 2) packets.push(...(await p.get()).text.split("\x1e"));
+          assert.match(packets[0], /^40\{"sid":"[^"]+"\}$/);
+          assert.deepEqual(packets.slice(1), ['42["auth",{}]']);
           for (let i = 0; i < 3; i++) {
             const poll = await p.get();
             assert.equal(poll.status, 200);
@@ -201,6 +208,11 @@ describe("Socket.IO v5 protocol", () => {
         it("should send ping/pong packets", async () => {
           const socket = createWebSocket(`${WS_URL}/socket.io/?EIO=4&transport=websocket`);
           await socket.waitFor("message"); // handshake
+          // Connected to "/" first, as over polling: connectTimeout (1000 ms) is about the time three
+          // pings take; under load it closed the session ("forced close") before the third ping.
+          socket.send("40");
+          assert.match(String((await socket.waitFor("message")).data), /^40\{"sid":"[^"]+"\}$/);
+          assert.equal((await socket.waitFor("message")).data, '42["auth",{}]');
           for (let i = 0; i < 3; i++) {
             const { data } = await socket.waitFor("message");
             assert.equal(data, "2");
