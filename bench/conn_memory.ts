@@ -30,6 +30,7 @@ import process from "node:process";
 import { readFileSync, rmSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { median } from "./_stats.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -348,13 +349,6 @@ async function measureIn(runtime: string, raw: boolean, n: number, snapshot: boo
   const young = /new_space\s+committed\s+(-?\d+)/.exec(out);
   const top = out.split("\n").filter((line) => /^\s+-?\d+\s+-?[\d.]+\s+\S/.test(line)).slice(0, 12);
   return { heap: Number(m[1]), rss: Number(m[2]), young: young ? Number(young[1]) : undefined, top };
-}
-
-/** The median of some numbers. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** `--report`: ours and the bare server on each runtime, side by side, into bench/RESULTS.md. */

@@ -24,6 +24,7 @@
  * @module
  */
 import process from "node:process";
+import { median } from "./_stats.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -248,12 +249,6 @@ async function connect(options: Any): Promise<FakeSocket> {
 
 function tick(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Every server and scenario, `--rounds` fresh processes each, alternating order; the table. */

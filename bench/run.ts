@@ -23,6 +23,7 @@ import { systemBusy, treeCpu } from "./_proc.ts";
 import { scaleSection, withScaleSection } from "./_results_section.ts";
 import { liveChildren } from "./_children.ts";
 import { BROADCASTS as BROADCAST_SHAPES, type Scenario, SCENARIOS } from "./_scenarios.ts";
+import { median } from "./_stats.ts";
 import { buildBrowser } from "../scripts/build_browser.ts";
 import { gzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
@@ -522,13 +523,6 @@ if (!args.has("no-parser")) {
 }
 
 // ---------- aggregate ----------
-
-function median(xs: number[]): number {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** The median over rounds of each numeric field (errors are kept). */
 function agg(server: string, scenario: Scenario): Result | undefined {
