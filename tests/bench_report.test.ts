@@ -15,6 +15,7 @@ import {
   writeMarkedSection,
 } from "../bench/_results_section.ts";
 import { lineChart } from "../bench/_svg_chart.ts";
+import { median } from "../bench/_stats.ts";
 
 const section = (body: string) => `${SCALE_BEGIN}\n## Scale\n\n${body}\n${SCALE_END}`;
 
@@ -86,5 +87,14 @@ describe("lineChart", () => {
     assert.ok(theirs[0][1] < ours[0][1] && theirs[1][1] < theirs[0][1]);
     for (const [x, y] of [...ours, ...theirs]) assert.ok(x > 0 && x < 640 && y > 0 && y < 400, `${x},${y}`);
     assert.equal((svg.match(/stroke-dasharray/g) ?? []).length, 2, "the dashed line and its legend");
+  });
+});
+
+describe("the benchmarks' median (bench/_stats.ts)", () => {
+  it("takes the middle value, the mean of the middle two for an even count, and skips non-numbers", () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([3, 1, 2, 10]), 2.5);
+    assert.equal(median([NaN, 4, Infinity, 2]), 3);
+    assert.ok(Number.isNaN(median([])));
   });
 });
